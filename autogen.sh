@@ -1,0 +1,5 @@
+#!/bin/sh
+# Regenerate the build system (configure, Makefile.in, build-aux/).
+set -e
+cd "$(dirname "$0")"
+exec autoreconf -fi

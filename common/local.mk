@@ -1,0 +1,5 @@
+# common/: code shared by the plugin and the helper (no libc allocation
+# policy, no stdio): the wire protocol and secret wiping.
+noinst_LTLIBRARIES += common/libcommon.la
+common_libcommon_la_SOURCES = \
+	common/wipe.c common/wipe.h

@@ -1,0 +1,20 @@
+# The test harness: every test speaks TAP; tests/env.sh prepares the
+# environment (SASL_PATH with our plugin and the system's other plugins,
+# minus other XOAUTH2/OAUTHBEARER providers).
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+AM_TESTS_ENVIRONMENT = \
+	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
+	export top_srcdir top_builddir; \
+	. '$(abs_top_srcdir)/tests/env.sh';
+
+check_LTLIBRARIES += tests/libtap.la
+tests_libtap_la_SOURCES = tests/tap.c tests/tap.h
+
+EXTRA_DIST += tests/env.sh tests/summary.sh tests/lib.sh tests/run
+
+# The closing line the CI reads: "N passed, N failed, N skipped".
+check-local:
+	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
