@@ -1,0 +1,52 @@
+#ifndef MB_CONFIG_H
+#define MB_CONFIG_H
+
+/* The helper's configuration: an INI file, one [section] per account.
+ * (Interface agreed between the token core and the socket server; the
+ * parser lives in config.c.) */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct mb_account {
+	char *name;		/* section name: the account */
+	char *user;		/* login name for XOAUTH2 (default: name) */
+	char *provider;		/* "google" | "microsoft" | "generic" */
+	char *token_endpoint;	/* https:// URL */
+	char *authorize_endpoint;
+	char *device_endpoint;
+	char *scope;
+	char *client_id;
+	char *client_secret;	/* NULL if none; wiped on free */
+	char *ca_file;		/* NULL: system CAs */
+	char *state_dir;	/* where <name>.json lives */
+	long refresh_margin;	/* seconds before expiry to refresh (600) */
+	/* SO_PEERCRED access control for `mailbearer serve`: uids that may
+	 * ask for this account's token ("allow = postfix alice 1001").  The
+	 * uid running serve and root are always allowed. */
+	uid_t *allow_uids;
+	size_t n_allow_uids;
+};
+
+struct mb_config {
+	char *path;			/* the file read */
+	struct mb_account *accounts;
+	size_t n_accounts;
+};
+
+/* Reads and validates the file at path.  Returns 0 and a config the
+ * caller frees with mb_config_free(), or -1 with *error_r set to a
+ * malloc'd message naming the file and line (caller frees). */
+int mb_config_load(const char *path, struct mb_config **cfg_r,
+		   char **error_r);
+/* The default path: $MAILBEARER_CONFIG, else the per-user file if it
+ * exists, else the system file.  Returns a malloc'd string. */
+char *mb_config_default_path(void);
+/* NULL if there is no such account. */
+const struct mb_account *mb_config_account(const struct mb_config *cfg,
+					   const char *name);
+/* Frees everything, wipes secrets, sets *cfg to NULL.  NULL-safe. */
+void mb_config_free(struct mb_config **cfg);
+
+#endif
