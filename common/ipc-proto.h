@@ -1,0 +1,101 @@
+#ifndef MB_IPC_PROTO_H
+#define MB_IPC_PROTO_H
+
+/* The plugin <-> `mailbearer serve` wire protocol (doc/protocol.md): one
+ * request line and one response line per UNIX stream connection.
+ *
+ *   request  = "MAILBEARER1 TOKEN " account LF
+ *            / "MAILBEARER1 REJECTED " account SP token LF
+ *   response = "MAILBEARER1 OK " expires-at SP token LF
+ *            / "MAILBEARER1 DONE" LF
+ *            / "MAILBEARER1 ERR " code SP text LF
+ *
+ * Pure code shared by the plugin and the helper: no allocation, no stdio,
+ * no abort; every function works on caller-provided buffers. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define MB_IPC_VERSION		"MAILBEARER1"
+/* Longest line in either direction, the final LF included. */
+#define MB_IPC_LINE_MAX		32768
+#define MB_IPC_ACCOUNT_MAX	255
+#define MB_IPC_TOKEN_MAX	16384
+#define MB_IPC_TEXT_MAX		1024
+/* Largest expires-at accepted (year 33658): 12 digits at most. */
+#define MB_IPC_EXPIRES_MAX	999999999999LL
+
+enum mb_ipc_req_type {
+	MB_IPC_REQ_TOKEN = 1,
+	MB_IPC_REQ_REJECTED,
+};
+
+enum mb_ipc_resp_type {
+	MB_IPC_RESP_OK = 1,
+	MB_IPC_RESP_DONE,
+	MB_IPC_RESP_ERR,
+};
+
+enum mb_ipc_err {
+	MB_IPC_ERR_UNKNOWN_ACCOUNT = 1,	/* "unknown-account" */
+	MB_IPC_ERR_DENIED,		/* "denied" */
+	MB_IPC_ERR_NEEDS_AUTHORIZE,	/* "needs-authorize" */
+	MB_IPC_ERR_UNAVAILABLE,		/* "unavailable" */
+	MB_IPC_ERR_BAD_REQUEST,		/* "bad-request" */
+	MB_IPC_ERR_INTERNAL,		/* "internal" */
+	/* A well-formed code this version does not know (a newer helper);
+	 * treated like "internal". */
+	MB_IPC_ERR_OTHER,
+};
+
+/* Fields point into the parsed line (which the parser NUL-terminates in
+ * place); they live as long as the caller's buffer. */
+struct mb_ipc_request {
+	enum mb_ipc_req_type type;
+	const char *account;
+	const char *token;	/* REJECTED only, else NULL */
+};
+
+struct mb_ipc_response {
+	enum mb_ipc_resp_type type;
+	long long expires_at;	/* OK: unix seconds, 0 = unknown */
+	const char *token;	/* OK */
+	enum mb_ipc_err code;	/* ERR */
+	const char *code_name;	/* ERR: as received */
+	const char *text;	/* ERR: printable ASCII, <= MB_IPC_TEXT_MAX */
+};
+
+/* account = 1*255( ALPHA / DIGIT / "." / "_" / "-" / "@" / "+" / "%" ),
+ * not starting with "." or "-" (the name is also a state file name). */
+bool mb_ipc_valid_account(const char *s, size_t len);
+/* RFC 6750 section 2.1:
+ *   b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ * and at most MB_IPC_TOKEN_MAX bytes. */
+bool mb_ipc_valid_token(const char *s, size_t len);
+/* The wire name of a code ("unknown-account"...); never NULL. */
+const char *mb_ipc_err_name(enum mb_ipc_err code);
+
+/* The format functions write one NUL-terminated line (LF included) into
+ * buf[0..size) and return its length without the NUL, or -1 when an
+ * argument is invalid or the line does not fit (buf then holds ""). */
+int mb_ipc_format_token_request(char *buf, size_t size, const char *account);
+int mb_ipc_format_rejected_request(char *buf, size_t size,
+				   const char *account, const char *token);
+int mb_ipc_format_ok(char *buf, size_t size, long long expires_at,
+		     const char *token);
+int mb_ipc_format_done(char *buf, size_t size);
+/* text is made safe for the wire: bytes outside printable ASCII become
+ * '?', it is cut at MB_IPC_TEXT_MAX, and an empty or NULL text becomes the
+ * code's name.  Callers must never pass a secret. */
+int mb_ipc_format_err(char *buf, size_t size, enum mb_ipc_err code,
+		      const char *text);
+
+/* Both parsers take exactly one line: line[0..len) ends with the only LF.
+ * They NUL-terminate fields in place.  Return 0, or -1 with *why_r set to
+ * a static, secret-free reason ("line too long", ...). */
+int mb_ipc_parse_request(char *line, size_t len, struct mb_ipc_request *req,
+			 const char **why_r);
+int mb_ipc_parse_response(char *line, size_t len,
+			  struct mb_ipc_response *resp, const char **why_r);
+
+#endif
