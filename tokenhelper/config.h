@@ -27,6 +27,11 @@ struct mb_account {
 	 * uid running serve and root are always allowed. */
 	uid_t *allow_uids;
 	size_t n_allow_uids;
+	/* Added by the token core (after the interface above): */
+	char *tenant;		/* microsoft: common|organizations|... */
+	long connect_timeout;	/* seconds (10) */
+	long timeout;		/* seconds for a whole request (30) */
+	unsigned line;		/* line of the [section] header */
 };
 
 struct mb_config {
@@ -46,6 +51,13 @@ char *mb_config_default_path(void);
 /* NULL if there is no such account. */
 const struct mb_account *mb_config_account(const struct mb_config *cfg,
 					   const char *name);
+/* The compiled-in system file: $sysconfdir/mailbearer/mailbearer.conf. */
+const char *mb_config_system_path(void);
+/* The state directory used when an account sets no state_dir: the
+ * system one ($localstatedir/lib/mailbearer) for the system config file,
+ * else $XDG_STATE_HOME/mailbearer (~/.local/state/mailbearer).  Returns a
+ * malloc'd string, or NULL if no home directory can be found. */
+char *mb_config_default_state_dir(bool system);
 /* Frees everything, wipes secrets, sets *cfg to NULL.  NULL-safe. */
 void mb_config_free(struct mb_config **cfg);
 

@@ -1,1 +1,26 @@
-# (filled in by its part)
+# The token helper: the `mailbearer` command.  Everything but main.c lives
+# in libmbcore.la so that the unit tests (and `serve`) link the same code.
+if TOKENHELPER
+noinst_LTLIBRARIES += tokenhelper/libmbcore.la
+tokenhelper_libmbcore_la_SOURCES = \
+	tokenhelper/advice.c tokenhelper/advice.h \
+	tokenhelper/config.c tokenhelper/config.h \
+	tokenhelper/http.c tokenhelper/http.h \
+	tokenhelper/json.c tokenhelper/json.h \
+	tokenhelper/log.c tokenhelper/log.h \
+	tokenhelper/refresh.c tokenhelper/refresh.h \
+	tokenhelper/store.c tokenhelper/store.h \
+	tokenhelper/token.c tokenhelper/token.h \
+	tokenhelper/xalloc.c tokenhelper/xalloc.h
+# Directories in make variables so that `make sysconfdir=...` works.
+tokenhelper_libmbcore_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DMB_SYSCONFDIR='"$(sysconfdir)"' \
+	-DMB_LOCALSTATEDIR='"$(localstatedir)"'
+tokenhelper_libmbcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
+tokenhelper_libmbcore_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
+	$(JSONC_LIBS)
+
+bin_PROGRAMS += tokenhelper/mailbearer
+tokenhelper_mailbearer_SOURCES = tokenhelper/main.c
+tokenhelper_mailbearer_LDADD = tokenhelper/libmbcore.la
+endif

@@ -1,0 +1,166 @@
+#include <config.h>	/* autoconf; "config.h" here is ours */
+
+#include "advice.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Microsoft identity platform codes (PROVIDERS.md section 3). */
+static const struct {
+	long code;
+	enum mb_fail_kind kind;
+	const char *advice;
+} aadsts_table[] = {
+	{ 700082, MB_FAIL_GRANT,
+	  "the refresh token expired after 90 days without use; run "
+	  "`mailbearer authorize`, and keep `mailbearer serve` running (it "
+	  "refreshes idle accounts) so that this does not happen again" },
+	{ 50173, MB_FAIL_GRANT,
+	  "the grant was revoked, usually because the password was changed "
+	  "or reset; run `mailbearer authorize`" },
+	{ 70043, MB_FAIL_GRANT,
+	  "the refresh token expired because of a Conditional Access "
+	  "sign-in frequency policy; run `mailbearer authorize`, and ask "
+	  "the tenant administrator to exempt unattended mail clients" },
+	{ 70008, MB_FAIL_GRANT,
+	  "the refresh token has expired or was revoked; run `mailbearer "
+	  "authorize`" },
+	{ 70000, MB_FAIL_GRANT,
+	  "the refresh token is not valid (revoked, or issued to another "
+	  "client or tenant); run `mailbearer authorize`" },
+	{ 50076, MB_FAIL_GRANT,
+	  "multi-factor authentication is required again; run `mailbearer "
+	  "authorize`" },
+	{ 50079, MB_FAIL_GRANT,
+	  "the user must register for multi-factor authentication; run "
+	  "`mailbearer authorize` after doing so" },
+	{ 65001, MB_FAIL_GRANT,
+	  "the user or administrator has not consented to the scopes; run "
+	  "`mailbearer authorize` (an administrator may have to grant "
+	  "consent)" },
+	{ 7000218, MB_FAIL_CLIENT,
+	  "the app registration is a confidential client and requires a "
+	  "secret: set client_secret_file, or enable \"Allow public client "
+	  "flows\" in the app registration" },
+	{ 700025, MB_FAIL_CLIENT,
+	  "the app registration is a public client, which must not send a "
+	  "secret: remove client_secret / client_secret_file" },
+	{ 7000215, MB_FAIL_CLIENT,
+	  "the client secret is wrong: copy the secret's Value (not its "
+	  "ID) from the app registration into client_secret_file" },
+	{ 7000222, MB_FAIL_CLIENT,
+	  "the client secret has expired: create a new one in the app "
+	  "registration and put it in client_secret_file" },
+	{ 700016, MB_FAIL_CLIENT,
+	  "the application (client_id) was not found in the tenant: check "
+	  "client_id and tenant" },
+	{ 90002, MB_FAIL_CLIENT,
+	  "the tenant was not found: check the tenant setting (common, "
+	  "organizations, consumers or the tenant id)" },
+};
+
+/* RFC 6749 section 5.2 error codes. */
+static const struct {
+	const char *error;
+	enum mb_fail_kind kind;
+	const char *advice;
+} error_table[] = {
+	{ "invalid_client", MB_FAIL_CLIENT,
+	  "the provider does not accept this client: check client_id, the "
+	  "client secret and the token endpoint (a wrong client id gives "
+	  "\"The OAuth client was not found\")" },
+	{ "unauthorized_client", MB_FAIL_CLIENT,
+	  "this client may not use the refresh_token grant: check the app "
+	  "registration's client type and allowed flows" },
+	{ "unsupported_grant_type", MB_FAIL_CLIENT,
+	  "the token endpoint does not support refresh tokens: check "
+	  "token_endpoint" },
+	{ "invalid_request", MB_FAIL_CLIENT,
+	  "the provider rejected the request as malformed: check "
+	  "token_endpoint, client_id and the client secret" },
+	{ "invalid_scope", MB_FAIL_GRANT,
+	  "the configured scope was not granted to this refresh token; run "
+	  "`mailbearer authorize` to consent to it" },
+	{ "server_error", MB_FAIL_TRANSIENT,
+	  "the provider reported an internal error; retrying later" },
+	{ "temporarily_unavailable", MB_FAIL_TRANSIENT,
+	  "the provider is temporarily unavailable; retrying later" },
+};
+
+static const char google_invalid_grant[] =
+	"Google refused the refresh token (expired or revoked): if the "
+	"OAuth consent screen is in \"Testing\" mode, refresh tokens expire "
+	"after 7 days (set it to \"In production\"); otherwise access was "
+	"revoked, the password was changed, or the token was unused for 6 "
+	"months; run `mailbearer authorize`";
+static const char microsoft_invalid_grant[] =
+	"Microsoft refused the refresh token (expired, revoked, or issued "
+	"for another client or tenant); run `mailbearer authorize`";
+static const char generic_invalid_grant[] =
+	"the provider refused the refresh token (expired or revoked); run "
+	"`mailbearer authorize`";
+
+enum mb_fail_kind
+mb_advice_classify(const struct mb_fail_input *in, const char **advice_r)
+{
+	const char *prov = in->provider != NULL ? in->provider : "generic";
+	size_t i;
+
+	/* A specific AADSTS code beats the generic error name. */
+	if (in->aadsts > 0) {
+		for (i = 0; i < sizeof(aadsts_table) / sizeof(aadsts_table[0]);
+		     i++) {
+			if (aadsts_table[i].code == in->aadsts) {
+				*advice_r = aadsts_table[i].advice;
+				return aadsts_table[i].kind;
+			}
+		}
+	}
+	if (in->error != NULL) {
+		if (strcmp(in->error, "invalid_grant") == 0) {
+			*advice_r = strcmp(prov, "google") == 0 ?
+				google_invalid_grant :
+				strcmp(prov, "microsoft") == 0 ?
+				microsoft_invalid_grant :
+				generic_invalid_grant;
+			return MB_FAIL_GRANT;
+		}
+		for (i = 0; i < sizeof(error_table) / sizeof(error_table[0]);
+		     i++) {
+			if (strcmp(error_table[i].error, in->error) == 0) {
+				*advice_r = error_table[i].advice;
+				return error_table[i].kind;
+			}
+		}
+		/* Unknown codes never cost the refresh token. */
+		*advice_r = "the provider returned an unrecognised error; "
+			    "retrying later";
+		return MB_FAIL_TRANSIENT;
+	}
+	if (in->http_status == 0)
+		*advice_r = "the token endpoint could not be reached; "
+			    "retrying later";
+	else if (in->http_status == 429)
+		*advice_r = "the provider is rate-limiting requests; "
+			    "retrying later";
+	else if (in->http_status >= 500)
+		*advice_r = "the provider had a server error; retrying later";
+	else
+		*advice_r = "the token endpoint gave an unusable response; "
+			    "retrying later";
+	return MB_FAIL_TRANSIENT;
+}
+
+const char *
+mb_fail_kind_name(enum mb_fail_kind kind)
+{
+	switch (kind) {
+	case MB_FAIL_GRANT:
+		return "grant";
+	case MB_FAIL_CLIENT:
+		return "client";
+	case MB_FAIL_TRANSIENT:
+	default:
+		return "transient";
+	}
+}

@@ -1,0 +1,35 @@
+#ifndef MB_ADVICE_H
+#define MB_ADVICE_H
+
+/* Pure classification of a failed refresh, and the advice to give.
+ * No I/O; table-tested in tests/test-advice.c. */
+
+enum mb_fail_kind {
+	/* Network, timeouts, 5xx, 429, garbage, unknown errors: retry
+	 * later; the refresh token is kept and a valid access token is
+	 * still served. */
+	MB_FAIL_TRANSIENT,
+	/* The grant is dead (invalid_grant, AADSTS700082...): the user must
+	 * run `mailbearer authorize`.  Not retried automatically. */
+	MB_FAIL_GRANT,
+	/* The client's configuration is wrong (invalid_client, wrong or
+	 * missing secret...): the account needs attention, but the refresh
+	 * is retried on the next call since the fix is in the config. */
+	MB_FAIL_CLIENT,
+};
+
+struct mb_fail_input {
+	long http_status;	/* 0 when no HTTP response was received */
+	const char *error;	/* OAuth2 "error" code, NULL if none */
+	long aadsts;		/* Microsoft AADSTS code, 0 if none */
+	const char *provider;	/* "google" | "microsoft" | "generic" */
+};
+
+/* Returns the kind and points *advice_r at a static sentence (never
+ * NULL) telling the administrator what happened and what to do. */
+enum mb_fail_kind mb_advice_classify(const struct mb_fail_input *in,
+				     const char **advice_r);
+/* "transient", "grant", "client". */
+const char *mb_fail_kind_name(enum mb_fail_kind kind);
+
+#endif

@@ -1,0 +1,775 @@
+#include <config.h>	/* autoconf; "config.h" here is ours */
+
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wipe.h"
+#include "xalloc.h"
+
+#ifndef MB_SYSCONFDIR
+#define MB_SYSCONFDIR "/etc"
+#endif
+#ifndef MB_LOCALSTATEDIR
+#define MB_LOCALSTATEDIR "/var"
+#endif
+
+#define MB_CONFIG_MAX_SIZE (1024 * 1024)
+#define MB_SECRET_MAX_SIZE 4096
+
+/*
+ * The file format (documented in mailbearer.conf(5)):
+ *
+ *   file    = *( line LF )
+ *   line    = blank / comment / section / setting
+ *   comment = *WSP ( "#" / ";" ) *CHAR
+ *   section = *WSP "[" account "]" *WSP
+ *   setting = *WSP key *WSP "=" *WSP value *WSP
+ *   account = 1*128( ALPHA / DIGIT / "." / "_" / "-" / "@" / "+" )
+ *             (not starting with ".")
+ *
+ * Every setting belongs to a section; unknown keys, repeated keys and
+ * repeated sections are errors, so that a typo is never silently ignored.
+ */
+
+/* Provider presets (PROVIDERS.md sections 2 and 3). */
+#define GOOGLE_AUTHORIZE "https://accounts.google.com/o/oauth2/v2/auth"
+#define GOOGLE_TOKEN "https://oauth2.googleapis.com/token"
+#define GOOGLE_DEVICE "https://oauth2.googleapis.com/device/code"
+#define GOOGLE_SCOPE "https://mail.google.com/"
+#define MS_HOST "https://login.microsoftonline.com/"
+#define MS_SCOPE "https://outlook.office.com/IMAP.AccessAsUser.All " \
+	"https://outlook.office.com/POP.AccessAsUser.All " \
+	"https://outlook.office.com/SMTP.Send offline_access"
+
+enum cfg_key {
+	K_PROVIDER, K_USER, K_TENANT, K_TOKEN_ENDPOINT, K_AUTHORIZE_ENDPOINT,
+	K_DEVICE_ENDPOINT, K_SCOPE, K_CLIENT_ID, K_CLIENT_SECRET,
+	K_CLIENT_SECRET_FILE, K_CA_FILE, K_REFRESH_MARGIN, K_STATE_DIR,
+	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_COUNT
+};
+
+static const char *const cfg_key_names[K_COUNT] = {
+	[K_PROVIDER] = "provider",
+	[K_USER] = "user",
+	[K_TENANT] = "tenant",
+	[K_TOKEN_ENDPOINT] = "token_endpoint",
+	[K_AUTHORIZE_ENDPOINT] = "authorize_endpoint",
+	[K_DEVICE_ENDPOINT] = "device_endpoint",
+	[K_SCOPE] = "scope",
+	[K_CLIENT_ID] = "client_id",
+	[K_CLIENT_SECRET] = "client_secret",
+	[K_CLIENT_SECRET_FILE] = "client_secret_file",
+	[K_CA_FILE] = "ca_file",
+	[K_REFRESH_MARGIN] = "refresh_margin",
+	[K_STATE_DIR] = "state_dir",
+	[K_ALLOW] = "allow",
+	[K_TIMEOUT] = "timeout",
+	[K_CONNECT_TIMEOUT] = "connect_timeout",
+};
+
+/* One section while it is being read: raw values and their lines. */
+struct cfg_section {
+	char *name;
+	unsigned line;
+	char *values[K_COUNT];
+	unsigned lines[K_COUNT];
+};
+
+struct cfg_parser {
+	const char *path;
+	char *dir;		/* directory of path, for relative paths */
+	mode_t mode;		/* of the config file */
+	char *error;		/* first error, malloc'd */
+};
+
+const char *
+mb_config_system_path(void)
+{
+	return MB_SYSCONFDIR "/mailbearer/mailbearer.conf";
+}
+
+static char *
+cfg_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && home[0] == '/')
+		return mb_xstrdup(home);
+	pw = getpwuid(geteuid());
+	if (pw != NULL && pw->pw_dir != NULL && pw->pw_dir[0] == '/')
+		return mb_xstrdup(pw->pw_dir);
+	return NULL;
+}
+
+char *
+mb_config_default_state_dir(bool system)
+{
+	const char *xdg = getenv("XDG_STATE_HOME");
+	char *home, *dir;
+
+	if (system)
+		return mb_xstrdup(MB_LOCALSTATEDIR "/lib/mailbearer");
+	if (xdg != NULL && xdg[0] == '/')
+		return mb_xasprintf("%s/mailbearer", xdg);
+	home = cfg_home();
+	if (home == NULL)
+		return NULL;
+	dir = mb_xasprintf("%s/.local/state/mailbearer", home);
+	free(home);
+	return dir;
+}
+
+char *
+mb_config_default_path(void)
+{
+	const char *env = getenv("MAILBEARER_CONFIG");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	char *user = NULL, *home;
+
+	if (env != NULL && env[0] != '\0')
+		return mb_xstrdup(env);
+	if (xdg != NULL && xdg[0] == '/') {
+		user = mb_xasprintf("%s/mailbearer/config", xdg);
+	} else {
+		home = cfg_home();
+		if (home != NULL)
+			user = mb_xasprintf("%s/.config/mailbearer/config",
+					    home);
+		free(home);
+	}
+	if (user != NULL && access(user, F_OK) == 0)
+		return user;
+	free(user);
+	return mb_xstrdup(mb_config_system_path());
+}
+
+static void __attribute__((format(printf, 3, 4)))
+cfg_error(struct cfg_parser *p, unsigned line, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	if (p->error != NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		p->error = mb_xasprintf("%s:%u: %s", p->path, line, buf);
+	else
+		p->error = mb_xasprintf("%s: %s", p->path, buf);
+}
+
+static char *
+cfg_resolve(const struct cfg_parser *p, const char *value)
+{
+	if (value[0] == '/')
+		return mb_xstrdup(value);
+	return mb_xasprintf("%s/%s", p->dir, value);
+}
+
+static bool
+cfg_valid_account_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || s[0] == '.')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (!isalnum((unsigned char)*s) && strchr("._-@+", *s) == NULL)
+			return false;
+	}
+	return true;
+}
+
+static bool
+cfg_is_https(const char *url)
+{
+	return strncasecmp(url, "https://", 8) == 0 && url[8] != '\0' &&
+	       url[8] != '/';
+}
+
+/* Parses a decimal integer in [min, max]; false if it is not one. */
+static bool
+cfg_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void
+cfg_section_clear(struct cfg_section *sec)
+{
+	size_t i;
+
+	free(sec->name);
+	for (i = 0; i < K_COUNT; i++) {
+		if (i == K_CLIENT_SECRET)
+			mb_free_secret(&sec->values[i]);
+		else
+			free(sec->values[i]);
+	}
+	memset(sec, 0, sizeof(*sec));
+}
+
+static void
+cfg_account_clear(struct mb_account *a)
+{
+	free(a->name);
+	free(a->user);
+	free(a->provider);
+	free(a->token_endpoint);
+	free(a->authorize_endpoint);
+	free(a->device_endpoint);
+	free(a->scope);
+	free(a->client_id);
+	mb_free_secret(&a->client_secret);
+	free(a->ca_file);
+	free(a->state_dir);
+	free(a->allow_uids);
+	free(a->tenant);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Reads the one-line secret of client_secret_file; refuses a file that
+ * others may read.  Returns a malloc'd secret or NULL (error set). */
+static char *
+cfg_read_secret_file(struct cfg_parser *p, unsigned line, const char *path)
+{
+	char buf[MB_SECRET_MAX_SIZE + 1];
+	char *secret = NULL;
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		cfg_error(p, line, "cannot open client_secret_file %s: %s",
+			  path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		cfg_error(p, line, "client_secret_file %s is not a regular "
+			  "file", path);
+		goto out;
+	}
+	if ((st.st_mode & 077) != 0) {
+		cfg_error(p, line, "client_secret_file %s is accessible by "
+			  "group or others (mode %04o); run: chmod 600 %s",
+			  path, (unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cfg_error(p, line, "cannot read client_secret_file "
+				  "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (len == sizeof(buf) - 1) {
+		cfg_error(p, line, "client_secret_file %s is too large (the "
+			  "secret is one line)", path);
+		goto out;
+	}
+	/* The first line, without trailing white space. */
+	len = strcspn(buf, "\r\n");
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	if (len == 0) {
+		cfg_error(p, line, "client_secret_file %s is empty", path);
+		goto out;
+	}
+	secret = mb_xstrndup(buf, len);
+out:
+	mb_wipe(buf, sizeof(buf));
+	close(fd);
+	return secret;
+}
+
+static bool
+cfg_valid_tenant(const char *t)
+{
+	size_t n = strlen(t);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (; *t != '\0'; t++) {
+		if (!isalnum((unsigned char)*t) && *t != '-' && *t != '.')
+			return false;
+	}
+	return true;
+}
+
+/* uids from "postfix, alice 1001"; names resolved now (getpwnam). */
+static bool
+cfg_parse_allow(struct cfg_parser *p, unsigned line, const char *value,
+		struct mb_account *a)
+{
+	char *copy = mb_xstrdup(value), *tok, *save = NULL;
+	bool ok = false;
+	struct passwd *pw;
+	long uid;
+
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		uid_t u;
+
+		if (isdigit((unsigned char)tok[0])) {
+			if (!cfg_parse_long(tok, 0, INT_MAX, &uid)) {
+				cfg_error(p, line, "allow: %s is not a uid",
+					  tok);
+				goto out;
+			}
+			u = (uid_t)uid;
+		} else {
+			pw = getpwnam(tok);
+			if (pw == NULL) {
+				cfg_error(p, line, "allow: no such user: %s",
+					  tok);
+				goto out;
+			}
+			u = pw->pw_uid;
+		}
+		a->allow_uids = mb_xrealloc(a->allow_uids,
+			(a->n_allow_uids + 1) * sizeof(*a->allow_uids));
+		a->allow_uids[a->n_allow_uids++] = u;
+	}
+	ok = true;
+out:
+	free(copy);
+	return ok;
+}
+
+/* Turns a finished section into an account (presets, checks).  Returns
+ * false with p->error set. */
+static bool
+cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
+		   struct mb_account *a)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+	const char *prov = v[K_PROVIDER];
+	static const enum cfg_key urls[] = {
+		K_TOKEN_ENDPOINT, K_AUTHORIZE_ENDPOINT, K_DEVICE_ENDPOINT,
+	};
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->name = mb_xstrdup(sec->name);
+	a->line = sec->line;
+	if (prov == NULL) {
+		cfg_error(p, sec->line, "[%s]: no provider; set provider = "
+			  "google, microsoft or generic", sec->name);
+		return false;
+	}
+	if (strcmp(prov, "google") != 0 && strcmp(prov, "microsoft") != 0 &&
+	    strcmp(prov, "generic") != 0) {
+		cfg_error(p, ln[K_PROVIDER], "unknown provider \"%s\" "
+			  "(google, microsoft or generic)", prov);
+		return false;
+	}
+	a->provider = mb_xstrdup(prov);
+	if (v[K_TENANT] != NULL && strcmp(prov, "microsoft") != 0) {
+		cfg_error(p, ln[K_TENANT], "tenant is only meaningful with "
+			  "provider = microsoft");
+		return false;
+	}
+	if (strcmp(prov, "google") == 0) {
+		a->token_endpoint = mb_xstrdup(GOOGLE_TOKEN);
+		a->authorize_endpoint = mb_xstrdup(GOOGLE_AUTHORIZE);
+		a->device_endpoint = mb_xstrdup(GOOGLE_DEVICE);
+		a->scope = mb_xstrdup(GOOGLE_SCOPE);
+	} else if (strcmp(prov, "microsoft") == 0) {
+		const char *t = v[K_TENANT] ? v[K_TENANT] : "common";
+
+		if (!cfg_valid_tenant(t)) {
+			cfg_error(p, ln[K_TENANT], "tenant \"%s\" is not "
+				  "common, organizations, consumers, a "
+				  "tenant id or a domain", t);
+			return false;
+		}
+		a->tenant = mb_xstrdup(t);
+		a->token_endpoint = mb_xasprintf(
+			MS_HOST "%s/oauth2/v2.0/token", t);
+		a->authorize_endpoint = mb_xasprintf(
+			MS_HOST "%s/oauth2/v2.0/authorize", t);
+		a->device_endpoint = mb_xasprintf(
+			MS_HOST "%s/oauth2/v2.0/devicecode", t);
+		a->scope = mb_xstrdup(MS_SCOPE);
+	} else if (v[K_TOKEN_ENDPOINT] == NULL) {
+		cfg_error(p, sec->line, "[%s]: provider = generic needs "
+			  "token_endpoint", sec->name);
+		return false;
+	}
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		char **dst = urls[i] == K_TOKEN_ENDPOINT ? &a->token_endpoint :
+			     urls[i] == K_AUTHORIZE_ENDPOINT ?
+			     &a->authorize_endpoint : &a->device_endpoint;
+		const char *url = v[urls[i]];
+
+		if (url == NULL)
+			continue;
+		if (!cfg_is_https(url)) {
+			cfg_error(p, ln[urls[i]], "%s must be an https:// URL "
+				  "(tokens and secrets never travel over "
+				  "plain http): %s",
+				  cfg_key_names[urls[i]], url);
+			return false;
+		}
+		free(*dst);
+		*dst = mb_xstrdup(url);
+	}
+	if (v[K_SCOPE] != NULL) {
+		free(a->scope);
+		a->scope = mb_xstrdup(v[K_SCOPE]);
+	}
+	if (v[K_CLIENT_ID] == NULL) {
+		cfg_error(p, sec->line, "[%s]: client_id is missing",
+			  sec->name);
+		return false;
+	}
+	a->client_id = mb_xstrdup(v[K_CLIENT_ID]);
+	a->user = mb_xstrdup(v[K_USER] ? v[K_USER] : sec->name);
+	if (v[K_CLIENT_SECRET] != NULL && v[K_CLIENT_SECRET_FILE] != NULL) {
+		cfg_error(p, ln[K_CLIENT_SECRET_FILE], "client_secret and "
+			  "client_secret_file are both set; keep one");
+		return false;
+	}
+	if (v[K_CLIENT_SECRET] != NULL) {
+		if ((p->mode & 077) != 0) {
+			cfg_error(p, ln[K_CLIENT_SECRET], "client_secret in a "
+				  "file accessible by group or others (mode "
+				  "%04o); run: chmod 600 %s, or move the "
+				  "secret to a client_secret_file",
+				  (unsigned)(p->mode & 07777), p->path);
+			return false;
+		}
+		a->client_secret = mb_xstrdup(v[K_CLIENT_SECRET]);
+	} else if (v[K_CLIENT_SECRET_FILE] != NULL) {
+		char *path = cfg_resolve(p, v[K_CLIENT_SECRET_FILE]);
+
+		a->client_secret = cfg_read_secret_file(p,
+			ln[K_CLIENT_SECRET_FILE], path);
+		free(path);
+		if (a->client_secret == NULL)
+			return false;
+	}
+	if (v[K_CA_FILE] != NULL) {
+		a->ca_file = cfg_resolve(p, v[K_CA_FILE]);
+		if (access(a->ca_file, R_OK) != 0) {
+			cfg_error(p, ln[K_CA_FILE], "ca_file %s: %s",
+				  a->ca_file, strerror(errno));
+			return false;
+		}
+	}
+	a->refresh_margin = 600;
+	if (v[K_REFRESH_MARGIN] != NULL &&
+	    !cfg_parse_long(v[K_REFRESH_MARGIN], 0, 86400,
+			    &a->refresh_margin)) {
+		cfg_error(p, ln[K_REFRESH_MARGIN], "refresh_margin must be a "
+			  "number of seconds from 0 to 86400");
+		return false;
+	}
+	a->timeout = 30;
+	if (v[K_TIMEOUT] != NULL &&
+	    !cfg_parse_long(v[K_TIMEOUT], 1, 600, &a->timeout)) {
+		cfg_error(p, ln[K_TIMEOUT], "timeout must be a number of "
+			  "seconds from 1 to 600");
+		return false;
+	}
+	a->connect_timeout = a->timeout < 10 ? a->timeout : 10;
+	if (v[K_CONNECT_TIMEOUT] != NULL &&
+	    !cfg_parse_long(v[K_CONNECT_TIMEOUT], 1, 600,
+			    &a->connect_timeout)) {
+		cfg_error(p, ln[K_CONNECT_TIMEOUT], "connect_timeout must be "
+			  "a number of seconds from 1 to 600");
+		return false;
+	}
+	if (v[K_STATE_DIR] != NULL) {
+		a->state_dir = cfg_resolve(p, v[K_STATE_DIR]);
+	} else {
+		a->state_dir = mb_config_default_state_dir(
+			strcmp(p->path, mb_config_system_path()) == 0);
+		if (a->state_dir == NULL) {
+			cfg_error(p, sec->line, "[%s]: no home directory for "
+				  "the state; set state_dir", sec->name);
+			return false;
+		}
+	}
+	if (v[K_ALLOW] != NULL &&
+	    !cfg_parse_allow(p, ln[K_ALLOW], v[K_ALLOW], a))
+		return false;
+	return true;
+}
+
+static char *
+cfg_trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	*e = '\0';
+	return s;
+}
+
+static bool
+cfg_parse_text(struct cfg_parser *p, char *text, struct mb_config *cfg)
+{
+	struct cfg_section sec;
+	bool in_section = false;
+	unsigned lineno = 0;
+	char *line, *next;
+	size_t i;
+
+	memset(&sec, 0, sizeof(sec));
+	for (line = text; line != NULL; line = next) {
+		char *s, *eq, *key, *value;
+		int k;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		lineno++;
+		s = cfg_trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+
+			if (end == NULL || end[1] != '\0') {
+				cfg_error(p, lineno, "malformed section "
+					  "header (expected [account])");
+				goto fail;
+			}
+			*end = '\0';
+			s = cfg_trim(s + 1);
+			if (!cfg_valid_account_name(s)) {
+				cfg_error(p, lineno, "invalid account name "
+					  "\"%s\" (letters, digits and . _ - "
+					  "@ +, at most 128)", s);
+				goto fail;
+			}
+			for (i = 0; i < cfg->n_accounts; i++) {
+				if (strcmp(cfg->accounts[i].name, s) == 0) {
+					cfg_error(p, lineno, "account [%s] "
+						  "defined twice (first at "
+						  "line %u)", s,
+						  cfg->accounts[i].line);
+					goto fail;
+				}
+			}
+			if (in_section && strcmp(sec.name, s) == 0) {
+				cfg_error(p, lineno, "account [%s] defined "
+					  "twice (first at line %u)", s,
+					  sec.line);
+				goto fail;
+			}
+			if (in_section) {
+				cfg->accounts = mb_xrealloc(cfg->accounts,
+					(cfg->n_accounts + 1) *
+					sizeof(*cfg->accounts));
+				if (!cfg_finish_section(p, &sec,
+					&cfg->accounts[cfg->n_accounts])) {
+					cfg_account_clear(
+					    &cfg->accounts[cfg->n_accounts]);
+					goto fail;
+				}
+				cfg->n_accounts++;
+				cfg_section_clear(&sec);
+			}
+			sec.name = mb_xstrdup(s);
+			sec.line = lineno;
+			in_section = true;
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			cfg_error(p, lineno, "expected \"key = value\" or "
+				  "[account]");
+			goto fail;
+		}
+		*eq = '\0';
+		key = cfg_trim(s);
+		value = cfg_trim(eq + 1);
+		for (k = 0; k < K_COUNT; k++) {
+			if (strcmp(key, cfg_key_names[k]) == 0)
+				break;
+		}
+		if (k == K_COUNT) {
+			cfg_error(p, lineno, "unknown key \"%s\"", key);
+			goto fail;
+		}
+		if (!in_section) {
+			cfg_error(p, lineno, "\"%s\" outside an [account] "
+				  "section", key);
+			goto fail;
+		}
+		if (sec.values[k] != NULL) {
+			cfg_error(p, lineno, "\"%s\" set twice in [%s] "
+				  "(first at line %u)", key, sec.name,
+				  sec.lines[k]);
+			goto fail;
+		}
+		if (*value == '\0') {
+			cfg_error(p, lineno, "\"%s\" has an empty value", key);
+			goto fail;
+		}
+		sec.values[k] = mb_xstrdup(value);
+		sec.lines[k] = lineno;
+	}
+	if (in_section) {
+		cfg->accounts = mb_xrealloc(cfg->accounts,
+			(cfg->n_accounts + 1) * sizeof(*cfg->accounts));
+		if (!cfg_finish_section(p, &sec,
+					&cfg->accounts[cfg->n_accounts])) {
+			cfg_account_clear(&cfg->accounts[cfg->n_accounts]);
+			goto fail;
+		}
+		cfg->n_accounts++;
+	}
+	cfg_section_clear(&sec);
+	return true;
+fail:
+	cfg_section_clear(&sec);
+	return false;
+}
+
+int
+mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
+{
+	struct cfg_parser p;
+	struct mb_config *cfg = NULL;
+	char *text = NULL, *slash;
+	struct stat st;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, ret = -1;
+
+	*cfg_r = NULL;
+	*error_r = NULL;
+	memset(&p, 0, sizeof(p));
+	p.path = path;
+	slash = strrchr(path, '/');
+	p.dir = slash == NULL ? mb_xstrdup(".") :
+		slash == path ? mb_xstrdup("/") :
+		mb_xstrndup(path, (size_t)(slash - path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		cfg_error(&p, 0, "cannot open the configuration: %s",
+			  strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		cfg_error(&p, 0, "not a regular file");
+		goto out;
+	}
+	if (st.st_size > MB_CONFIG_MAX_SIZE) {
+		cfg_error(&p, 0, "too large (more than %d bytes)",
+			  MB_CONFIG_MAX_SIZE);
+		goto out;
+	}
+	p.mode = st.st_mode;
+	text = mb_xmalloc((size_t)st.st_size + 1);
+	while (len < (size_t)st.st_size) {
+		n = read(fd, text + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cfg_error(&p, 0, "read error: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		cfg_error(&p, 0, "contains a NUL byte");
+		goto out;
+	}
+	cfg = mb_xcalloc(1, sizeof(*cfg));
+	cfg->path = mb_xstrdup(path);
+	if (!cfg_parse_text(&p, text, cfg))
+		goto out;
+	*cfg_r = cfg;
+	cfg = NULL;
+	ret = 0;
+out:
+	if (ret < 0) {
+		*error_r = p.error != NULL ? p.error :
+			   mb_xasprintf("%s: cannot be read", path);
+		p.error = NULL;
+	}
+	mb_config_free(&cfg);
+	if (text != NULL) {
+		/* It may hold a client_secret. */
+		mb_wipe(text, len);
+		free(text);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(p.dir);
+	free(p.error);
+	return ret;
+}
+
+const struct mb_account *
+mb_config_account(const struct mb_config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->n_accounts; i++) {
+		if (strcmp(cfg->accounts[i].name, name) == 0)
+			return &cfg->accounts[i];
+	}
+	return NULL;
+}
+
+void
+mb_config_free(struct mb_config **cfg)
+{
+	size_t i;
+
+	if (cfg == NULL || *cfg == NULL)
+		return;
+	for (i = 0; i < (*cfg)->n_accounts; i++)
+		cfg_account_clear(&(*cfg)->accounts[i]);
+	free((*cfg)->accounts);
+	free((*cfg)->path);
+	free(*cfg);
+	*cfg = NULL;
+}

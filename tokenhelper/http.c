@@ -1,0 +1,299 @@
+#include <config.h>	/* autoconf; "config.h" here is ours */
+
+#include "http.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "wipe.h"
+#include "xalloc.h"
+
+struct http_sink {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool too_big;
+	long retry_after;
+};
+
+static pthread_once_t http_once = PTHREAD_ONCE_INIT;
+static CURLcode http_init_result;
+
+static void
+http_global_init(void)
+{
+	http_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void
+mb_http_reply_clear(struct mb_http_reply *reply)
+{
+	if (reply == NULL)
+		return;
+	if (reply->body != NULL) {
+		mb_wipe(reply->body, reply->len);
+		free(reply->body);
+	}
+	memset(reply, 0, sizeof(*reply));
+	reply->retry_after = -1;
+}
+
+static void
+http_sink_wipe(struct http_sink *s)
+{
+	if (s->buf != NULL) {
+		mb_wipe(s->buf, s->cap);
+		free(s->buf);
+	}
+	s->buf = NULL;
+	s->len = s->cap = 0;
+}
+
+static size_t
+http_write_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_sink *s = userp;
+	size_t n = size * nmemb;
+
+	if (n > MB_HTTP_MAX_BODY - s->len) {
+		/* Hostile or broken endpoint: abort the transfer. */
+		s->too_big = true;
+		return 0;
+	}
+	if (s->len + n + 1 > s->cap) {
+		size_t cap = s->cap ? s->cap : 4096;
+		char *nb;
+
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if (cap > MB_HTTP_MAX_BODY + 1)
+			cap = MB_HTTP_MAX_BODY + 1;
+		/* No realloc: the old buffer may hold a token. */
+		nb = mb_xmalloc(cap);
+		if (s->len > 0)
+			memcpy(nb, s->buf, s->len);
+		if (s->buf != NULL) {
+			mb_wipe(s->buf, s->cap);
+			free(s->buf);
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+/* RFC 9110, 10.2.3: Retry-After = HTTP-date / delay-seconds. */
+static size_t
+http_header_cb(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct http_sink *s = userp;
+	size_t n = size * nmemb;
+	static const char name[] = "retry-after:";
+	char value[128];
+	size_t vlen;
+	char *end;
+	long secs;
+
+	if (n > sizeof(name) - 1 &&
+	    strncasecmp(data, name, sizeof(name) - 1) == 0) {
+		vlen = n - (sizeof(name) - 1);
+		if (vlen >= sizeof(value))
+			vlen = sizeof(value) - 1;
+		memcpy(value, data + sizeof(name) - 1, vlen);
+		value[vlen] = '\0';
+		while (vlen > 0 && isspace((unsigned char)value[vlen - 1]))
+			value[--vlen] = '\0';
+		end = value;
+		while (isspace((unsigned char)*end))
+			end++;
+		if (isdigit((unsigned char)*end)) {
+			errno = 0;
+			secs = strtol(end, &end, 10);
+			if (errno == 0 && *end == '\0' && secs >= 0)
+				s->retry_after = secs;
+		} else {
+			time_t when = curl_getdate(end, NULL);
+			time_t now = time(NULL);
+
+			if (when != (time_t)-1)
+				s->retry_after = when > now ?
+						 (long)(when - now) : 0;
+		}
+	}
+	return n;
+}
+
+char *
+mb_http_form_encode(const char *const *fields)
+{
+	CURL *curl;
+	char *out = NULL, *tmp;
+	size_t i;
+
+	curl = curl_easy_init();
+	if (curl == NULL)
+		return NULL;
+	out = mb_xstrdup("");
+	for (i = 0; fields[i] != NULL; i += 2) {
+		char *k, *v;
+
+		if (fields[i + 1] == NULL)
+			continue;
+		k = curl_easy_escape(curl, fields[i], 0);
+		v = curl_easy_escape(curl, fields[i + 1], 0);
+		if (k == NULL || v == NULL) {
+			curl_free(k);
+			if (v != NULL)
+				mb_wipe(v, strlen(v));
+			curl_free(v);
+			mb_free_secret(&out);
+			break;
+		}
+		tmp = mb_xasprintf("%s%s%s=%s", out, out[0] ? "&" : "", k, v);
+		mb_free_secret(&out);
+		out = tmp;
+		curl_free(k);
+		mb_wipe(v, strlen(v));
+		curl_free(v);
+	}
+	curl_easy_cleanup(curl);
+	return out;
+}
+
+static bool
+http_is_transient(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_WRITE_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+enum mb_http_result
+mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
+		  long timeout, const char *const *fields,
+		  struct mb_http_reply *reply, char **error_r)
+{
+	enum mb_http_result ret = MB_HTTP_LOCAL;
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *headers = NULL;
+	struct http_sink sink;
+	char *form = NULL;
+	CURL *curl = NULL;
+	CURLcode rc;
+
+	memset(reply, 0, sizeof(*reply));
+	reply->retry_after = -1;
+	memset(&sink, 0, sizeof(sink));
+	sink.retry_after = -1;
+	*error_r = NULL;
+	errbuf[0] = '\0';
+	if (strncasecmp(url, "https://", 8) != 0) {
+		*error_r = mb_xasprintf("refusing to send credentials to %s: "
+					"only https:// URLs are allowed", url);
+		return MB_HTTP_LOCAL;
+	}
+	pthread_once(&http_once, http_global_init);
+	if (http_init_result != CURLE_OK) {
+		*error_r = mb_xstrdup("libcurl initialisation failed");
+		return MB_HTTP_LOCAL;
+	}
+	curl = curl_easy_init();
+	form = mb_http_form_encode(fields);
+	if (curl == NULL || form == NULL) {
+		*error_r = mb_xstrdup("libcurl: out of memory");
+		goto out;
+	}
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (headers == NULL) {
+		*error_r = mb_xstrdup("libcurl: out of memory");
+		goto out;
+	}
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+	curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file != NULL)
+		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)MB_HTTP_MAX_BODY);
+	curl_easy_setopt(curl, CURLOPT_USERAGENT, PACKAGE_NAME "/"
+			 PACKAGE_VERSION);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write_cb);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header_cb);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+			*error_r = mb_xasprintf("the response of %s is larger "
+						"than %d bytes", url,
+						MB_HTTP_MAX_BODY);
+			ret = MB_HTTP_TRANSIENT;
+		} else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
+			   rc == CURLE_SSL_CACERT_BADFILE ||
+			   rc == CURLE_SSL_CERTPROBLEM) {
+			*error_r = mb_xasprintf("TLS verification of %s "
+				"failed: %s (set ca_file if the provider uses "
+				"a private CA)", url,
+				errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			ret = MB_HTTP_LOCAL;
+		} else {
+			*error_r = mb_xasprintf("%s: %s", url,
+				errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			ret = http_is_transient(rc) ? MB_HTTP_TRANSIENT :
+			      MB_HTTP_LOCAL;
+		}
+		goto out;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
+	reply->body = sink.buf != NULL ? sink.buf : mb_xstrdup("");
+	reply->len = sink.len;
+	reply->retry_after = sink.retry_after;
+	sink.buf = NULL;
+	ret = MB_HTTP_OK;
+out:
+	http_sink_wipe(&sink);
+	mb_free_secret(&form);
+	curl_slist_free_all(headers);
+	if (curl != NULL)
+		curl_easy_cleanup(curl);
+	return ret;
+}

@@ -1,0 +1,42 @@
+#ifndef MB_HTTP_H
+#define MB_HTTP_H
+
+/* HTTPS POST of a form, through libcurl (the only file that includes
+ * <curl/curl.h>).  TLS verification is always on, only https:// is
+ * allowed (also for redirects, which are not followed anyway), the
+ * response body is capped (MB_HTTP_MAX_BODY). */
+
+#include <stddef.h>
+
+#define MB_HTTP_MAX_BODY (1024 * 1024)
+
+enum mb_http_result {
+	MB_HTTP_OK = 0,		/* a response arrived (any status) */
+	MB_HTTP_TRANSIENT,	/* connect/timeout/reset/oversized body */
+	MB_HTTP_LOCAL,		/* refused URL, TLS verification, setup */
+};
+
+struct mb_http_reply {
+	long status;		/* HTTP status */
+	char *body;		/* NUL-terminated, malloc'd; may hold secrets */
+	size_t len;
+	long retry_after;	/* seconds from Retry-After, -1 if none */
+};
+
+/* POSTs application/x-www-form-urlencoded fields (name, value pairs,
+ * terminated by a NULL name; a NULL value skips the pair).  Values are
+ * percent-encoded here.  ca_file NULL: system CAs.  On MB_HTTP_OK the
+ * reply is filled (release with mb_http_reply_clear()); otherwise
+ * *error_r is a malloc'd secret-free message (caller frees). */
+enum mb_http_result mb_http_post_form(const char *url, const char *ca_file,
+				      long connect_timeout, long timeout,
+				      const char *const *fields,
+				      struct mb_http_reply *reply,
+				      char **error_r);
+/* Wipes and frees the body, zeroes the struct.  NULL-safe. */
+void mb_http_reply_clear(struct mb_http_reply *reply);
+/* "a=1&b=x%20y": malloc'd (caller wipes: it holds secrets), NULL on
+ * allocation failure.  Exposed for tests. */
+char *mb_http_form_encode(const char *const *fields);
+
+#endif

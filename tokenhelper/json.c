@@ -1,0 +1,447 @@
+#include <config.h>	/* autoconf; "config.h" here is ours */
+
+#include "json.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "store.h"
+#include "wipe.h"
+#include "xalloc.h"
+
+#define MB_TOKEN_MAX 16384
+#define MB_DESC_MAX 300
+#define MB_JSON_DEPTH 16
+/* A year: anything longer is not a real access-token lifetime. */
+#define MB_EXPIRES_IN_MAX (366L * 86400L)
+
+bool
+mb_json_token_sane(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL)
+		return false;
+	for (; s[n] != '\0'; n++) {
+		if (n >= MB_TOKEN_MAX || s[n] <= 0x20 || s[n] >= 0x7f)
+			return false;
+	}
+	return n > 0;
+}
+
+/* json-c frees its strings without wiping them; wipe the ones that held
+ * secrets first.  The memcpy launders the const of json-c's accessor. */
+static void
+json_wipe_const(const char *s)
+{
+	char *w;
+
+	if (s == NULL)
+		return;
+	memcpy(&w, &s, sizeof(w));
+	mb_wipe(w, strlen(w));
+}
+
+static void
+json_wipe_member(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (json_object_object_get_ex(obj, key, &v) &&
+	    json_object_is_type(v, json_type_string))
+		json_wipe_const(json_object_get_string(v));
+}
+
+/* Parses exactly one JSON value filling [text, text+len) (trailing white
+ * space allowed).  NULL with *error_r on failure. */
+static struct json_object *
+json_parse_all(const char *text, size_t len, char **error_r)
+{
+	struct json_tokener *tok;
+	struct json_object *obj = NULL;
+	enum json_tokener_error jerr;
+	size_t used;
+
+	if (len > INT_MAX) {
+		*error_r = mb_xstrdup("too large");
+		return NULL;
+	}
+	tok = json_tokener_new_ex(MB_JSON_DEPTH);
+	if (tok == NULL) {
+		*error_r = mb_xstrdup("out of memory");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	used = json_tokener_get_parse_end(tok);
+	if (obj == NULL || jerr != json_tokener_success) {
+		*error_r = mb_xasprintf("not valid JSON (%s)",
+			jerr == json_tokener_continue ? "truncated" :
+			json_tokener_error_desc(jerr));
+		json_object_put(obj);
+		obj = NULL;
+		goto out;
+	}
+	for (; used < len; used++) {
+		if (!isspace((unsigned char)text[used])) {
+			*error_r = mb_xstrdup("not valid JSON (trailing "
+					      "data)");
+			json_object_put(obj);
+			obj = NULL;
+			goto out;
+		}
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		*error_r = mb_xstrdup("not a JSON object");
+		json_object_put(obj);
+		obj = NULL;
+	}
+out:
+	json_tokener_free(tok);
+	return obj;
+}
+
+/* Member key as a string: 1 found (*out malloc'd), 0 absent or null,
+ * -1 present with another type or an embedded NUL. */
+static int
+json_get_string(struct json_object *obj, const char *key, char **out)
+{
+	struct json_object *v;
+	const char *s;
+
+	*out = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	if ((size_t)json_object_get_string_len(v) != strlen(s))
+		return -1;
+	*out = mb_xstrdup(s);
+	return 1;
+}
+
+/* Member key as an integer (JSON number, or a string of digits as old
+ * Azure AD endpoints send): 1 found, 0 absent/null, -1 wrong type. */
+static int
+json_get_long(struct json_object *obj, const char *key, long *out)
+{
+	struct json_object *v;
+	const char *s;
+	char *end;
+	long n;
+
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (json_object_is_type(v, json_type_int)) {
+		int64_t i = json_object_get_int64(v);
+
+		if (i < LONG_MIN || i > LONG_MAX)
+			return -1;
+		*out = (long)i;
+		return 1;
+	}
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*out = n;
+	return 1;
+}
+
+static int
+json_get_bool(struct json_object *obj, const char *key, bool *out)
+{
+	struct json_object *v;
+
+	*out = false;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return -1;
+	*out = json_object_get_boolean(v);
+	return 1;
+}
+
+/* A provider's free text, made safe for logs: printable ASCII, first
+ * line, bounded. */
+static char *
+json_sanitize_text(const char *s)
+{
+	size_t n = 0, i;
+	char *out;
+
+	out = mb_xmalloc(MB_DESC_MAX + 1);
+	for (i = 0; s[i] != '\0' && s[i] != '\r' && s[i] != '\n' &&
+	     n < MB_DESC_MAX; i++)
+		out[n++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+	out[n] = '\0';
+	return out;
+}
+
+/* "AADSTS700082: The refresh token has expired..." -> 700082. */
+static long
+json_aadsts_from_text(const char *s)
+{
+	const char *p = s ? strstr(s, "AADSTS") : NULL;
+	char *end;
+	long n;
+
+	if (p == NULL)
+		return 0;
+	errno = 0;
+	n = strtol(p + 6, &end, 10);
+	if (errno != 0 || end == p + 6 || n <= 0)
+		return 0;
+	return n;
+}
+
+void
+mb_token_reply_clear(struct mb_token_reply *r)
+{
+	if (r == NULL)
+		return;
+	mb_free_secret(&r->access_token);
+	mb_free_secret(&r->refresh_token);
+	free(r->scope);
+	free(r->error);
+	free(r->error_description);
+	free(r->suberror);
+	memset(r, 0, sizeof(*r));
+	r->expires_in = -1;
+}
+
+/*
+ * RFC 6749, 5.1: access_token REQUIRED, token_type REQUIRED ("Bearer",
+ * case-insensitive, RFC 6750 6.1.1), expires_in RECOMMENDED (seconds),
+ * refresh_token OPTIONAL (a new one replaces the old: rotation), scope
+ * OPTIONAL.  5.2: error REQUIRED (ASCII code), error_description and
+ * error_uri OPTIONAL; Microsoft adds error_codes [n,...] and suberror.
+ * We tolerate a missing token_type (some providers omit it) but not a
+ * different one, and numeric strings for expires_in (Azure AD v1).
+ */
+int
+mb_json_parse_token_reply(const char *body, size_t len,
+			  struct mb_token_reply *r, char **error_r)
+{
+	struct json_object *obj, *codes;
+	char *token_type = NULL, *desc = NULL;
+	int ret = -1, g;
+
+	memset(r, 0, sizeof(*r));
+	r->expires_in = -1;
+	*error_r = NULL;
+	obj = json_parse_all(body, len, error_r);
+	if (obj == NULL)
+		return -1;
+	g = json_get_string(obj, "error", &r->error);
+	if (g < 0) {
+		*error_r = mb_xstrdup("\"error\" is not a string");
+		goto out;
+	}
+	if (g > 0) {
+		char *clean = json_sanitize_text(r->error);
+
+		free(r->error);
+		r->error = clean;
+		if (json_get_string(obj, "error_description", &desc) > 0)
+			r->error_description = json_sanitize_text(desc);
+		if (r->error_description != NULL)
+			r->aadsts = json_aadsts_from_text(
+				r->error_description);
+		if (json_object_object_get_ex(obj, "error_codes", &codes) &&
+		    json_object_is_type(codes, json_type_array) &&
+		    json_object_array_length(codes) > 0) {
+			struct json_object *c0 =
+				json_object_array_get_idx(codes, 0);
+
+			if (json_object_is_type(c0, json_type_int) &&
+			    json_object_get_int64(c0) > 0 &&
+			    json_object_get_int64(c0) < LONG_MAX)
+				r->aadsts = (long)json_object_get_int64(c0);
+		}
+		{
+			char *sub = NULL;
+
+			if (json_get_string(obj, "suberror", &sub) > 0)
+				r->suberror = json_sanitize_text(sub);
+			free(sub);
+		}
+		ret = 0;
+		goto out;
+	}
+	g = json_get_string(obj, "access_token", &r->access_token);
+	if (g == 0) {
+		*error_r = mb_xstrdup("no access_token and no error in the "
+				      "response");
+		goto out;
+	}
+	if (g < 0 || !mb_json_token_sane(r->access_token)) {
+		*error_r = mb_xstrdup("access_token is not a usable token "
+				      "string");
+		goto out;
+	}
+	g = json_get_string(obj, "token_type", &token_type);
+	if (g < 0 || (g > 0 && strcasecmp(token_type, "bearer") != 0)) {
+		*error_r = mb_xstrdup("token_type is not \"Bearer\"");
+		goto out;
+	}
+	g = json_get_long(obj, "expires_in", &r->expires_in);
+	if (g < 0 || (g > 0 && (r->expires_in <= 0 ||
+				r->expires_in > MB_EXPIRES_IN_MAX))) {
+		*error_r = mb_xstrdup("expires_in is not a positive number "
+				      "of seconds");
+		goto out;
+	}
+	if (g == 0)
+		r->expires_in = -1;
+	g = json_get_string(obj, "refresh_token", &r->refresh_token);
+	if (g < 0 || (g > 0 && !mb_json_token_sane(r->refresh_token))) {
+		*error_r = mb_xstrdup("refresh_token is not a usable token "
+				      "string");
+		goto out;
+	}
+	g = json_get_string(obj, "scope", &r->scope);
+	if (g < 0) {
+		*error_r = mb_xstrdup("scope is not a string");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		mb_token_reply_clear(r);
+	free(token_type);
+	free(desc);
+	json_wipe_member(obj, "access_token");
+	json_wipe_member(obj, "refresh_token");
+	json_wipe_member(obj, "id_token");
+	json_object_put(obj);
+	return ret;
+}
+
+static void
+json_add_string(struct json_object *obj, const char *key, const char *s)
+{
+	if (s != NULL)
+		json_object_object_add(obj, key, json_object_new_string(s));
+}
+
+char *
+mb_json_state_encode(const struct mb_state *st)
+{
+	struct json_object *obj = json_object_new_object();
+	const char *text;
+	char *out;
+
+	if (obj == NULL)
+		return NULL;
+	json_object_object_add(obj, "version", json_object_new_int(1));
+	json_add_string(obj, "refresh_token", st->refresh_token);
+	json_add_string(obj, "access_token", st->access_token);
+	json_object_object_add(obj, "expires_at",
+			       json_object_new_int64(st->expires_at));
+	json_add_string(obj, "scope", st->scope);
+	json_object_object_add(obj, "rejected",
+			       json_object_new_boolean(st->rejected));
+	json_object_object_add(obj, "needs_authorize",
+			       json_object_new_boolean(st->needs_authorize));
+	json_object_object_add(obj, "client_problem",
+			       json_object_new_boolean(st->client_problem));
+	json_add_string(obj, "reason", st->reason);
+	json_object_object_add(obj, "last_refresh",
+			       json_object_new_int64(st->last_refresh));
+	json_add_string(obj, "last_error", st->last_error);
+	json_object_object_add(obj, "updated",
+			       json_object_new_int64(st->updated));
+	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	out = text != NULL ? mb_xasprintf("%s\n", text) : NULL;
+	json_wipe_const(text);
+	json_wipe_member(obj, "refresh_token");
+	json_wipe_member(obj, "access_token");
+	json_object_put(obj);
+	return out;
+}
+
+static int
+json_get_time(struct json_object *obj, const char *key, time_t *out)
+{
+	long v = 0;
+	int g = json_get_long(obj, key, &v);
+
+	*out = 0;
+	if (g < 0 || v < 0)
+		return -1;
+	*out = (time_t)v;
+	return g;
+}
+
+int
+mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
+		     char **error_r)
+{
+	struct json_object *obj;
+	const char *bad = NULL;
+	long version = 0;
+	int ret = -1;
+
+	memset(st, 0, sizeof(*st));
+	*error_r = NULL;
+	obj = json_parse_all(text, len, error_r);
+	if (obj == NULL)
+		return -1;
+	if (json_get_long(obj, "version", &version) < 0 || version != 1)
+		bad = "version";
+	else if (json_get_string(obj, "refresh_token",
+				 &st->refresh_token) < 0 ||
+		 (st->refresh_token != NULL &&
+		  !mb_json_token_sane(st->refresh_token)))
+		bad = "refresh_token";
+	else if (json_get_string(obj, "access_token", &st->access_token) < 0 ||
+		 (st->access_token != NULL &&
+		  !mb_json_token_sane(st->access_token)))
+		bad = "access_token";
+	else if (json_get_time(obj, "expires_at", &st->expires_at) < 0)
+		bad = "expires_at";
+	else if (json_get_string(obj, "scope", &st->scope) < 0)
+		bad = "scope";
+	else if (json_get_bool(obj, "rejected", &st->rejected) < 0)
+		bad = "rejected";
+	else if (json_get_bool(obj, "needs_authorize",
+			       &st->needs_authorize) < 0)
+		bad = "needs_authorize";
+	else if (json_get_bool(obj, "client_problem",
+			       &st->client_problem) < 0)
+		bad = "client_problem";
+	else if (json_get_string(obj, "reason", &st->reason) < 0)
+		bad = "reason";
+	else if (json_get_time(obj, "last_refresh", &st->last_refresh) < 0)
+		bad = "last_refresh";
+	else if (json_get_string(obj, "last_error", &st->last_error) < 0)
+		bad = "last_error";
+	else if (json_get_time(obj, "updated", &st->updated) < 0)
+		bad = "updated";
+	if (bad != NULL) {
+		*error_r = mb_xasprintf("field \"%s\" is missing or has the "
+					"wrong type", bad);
+		mb_state_clear(st);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_wipe_member(obj, "refresh_token");
+	json_wipe_member(obj, "access_token");
+	json_object_put(obj);
+	return ret;
+}

@@ -1,0 +1,48 @@
+#ifndef MB_JSON_H
+#define MB_JSON_H
+
+/* Everything JSON in the helper (the only file that includes json-c):
+ * token-endpoint responses and the state file. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mb_state;
+
+/* RFC 6749 section 5.1 (success) or 5.2 (error), plus Microsoft's
+ * error_codes/suberror.  Strings are malloc'd; clear with
+ * mb_token_reply_clear(). */
+struct mb_token_reply {
+	/* success */
+	char *access_token;	/* secret */
+	char *refresh_token;	/* secret; NULL: not rotated */
+	char *scope;
+	long expires_in;	/* -1 if absent */
+	/* error */
+	char *error;		/* NULL on success */
+	char *error_description;/* printable ASCII, at most 300 bytes */
+	char *suberror;
+	long aadsts;		/* first of error_codes or AADSTSnnn; 0 */
+};
+
+/* Parses a token endpoint body.  Returns 0 when it is a JSON object that
+ * is either a well-formed success (access_token present and sane,
+ * token_type Bearer if given, expires_in a positive number) or an error
+ * object; -1 with *error_r (malloc'd, secret-free) otherwise. */
+int mb_json_parse_token_reply(const char *body, size_t len,
+			      struct mb_token_reply *r, char **error_r);
+void mb_token_reply_clear(struct mb_token_reply *r);
+
+/* The state file.  Encoding returns a malloc'd string the caller wipes
+ * and frees.  Decoding fills *st (zeroed first) and returns 0, or -1
+ * with *error_r malloc'd when the text is not a valid state. */
+char *mb_json_state_encode(const struct mb_state *st);
+int mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
+			 char **error_r);
+
+/* true if s is a plausible token: 1..16384 bytes of visible ASCII
+ * (RFC 6750 b64token for access tokens is a subset); it keeps control
+ * characters (\1 separates XOAUTH2 fields) out of SASL messages. */
+bool mb_json_token_sane(const char *s);
+
+#endif

@@ -1,0 +1,72 @@
+#include <config.h>	/* autoconf; "config.h" here is ours */
+
+#include "log.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_ident[64] = "mailbearer";
+static bool log_syslog;
+static bool log_verbose;
+
+void
+mb_log_init(const char *ident, bool to_syslog, bool verbose)
+{
+	pthread_mutex_lock(&log_lock);
+	if (ident != NULL)
+		snprintf(log_ident, sizeof(log_ident), "%s", ident);
+	if (log_syslog && !to_syslog)
+		closelog();
+	log_syslog = to_syslog;
+	log_verbose = verbose;
+	if (to_syslog)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
+	pthread_mutex_unlock(&log_lock);
+}
+
+bool
+mb_log_verbose(void)
+{
+	return log_verbose;
+}
+
+static const char *
+mb_log_level_name(int level)
+{
+	switch (level) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+	case LOG_ERR:
+		return "error: ";
+	case LOG_WARNING:
+		return "warning: ";
+	case LOG_DEBUG:
+		return "debug: ";
+	default:
+		return "";
+	}
+}
+
+void
+mb_log(int level, const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	if (level == LOG_DEBUG && !log_verbose)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&log_lock);
+	if (log_syslog)
+		syslog(level, "%s", buf);
+	else
+		fprintf(stderr, "%s: %s%s\n", log_ident,
+			mb_log_level_name(level), buf);
+	pthread_mutex_unlock(&log_lock);
+}

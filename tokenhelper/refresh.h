@@ -1,0 +1,55 @@
+#ifndef MB_REFRESH_H
+#define MB_REFRESH_H
+
+/* The refresh-token grant (RFC 6749 section 6) and expiry math. */
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "advice.h"
+#include "config.h"
+
+enum mb_refresh_result {
+	MB_REFRESH_OK = 0,
+	MB_REFRESH_TRANSIENT,	/* retry later; nothing is lost */
+	MB_REFRESH_GRANT,	/* the refresh token is dead: authorize */
+	MB_REFRESH_CLIENT,	/* the client configuration is wrong */
+	MB_REFRESH_LOCAL,	/* refused URL, TLS verification... */
+};
+
+struct mb_refresh_out {
+	char *access_token;	/* secret */
+	char *refresh_token;	/* secret; NULL: keep the old one */
+	char *scope;		/* NULL if not returned */
+	long expires_in;	/* seconds; 3600 assumed if not returned */
+	long retry_after;	/* from a 429/503, -1 if none */
+	/* On failure: a secret-free sentence (provider's error, advice). */
+	char *message;
+};
+
+/* One request to the account's token endpoint.  Fills *out (release
+ * with mb_refresh_out_clear()). */
+enum mb_refresh_result mb_refresh_once(const struct mb_account *acct,
+				       const char *refresh_token,
+				       struct mb_refresh_out *out);
+/* Up to max_tries requests while the failure is transient, sleeping 1 s,
+ * 2 s, 4 s... between them, or the server's Retry-After when it is at
+ * most max_wait seconds (a longer Retry-After ends the attempts). */
+enum mb_refresh_result mb_refresh(const struct mb_account *acct,
+				  const char *refresh_token, int max_tries,
+				  long max_wait, struct mb_refresh_out *out);
+void mb_refresh_out_clear(struct mb_refresh_out *out);
+
+/* Pure expiry math (unix seconds). */
+/* expires_at for a token obtained at now with the given lifetime. */
+time_t mb_expiry_at(time_t now, long expires_in);
+/* true if a token with this expiry should be refreshed now: missing
+ * expiry, or fewer than margin seconds left.  The margin is capped to
+ * half the token's lifetime (expires_at - obtained_at, when known) so
+ * that short-lived tokens are not refreshed on every use. */
+bool mb_expiry_needs_refresh(time_t now, time_t expires_at,
+			     time_t obtained_at, long margin);
+/* true if the token can still be used at all (not yet expired). */
+bool mb_expiry_usable(time_t now, time_t expires_at);
+
+#endif
