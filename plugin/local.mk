@@ -1,6 +1,23 @@
+# The libsasl2 client plugin.  Everything but the exported entry point is
+# in a convenience library so that the unit tests link the same objects.
+# The plugin never links libsasl2: everything goes through sasl_utils_t,
+# and -Wl,-z,defs ($(LINK_DEFS)) turns a direct call into a link error.
+noinst_LTLIBRARIES += plugin/libmbcore.la
+plugin_libmbcore_la_SOURCES = \
+	plugin/mech.c plugin/mech.h \
+	plugin/creds.c plugin/creds.h \
+	plugin/xoauth2-msg.c plugin/xoauth2-msg.h \
+	plugin/token-source.c plugin/token-source.h \
+	plugin/options.c plugin/options.h \
+	plugin/log.c plugin/log.h
+plugin_libmbcore_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DMB_SOCKET_PATH='"$(mb_socket)"'
+plugin_libmbcore_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+
 plugin_LTLIBRARIES += plugin/libmailbearer.la
 plugin_libmailbearer_la_SOURCES = plugin/init.c
 plugin_libmailbearer_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 plugin_libmailbearer_la_LDFLAGS = -module -avoid-version -no-undefined \
 	-export-symbols-regex '^sasl_client_plug_init$$' $(LINK_DEFS)
-plugin_libmailbearer_la_LIBADD = common/libcommon.la
+plugin_libmailbearer_la_LIBADD = plugin/libmbcore.la common/libcommon.la
+

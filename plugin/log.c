@@ -1,0 +1,34 @@
+#include "config.h"
+
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>	/* vsnprintf only: nothing here prints */
+
+void
+mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
+{
+	char buf[MB_LOG_MAX];
+	va_list ap;
+
+	if (utils == NULL || utils->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	utils->log(utils->conn, level, "%s", buf);
+}
+
+void
+mb_seterror(const sasl_utils_t *utils, const char *fmt, ...)
+{
+	char buf[MB_LOG_MAX];
+	va_list ap;
+
+	if (utils == NULL || utils->seterror == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	utils->seterror(utils->conn, 0, "%s", buf);
+}

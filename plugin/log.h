@@ -1,0 +1,27 @@
+#ifndef MB_LOG_H
+#define MB_LOG_H
+
+/* Logging and error details for the plugin.  libsasl2's log and seterror
+ * use a formatter of their own that is not printf (no length modifiers, no
+ * precision): these wrappers format with vsnprintf into a bounded buffer
+ * and hand the result over as "%s".  Nothing here writes to stdio.
+ *
+ * Callers never pass a secret (token, password) as an argument: messages
+ * name the user and describe the token ("is empty", "contains ^A"). */
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+/* Longest message; longer ones are cut. */
+#define MB_LOG_MAX 1024
+
+/* utils->log(utils->conn, level, "%s", formatted). */
+void mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* utils->seterror(utils->conn, 0, "%s", formatted): the text
+ * sasl_errdetail() returns; libsasl2 also logs it at SASL_LOG_FAIL. */
+void mb_seterror(const sasl_utils_t *utils, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,112 @@
+#include "config.h"
+
+#include "token-source.h"
+
+#include <string.h>
+
+#include "log.h"
+#include "xoauth2-msg.h"
+
+enum mb_ts_kind
+mb_token_source_classify(const char *password, size_t len,
+			 const char **account_r, size_t *account_len_r)
+{
+	size_t plen = strlen(MB_TS_PREFIX);
+
+	*account_r = NULL;
+	*account_len_r = 0;
+	if (password == NULL || len == 0)
+		return MB_TS_HELPER;
+	if (len >= plen && memcmp(password, MB_TS_PREFIX, plen) == 0) {
+		*account_r = password + plen;
+		*account_len_r = len - plen;
+		return MB_TS_HELPER;
+	}
+	return MB_TS_PASSWORD;
+}
+
+static int
+ts_copy(const sasl_utils_t *utils, const char *data, size_t len,
+	struct mb_token *tok)
+{
+	tok->data = utils->malloc(len + 1);
+	if (tok->data == NULL) {
+		mb_seterror(utils, "out of memory");
+		return SASL_NOMEM;
+	}
+	memcpy(tok->data, data, len);
+	tok->data[len] = '\0';
+	tok->len = len;
+	return SASL_OK;
+}
+
+/* The helper token source.  Not available in this build. */
+static int
+ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
+	       const char *mech_name, const char *account,
+	       size_t account_len, struct mb_token *tok)
+{
+	char who[160];
+
+	(void)opts;
+	(void)tok;
+	mb_xo_sanitize(who, sizeof(who), account, account_len);
+	mb_seterror(utils, "%s: no access token for %s: the password is "
+		    "empty or of the form mailbearer:<account>, which asks "
+		    "the token helper, but token helper support is not "
+		    "available in this build; put the access token in the "
+		    "password, or use `mailbearer token` as the password "
+		    "command", mech_name, who);
+	return SASL_FAIL;
+}
+
+int
+mb_token_source_resolve(const sasl_utils_t *utils,
+			const struct mb_options *opts, const char *mech_name,
+			const char *authid, size_t authid_len,
+			const char *password, size_t password_len,
+			struct mb_token *tok)
+{
+	const char *account;
+	size_t account_len;
+
+	tok->data = NULL;
+	tok->len = 0;
+	if (mb_token_source_classify(password, password_len, &account,
+				     &account_len) == MB_TS_PASSWORD)
+		return ts_copy(utils, password,
+			       mb_xo_token_trim(password, password_len), tok);
+	if (account_len == 0) {
+		account = authid;
+		account_len = authid_len;
+	}
+	return ts_from_helper(utils, opts, mech_name, account, account_len,
+			      tok);
+}
+
+void
+mb_token_source_rejected(const sasl_utils_t *utils,
+			 const struct mb_options *opts, const char *authid,
+			 size_t authid_len, const struct mb_token *tok)
+{
+	/* The password source has nothing to refresh; the helper source
+	 * will tell `mailbearer serve` which token was rejected. */
+	(void)utils;
+	(void)opts;
+	(void)authid;
+	(void)authid_len;
+	(void)tok;
+}
+
+void
+mb_token_clear(const sasl_utils_t *utils, struct mb_token *tok)
+{
+	if (tok == NULL)
+		return;
+	if (tok->data != NULL) {
+		utils->erasebuffer(tok->data, (unsigned)tok->len);
+		utils->free(tok->data);
+	}
+	tok->data = NULL;
+	tok->len = 0;
+}

@@ -1,0 +1,67 @@
+#ifndef MB_TOKEN_SOURCE_H
+#define MB_TOKEN_SOURCE_H
+
+/* Where the access token comes from: the one place that decides.
+ *
+ * The rule (doc/plugin.md, "Token source"):
+ *   - a non-empty password that does not start with "mailbearer:" IS the
+ *     bearer token and is used as is (trailing CR/LF/blanks dropped);
+ *   - an empty (or absent) password, "mailbearer:" or
+ *     "mailbearer:<account>" means "ask the token helper" for <account>,
+ *     or for the authentication name when no account is given.
+ *
+ * The helper branch is a seam: in this build it fails with a clear error;
+ * the UNIX-socket client of `mailbearer serve` replaces exactly
+ * ts_from_helper() and mb_token_source_rejected() in token-source.c. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sasl/sasl.h>
+#include <sasl/saslplug.h>
+
+#include "options.h"
+
+#define MB_TS_PREFIX "mailbearer:"
+
+/* A token owned by the plugin (allocated with utils->malloc). */
+struct mb_token {
+	char *data;	/* NUL-terminated, or NULL */
+	size_t len;
+};
+
+enum mb_ts_kind {
+	MB_TS_PASSWORD,	/* the password is the token */
+	MB_TS_HELPER,	/* ask the helper */
+};
+
+/* Pure: applies the rule to password[0..len) (password may be NULL).
+ * For MB_TS_HELPER, *account_r and *account_len_r point into password at
+ * the account after the prefix (length 0: use the authentication name). */
+enum mb_ts_kind mb_token_source_classify(const char *password, size_t len,
+					 const char **account_r,
+					 size_t *account_len_r);
+
+/* Fills *tok with the token for authid according to the rule.  Returns
+ * SASL_OK (tok->data is the caller's: release it with mb_token_clear), or
+ * a SASL error after setting a secret-free error detail with seterror.
+ * The password belongs to the caller (application or prompt) and is only
+ * read. */
+int mb_token_source_resolve(const sasl_utils_t *utils,
+			    const struct mb_options *opts,
+			    const char *mech_name, const char *authid,
+			    size_t authid_len, const char *password,
+			    size_t password_len, struct mb_token *tok);
+
+/* The server has rejected tok (error challenge): lets the source drop or
+ * refresh it so that the next login gets a new one.  No-op for the
+ * password source. */
+void mb_token_source_rejected(const sasl_utils_t *utils,
+			      const struct mb_options *opts,
+			      const char *authid, size_t authid_len,
+			      const struct mb_token *tok);
+
+/* Erases and frees tok->data; tok is left empty.  NULL-safe. */
+void mb_token_clear(const sasl_utils_t *utils, struct mb_token *tok);
+
+#endif

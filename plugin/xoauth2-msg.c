@@ -1,0 +1,779 @@
+#include "config.h"
+
+#include "xoauth2-msg.h"
+
+#include <stdio.h>	/* snprintf only: nothing here prints */
+#include <string.h>
+#include <strings.h>
+
+/* A bounded writer with snprintf semantics: len counts every byte asked
+ * for, buf receives what fits (always NUL-terminated when size > 0). */
+struct xo_writer {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void
+xo_put(struct xo_writer *w, const char *s, size_t n)
+{
+	if (w->size > 0 && w->len < w->size - 1) {
+		size_t room = w->size - 1 - w->len;
+
+		memcpy(w->buf + w->len, s, n < room ? n : room);
+	}
+	w->len += n;
+}
+
+static void
+xo_puts(struct xo_writer *w, const char *s)
+{
+	xo_put(w, s, strlen(s));
+}
+
+static size_t
+xo_finish(struct xo_writer *w)
+{
+	if (w->size > 0)
+		w->buf[w->len < w->size - 1 ? w->len : w->size - 1] = '\0';
+	return w->len;
+}
+
+const char *
+mb_xo_mech_name(enum mb_xo_mech mech)
+{
+	return mech == MB_XO_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2";
+}
+
+/* Google, "OAuth 2.0 Mechanism" (developers.google.com/gmail/imap/xoauth2-
+ * protocol):
+ *	base64("user=" {User} "^Aauth=Bearer " {Access Token} "^A^A")
+ * (the protocol layer does the base64). */
+size_t
+mb_xo_build_xoauth2(char *buf, size_t size, const char *user,
+		    size_t user_len, const char *token, size_t token_len)
+{
+	struct xo_writer w = { buf, size, 0 };
+
+	xo_puts(&w, "user=");
+	xo_put(&w, user, user_len);
+	xo_puts(&w, "\001auth=Bearer ");
+	xo_put(&w, token, token_len);
+	xo_puts(&w, "\001\001");
+	return xo_finish(&w);
+}
+
+/* RFC 7628, section 3.1:
+ *	kvsep          = %x01
+ *	key            = 1*(ALPHA)
+ *	value          = *(VCHAR / SP / HTAB / CR / LF )
+ *	kvpair         = key "=" value kvsep
+ *	client-resp    = (gs2-header kvsep *kvpair kvsep) / kvsep
+ * with the gs2-header of RFC 5801 ("n," [ "a=" saslname ] ","), where
+ *	saslname       = 1*(UTF8-char-safe / "=2C" / "=3D")
+ * and the keys "host", "port" (RECOMMENDED) and "auth" ("Bearer " token). */
+size_t
+mb_xo_build_oauthbearer(char *buf, size_t size, const char *user,
+			size_t user_len, const char *host, unsigned port,
+			const char *token, size_t token_len)
+{
+	struct xo_writer w = { buf, size, 0 };
+	char num[16];
+	size_t i;
+
+	xo_puts(&w, "n,a=");
+	for (i = 0; i < user_len; i++) {
+		if (user[i] == ',')
+			xo_puts(&w, "=2C");
+		else if (user[i] == '=')
+			xo_puts(&w, "=3D");
+		else
+			xo_put(&w, user + i, 1);
+	}
+	xo_puts(&w, ",\001");
+	if (host != NULL && host[0] != '\0') {
+		xo_puts(&w, "host=");
+		xo_puts(&w, host);
+		xo_puts(&w, "\001");
+	}
+	if (port > 0 && port <= 65535) {
+		snprintf(num, sizeof(num), "%u", port);
+		xo_puts(&w, "port=");
+		xo_puts(&w, num);
+		xo_puts(&w, "\001");
+	}
+	xo_puts(&w, "auth=Bearer ");
+	xo_put(&w, token, token_len);
+	xo_puts(&w, "\001\001");
+	return xo_finish(&w);
+}
+
+static unsigned
+xo_port_digits(const char *s, size_t len)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v > 0 && v <= 65535 ? (unsigned)v : 0;
+}
+
+/* libsasl2 documents ipremoteport as "a.b.c.d;p" or "[e:f:g:h::i];p"
+ * (sasl.h, SASL_IPREMOTEPORT); lib/common.c also accepts the ':' form. */
+unsigned
+mb_xo_parse_port(const char *ipport, size_t len)
+{
+	size_t i, colons = 0, last_colon = 0;
+
+	if (ipport == NULL)
+		return 0;
+	for (i = len; i > 0; i--) {
+		if (ipport[i - 1] == ';')
+			return xo_port_digits(ipport + i, len - i);
+	}
+	if (len > 0 && ipport[0] == '[') {
+		for (i = 1; i + 1 < len; i++) {
+			if (ipport[i] == ']' && ipport[i + 1] == ':')
+				return xo_port_digits(ipport + i + 2,
+						      len - i - 2);
+		}
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if (ipport[i] == ':') {
+			colons++;
+			last_colon = i;
+		}
+	}
+	if (colons != 1)
+		return 0;
+	return xo_port_digits(ipport + last_colon + 1, len - last_colon - 1);
+}
+
+bool
+mb_xo_host_ok(const char *host, size_t len)
+{
+	size_t i;
+
+	if (host == NULL || len == 0 || len > 255)
+		return false;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)host[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		      c == '_' || c == ':' || c == '[' || c == ']'))
+			return false;
+	}
+	return true;
+}
+
+const char *
+mb_xo_check_user(const char *user, size_t len)
+{
+	size_t i;
+
+	if (user == NULL || len == 0)
+		return "is empty";
+	if (memchr(user, '\001', len) != NULL)
+		return "contains the ^A (0x01) separator of the protocol";
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)user[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return "contains a control character";
+	}
+	return NULL;
+}
+
+size_t
+mb_xo_token_trim(const char *token, size_t len)
+{
+	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' ||
+			   token[len - 1] == ' ' || token[len - 1] == '\t'))
+		len--;
+	return len;
+}
+
+/* RFC 6750, section 2.1:
+ *	b64token    = 1*( ALPHA / DIGIT /
+ *	                  "-" / "." / "_" / "~" / "+" / "/" ) *"="
+ * We refuse what can never be a token on the wire (controls, space,
+ * non-ASCII: RFC 7628's value is VCHAR/SP/HTAB/CR/LF, and a space or a
+ * control character there would change the message) and only report
+ * other deviations from b64token, because some providers' opaque tokens
+ * are not strictly b64token. */
+const char *
+mb_xo_check_token(const char *token, size_t len, bool *strict_r)
+{
+	bool strict = true, padding = false;
+	size_t i;
+
+	*strict_r = false;
+	if (token == NULL || len == 0)
+		return "is empty";
+	if (len > MB_XO_TOKEN_MAX)
+		return "is longer than 65536 bytes";
+	if (memchr(token, '\001', len) != NULL)
+		return "contains the ^A (0x01) separator of the protocol";
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)token[i];
+
+		if (c <= 0x20 || c == 0x7f)
+			return "contains a space or a control character, so "
+			       "it is not an OAuth2 access token";
+		if (c >= 0x80)
+			return "contains a non-ASCII byte, so it is not an "
+			       "OAuth2 access token";
+		if (c == '=') {
+			padding = true;
+		} else if (padding) {
+			strict = false;
+		} else if (!((c >= 'a' && c <= 'z') ||
+			     (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			     c == '_' || c == '~' || c == '+' || c == '/')) {
+			strict = false;
+		}
+	}
+	if (token[0] == '=')
+		strict = false;
+	*strict_r = strict;
+	return NULL;
+}
+
+/* Length of the valid UTF-8 sequence at s (2..4), or 0.  Overlong forms,
+ * surrogates, code points above U+10FFFF and the C1 controls are not
+ * valid for display. */
+static size_t
+xo_utf8_len(const unsigned char *s, size_t len)
+{
+	unsigned long cp;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    (cp >= 0x80 && cp <= 0x9f))
+		return 0;
+	return n;
+}
+
+/* One displayable piece of src at *i: copies it to piece, advances *i. */
+static size_t
+xo_piece(const char *src, size_t len, size_t *i, char piece[5])
+{
+	const unsigned char *s = (const unsigned char *)src + *i;
+	size_t n;
+
+	if (s[0] >= 0x20 && s[0] < 0x7f) {
+		piece[0] = (char)s[0];
+		*i += 1;
+		return 1;
+	}
+	n = xo_utf8_len(s, len - *i);
+	if (n > 0) {
+		memcpy(piece, s, n);
+		*i += n;
+		return n;
+	}
+	snprintf(piece, 5, "\\x%02X", s[0]);
+	*i += 1;
+	return 4;
+}
+
+char *
+mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len)
+{
+	char piece[5];
+	size_t i = 0, o = 0;
+
+	if (size == 0)
+		return buf;
+	while (i < len) {
+		size_t at = i, n = xo_piece(src, len, &i, piece);
+
+		if (o + n + 3 > size - 1) {
+			/* Does the rest fit without the ellipsis? */
+			size_t j = at, need = 0;
+
+			while (j < len && o + need <= size - 1)
+				need += xo_piece(src, len, &j, piece);
+			if (o + need <= size - 1) {
+				i = at;
+				while (i < len) {
+					n = xo_piece(src, len, &i, piece);
+					memcpy(buf + o, piece, n);
+					o += n;
+				}
+			} else if (o + 3 <= size - 1) {
+				memcpy(buf + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(buf + o, piece, n);
+		o += n;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * The error challenge.
+ *
+ * RFC 7628, section 3.2.2: "The server response is a JSON [RFC7159] object
+ * containing the following members:
+ *	status: the authorization error code (REQUIRED) [...]
+ *	scope: an OAuth scope that is valid to access the service (OPTIONAL)
+ *	openid-configuration: the URI of an OpenID Provider Configuration
+ *	Document (OPTIONAL)"
+ * Google's XOAUTH2 adds "schemes" and uses an HTTP status ("401", "400").
+ *
+ * The JSON subset understood here (RFC 8259): an object at the top level;
+ * members whose values may be strings (all escapes, \uXXXX with surrogate
+ * pairs decoded to UTF-8), numbers, true/false/null, nested objects and
+ * arrays (skipped, at most 32 levels).  Only string and number values of
+ * the four known keys are kept.  Anything else is "not JSON".
+ */
+#define XO_DEPTH_MAX 32
+#define XO_STR_MAX 512		/* larger than every field of mb_xo_error */
+
+struct xo_json {
+	const unsigned char *p;
+	size_t len;
+	size_t pos;
+	int depth;
+};
+
+static void
+xo_ws(struct xo_json *j)
+{
+	while (j->pos < j->len && (j->p[j->pos] == ' ' ||
+				   j->p[j->pos] == '\t' ||
+				   j->p[j->pos] == '\n' ||
+				   j->p[j->pos] == '\r'))
+		j->pos++;
+}
+
+static int
+xo_hex4(struct xo_json *j, unsigned long *v)
+{
+	size_t i;
+
+	if (j->len - j->pos < 4)
+		return -1;
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		unsigned char c = j->p[j->pos + i];
+
+		*v <<= 4;
+		if (c >= '0' && c <= '9')
+			*v |= (unsigned long)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			*v |= (unsigned long)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			*v |= (unsigned long)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	j->pos += 4;
+	return 0;
+}
+
+static void
+xo_out_byte(char *out, size_t *olen, unsigned char c)
+{
+	if (out != NULL && *olen < XO_STR_MAX)
+		out[*olen] = (char)c;
+	(*olen)++;
+}
+
+static void
+xo_out_cp(char *out, size_t *olen, unsigned long cp)
+{
+	if (cp < 0x80) {
+		xo_out_byte(out, olen, (unsigned char)cp);
+	} else if (cp < 0x800) {
+		xo_out_byte(out, olen, (unsigned char)(0xc0 | (cp >> 6)));
+		xo_out_byte(out, olen, (unsigned char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		xo_out_byte(out, olen, (unsigned char)(0xe0 | (cp >> 12)));
+		xo_out_byte(out, olen,
+			    (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
+		xo_out_byte(out, olen, (unsigned char)(0x80 | (cp & 0x3f)));
+	} else {
+		xo_out_byte(out, olen, (unsigned char)(0xf0 | (cp >> 18)));
+		xo_out_byte(out, olen,
+			    (unsigned char)(0x80 | ((cp >> 12) & 0x3f)));
+		xo_out_byte(out, olen,
+			    (unsigned char)(0x80 | ((cp >> 6) & 0x3f)));
+		xo_out_byte(out, olen, (unsigned char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/* A string at pos (on the opening quote).  Decodes into out (NULL: skip;
+ * else XO_STR_MAX bytes, *olen gets the full decoded length).  Returns 0,
+ * or -1 on a syntax error. */
+static int
+xo_string(struct xo_json *j, char *out, size_t *olen)
+{
+	*olen = 0;
+	j->pos++;
+	while (j->pos < j->len) {
+		unsigned char c = j->p[j->pos++];
+		unsigned long cp, lo;
+
+		if (c == '"')
+			return 0;
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			xo_out_byte(out, olen, c);
+			continue;
+		}
+		if (j->pos >= j->len)
+			return -1;
+		c = j->p[j->pos++];
+		switch (c) {
+		case '"': case '\\': case '/':
+			xo_out_byte(out, olen, c);
+			break;
+		case 'b': xo_out_byte(out, olen, '\b'); break;
+		case 'f': xo_out_byte(out, olen, '\f'); break;
+		case 'n': xo_out_byte(out, olen, '\n'); break;
+		case 'r': xo_out_byte(out, olen, '\r'); break;
+		case 't': xo_out_byte(out, olen, '\t'); break;
+		case 'u':
+			if (xo_hex4(j, &cp) < 0)
+				return -1;
+			if (cp >= 0xd800 && cp <= 0xdbff &&
+			    j->len - j->pos >= 6 && j->p[j->pos] == '\\' &&
+			    j->p[j->pos + 1] == 'u') {
+				size_t save = j->pos;
+
+				j->pos += 2;
+				if (xo_hex4(j, &lo) < 0)
+					return -1;
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) +
+					     (lo - 0xdc00);
+				} else {
+					j->pos = save;
+					cp = 0xfffd;
+				}
+			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+				cp = 0xfffd;	/* lone surrogate */
+			}
+			xo_out_cp(out, olen, cp);
+			break;
+		default:
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int xo_value(struct xo_json *j, char *out, size_t *olen);
+
+/* An object or an array at pos; skipped. */
+static int
+xo_container(struct xo_json *j)
+{
+	unsigned char close = j->p[j->pos] == '{' ? '}' : ']';
+	size_t dummy;
+
+	if (++j->depth > XO_DEPTH_MAX)
+		return -1;
+	j->pos++;
+	xo_ws(j);
+	if (j->pos < j->len && j->p[j->pos] == close) {
+		j->pos++;
+		j->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (close == '}') {
+			xo_ws(j);
+			if (j->pos >= j->len || j->p[j->pos] != '"' ||
+			    xo_string(j, NULL, &dummy) < 0)
+				return -1;
+			xo_ws(j);
+			if (j->pos >= j->len || j->p[j->pos] != ':')
+				return -1;
+			j->pos++;
+		}
+		if (xo_value(j, NULL, &dummy) < 0)
+			return -1;
+		xo_ws(j);
+		if (j->pos >= j->len)
+			return -1;
+		if (j->p[j->pos] == close) {
+			j->pos++;
+			j->depth--;
+			return 0;
+		}
+		if (j->p[j->pos] != ',')
+			return -1;
+		j->pos++;
+	}
+}
+
+static int
+xo_literal(struct xo_json *j, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (j->len - j->pos < n || memcmp(j->p + j->pos, word, n) != 0)
+		return -1;
+	j->pos += n;
+	return 0;
+}
+
+/* number = [ minus ] int [ frac ] [ exp ] (checked loosely: the digits
+ * and signs of a number, at least one digit). */
+static int
+xo_number(struct xo_json *j, char *out, size_t *olen)
+{
+	size_t start = j->pos, digits = 0;
+
+	while (j->pos < j->len) {
+		unsigned char c = j->p[j->pos];
+
+		if (c >= '0' && c <= '9')
+			digits++;
+		else if (c != '-' && c != '+' && c != '.' && c != 'e' &&
+			 c != 'E')
+			break;
+		j->pos++;
+	}
+	if (digits == 0)
+		return -1;
+	for (; start < j->pos; start++)
+		xo_out_byte(out, olen, j->p[start]);
+	return 0;
+}
+
+/* A value at pos (after blanks).  Strings and numbers are copied to out
+ * when out != NULL; *olen is 0 for the other kinds. */
+static int
+xo_value(struct xo_json *j, char *out, size_t *olen)
+{
+	*olen = 0;
+	xo_ws(j);
+	if (j->pos >= j->len)
+		return -1;
+	switch (j->p[j->pos]) {
+	case '"':
+		return xo_string(j, out, olen);
+	case '{':
+	case '[':
+		return xo_container(j);
+	case 't':
+		return xo_literal(j, "true");
+	case 'f':
+		return xo_literal(j, "false");
+	case 'n':
+		return xo_literal(j, "null");
+	default:
+		return xo_number(j, out, olen);
+	}
+}
+
+static void
+xo_store(char *field, size_t size, const char *val, size_t len)
+{
+	mb_xo_sanitize(field, size, val, len < XO_STR_MAX ? len : XO_STR_MAX);
+	/* A value cut while decoding must still show that it was cut. */
+	if (len > XO_STR_MAX && size > 4 && strlen(field) + 3 < size &&
+	    (strlen(field) < 3 ||
+	     strcmp(field + strlen(field) - 3, "...") != 0))
+		memcpy(field + strlen(field), "...", 4);
+}
+
+static int
+xo_top_object(struct xo_json *j, struct mb_xo_error *err)
+{
+	char key[XO_STR_MAX], val[XO_STR_MAX];
+	size_t klen, vlen;
+
+	xo_ws(j);
+	if (j->pos >= j->len || j->p[j->pos] != '{')
+		return -1;
+	j->pos++;
+	j->depth = 1;
+	xo_ws(j);
+	if (j->pos < j->len && j->p[j->pos] == '}') {
+		j->pos++;
+		return 0;
+	}
+	for (;;) {
+		char *field = NULL;
+		size_t fsize = 0;
+
+		xo_ws(j);
+		if (j->pos >= j->len || j->p[j->pos] != '"' ||
+		    xo_string(j, key, &klen) < 0)
+			return -1;
+		xo_ws(j);
+		if (j->pos >= j->len || j->p[j->pos] != ':')
+			return -1;
+		j->pos++;
+		if (klen == 6 && memcmp(key, "status", 6) == 0) {
+			field = err->status;
+			fsize = sizeof(err->status);
+		} else if (klen == 7 && memcmp(key, "schemes", 7) == 0) {
+			field = err->schemes;
+			fsize = sizeof(err->schemes);
+		} else if (klen == 5 && memcmp(key, "scope", 5) == 0) {
+			field = err->scope;
+			fsize = sizeof(err->scope);
+		} else if (klen == 20 &&
+			   memcmp(key, "openid-configuration", 20) == 0) {
+			field = err->openid_configuration;
+			fsize = sizeof(err->openid_configuration);
+		}
+		if (xo_value(j, val, &vlen) < 0)
+			return -1;
+		if (field != NULL)
+			xo_store(field, fsize, val, vlen);
+		xo_ws(j);
+		if (j->pos >= j->len)
+			return -1;
+		if (j->p[j->pos] == '}') {
+			j->pos++;
+			return 0;
+		}
+		if (j->p[j->pos] != ',')
+			return -1;
+		j->pos++;
+	}
+}
+
+void
+mb_xo_parse_error(const char *data, size_t len, struct mb_xo_error *err)
+{
+	struct xo_json j = { (const unsigned char *)data, len, 0, 0 };
+	bool ok = false;
+
+	memset(err, 0, sizeof(*err));
+	err->raw_len = len;
+	if (data == NULL)
+		len = j.len = 0;
+	if (len > MB_XO_CHALLENGE_MAX) {
+		err->oversized = true;
+	} else if (xo_top_object(&j, err) == 0) {
+		/* Tolerate trailing blanks and NULs, nothing else. */
+		while (j.pos < j.len && (j.p[j.pos] == '\0' ||
+					 j.p[j.pos] == ' ' ||
+					 j.p[j.pos] == '\t' ||
+					 j.p[j.pos] == '\r' ||
+					 j.p[j.pos] == '\n'))
+			j.pos++;
+		ok = j.pos == j.len;
+	}
+	if (ok) {
+		err->is_json = true;
+		return;
+	}
+	memset(err, 0, sizeof(*err));
+	err->raw_len = len;
+	err->oversized = len > MB_XO_CHALLENGE_MAX;
+	/* 96 input bytes are plenty to recognise a message. */
+	mb_xo_sanitize(err->raw, sizeof(err->raw), data, len < 96 ? len : 96);
+	if (len > 96 && strlen(err->raw) + 3 < sizeof(err->raw) &&
+	    strcmp(err->raw + strlen(err->raw) - 3, "...") != 0)
+		memcpy(err->raw + strlen(err->raw), "...", 4);
+}
+
+/* Why the server said no, from its status (RFC 6750 section 3.1 error
+ * codes for OAUTHBEARER, HTTP statuses for Google's XOAUTH2). */
+static const char *
+xo_explain(const char *status)
+{
+	if (status[0] == '\0')
+		return "the server gave no reason";
+	if (strcmp(status, "401") == 0)
+		return "the token is expired or revoked";
+	if (strcasecmp(status, "invalid_token") == 0)
+		return "the token is expired, revoked or invalid";
+	if (strcmp(status, "400") == 0)
+		return "the token is invalid, expired or revoked";
+	if (strcmp(status, "403") == 0 ||
+	    strcasecmp(status, "insufficient_scope") == 0)
+		return "the token does not carry the scope the server requires";
+	if (strcasecmp(status, "invalid_request") == 0)
+		return "the server considered the request malformed";
+	if (status[0] == '5' && strlen(status) == 3)
+		return "the server could not check the token (a temporary "
+		       "failure on its side)";
+	return "the server gave an unrecognised status";
+}
+
+char *
+mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
+		     const char *user, size_t user_len,
+		     const struct mb_xo_error *err)
+{
+	char who[160];
+	struct xo_writer w = { buf, size, 0 };
+	char num[32];
+
+	mb_xo_sanitize(who, sizeof(who), user != NULL ? user : "",
+		       user != NULL ? user_len : 0);
+	xo_puts(&w, mb_xo_mech_name(mech));
+	xo_puts(&w, ": server rejected the access token for ");
+	xo_puts(&w, who[0] != '\0' ? who : "(no user)");
+	if (!err->is_json) {
+		snprintf(num, sizeof(num), "%lu", (unsigned long)err->raw_len);
+		if (err->oversized)
+			xo_puts(&w, " (its error challenge is too large to "
+				    "decode: ");
+		else
+			xo_puts(&w, " (its error challenge is not JSON: ");
+		xo_puts(&w, num);
+		xo_puts(&w, " bytes, \"");
+		xo_puts(&w, err->raw);
+		xo_puts(&w, "\")");
+		xo_finish(&w);
+		return buf;
+	}
+	xo_puts(&w, " (status ");
+	xo_puts(&w, err->status[0] != '\0' ? err->status : "missing");
+	if (err->scope[0] != '\0') {
+		xo_puts(&w, ", scope ");
+		xo_puts(&w, err->scope);
+	}
+	if (err->openid_configuration[0] != '\0') {
+		xo_puts(&w, ", openid-configuration ");
+		xo_puts(&w, err->openid_configuration);
+	}
+	xo_puts(&w, "): ");
+	xo_puts(&w, xo_explain(err->status));
+	xo_finish(&w);
+	return buf;
+}

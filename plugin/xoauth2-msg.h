@@ -1,0 +1,108 @@
+#ifndef MB_XOAUTH2_MSG_H
+#define MB_XOAUTH2_MSG_H
+
+/* The pure part of the plugin: building the client's initial responses
+ * and decoding the server's error challenge.  No libsasl2, no allocation,
+ * no I/O: every function works on caller-provided buffers, so that the
+ * whole module is tested with tables (tests/test-xoauth2-msg.c). */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Largest access token we accept (Microsoft JWTs are several KB). */
+#define MB_XO_TOKEN_MAX 65536
+/* Largest error challenge we try to parse as JSON; longer ones are
+ * reported as oversized, with a sanitised prefix. */
+#define MB_XO_CHALLENGE_MAX 8192
+
+enum mb_xo_mech {
+	MB_XO_XOAUTH2,
+	MB_XO_OAUTHBEARER,
+};
+
+/* Name of the mechanism ("XOAUTH2", "OAUTHBEARER"); static storage. */
+const char *mb_xo_mech_name(enum mb_xo_mech mech);
+
+/* Builds the XOAUTH2 initial client response
+ *	"user=" user ^A "auth=Bearer " token ^A ^A
+ * into buf (at most size bytes, NUL-terminated when size > 0).  Returns the
+ * full length of the message without the NUL, like snprintf: call once with
+ * size 0 to learn the size.  The caller owns buf and must wipe it. */
+size_t mb_xo_build_xoauth2(char *buf, size_t size, const char *user,
+			   size_t user_len, const char *token,
+			   size_t token_len);
+
+/* Builds the RFC 7628 OAUTHBEARER initial client response
+ *	"n,a=" saslname(user) "," ^A ["host=" host ^A] ["port=" port ^A]
+ *	"auth=Bearer " token ^A ^A
+ * host may be NULL (left out), port 0 (left out).  ',' and '=' in the user
+ * are escaped as "=2C" and "=3D" (RFC 5801 saslname).  Same buffer and
+ * return conventions as mb_xo_build_xoauth2(). */
+size_t mb_xo_build_oauthbearer(char *buf, size_t size, const char *user,
+			       size_t user_len, const char *host,
+			       unsigned port, const char *token,
+			       size_t token_len);
+
+/* Extracts the server's port from libsasl2's ipremoteport string
+ * ("127.0.0.1;143", "[::1];993", "::1;993", "[::1]:993", "10.0.0.1:25").
+ * Returns 0 when absent or malformed. */
+unsigned mb_xo_parse_port(const char *ipport, size_t len);
+
+/* True when host is usable as an OAUTHBEARER host= value: non-empty,
+ * at most 255 bytes, only letters, digits, '.', '-', '_', ':', '[' ']'. */
+bool mb_xo_host_ok(const char *host, size_t len);
+
+/* Checks a user name: returns NULL if fine, else a static, secret-free
+ * sentence fragment saying what is wrong ("contains the ^A (0x01)
+ * separator"). */
+const char *mb_xo_check_user(const char *user, size_t len);
+
+/* Checks an access token (after trailing CR/LF/blank stripping, see
+ * mb_xo_token_trim): returns NULL if it may be sent, else a static,
+ * secret-free sentence fragment.  Refused: empty, longer than
+ * MB_XO_TOKEN_MAX, containing ^A, any other control character, a space or
+ * a non-ASCII byte.  *strict_r is set to whether the token is an RFC 6750
+ * b64token (callers log a warning when it is not, but still send it). */
+const char *mb_xo_check_token(const char *token, size_t len,
+			      bool *strict_r);
+
+/* Length of token once trailing CR, LF, spaces and tabs (what a PassCmd
+ * or a password file typically leaves behind) are dropped. */
+size_t mb_xo_token_trim(const char *token, size_t len);
+
+/* What we learnt from an error challenge.  Fixed-size, NUL-terminated
+ * fields; values longer than a field are cut and end in "...". */
+struct mb_xo_error {
+	bool is_json;		/* a JSON object was parsed */
+	bool oversized;		/* longer than MB_XO_CHALLENGE_MAX */
+	size_t raw_len;		/* length of the challenge */
+	char status[64];	/* "401", "invalid_token", "" if absent */
+	char schemes[64];
+	char scope[256];
+	char openid_configuration[256];
+	/* When !is_json: a sanitised, truncated copy of the challenge. */
+	char raw[128];
+};
+
+/* Parses the error challenge (the decoded server message, binary-safe:
+ * data[0..len) may contain anything) into *err.  Never fails: a challenge
+ * that is not a JSON object leaves is_json false and a sanitised prefix in
+ * raw.  Bounded: at most MB_XO_CHALLENGE_MAX bytes are read, nesting is
+ * limited to 32 levels. */
+void mb_xo_parse_error(const char *data, size_t len, struct mb_xo_error *err);
+
+/* Formats the human error detail for a rejected token into buf, e.g.
+ *	XOAUTH2: server rejected the access token for alice@example.com
+ *	(status 401, scope https://mail.google.com/): the token is expired or
+ *	revoked
+ * user is sanitised.  Returns buf. */
+char *mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
+			   const char *user, size_t user_len,
+			   const struct mb_xo_error *err);
+
+/* Copies src[0..len) into buf (size > 0) so that it is safe to show:
+ * printable ASCII and valid UTF-8 sequences are kept, anything else
+ * becomes "\xNN"; cut with "..." when it does not fit.  Returns buf. */
+char *mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len);
+
+#endif

@@ -1,0 +1,66 @@
+#!/bin/sh
+# The built plugin loads through libsasl2 (saslpluginviewer -c lists both
+# mechanisms from "mailbearer"), exports only sasl_client_plug_init, and
+# wins over Debian's kdexoauth2 when both are on the plugin path, in
+# either directory order (the choice comes from the security flags, not
+# from load order).
+. "$top_srcdir/tests/lib.sh"
+
+need saslpluginviewer
+[ -f "$MB_PLUGIN_SO" ] || skip_all "$MB_PLUGIN_SO not built"
+out=$MB_TMP/viewer.out
+SASL_PATH=$(dirname "$MB_PLUGIN_SO") saslpluginviewer -c > "$out" 2>&1
+# "Plugin "NAME" [loaded]" is followed by its "SASL mechanism: MECH" line.
+awk '/^Plugin "/ { split($0, a, "\""); p = a[2] }
+     /SASL mechanism:/ { m = $3; sub(/,$/, "", m); print p ":" m }' \
+	"$out" > "$MB_TMP/pairs"
+contains "saslpluginviewer: XOAUTH2 from plugin mailbearer" \
+	"$MB_TMP/pairs" '^mailbearer:XOAUTH2$'
+contains "saslpluginviewer: OAUTHBEARER from plugin mailbearer" \
+	"$MB_TMP/pairs" '^mailbearer:OAUTHBEARER$'
+contains "both are usable (\"properly configured\")" "$out" \
+	'^  EXTERNAL XOAUTH2 OAUTHBEARER'
+contains "claims NO_PLAINTEXT (Postfix default noplaintext)" "$out" \
+	'security flags: NO_ANONYMOUS\|NO_PLAINTEXT\|PASS_CREDENTIALS'
+
+if command -v nm >/dev/null 2>&1; then
+	nm -D --defined-only "$MB_PLUGIN_SO" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' \
+		> "$MB_TMP/syms"
+	check "exports exactly sasl_client_plug_init" \
+		test "$(cat "$MB_TMP/syms")" = sasl_client_plug_init
+	[ "$(cat "$MB_TMP/syms")" = sasl_client_plug_init ] ||
+		diag "exported: $(tr '\n' ' ' < "$MB_TMP/syms")"
+	nm -D --undefined-only "$MB_PLUGIN_SO" > "$MB_TMP/undef"
+	lacks "calls no libsasl2 function directly" "$MB_TMP/undef" \
+		' (sasl_|_sasl_)'
+else
+	skip "nm not installed"
+	skip "nm not installed"
+fi
+
+# kdexoauth2 (libsasl2-modules-kdexoauth2) and ours together, in both
+# directory orders: tests/test-sasl-client --which-xoauth2 starts XOAUTH2
+# and tells from the password prompt which plugin libsasl2 picked.
+kde=$(pkg-config --variable=libdir libsasl2 2>/dev/null)/sasl2/libkdexoauth2.so
+if [ ! -e "$kde" ]; then
+	skip "libsasl2-modules-kdexoauth2 not installed"
+	skip "libsasl2-modules-kdexoauth2 not installed"
+	skip "libsasl2-modules-kdexoauth2 not installed"
+else
+	mkdir "$MB_TMP/kde"
+	ln -s "$kde" "$MB_TMP/kde/"
+	ours=$(dirname "$MB_PLUGIN_SO")
+	for order in "$ours:$MB_TMP/kde" "$MB_TMP/kde:$ours"; do
+		SASL_PATH=$order "$top_builddir/tests/test-sasl-client" \
+			--which-xoauth2 > "$MB_TMP/which" 2>/dev/null
+		contains "ours chosen over kdexoauth2 (SASL_PATH $order)" \
+			"$MB_TMP/which" '^chosen: mailbearer$'
+	done
+	# The probe itself tells the plugins apart (kdexoauth2 writes
+	# chatter to stderr: dropped).
+	SASL_PATH=$MB_TMP/kde "$top_builddir/tests/test-sasl-client" \
+		--which-xoauth2 > "$MB_TMP/which" 2>/dev/null
+	contains "kdexoauth2 alone is recognised as another plugin" \
+		"$MB_TMP/which" '^chosen: other$'
+fi
+done_testing
