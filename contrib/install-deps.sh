@@ -7,7 +7,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync openssl python3 ca-certificates procps
- valgrind"
+ valgrind libsasl2-modules-kdexoauth2"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
