@@ -1,1 +1,25 @@
-# (filled in by its part)
+# Tests of the token helper's core (engineer C): unit tests in C linking
+# tokenhelper/libmbcore.la, integration tests against the mock provider.
+if TOKENHELPER
+mb_core_test_ldadd = tokenhelper/libmbcore.la tests/libtap.la
+mb_core_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-I$(top_srcdir)/tokenhelper
+
+check_PROGRAMS += tests/test-config tests/test-store tests/test-advice \
+	tests/test-refresh
+tests_test_config_SOURCES = tests/test-config.c
+tests_test_config_CPPFLAGS = $(mb_core_test_cppflags)
+tests_test_config_LDADD = $(mb_core_test_ldadd)
+tests_test_store_SOURCES = tests/test-store.c
+tests_test_store_CPPFLAGS = $(mb_core_test_cppflags)
+tests_test_store_LDADD = $(mb_core_test_ldadd)
+tests_test_advice_SOURCES = tests/test-advice.c
+tests_test_advice_CPPFLAGS = $(mb_core_test_cppflags)
+tests_test_advice_LDADD = $(mb_core_test_ldadd)
+tests_test_refresh_SOURCES = tests/test-refresh.c
+tests_test_refresh_CPPFLAGS = $(mb_core_test_cppflags)
+tests_test_refresh_LDADD = $(mb_core_test_ldadd)
+
+TESTS += tests/test-config tests/test-store tests/test-advice \
+	tests/test-refresh
+endif

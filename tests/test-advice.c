@@ -1,0 +1,92 @@
+#include <config.h>	/* autoconf */
+
+#include <string.h>
+
+#include "advice.h"
+#include "tap.h"
+
+/* Classification table: what the provider said -> kind and advice. */
+static const struct {
+	long status;
+	const char *error;
+	long aadsts;
+	const char *provider;
+	enum mb_fail_kind kind;
+	const char *advice_has;
+} cases[] = {
+	{ 0, NULL, 0, "google", MB_FAIL_TRANSIENT, "could not be reached" },
+	{ 500, NULL, 0, "google", MB_FAIL_TRANSIENT, "server error" },
+	{ 503, NULL, 0, "microsoft", MB_FAIL_TRANSIENT, "server error" },
+	{ 429, NULL, 0, "google", MB_FAIL_TRANSIENT, "rate-limiting" },
+	{ 200, NULL, 0, "generic", MB_FAIL_TRANSIENT, "unusable" },
+	{ 400, "invalid_grant", 0, "google", MB_FAIL_GRANT, "7 days" },
+	{ 400, "invalid_grant", 0, "google", MB_FAIL_GRANT, "Testing" },
+	{ 400, "invalid_grant", 0, "microsoft", MB_FAIL_GRANT,
+	  "mailbearer authorize" },
+	{ 400, "invalid_grant", 0, "generic", MB_FAIL_GRANT,
+	  "expired or revoked" },
+	{ 400, "invalid_grant", 700082, "microsoft", MB_FAIL_GRANT,
+	  "90 days" },
+	{ 400, "invalid_grant", 50173, "microsoft", MB_FAIL_GRANT,
+	  "password" },
+	{ 400, "invalid_grant", 70043, "microsoft", MB_FAIL_GRANT,
+	  "sign-in frequency" },
+	{ 400, "invalid_grant", 70000, "microsoft", MB_FAIL_GRANT,
+	  "not valid" },
+	{ 401, "invalid_client", 7000218, "microsoft", MB_FAIL_CLIENT,
+	  "Allow public client flows" },
+	{ 400, "invalid_request", 700025, "microsoft", MB_FAIL_CLIENT,
+	  "public client" },
+	{ 401, "invalid_client", 7000215, "microsoft", MB_FAIL_CLIENT,
+	  "secret is wrong" },
+	{ 400, "unauthorized_client", 700016, "microsoft", MB_FAIL_CLIENT,
+	  "client_id" },
+	{ 401, "invalid_client", 0, "google", MB_FAIL_CLIENT,
+	  "OAuth client was not found" },
+	{ 400, "unauthorized_client", 0, "generic", MB_FAIL_CLIENT,
+	  "refresh_token grant" },
+	{ 400, "invalid_scope", 0, "generic", MB_FAIL_GRANT, "scope" },
+	{ 503, "temporarily_unavailable", 0, "generic", MB_FAIL_TRANSIENT,
+	  "temporarily" },
+	{ 500, "server_error", 0, "generic", MB_FAIL_TRANSIENT, "internal" },
+	/* Unknown codes must never cost the refresh token. */
+	{ 400, "something_new", 0, "generic", MB_FAIL_TRANSIENT,
+	  "unrecognised" },
+	{ 400, "invalid_grant", 999999, "microsoft", MB_FAIL_GRANT,
+	  "Microsoft refused" },
+	{ 400, "invalid_grant", 0, NULL, MB_FAIL_GRANT, "expired or revoked" },
+};
+
+int
+main(void)
+{
+	size_t i;
+
+	tap_plan((int)(sizeof(cases) / sizeof(cases[0])) * 2 + 3);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mb_fail_input in = {
+			.http_status = cases[i].status,
+			.error = cases[i].error,
+			.aadsts = cases[i].aadsts,
+			.provider = cases[i].provider,
+		};
+		const char *advice = NULL;
+		enum mb_fail_kind k = mb_advice_classify(&in, &advice);
+
+		tap_ok(k == cases[i].kind, "case %zu (%ld %s AADSTS%ld %s) is "
+		       "%s", i, cases[i].status,
+		       cases[i].error ? cases[i].error : "-", cases[i].aadsts,
+		       cases[i].provider ? cases[i].provider : "-",
+		       mb_fail_kind_name(cases[i].kind));
+		if (!tap_ok(advice != NULL &&
+			    strstr(advice, cases[i].advice_has) != NULL,
+			    "case %zu advice mentions \"%s\"", i,
+			    cases[i].advice_has))
+			tap_diag("advice: %s", advice ? advice : "(null)");
+	}
+	tap_is_str(mb_fail_kind_name(MB_FAIL_GRANT), "grant", "kind name");
+	tap_is_str(mb_fail_kind_name(MB_FAIL_CLIENT), "client", "kind name");
+	tap_is_str(mb_fail_kind_name(MB_FAIL_TRANSIENT), "transient",
+		   "kind name");
+	return tap_done();
+}

@@ -1,0 +1,227 @@
+#include <config.h>	/* autoconf */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "tokenhelper/http.h"
+#include "tokenhelper/json.h"
+#include "tokenhelper/refresh.h"
+#include "tokenhelper/store.h"
+#include "tokenhelper/token.h"
+
+/* Expiry math: now, expires_at, obtained_at, margin -> needs refresh. */
+static const struct {
+	long long now, exp, got;
+	long margin;
+	bool refresh, usable;
+} expiry[] = {
+	{ 1000, 0, 0, 600, true, false },	/* unknown expiry */
+	{ 1000, 5000, 0, 600, false, true },	/* plenty left */
+	{ 1000, 1600, 0, 600, true, true },	/* exactly the margin */
+	{ 1000, 1601, 0, 600, false, true },
+	{ 1000, 1200, 0, 600, true, true },	/* inside the margin */
+	{ 1000, 1000, 0, 600, true, false },	/* expiring now */
+	{ 1000, 900, 0, 600, true, false },	/* expired */
+	{ 1000, 1101, 901, 600, false, true },	/* 200 s token: margin 100 */
+	{ 1000, 1050, 900, 600, true, true },
+	{ 1000, 1001, 0, 0, false, true },	/* margin 0 */
+	{ 1000, 4600, 1000, 600, false, true },	/* fresh 1 h token */
+	{ 4000, 4600, 1000, 600, true, true },	/* 10 min left */
+};
+
+static void
+test_expiry(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(expiry) / sizeof(expiry[0]); i++) {
+		tap_ok(mb_expiry_needs_refresh(expiry[i].now, expiry[i].exp,
+					       expiry[i].got,
+					       expiry[i].margin) ==
+		       expiry[i].refresh, "expiry case %zu: refresh=%d", i,
+		       expiry[i].refresh);
+		tap_ok(mb_expiry_usable(expiry[i].now, expiry[i].exp) ==
+		       expiry[i].usable, "expiry case %zu: usable=%d", i,
+		       expiry[i].usable);
+	}
+	tap_is_int(mb_expiry_at(1000, 3599), 4599, "expires_at");
+}
+
+static const struct {
+	const char *body;
+	int ret;
+	const char *at, *rt, *err, *why;
+	long expires_in, aadsts;
+} replies[] = {
+	{ "{\"access_token\":\"ya29.a-b_c~d+e/f=\",\"token_type\":\"Bearer\","
+	  "\"expires_in\":3599,\"scope\":\"https://mail.google.com/\"}",
+	  0, "ya29.a-b_c~d+e/f=", NULL, NULL, NULL, 3599, 0 },
+	{ "{\"access_token\":\"A\",\"token_type\":\"bearer\",\"expires_in\":"
+	  "\"3600\",\"refresh_token\":\"R2\"}  \n",
+	  0, "A", "R2", NULL, NULL, 3600, 0 },
+	{ "{\"access_token\":\"A\"}", 0, "A", NULL, NULL, NULL, -1, 0 },
+	{ "{\"error\":\"invalid_grant\",\"error_description\":\"Token has "
+	  "been expired or revoked.\"}", 0, NULL, NULL, "invalid_grant",
+	  NULL, -1, 0 },
+	{ "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS700082:"
+	  " The refresh token has expired due to inactivity.\\r\\nTrace ID: "
+	  "x\",\"error_codes\":[700082],\"suberror\":\"token_expired\"}",
+	  0, NULL, NULL, "invalid_grant", NULL, -1, 700082 },
+	{ "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215"
+	  ": Invalid client secret provided.\"}", 0, NULL, NULL,
+	  "invalid_client", NULL, -1, 7000215 },
+	{ "not json", -1, NULL, NULL, NULL, "not valid JSON", -1, 0 },
+	{ "", -1, NULL, NULL, NULL, "truncated", -1, 0 },
+	{ "{\"access_token\":\"A\"} trailing", -1, NULL, NULL, NULL,
+	  "JSON", -1, 0 },
+	{ "[\"access_token\"]", -1, NULL, NULL, NULL, "not a JSON object",
+	  -1, 0 },
+	{ "{\"token_type\":\"Bearer\"}", -1, NULL, NULL, NULL,
+	  "no access_token", -1, 0 },
+	{ "{\"access_token\":42}", -1, NULL, NULL, NULL, "access_token", -1,
+	  0 },
+	{ "{\"access_token\":\"\"}", -1, NULL, NULL, NULL, "access_token", -1,
+	  0 },
+	{ "{\"access_token\":\"a b\"}", -1, NULL, NULL, NULL, "access_token",
+	  -1, 0 },
+	{ "{\"access_token\":\"a\\u0001b\"}", -1, NULL, NULL, NULL,
+	  "access_token", -1, 0 },
+	{ "{\"access_token\":\"a\\u0000b\"}", -1, NULL, NULL, NULL,
+	  "access_token", -1, 0 },
+	{ "{\"access_token\":\"A\",\"token_type\":\"mac\"}", -1, NULL, NULL,
+	  NULL, "token_type", -1, 0 },
+	{ "{\"access_token\":\"A\",\"expires_in\":-5}", -1, NULL, NULL, NULL,
+	  "expires_in", -1, 0 },
+	{ "{\"access_token\":\"A\",\"expires_in\":[1]}", -1, NULL, NULL, NULL,
+	  "expires_in", -1, 0 },
+	{ "{\"access_token\":\"A\",\"expires_in\":\"soon\"}", -1, NULL, NULL,
+	  NULL, "expires_in", -1, 0 },
+	{ "{\"access_token\":\"A\",\"refresh_token\":{}}", -1, NULL, NULL,
+	  NULL, "refresh_token", -1, 0 },
+	{ "{\"error\":7}", -1, NULL, NULL, NULL, "error", -1, 0 },
+	{ "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]"
+	  "]]]]]]]]]]}", -1, NULL, NULL, NULL, "JSON", -1, 0 },
+};
+
+static void
+test_replies(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(replies) / sizeof(replies[0]); i++) {
+		struct mb_token_reply r;
+		char *err = NULL;
+		int ret = mb_json_parse_token_reply(replies[i].body,
+			strlen(replies[i].body), &r, &err);
+
+		if (!tap_ok(ret == replies[i].ret, "reply %zu: result %d", i,
+			    replies[i].ret))
+			tap_diag("%s", err ? err : "-");
+		if (replies[i].ret == 0) {
+			tap_ok((replies[i].at == NULL) == (r.access_token ==
+			       NULL) && (!replies[i].at ||
+			       strcmp(replies[i].at, r.access_token) == 0),
+			       "reply %zu: access_token", i);
+			tap_ok((replies[i].rt == NULL) == (r.refresh_token ==
+			       NULL) && (!replies[i].rt ||
+			       strcmp(replies[i].rt, r.refresh_token) == 0),
+			       "reply %zu: refresh_token", i);
+			tap_ok((replies[i].err == NULL) == (r.error == NULL) &&
+			       (!replies[i].err ||
+				strcmp(replies[i].err, r.error) == 0),
+			       "reply %zu: error", i);
+			tap_is_int(r.expires_in, replies[i].expires_in,
+				   "expires_in");
+			tap_is_int(r.aadsts, replies[i].aadsts, "aadsts");
+		} else {
+			if (!tap_ok(err && strstr(err, replies[i].why),
+				    "reply %zu: error mentions %s", i,
+				    replies[i].why))
+				tap_diag("%s", err ? err : "-");
+		}
+		if (r.error_description != NULL)
+			tap_ok(strchr(r.error_description, '\r') == NULL &&
+			       strchr(r.error_description, '\n') == NULL,
+			       "description is one line");
+		mb_token_reply_clear(&r);
+		free(err);
+	}
+}
+
+static size_t
+b64_decode(const char *in, unsigned char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+				"qrstuvwxyz0123456789+/";
+	unsigned v = 0, bits = 0;
+	size_t n = 0;
+	const char *p;
+
+	for (; *in != '\0' && *in != '='; in++) {
+		p = strchr(a, *in);
+		if (p == NULL)
+			return 0;
+		v = (v << 6) | (unsigned)(p - a);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(v >> bits);
+			v &= (1u << bits) - 1;
+		}
+	}
+	return n;
+}
+
+int
+main(void)
+{
+	const char *fields[] = { "grant_type", "refresh_token",
+				 "refresh_token", "a+b/c=d&e f%",
+				 "client_secret", NULL,
+				 "scope", "x y", NULL, NULL };
+	struct mb_http_reply reply;
+	unsigned char dec[256];
+	char *s, *err = NULL;
+	size_t n;
+
+	test_expiry();
+	test_replies();
+
+	s = mb_http_form_encode(fields);
+	tap_is_str(s, "grant_type=refresh_token&refresh_token=a%2Bb%2Fc%3Dd"
+		   "%26e%20f%25&scope=x%20y", "form encoding, NULL skipped");
+	free(s);
+	tap_is_int(mb_http_post_form("http://127.0.0.1:1/token", NULL, 1, 1,
+				     fields, &reply, &err), MB_HTTP_LOCAL,
+		   "http:// refused");
+	tap_ok(err && strstr(err, "only https://"), "says https only");
+	free(err);
+	err = NULL;
+	tap_is_int(mb_http_post_form("https://127.0.0.1:1/token", NULL, 2, 2,
+				     fields, &reply, &err), MB_HTTP_TRANSIENT,
+		   "connection refused is transient");
+	free(err);
+
+	s = mb_token_format("raw", "u@x", "T0K");
+	tap_is_str(s, "T0K", "raw format");
+	free(s);
+	s = mb_token_format("xoauth2", "u@x", "T0K");
+	n = s ? b64_decode(s, dec) : 0;
+	tap_is_mem(dec, n, "user=u@x\001auth=Bearer T0K\001\001", 26,
+		   "xoauth2 format");
+	free(s);
+	s = mb_token_format("oauthbearer", "u,=x", "T0K");
+	n = s ? b64_decode(s, dec) : 0;
+	tap_is_mem(dec, n, "n,a=u=2C=3Dx,\001auth=Bearer T0K\001\001", 31,
+		   "oauthbearer format, saslname escaped");
+	free(s);
+	tap_ok(mb_token_format("plain", "u", "t") == NULL, "unknown format");
+
+	tap_ok(mb_json_token_sane("abc.DEF-_~+/="), "sane token");
+	tap_ok(!mb_json_token_sane(""), "empty token");
+	tap_ok(!mb_json_token_sane("a\001b"), "control char");
+	tap_ok(!mb_json_token_sane("caf\xc3\xa9"), "non-ASCII");
+	return tap_done();
+}

@@ -1,0 +1,225 @@
+#include <config.h>	/* autoconf */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "tokenhelper/store.h"
+
+static char dir[] = "/tmp/mb-test-store.XXXXXX";
+
+static int
+count_entries(const char *d, const char *prefix)
+{
+	DIR *dh = opendir(d);
+	struct dirent *e;
+	int n = 0;
+
+	if (dh == NULL)
+		return -1;
+	while ((e = readdir(dh)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	}
+	closedir(dh);
+	return n;
+}
+
+static void
+put(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		exit(1);
+	chmod(path, mode);
+}
+
+int
+main(void)
+{
+	struct mb_account acct;
+	struct mb_state st, got;
+	char sdir[256], path[512], *err = NULL;
+	char name[] = "alice@example.com";
+	struct stat sb;
+	ino_t ino;
+	int fd = -1, r;
+	pid_t pid;
+	int pipefd[2];
+	char c;
+
+	if (mkdtemp(dir) == NULL)
+		tap_skip_all("no temporary directory");
+	snprintf(sdir, sizeof(sdir), "%s/a/b/state", dir);
+	memset(&acct, 0, sizeof(acct));
+	acct.name = name;
+	acct.state_dir = sdir;
+	snprintf(path, sizeof(path), "%s/alice@example.com.json", sdir);
+
+	/* Missing. */
+	r = mb_store_read(&acct, false, &got, &err);
+	tap_is_int(r, MB_STORE_MISSING, "no file: missing");
+	tap_ok(stat(sdir, &sb) == 0 && (sb.st_mode & 0777) == 0700,
+	       "state dir created 0700 (with parents)");
+
+	/* Round trip. */
+	memset(&st, 0, sizeof(st));
+	st.refresh_token = strdup("rt-1");
+	st.access_token = strdup("at-1");
+	st.expires_at = 2000000000;
+	st.scope = strdup("https://mail.google.com/");
+	st.rejected = true;
+	st.needs_authorize = true;
+	st.client_problem = true;
+	st.reason = strdup("because \"quoted\"\nnewline");
+	st.last_refresh = 1900000000;
+	st.last_error = strdup("HTTP 500");
+	tap_is_int(mb_store_write(&acct, &st, &err), 0, "write");
+	tap_ok(st.updated > 0, "updated set by write");
+	tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
+	       "state file 0600");
+	ino = sb.st_ino;
+	r = mb_store_read(&acct, false, &got, &err);
+	tap_is_int(r, MB_STORE_FOUND, "read back");
+	tap_is_str(got.refresh_token, "rt-1", "refresh_token");
+	tap_is_str(got.access_token, "at-1", "access_token");
+	tap_is_int(got.expires_at, 2000000000, "expires_at");
+	tap_is_str(got.scope, "https://mail.google.com/", "scope");
+	tap_ok(got.rejected && got.needs_authorize && got.client_problem,
+	       "flags");
+	tap_is_str(got.reason, "because \"quoted\"\nnewline", "reason");
+	tap_is_int(got.last_refresh, 1900000000, "last_refresh");
+	tap_is_str(got.last_error, "HTTP 500", "last_error");
+	tap_is_int(got.updated, st.updated, "updated");
+	mb_state_clear(&got);
+	tap_ok(got.refresh_token == NULL && got.expires_at == 0,
+	       "clear zeroes");
+
+	/* Atomic replace: a new inode, no temporary left behind. */
+	free(st.access_token);
+	st.access_token = strdup("at-2");
+	st.refresh_token[3] = '2';
+	tap_is_int(mb_store_write(&acct, &st, &err), 0, "second write");
+	tap_ok(stat(path, &sb) == 0 && sb.st_ino != ino,
+	       "file replaced by rename, not rewritten in place");
+	tap_is_int(count_entries(sdir, "alice@example.com.json.tmp"), 0,
+		   "no temporary file left");
+	r = mb_store_read(&acct, false, &got, &err);
+	tap_ok(r == MB_STORE_FOUND && got.access_token &&
+	       strcmp(got.access_token, "at-2") == 0 &&
+	       strcmp(got.refresh_token, "rt-2") == 0, "new content read");
+	mb_state_clear(&got);
+
+	/* Modes: refuse to read secrets others can read. */
+	chmod(path, 0644);
+	r = mb_store_read(&acct, false, &got, &err);
+	tap_is_int(r, MB_STORE_ERROR, "0644 state file refused");
+	tap_ok(err && strstr(err, "chmod 600") && strstr(err, path),
+	       "message says chmod 600 FILE");
+	free(err);
+	err = NULL;
+	chmod(path, 0600);
+	chmod(sdir, 0755);
+	r = mb_store_read(&acct, false, &got, &err);
+	tap_is_int(r, MB_STORE_ERROR, "0755 state dir refused");
+	tap_ok(err && strstr(err, "chmod 700") && strstr(err, sdir),
+	       "message says chmod 700 DIR");
+	free(err);
+	err = NULL;
+	tap_ok(mb_store_write(&acct, &st, &err) < 0,
+	       "no write into an open directory either");
+	free(err);
+	err = NULL;
+	chmod(sdir, 0700);
+
+	/* Corrupt: reported, kept aside (never overwritten), not lost. */
+	put(path, "{\"version\": 1, \"refresh_token\": ", 0600);
+	r = mb_store_read(&acct, false, &got, &err);
+	tap_is_int(r, MB_STORE_CORRUPT, "truncated JSON is corrupt");
+	tap_ok(access(path, F_OK) == 0, "left in place without the lock");
+	free(err);
+	err = NULL;
+	r = mb_store_read(&acct, true, &got, &err);
+	tap_is_int(r, MB_STORE_CORRUPT, "corrupt again");
+	tap_ok(access(path, F_OK) != 0, "moved away");
+	tap_is_int(count_entries(sdir, "alice@example.com.json.corrupt-"), 1,
+		   "kept as .corrupt-<time>");
+	tap_ok(err && strstr(err, ".json.corrupt-") &&
+	       strstr(err, "mailbearer import alice@example.com") &&
+	       strstr(err, "mailbearer authorize"),
+	       "message names the copy and the fix");
+	tap_diag("%s", err ? err : "");
+	free(err);
+	err = NULL;
+	put(path, "{\"version\": 1, \"expires_at\": \"soon\"}", 0600);
+	r = mb_store_read(&acct, true, &got, &err);
+	tap_is_int(r, MB_STORE_CORRUPT, "wrong type is corrupt");
+	tap_ok(err && strstr(err, "expires_at"), "names the field");
+	tap_is_int(count_entries(sdir, "alice@example.com.json.corrupt-"), 2,
+		   "second corrupt file does not overwrite the first");
+	free(err);
+	err = NULL;
+	put(path, "[1,2]", 0600);
+	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
+		   "not an object");
+	free(err);
+	err = NULL;
+	put(path, "{\"version\": 1, \"refresh_token\": \"a\\u0001b\"}", 0600);
+	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
+		   "control character in a token");
+	free(err);
+	err = NULL;
+	put(path, "{\"version\": 2}", 0600);
+	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
+		   "unknown version");
+	free(err);
+	err = NULL;
+	put(path, "{\"version\": 1}\n", 0600);
+	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_FOUND,
+		   "minimal state is fine");
+	tap_ok(got.refresh_token == NULL, "no refresh token");
+	mb_state_clear(&got);
+
+	/* The lock is exclusive across processes. */
+	tap_is_int(mb_store_lock(&acct, &fd, &err), 0, "lock");
+	if (pipe(pipefd) < 0)
+		tap_skip_all("no pipe");
+	pid = fork();
+	if (pid == 0) {
+		char lp[600];
+		int lfd, ok;
+
+		snprintf(lp, sizeof(lp), "%s/alice@example.com.lock", sdir);
+		lfd = open(lp, O_RDWR);
+		ok = lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) < 0;
+		c = ok ? 'y' : 'n';
+		if (write(pipefd[1], &c, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	c = 'n';
+	if (read(pipefd[0], &c, 1) != 1)
+		c = '?';
+	waitpid(pid, NULL, 0);
+	tap_ok(c == 'y', "another process cannot take the lock");
+	mb_store_unlock(&fd);
+	tap_is_int(fd, -1, "unlock resets the fd");
+	snprintf(path, sizeof(path), "%s/alice@example.com.lock", sdir);
+	tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 077) == 0,
+	       "lock file private");
+
+	mb_state_clear(&st);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	if (system(path) != 0)
+		tap_diag("cleanup failed");
+	return tap_done();
+}
