@@ -4,3 +4,18 @@ check_PROGRAMS += tests/test-ipc-proto
 tests_test_ipc_proto_SOURCES = tests/test-ipc-proto.c
 tests_test_ipc_proto_LDADD = tests/libtap.la common/libcommon.la
 TESTS += tests/test-ipc-proto
+
+# `mailbearer serve` linked against a fake token core (tests/fake-token.c)
+# so that the socket server is tested on its own: single-flight, access
+# control, reload, activation, shutdown.
+check_PROGRAMS += tests/mb-fake-serve
+tests_mb_fake_serve_SOURCES = tests/fake-token.c \
+	tokenhelper/server.c tokenhelper/server.h \
+	tokenhelper/serve.c tokenhelper/serve.h
+tests_mb_fake_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tokenhelper \
+	-DMB_SYSTEM_SOCKET='"/nonexistent/mailbearer/socket"'
+tests_mb_fake_serve_CFLAGS = $(AM_CFLAGS) -pthread
+tests_mb_fake_serve_LDADD = common/libcommon.la -lpthread
+
+TESTS += tests/test-serve.sh
+EXTRA_DIST += tests/test-serve.sh tests/ipc-client.py

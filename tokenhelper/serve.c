@@ -1,0 +1,650 @@
+#include <config.h>	/* autoconf; "config.h" here is ours */
+
+#include "serve.h"
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef MB_SYSTEM_SOCKET
+#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
+#endif
+
+#define MB_MAX_SOCKETS		16
+/* sd_listen_fds(3): passed descriptors start at 3 */
+#define MB_LISTEN_FDS_START	3
+
+struct serve_socket {
+	int fd;
+	char *path;		/* NULL for an inherited (activated) socket */
+	dev_t dev;		/* of the socket file we created */
+	ino_t ino;
+};
+
+struct serve_opts {
+	const char *config;
+	const char *socket_specs[MB_MAX_SOCKETS];
+	int n_specs;
+	bool foreground;
+	bool syslog;
+	bool verbose;
+	struct mb_server_options srv;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: mailbearer serve [--config FILE] [--socket PATH[,mode=0660][,group=G]]...\n"
+"                        [--foreground] [--syslog] [--keepalive DURATION]\n"
+"                        [--max-clients N] [--request-timeout DURATION]\n"
+"                        [--verbose]\n"
+"Serves access tokens to the SASL plugin over UNIX sockets.\n"
+"Default socket: %s (root), else $XDG_RUNTIME_DIR/mailbearer/socket.\n"
+"DURATION: seconds, or a number followed by s, m, h or d (default 7d;\n"
+"0 disables the keep-alive refresh of idle accounts).\n",
+		MB_SYSTEM_SOCKET);
+}
+
+/* "90", "90s", "15m", "12h", "7d" -> seconds.  Returns -1 if invalid. */
+static long
+parse_duration(const char *s)
+{
+	char *end = NULL;
+	long v, mul = 1;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || v < 0)
+		return -1;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return -1;
+		}
+		if (end[1] != '\0')
+			return -1;
+	}
+	if (v > LONG_MAX / mul / 2)
+		return -1;
+	return v * mul;
+}
+
+/* A socket spec: PATH[,mode=OCTAL][,group=NAME|GID].  The path may not
+ * contain ','.  Returns 0 or -1 with a message on stderr. */
+static int
+parse_spec(const char *spec, char *path, size_t path_size, mode_t *mode_r,
+	   gid_t *gid_r)
+{
+	const char *comma = strchr(spec, ',');
+	size_t plen = comma != NULL ? (size_t)(comma - spec) : strlen(spec);
+
+	*mode_r = 0666;
+	*gid_r = (gid_t)-1;
+	if (plen == 0 || plen >= path_size ||
+	    plen >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		mb_log(LOG_ERR, "--socket %s: empty or too long path", spec);
+		return -1;
+	}
+	memcpy(path, spec, plen);
+	path[plen] = '\0';
+	while (comma != NULL) {
+		const char *opt = comma + 1;
+		char val[256];
+		size_t olen;
+
+		comma = strchr(opt, ',');
+		olen = comma != NULL ? (size_t)(comma - opt) : strlen(opt);
+		if (strncmp(opt, "mode=", 5) == 0 && olen > 5 &&
+		    olen - 5 < sizeof(val)) {
+			char *end = NULL;
+			long m;
+
+			memcpy(val, opt + 5, olen - 5);
+			val[olen - 5] = '\0';
+			errno = 0;
+			m = strtol(val, &end, 8);
+			if (errno != 0 || *end != '\0' || m < 0 || m > 0777) {
+				mb_log(LOG_ERR, "--socket %s: bad mode \"%s\" "
+				       "(octal, e.g. 0660)", spec, val);
+				return -1;
+			}
+			*mode_r = (mode_t)m;
+		} else if (strncmp(opt, "group=", 6) == 0 && olen > 6 &&
+			   olen - 6 < sizeof(val)) {
+			struct group *gr;
+			char *end = NULL;
+			long g;
+
+			memcpy(val, opt + 6, olen - 6);
+			val[olen - 6] = '\0';
+			gr = getgrnam(val);
+			if (gr != NULL) {
+				*gid_r = gr->gr_gid;
+				continue;
+			}
+			errno = 0;
+			g = strtol(val, &end, 10);
+			if (errno != 0 || *end != '\0' || g < 0) {
+				mb_log(LOG_ERR, "--socket %s: no group \"%s\"",
+				       spec, val);
+				return -1;
+			}
+			*gid_r = (gid_t)g;
+		} else {
+			mb_log(LOG_ERR, "--socket %s: unknown option \"%.*s\" "
+			       "(known: mode=, group=)", spec, (int)olen, opt);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct serve_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "syslog", no_argument, NULL, 'S' },
+		{ "keepalive", required_argument, NULL, 'k' },
+		{ "max-clients", required_argument, NULL, 'm' },
+		{ "request-timeout", required_argument, NULL, 'T' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	mb_server_options_default(&o->srv);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:s:fvh", longopts, NULL)) != -1) {
+		long v;
+		char *end = NULL;
+
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 's':
+			if (o->n_specs == MB_MAX_SOCKETS) {
+				fprintf(stderr, "mailbearer serve: at most %d "
+					"sockets\n", MB_MAX_SOCKETS);
+				return -1;
+			}
+			o->socket_specs[o->n_specs++] = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'S':
+			o->syslog = true;
+			break;
+		case 'k':
+			v = parse_duration(optarg);
+			if (v < 0) {
+				fprintf(stderr, "mailbearer serve: bad "
+					"--keepalive \"%s\"\n", optarg);
+				return -1;
+			}
+			o->srv.keepalive = v;
+			break;
+		case 'm':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > 10000) {
+				fprintf(stderr, "mailbearer serve: bad "
+					"--max-clients \"%s\" (1-10000)\n",
+					optarg);
+				return -1;
+			}
+			o->srv.max_clients = (int)v;
+			break;
+		case 'T':
+			v = parse_duration(optarg);
+			if (v < 1 || v > 3600) {
+				fprintf(stderr, "mailbearer serve: bad "
+					"--request-timeout \"%s\"\n", optarg);
+				return -1;
+			}
+			o->srv.request_timeout_ms = (int)(v * 1000);
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "mailbearer serve: unexpected argument "
+			"\"%s\"\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_flags(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -1;
+	return 0;
+}
+
+/* Adopts descriptors from systemd socket activation (sd_listen_fds(3)
+ * protocol: LISTEN_PID is our pid, LISTEN_FDS the count, fds from 3).
+ * Returns the number adopted, or -1 on a bad descriptor. */
+static int
+adopt_activated(struct serve_socket *socks, int max)
+{
+	const char *pid_s = getenv("LISTEN_PID");
+	const char *fds_s = getenv("LISTEN_FDS");
+	char *end = NULL;
+	long pid, n;
+
+	if (pid_s == NULL || fds_s == NULL)
+		return 0;
+	errno = 0;
+	pid = strtol(pid_s, &end, 10);
+	if (errno != 0 || *end != '\0' || pid != (long)getpid())
+		return 0;
+	errno = 0;
+	n = strtol(fds_s, &end, 10);
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (errno != 0 || *end != '\0' || n < 0 || n > max) {
+		mb_log(LOG_ERR, "socket activation: bad LISTEN_FDS \"%s\"",
+		       fds_s);
+		return -1;
+	}
+	for (long i = 0; i < n; i++) {
+		int fd = MB_LISTEN_FDS_START + (int)i;
+		int type = 0, acc = 0;
+		socklen_t l = sizeof(type);
+		struct sockaddr_un sa;
+		socklen_t sl = sizeof(sa);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) < 0 ||
+		    type != SOCK_STREAM ||
+		    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0 ||
+		    sa.sun_family != AF_UNIX) {
+			mb_log(LOG_ERR, "socket activation: fd %d is not a "
+			       "UNIX stream socket", fd);
+			return -1;
+		}
+		l = sizeof(acc);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &l) < 0 ||
+		    !acc) {
+			mb_log(LOG_ERR, "socket activation: fd %d is not "
+			       "listening (use Accept=no)", fd);
+			return -1;
+		}
+		if (set_flags(fd) < 0)
+			return -1;
+		socks[i].fd = fd;
+		socks[i].path = NULL;
+	}
+	if (n > 0)
+		mb_log(LOG_INFO, "socket activation: %ld socket(s)", n);
+	return (int)n;
+}
+
+/* Creates, binds and listens on one socket.  Returns 0 or -1 (logged). */
+static int
+open_socket(const char *spec, struct serve_socket *s)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	struct sockaddr_un sa;
+	struct stat st;
+	mode_t mode;
+	gid_t gid;
+	char *slash;
+	int fd = -1;
+
+	s->fd = -1;
+	s->path = NULL;
+	if (parse_spec(spec, path, sizeof(path), &mode, &gid) < 0)
+		return -1;
+	/* the parent directory: created if missing (one level), never
+	 * group/world-writable */
+	slash = strrchr(path, '/');
+	if (slash != NULL && slash != path) {
+		*slash = '\0';
+		if (mkdir(path, geteuid() == 0 ? 0755 : 0700) < 0 &&
+		    errno != EEXIST) {
+			mb_log(LOG_ERR, "cannot create %s: %s", path,
+			       strerror(errno));
+			return -1;
+		}
+		if (stat(path, &st) == 0 && (st.st_mode & 0022) != 0 &&
+		    !(st.st_mode & S_ISVTX))
+			mb_log(LOG_WARNING, "%s is group/world-writable: "
+			       "others could replace the socket", path);
+		*slash = '/';
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		int probe;
+
+		if (!S_ISSOCK(st.st_mode)) {
+			mb_log(LOG_ERR, "%s exists and is not a socket; "
+			       "refusing to replace it", path);
+			return -1;
+		}
+		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+					  sizeof(sa)) == 0) {
+			close(probe);
+			mb_log(LOG_ERR, "%s: another mailbearer serve is "
+			       "already running there", path);
+			return -1;
+		}
+		if (probe >= 0)
+			close(probe);
+		unlink(path);	/* stale socket of a dead server */
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		mb_log(LOG_ERR, "socket: %s", strerror(errno));
+		return -1;
+	}
+	{
+		/* nobody may connect before the final mode is set */
+		mode_t old = umask(0777);
+		int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+		int err = errno;
+
+		umask(old);
+		if (rc < 0) {
+			mb_log(LOG_ERR, "bind %s: %s", path, strerror(err));
+			close(fd);
+			return -1;
+		}
+	}
+	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    chmod(path, mode) < 0 || stat(path, &st) < 0 ||
+	    listen(fd, 128) < 0) {
+		mb_log(LOG_ERR, "%s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	s->fd = fd;
+	s->path = strdup(path);
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	mb_log(LOG_INFO, "listening on %s (mode %04o)", path,
+	       (unsigned)mode);
+	return 0;
+}
+
+static void
+close_sockets(struct serve_socket *socks, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+
+		if (socks[i].fd >= 0)
+			close(socks[i].fd);
+		/* unlink only the file we created, not a successor's */
+		if (socks[i].path != NULL && lstat(socks[i].path, &st) == 0 &&
+		    st.st_dev == socks[i].dev && st.st_ino == socks[i].ino)
+			unlink(socks[i].path);
+		free(socks[i].path);
+		socks[i].path = NULL;
+		socks[i].fd = -1;
+	}
+}
+
+static int
+default_socket(char *buf, size_t size)
+{
+	const char *rt;
+	int n;
+
+	if (geteuid() == 0) {
+		n = snprintf(buf, size, "%s", MB_SYSTEM_SOCKET);
+	} else {
+		rt = getenv("XDG_RUNTIME_DIR");
+		if (rt == NULL || rt[0] != '/') {
+			mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set: give "
+			       "--socket PATH");
+			return -1;
+		}
+		n = snprintf(buf, size, "%s/mailbearer/socket", rt);
+	}
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0) {
+		mb_log(LOG_ERR, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	if (chdir("/") < 0)
+		return -1;
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+static void
+reload(struct mb_server *srv, const char *path)
+{
+	struct mb_config *cfg = NULL;
+	char *error = NULL;
+
+	if (mb_config_load(path, &cfg, &error) < 0) {
+		mb_log(LOG_ERR, "reload failed, keeping the running "
+		       "configuration: %s", error != NULL ? error : path);
+		free(error);
+		return;
+	}
+	mb_server_reload(srv, &cfg);
+	mb_log(LOG_NOTICE, "reloaded %s", path);
+}
+
+/* Accepts what is pending on a listening socket. */
+static void
+accept_some(struct mb_server *srv, int lfd)
+{
+	for (int i = 0; i < 16 && !mb_server_busy(srv); i++) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				mb_log(LOG_WARNING, "accept: %s",
+				       strerror(errno));
+			return;
+		}
+		mb_server_dispatch(srv, fd);
+	}
+}
+
+static int
+main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
+	  int sfd, const char *config_path)
+{
+	struct pollfd pfd[MB_MAX_SOCKETS + 1];
+
+	for (;;) {
+		bool busy = mb_server_busy(srv);
+		int nfds = 1;
+		int rc;
+
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		if (!busy) {
+			for (int i = 0; i < n_socks; i++) {
+				pfd[nfds].fd = socks[i].fd;
+				pfd[nfds].events = POLLIN;
+				nfds++;
+			}
+		}
+		/* while busy, clients wait in the backlog; look again soon */
+		rc = poll(pfd, (nfds_t)nfds, busy ? 50 : -1);
+		if (rc < 0 && errno != EINTR) {
+			mb_log(LOG_ERR, "poll: %s", strerror(errno));
+			return 1;
+		}
+		if (rc <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					reload(srv, config_path);
+				} else {
+					mb_log(LOG_NOTICE, "signal %u: "
+					       "shutting down",
+					       (unsigned)si.ssi_signo);
+					return 0;
+				}
+			}
+		}
+		for (int i = 1; i < nfds; i++) {
+			if (pfd[i].revents & POLLIN)
+				accept_some(srv, pfd[i].fd);
+		}
+	}
+}
+
+int
+mb_cmd_serve(int argc, char **argv)
+{
+	struct serve_opts o;
+	struct serve_socket socks[MB_MAX_SOCKETS];
+	int n_socks = 0;
+	struct mb_config *cfg = NULL;
+	struct mb_server *srv = NULL;
+	char *config_path = NULL;
+	char *error = NULL;
+	sigset_t mask;
+	int sfd = -1;
+	int status = 1;
+	int n;
+
+	for (int i = 0; i < MB_MAX_SOCKETS; i++) {
+		socks[i].fd = -1;
+		socks[i].path = NULL;
+	}
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	mb_log_init("mailbearer", o.syslog, o.verbose);
+
+	config_path = o.config != NULL ? strdup(o.config) :
+		mb_config_default_path();
+	if (config_path == NULL)
+		goto out;
+	if (mb_config_load(config_path, &cfg, &error) < 0) {
+		mb_log(LOG_ERR, "%s", error != NULL ? error : config_path);
+		goto out;
+	}
+
+	n = adopt_activated(socks, MB_MAX_SOCKETS);
+	if (n < 0)
+		goto out;
+	n_socks = n;
+	if (o.n_specs == 0 && n_socks == 0) {
+		char def[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+		if (default_socket(def, sizeof(def)) < 0 ||
+		    open_socket(def, &socks[n_socks]) < 0)
+			goto out;
+		n_socks++;
+	}
+	for (int i = 0; i < o.n_specs; i++) {
+		if (n_socks == MB_MAX_SOCKETS) {
+			mb_log(LOG_ERR, "too many sockets");
+			goto out;
+		}
+		if (open_socket(o.socket_specs[i], &socks[n_socks]) < 0)
+			goto out;
+		n_socks++;
+	}
+
+	if (!o.foreground) {
+		if (daemonize() < 0)
+			goto out;
+		mb_log_init("mailbearer", true, o.verbose);
+	}
+
+	/* every thread inherits this mask; signals arrive on sfd only */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		mb_log(LOG_ERR, "signalfd: %s", strerror(errno));
+		goto out;
+	}
+
+	srv = mb_server_new(&cfg, &o.srv);
+	if (srv == NULL)
+		goto out;
+	mb_log(LOG_NOTICE, "serving %s on %d socket(s)", config_path, n_socks);
+	status = main_loop(srv, socks, n_socks, sfd, config_path);
+out:
+	/* stop accepting first, then let the requests in flight finish */
+	close_sockets(socks, n_socks);
+	mb_server_free(&srv);
+	mb_config_free(&cfg);
+	if (sfd >= 0)
+		close(sfd);
+	free(config_path);
+	free(error);
+	return status;
+}
