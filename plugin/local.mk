@@ -21,3 +21,5 @@ plugin_libmailbearer_la_LDFLAGS = -module -avoid-version -no-undefined \
 	-export-symbols-regex '^sasl_client_plug_init$$' $(LINK_DEFS)
 plugin_libmailbearer_la_LIBADD = plugin/libmbcore.la common/libcommon.la
 
+
+EXTRA_DIST += doc/plugin.md
