@@ -231,14 +231,14 @@ check "... leaving systemd's socket in place" [ -S "$ACT" ]
 
 # --- usage errors -----------------------------------------------------------
 "$FAKE" --bogus > /dev/null 2>&1
-check "unknown option -> status 2" [ $? = 2 ]
+check "unknown option -> status 64 (EX_USAGE)" [ $? = 64 ]
 "$FAKE" --config "$CONF.good" --socket "$MB_TMP/x,mode=999" --foreground \
 	2> "$MB_TMP/usage.log"
-check "bad socket mode -> failure" [ $? = 1 ]
+check "bad socket mode -> status 71 (EX_OSERR)" [ $? = 71 ]
 contains "... with a clear message" "$MB_TMP/usage.log" 'bad mode "999"'
 "$FAKE" --config "$MB_TMP/missing.conf" --socket "$MB_TMP/y" --foreground \
 	2> "$MB_TMP/usage.log"
-check "missing config -> failure" [ $? = 1 ]
+check "missing config -> status 78 (EX_CONFIG)" [ $? = 78 ]
 contains "... naming the file" "$MB_TMP/usage.log" "missing.conf"
 
 done_testing

@@ -9,16 +9,20 @@ tokenhelper_libmbcore_la_SOURCES = \
 	tokenhelper/json.c tokenhelper/json.h \
 	tokenhelper/log.c tokenhelper/log.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
+	tokenhelper/serve.c tokenhelper/serve.h \
+	tokenhelper/server.c tokenhelper/server.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/token.c tokenhelper/token.h \
 	tokenhelper/xalloc.c tokenhelper/xalloc.h
 # Directories in make variables so that `make sysconfdir=...` works.
 tokenhelper_libmbcore_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_SYSCONFDIR='"$(sysconfdir)"' \
-	-DMB_LOCALSTATEDIR='"$(localstatedir)"'
-tokenhelper_libmbcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
+	-DMB_LOCALSTATEDIR='"$(localstatedir)"' \
+	-DMB_SYSTEM_SOCKET='"$(mb_socket)"'
+tokenhelper_libmbcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
+	-pthread
 tokenhelper_libmbcore_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
-	$(JSONC_LIBS)
+	$(JSONC_LIBS) -lpthread
 
 bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c

@@ -15,6 +15,7 @@
 #include "json.h"
 #include "log.h"
 #include "refresh.h"
+#include "serve.h"
 #include "store.h"
 #include "token.h"
 #include "wipe.h"
@@ -47,6 +48,8 @@ static const struct mb_command commands[] = {
 	{ "import", cmd_import,
 	  "store a refresh token read from standard input" },
 	{ "status", cmd_status, "show the accounts' state (no secrets)" },
+	{ "serve", mb_cmd_serve, "serve tokens to the SASL plugin on UNIX "
+	  "sockets" },
 	{ "help", cmd_help, "show this help" },
 	{ "version", cmd_version, "show the version" },
 };
@@ -103,7 +106,7 @@ parse_common(int argc, char **argv, const char *extra_short,
 	for (i = 0; i < n_extra && n < 15; i++)
 		longopts[n++] = extra_long[i];
 	memset(&longopts[n], 0, sizeof(longopts[n]));
-	snprintf(shortopts, sizeof(shortopts), "+c:vh%s",
+	snprintf(shortopts, sizeof(shortopts), "c:vh%s",
 		 extra_short ? extra_short : "");
 	optind = 0;	/* glibc: full re-initialisation */
 	opterr = 1;

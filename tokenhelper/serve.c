@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #ifndef MB_SYSTEM_SOCKET
@@ -535,7 +536,7 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 		rc = poll(pfd, (nfds_t)nfds, busy ? 50 : -1);
 		if (rc < 0 && errno != EINTR) {
 			mb_log(LOG_ERR, "poll: %s", strerror(errno));
-			return 1;
+			return EX_OSERR;
 		}
 		if (rc <= 0)
 			continue;
@@ -572,7 +573,7 @@ mb_cmd_serve(int argc, char **argv)
 	char *error = NULL;
 	sigset_t mask;
 	int sfd = -1;
-	int status = 1;
+	int status = EX_OSERR;
 	int n;
 
 	for (int i = 0; i < MB_MAX_SOCKETS; i++) {
@@ -580,7 +581,8 @@ mb_cmd_serve(int argc, char **argv)
 		socks[i].path = NULL;
 	}
 	if (parse_args(argc, argv, &o) < 0)
-		return 2;
+		return EX_USAGE;
+	o.verbose = o.verbose || mb_log_verbose();
 	mb_log_init("mailbearer", o.syslog, o.verbose);
 
 	config_path = o.config != NULL ? strdup(o.config) :
@@ -589,6 +591,7 @@ mb_cmd_serve(int argc, char **argv)
 		goto out;
 	if (mb_config_load(config_path, &cfg, &error) < 0) {
 		mb_log(LOG_ERR, "%s", error != NULL ? error : config_path);
+		status = EX_CONFIG;
 		goto out;
 	}
 
