@@ -24,8 +24,8 @@ contains "claims NO_PLAINTEXT (Postfix default noplaintext)" "$out" \
 	'security flags: NO_ANONYMOUS\|NO_PLAINTEXT\|PASS_CREDENTIALS'
 
 if command -v nm >/dev/null 2>&1; then
-	nm -D --defined-only "$MB_PLUGIN_SO" | awk '$2 ~ /^[TDBRVW]$/ {print $3}' \
-		> "$MB_TMP/syms"
+	nm -D --defined-only "$MB_PLUGIN_SO" |
+		awk '$2 ~ /^[TDBRVW]$/ {print $3}' > "$MB_TMP/syms"
 	check "exports exactly sasl_client_plug_init" \
 		test "$(cat "$MB_TMP/syms")" = sasl_client_plug_init
 	[ "$(cat "$MB_TMP/syms")" = sasl_client_plug_init ] ||

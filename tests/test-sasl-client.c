@@ -151,7 +151,8 @@ fill_prompts(sasl_interact_t *p)
 /* Starts mech.  sasl_ir: ask for the initial response in
  * sasl_client_start; else the server speaks first (empty challenge) and
  * the response comes from the first sasl_client_step.  Answers prompts,
- * at most 4 rounds.  Returns the last result, the output in *out and *outlen. */
+ * at most 4 rounds.  Returns the last result, the output in *out and
+ * *outlen. */
 static int
 start(sasl_conn_t *conn, const char *mech, bool sasl_ir, const char **out,
       unsigned *outlen)
@@ -326,8 +327,9 @@ rejected(const char *mech, bool prompts, const char *challenge,
 static void
 test_rejections(void)
 {
-	static const char gmail[] = "{\"status\":\"401\",\"schemes\":\"bearer\","
-				    "\"scope\":\"https://mail.google.com/\"}";
+	static const char gmail[] =
+		"{\"status\":\"401\",\"schemes\":\"bearer\","
+		"\"scope\":\"https://mail.google.com/\"}";
 	static const char dovecot_ob[] = "{\"status\":\"invalid_token\"}";
 	static const char binary[] = "\x00\xff\x01garbage\x1b[31m";
 

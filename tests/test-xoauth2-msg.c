@@ -415,7 +415,8 @@ test_describe(void)
 		  "https://mail.google.com/): the token is expired or "
 		  "revoked" },
 		{ MB_XO_OAUTHBEARER, "bob", "{\"status\":\"invalid_token\","
-		  "\"scope\":\"mail\",\"openid-configuration\":\"https://i/c\"}",
+		  "\"scope\":\"mail\",\"openid-configuration\":"
+		  "\"https://i/c\"}",
 		  "OAUTHBEARER: server rejected the access token for bob "
 		  "(status invalid_token, scope mail, openid-configuration "
 		  "https://i/c): the token is expired, revoked or invalid" },
