@@ -1,0 +1,61 @@
+# Helpers for the `mailbearer token` integration tests (source after
+# tests/lib.sh and tests/lib-servers.sh, once start_provider succeeded).
+
+# mb_conf_account FILE ACCOUNT [PROVIDER [EXTRA LINES]]: append an account
+# talking to the mock provider.
+mb_conf_account() {
+	cat >> "$1" <<EOC
+[$2]
+provider = ${3:-generic}
+token_endpoint = $MB_PROVIDER_URL/token
+client_id = cid
+ca_file = $MB_CA
+state_dir = $MB_TMP/state
+timeout = 2
+connect_timeout = 2
+${4:-}
+EOC
+	chmod 600 "$1"
+}
+
+# mb ARGS: the helper with our configuration; stderr appended to
+# $MB_TMP/all-stderr (checked for secrets at the end) and kept in
+# $MB_TMP/err; stdout in $MB_TMP/out; returns the exit status.
+mb() {
+	"$MB_HELPER" --config "$MB_CONF" "$@" > "$MB_TMP/out" 2> "$MB_TMP/err"
+	mb_rc=$?
+	cat "$MB_TMP/err" >> "$MB_TMP/all-stderr"
+	return $mb_rc
+}
+
+# st_get ACCOUNT FIELD: a field of the account's state file.
+st_get() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = d.get(sys.argv[2])
+print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
+		"$MB_TMP/state/$1.json" "$2"
+}
+
+# st_set ACCOUNT FIELD PYTHON-EXPR: "time passes" (e.g. expires_at to
+# now + 100); the file keeps its 0600 mode.
+st_set() {
+	python3 -c 'import json, sys, time, os
+p = sys.argv[1]
+d = json.load(open(p))
+d[sys.argv[2]] = eval(sys.argv[3], {"now": int(time.time())})
+with open(p + ".t", "w") as f:
+    json.dump(d, f)
+os.chmod(p + ".t", 0o600)
+os.rename(p + ".t", p)' "$MB_TMP/state/$1.json" "$2" "$3"
+}
+
+# time_left ACCOUNT SECONDS: "time passes": the access token (obtained an
+# hour before it expires) now has SECONDS left (negative: expired).
+time_left() {
+	st_set "$1" expires_at "now + $2" &&
+		st_set "$1" last_refresh "now + $2 - 3600"
+}
+
+# remember_secret VALUE: checked absent from all stderr output at the end.
+remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }
