@@ -185,3 +185,49 @@ stop_dovecot() {
 	timeout 10 doveadm -c "$MB_DOVECOT_CONF" stop >/dev/null 2>&1
 	stop_pid "$mb_pid" 10
 }
+
+# --- the cyrus-clients (imtest, pop3test, smtptest) through our plugin -----
+
+MB_CYRUS_BIN=${MB_CYRUS_BIN:-/usr/lib/cyrus/bin}
+MB_SYSLOG_SHIM=$top_builddir/tests/.libs/libsyslogshim.so
+
+# e2e_setup TOOL: skip the whole test unless the plugin, the client and
+# Dovecot are there; then start CA, provider and Dovecot (bail out if one
+# does not come up: that is a failure, not a skip).
+e2e_setup() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
+	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+	[ -x "$MB_CYRUS_BIN/$1" ] || skip_all "no $MB_CYRUS_BIN/$1 (cyrus-clients)"
+	[ -f "$MB_SYSLOG_SHIM" ] || skip_all "no $MB_SYSLOG_SHIM"
+	need dovecot doveadm python3 openssl setsid timeout
+	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
+	start_ca || skip_all "tests/ca.sh failed"
+	start_provider || { echo "Bail out! mock provider did not start"; exit 1; }
+	start_dovecot || { echo "Bail out! dovecot did not start"; exit 1; }
+}
+
+# sasl_client OUT TOOL PORT MECH USER TOKEN CMDS [OPTIONS...]
+# Runs the cyrus-clients TOOL against 127.0.0.1:PORT with -m MECH -a USER.
+# The token goes through the client's password prompt, which getpass(3)
+# reads from stdin when there is no terminal (setsid: no controlling tty),
+# so it is in neither argv nor the environment; the lines of CMDS follow
+# on stdin once authenticated.  Transcript in OUT, what libsasl2 and our
+# plugin logged (through syslog, captured by tests/syslog-shim.c) in
+# OUT.syslog.  Bounded by 30 s.  Returns the client's exit status.
+sasl_client() {
+	mb_out=$1 mb_tool=$2 mb_port=$3 mb_mech=$4 mb_user=$5 mb_tok=$6
+	mb_cmds=$7
+	shift 7
+	( umask 077; printf '%s\n%s\n' "$mb_tok" "$mb_cmds" > "$mb_out.in" )
+	: > "$mb_out.syslog"
+	MB_SYSLOG_FILE=$mb_out.syslog LD_PRELOAD=$MB_SYSLOG_SHIM \
+		setsid -w timeout 30 "$MB_CYRUS_BIN/$mb_tool" -p "$mb_port" \
+		-m "$mb_mech" -a "$mb_user" "$@" 127.0.0.1 \
+		< "$mb_out.in" > "$mb_out" 2>&1
+	mb_rc=$?
+	rm -f "$mb_out.in"
+	return $mb_rc
+}
+
+# b64_of STRING: what the transcript shows for a client response.
+b64_of() { printf '%s' "$1" | base64 -w0; }
