@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "helper-client.h"
 #include "log.h"
 #include "xoauth2-msg.h"
 
@@ -40,7 +41,7 @@ ts_copy(const sasl_utils_t *utils, const char *data, size_t len,
 	return SASL_OK;
 }
 
-/* The helper token source.  Not available in this build. */
+/* The helper token source: `mailbearer serve` over its UNIX socket. */
 static int
 ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 	       const char *mech_name, const char *account,
@@ -48,16 +49,19 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 {
 	char who[160];
 
-	(void)opts;
-	(void)tok;
-	mb_xo_sanitize(who, sizeof(who), account, account_len);
-	mb_seterror(utils, "%s: no access token for %s: the password is "
-		    "empty or of the form mailbearer:<account>, which asks "
-		    "the token helper, but token helper support is not "
-		    "available in this build; put the access token in the "
-		    "password, or use `mailbearer token` as the password "
-		    "command", mech_name, who);
-	return SASL_FAIL;
+	(void)opts;	/* the helper client reads its own options */
+	if (account_len >= sizeof(tok->account) ||
+	    memchr(account, '\0', account_len) != NULL) {
+		mb_xo_sanitize(who, sizeof(who), account, account_len);
+		mb_seterror(utils, "%s: \"%s\" cannot be a mailbearer account "
+			    "name", mech_name, who);
+		return SASL_BADPARAM;
+	}
+	memcpy(tok->account, account, account_len);
+	tok->account[account_len] = '\0';
+	tok->mech_name = mech_name;
+	return mb_helper_get_token(utils, mech_name, tok->account, &tok->data,
+				   &tok->len);
 }
 
 int
@@ -72,6 +76,7 @@ mb_token_source_resolve(const sasl_utils_t *utils,
 
 	tok->data = NULL;
 	tok->len = 0;
+	tok->account[0] = '\0';
 	if (mb_token_source_classify(password, password_len, &account,
 				     &account_len) == MB_TS_PASSWORD)
 		return ts_copy(utils, password,
@@ -90,12 +95,16 @@ mb_token_source_rejected(const sasl_utils_t *utils,
 			 size_t authid_len, const struct mb_token *tok)
 {
 	/* The password source has nothing to refresh; the helper source
-	 * will tell `mailbearer serve` which token was rejected. */
-	(void)utils;
+	 * tells `mailbearer serve` which token was rejected so that its
+	 * next answer is a refreshed one. */
 	(void)opts;
 	(void)authid;
 	(void)authid_len;
-	(void)tok;
+	if (tok == NULL || tok->data == NULL || tok->account[0] == '\0')
+		return;
+	mb_helper_report_rejected(utils, tok->mech_name != NULL ?
+				  tok->mech_name : "mailbearer", tok->account,
+				  tok->data);
 }
 
 void
@@ -109,4 +118,5 @@ mb_token_clear(const sasl_utils_t *utils, struct mb_token *tok)
 	}
 	tok->data = NULL;
 	tok->len = 0;
+	tok->account[0] = '\0';
 }

@@ -10,9 +10,8 @@
  *     "mailbearer:<account>" means "ask the token helper" for <account>,
  *     or for the authentication name when no account is given.
  *
- * The helper branch is a seam: in this build it fails with a clear error;
- * the UNIX-socket client of `mailbearer serve` replaces exactly
- * ts_from_helper() and mb_token_source_rejected() in token-source.c. */
+ * The helper branch (ts_from_helper() and mb_token_source_rejected())
+ * is the UNIX-socket client of `mailbearer serve`, plugin/helper-client.c. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -28,6 +27,10 @@
 struct mb_token {
 	char *data;	/* NUL-terminated, or NULL */
 	size_t len;
+	/* helper source: the account asked for (for the REJECTED report);
+	 * "" for the password source */
+	char account[256];
+	const char *mech_name;	/* static; for the report's options */
 };
 
 enum mb_ts_kind {

@@ -10,13 +10,15 @@ tests_test_xoauth2_msg_SOURCES = tests/test-xoauth2-msg.c
 tests_test_xoauth2_msg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests
 tests_test_xoauth2_msg_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-tests_test_xoauth2_msg_LDADD = plugin/libmbcore.la tests/libtap.la
+tests_test_xoauth2_msg_LDADD = plugin/libmbcore.la common/libcommon.la \
+	tests/libtap.la
 
 tests_test_token_source_SOURCES = tests/test-token-source.c
 tests_test_token_source_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests
 tests_test_token_source_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-tests_test_token_source_LDADD = plugin/libmbcore.la tests/libtap.la
+tests_test_token_source_LDADD = plugin/libmbcore.la common/libcommon.la \
+	tests/libtap.la
 
 # Loads the built plugin through SASL_PATH; links libsasl2, not the plugin.
 tests_test_sasl_client_SOURCES = tests/test-sasl-client.c

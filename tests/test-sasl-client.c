@@ -386,13 +386,17 @@ test_refusals(void)
 	refused("XOAUTH2 password with a space", "XOAUTH2", false, USER,
 		"TEST-secret pass", 16, SASL_BADPARAM,
 		"not an OAuth2 access token");
+	/* helper source, helper down (MAILBEARER_SOCKET set in main) */
 	refused("XOAUTH2 empty password", "XOAUTH2", false, USER, "", 0,
-		SASL_FAIL, "token helper support is not available");
+		SASL_FAIL, "mailbearer serve is not running at "
+		"/nonexistent/mailbearer/socket");
 	refused("XOAUTH2 no secret", "XOAUTH2", false, USER, NULL, 0,
-		SASL_FAIL, "token helper support is not available");
+		SASL_FAIL, "mailbearer serve is not running at "
+		"/nonexistent/mailbearer/socket");
 	refused("OAUTHBEARER mailbearer:work", "OAUTHBEARER", true, USER,
 		"mailbearer:work", 15, SASL_FAIL,
-		"no access token for work");
+		"mailbearer serve is not running at "
+		"/nonexistent/mailbearer/socket");
 }
 
 /* Postfix's default smtp_sasl_security_options demand noplaintext and
@@ -483,6 +487,7 @@ main(int argc, char **argv)
 		return tap_done();
 	test_logins();
 	test_rejections();
+	setenv("MAILBEARER_SOCKET", "/nonexistent/mailbearer/socket", 1);
 	test_refusals();
 	test_secprops();
 	test_log();

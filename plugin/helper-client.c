@@ -1,0 +1,424 @@
+#include "config.h"
+
+#include "helper-client.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>	/* snprintf only */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc-proto.h"
+#include "log.h"
+#include "xoauth2-msg.h"
+
+#ifndef MB_SOCKET_PATH
+#define MB_SOCKET_PATH "/run/mailbearer/socket"
+#endif
+
+/* A REJECTED report never holds a login up for longer than this. */
+#define MB_REPORT_TIMEOUT_MS 5000
+
+static const char *
+opt_get(const sasl_utils_t *utils, const char *mech_name, const char *name)
+{
+	const char *value = NULL;
+	unsigned len = 0;
+
+	if (utils->getopt == NULL)
+		return NULL;
+	if (utils->getopt(utils->getopt_context, mech_name, name, &value,
+			  &len) != SASL_OK || value == NULL || value[0] == '\0')
+		return NULL;
+	return value;
+}
+
+static int
+timeout_ms(const sasl_utils_t *utils, const char *mech_name)
+{
+	const char *v = opt_get(utils, mech_name, "mailbearer_timeout");
+	char *end = NULL;
+	long s;
+
+	if (v == NULL)
+		return MB_HELPER_TIMEOUT_DEFAULT * 1000;
+	errno = 0;
+	s = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || s < 1 || s > 600) {
+		mb_log(utils, SASL_LOG_WARN, "%s: mailbearer_timeout must be "
+		       "1-600 seconds; using %d", mech_name,
+		       MB_HELPER_TIMEOUT_DEFAULT);
+		return MB_HELPER_TIMEOUT_DEFAULT * 1000;
+	}
+	return (int)(s * 1000);
+}
+
+int
+mb_helper_socket_path(const sasl_utils_t *utils, const char *mech_name,
+		      char *buf, size_t size)
+{
+	const char *v = opt_get(utils, mech_name, "mailbearer_socket");
+	int n;
+
+	if (v == NULL)
+		v = secure_getenv("MAILBEARER_SOCKET");
+	if (v == NULL || v[0] == '\0') {
+		const char *rt = secure_getenv("XDG_RUNTIME_DIR");
+		struct stat st;
+
+		v = MB_SOCKET_PATH;
+		if (rt != NULL && rt[0] == '/') {
+			n = snprintf(buf, size, "%s/mailbearer/socket", rt);
+			if (n > 0 && (size_t)n < size &&
+			    stat(buf, &st) == 0 && S_ISSOCK(st.st_mode))
+				return 0;
+		}
+	}
+	n = snprintf(buf, size, "%s", v);
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 +
+		(deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/* Waits for events on fd until the deadline.  1 ready, 0 timeout. */
+static int
+wait_fd(int fd, short events, const struct timespec *deadline)
+{
+	for (;;) {
+		struct pollfd p = { fd, events, 0 };
+		long left = ms_left(deadline);
+		int rc;
+
+		if (left <= 0)
+			return 0;
+		rc = poll(&p, 1, (int)left);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		return rc > 0 ? 1 : 0;
+	}
+}
+
+struct helper_call {
+	const sasl_utils_t *utils;
+	const char *mech;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *buf;		/* utils->malloc'd, MB_IPC_LINE_MAX + 1 */
+	int fd;
+	/* a REJECTED report: errors are logged, never set as the error
+	 * detail (which explains the server's rejection) */
+	bool quiet;
+};
+
+static void call_fail(const struct helper_call *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+call_fail(const struct helper_call *c, const char *fmt, ...)
+{
+	char msg[MB_LOG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->quiet)
+		mb_log(c->utils, SASL_LOG_WARN, "%s (reporting a rejected "
+		       "token)", msg);
+	else
+		mb_seterror(c->utils, "%s", msg);
+}
+
+static const char *
+errtext(int err, char *buf, size_t size)
+{
+	/* GNU strerror_r: thread-safe, may return a static string */
+	return strerror_r(err, buf, size);
+}
+
+/* Connects with a deadline.  Returns 0, or -1 after seterror. */
+static int
+call_connect(struct helper_call *c, const struct timespec *deadline)
+{
+	struct sockaddr_un sa;
+	char eb[128];
+	int err = 0;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		err = errno;
+		goto fail;
+	}
+	for (;;) {
+		socklen_t l = sizeof(err);
+
+		if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return 0;
+		err = errno;
+		if (err == EINTR)
+			continue;
+		if (err == EAGAIN) {
+			/* the listen backlog is full: the helper is busy */
+			struct timespec ts = { 0, 50 * 1000000L };
+
+			if (ms_left(deadline) <= 0)
+				break;
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (err != EINPROGRESS)
+			break;
+		if (!wait_fd(c->fd, POLLOUT, deadline)) {
+			err = ETIMEDOUT;
+			break;
+		}
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
+			err = errno;
+		if (err == 0)
+			return 0;
+		break;
+	}
+fail:
+	if (err == ENOENT || err == ECONNREFUSED)
+		call_fail(c, "%s: mailbearer serve is not running at "
+			    "%s (connect: %s); start it with \"mailbearer "
+			    "serve\" (or systemctl start mailbearer.socket), "
+			    "or set mailbearer_socket / MAILBEARER_SOCKET",
+			    c->mech, c->path, errtext(err, eb, sizeof(eb)));
+	else if (err == EACCES || err == EPERM)
+		call_fail(c, "%s: cannot connect to mailbearer serve "
+			    "at %s (%s); give this user access to the socket "
+			    "(serve --socket PATH,mode=0660,group=GROUP)",
+			    c->mech, c->path, errtext(err, eb, sizeof(eb)));
+	else
+		call_fail(c, "%s: cannot connect to mailbearer serve "
+			    "at %s (%s)", c->mech, c->path,
+			    errtext(err, eb, sizeof(eb)));
+	return -1;
+}
+
+/* Sends the request in c->buf (len bytes), reads one response line into
+ * c->buf.  Returns its length, or -1 after seterror. */
+static long
+call_exchange(struct helper_call *c, size_t len,
+	      const struct timespec *deadline, int timeout)
+{
+	size_t off = 0;
+	char eb[128];
+
+	while (off < len) {
+		ssize_t n;
+
+		if (!wait_fd(c->fd, POLLOUT, deadline))
+			goto timeout;
+		n = send(c->fd, c->buf + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			goto ioerr;
+		off += (size_t)n;
+	}
+	len = 0;
+	while (len < MB_IPC_LINE_MAX) {
+		ssize_t n;
+
+		if (!wait_fd(c->fd, POLLIN, deadline))
+			goto timeout;
+		n = recv(c->fd, c->buf + len, MB_IPC_LINE_MAX - len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			goto ioerr;
+		if (n == 0) {
+			call_fail(c, "%s: mailbearer serve at %s "
+				    "closed the connection without an answer",
+				    c->mech, c->path);
+			return -1;
+		}
+		if (memchr(c->buf + len, '\n', (size_t)n) != NULL) {
+			len += (size_t)n;
+			return (long)len;
+		}
+		len += (size_t)n;
+	}
+	call_fail(c, "%s: the answer of mailbearer serve at %s is "
+		    "longer than %d bytes", c->mech, c->path, MB_IPC_LINE_MAX);
+	return -1;
+timeout:
+	call_fail(c, "%s: mailbearer serve at %s did not answer "
+		    "within %d s (mailbearer_timeout)", c->mech, c->path,
+		    timeout / 1000);
+	return -1;
+ioerr:
+	call_fail(c, "%s: talking to mailbearer serve at %s: %s",
+		    c->mech, c->path, errtext(errno, eb, sizeof(eb)));
+	return -1;
+}
+
+static void
+call_end(struct helper_call *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	if (c->buf != NULL) {
+		c->utils->erasebuffer(c->buf, MB_IPC_LINE_MAX + 1);
+		c->utils->free(c->buf);
+	}
+	c->buf = NULL;
+}
+
+/* Sets up c; returns SASL_OK or an error after seterror. */
+static int
+call_begin(struct helper_call *c, const sasl_utils_t *utils,
+	   const char *mech_name, const char *account, bool quiet)
+{
+	char who[160];
+
+	c->utils = utils;
+	c->mech = mech_name;
+	c->fd = -1;
+	c->buf = NULL;
+	c->quiet = quiet;
+	if (account == NULL ||
+	    !mb_ipc_valid_account(account, strlen(account))) {
+		mb_xo_sanitize(who, sizeof(who), account,
+			       account != NULL ? strlen(account) : 0);
+		call_fail(c, "%s: \"%s\" cannot be a mailbearer account "
+			    "name (letters, digits and . _ - @ + %% only, "
+			    "at most %d); use the password "
+			    "mailbearer:<account>", mech_name, who,
+			    MB_IPC_ACCOUNT_MAX);
+		return SASL_BADPARAM;
+	}
+	if (mb_helper_socket_path(utils, mech_name, c->path,
+				  sizeof(c->path)) < 0) {
+		call_fail(c, "%s: the mailbearer socket path is too "
+			    "long (at most %u bytes)", mech_name,
+			    (unsigned)sizeof(c->path) - 1);
+		return SASL_BADPARAM;
+	}
+	c->buf = utils->malloc(MB_IPC_LINE_MAX + 1);
+	if (c->buf == NULL) {
+		call_fail(c, "%s: out of memory", mech_name);
+		return SASL_NOMEM;
+	}
+	return SASL_OK;
+}
+
+int
+mb_helper_get_token(const sasl_utils_t *utils, const char *mech_name,
+		    const char *account, char **token_r, size_t *len_r)
+{
+	struct helper_call c;
+	struct mb_ipc_response r;
+	struct timespec deadline;
+	const char *why = NULL;
+	int timeout = timeout_ms(utils, mech_name);
+	int result;
+	long n;
+
+	*token_r = NULL;
+	*len_r = 0;
+	result = call_begin(&c, utils, mech_name, account, false);
+	if (result != SASL_OK)
+		goto out;
+	result = SASL_FAIL;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout / 1000;
+	n = mb_ipc_format_token_request(c.buf, MB_IPC_LINE_MAX + 1, account);
+	if (n < 0 || call_connect(&c, &deadline) < 0)
+		goto out;
+	n = call_exchange(&c, (size_t)n, &deadline, timeout);
+	if (n < 0)
+		goto out;
+	if (mb_ipc_parse_response(c.buf, (size_t)n, &r, &why) < 0) {
+		call_fail(&c, "%s: mailbearer serve at %s sent an "
+			    "invalid answer (%s)", mech_name, c.path, why);
+		goto out;
+	}
+	if (r.type == MB_IPC_RESP_ERR) {
+		call_fail(&c, "%s: mailbearer serve at %s has no token "
+			    "for %s: %s: %s", mech_name, c.path, account,
+			    r.code_name, r.text);
+		goto out;
+	}
+	if (r.type != MB_IPC_RESP_OK) {
+		call_fail(&c, "%s: mailbearer serve at %s sent an "
+			    "unexpected answer", mech_name, c.path);
+		goto out;
+	}
+	*len_r = strlen(r.token);
+	*token_r = utils->malloc(*len_r + 1);
+	if (*token_r == NULL) {
+		*len_r = 0;
+		call_fail(&c, "%s: out of memory", mech_name);
+		result = SASL_NOMEM;
+		goto out;
+	}
+	memcpy(*token_r, r.token, *len_r + 1);
+	mb_log(utils, SASL_LOG_DEBUG, "%s: token for %s from %s", mech_name,
+	       account, c.path);
+	result = SASL_OK;
+out:
+	call_end(&c);
+	return result;
+}
+
+void
+mb_helper_report_rejected(const sasl_utils_t *utils, const char *mech_name,
+			  const char *account, const char *token)
+{
+	struct helper_call c;
+	struct mb_ipc_response r;
+	struct timespec deadline;
+	const char *why = NULL;
+	int timeout = timeout_ms(utils, mech_name);
+	long n;
+
+	if (timeout > MB_REPORT_TIMEOUT_MS)
+		timeout = MB_REPORT_TIMEOUT_MS;
+	if (token == NULL || call_begin(&c, utils, mech_name, account, true) !=
+	    SASL_OK) {
+		if (c.buf != NULL)
+			call_end(&c);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout / 1000;
+	n = mb_ipc_format_rejected_request(c.buf, MB_IPC_LINE_MAX + 1,
+					   account, token);
+	if (n < 0 || call_connect(&c, &deadline) < 0)
+		goto out;
+	n = call_exchange(&c, (size_t)n, &deadline, timeout);
+	if (n < 0)
+		goto out;
+	if (mb_ipc_parse_response(c.buf, (size_t)n, &r, &why) < 0 ||
+	    r.type != MB_IPC_RESP_DONE) {
+		mb_log(utils, SASL_LOG_WARN, "%s: mailbearer serve at %s did "
+		       "not acknowledge the rejected token of %s", mech_name,
+		       c.path, account);
+		goto out;
+	}
+	mb_log(utils, SASL_LOG_DEBUG, "%s: told %s that the token of %s was "
+	       "rejected", mech_name, c.path, account);
+out:
+	call_end(&c);
+}
