@@ -91,7 +91,8 @@ mb_mech_dispose(void *conn_context, const sasl_utils_t *utils)
 		return;
 	mb_ctx_wipe_out(utils, ctx);
 	mb_creds_free_prompts(utils, &ctx->prompts);
-	utils->free(ctx->authid);
+	if (ctx->authid != NULL)
+		utils->free(ctx->authid);
 	utils->erasebuffer((char *)ctx, sizeof(*ctx));
 	utils->free(ctx);
 }
@@ -184,7 +185,8 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 			    why);
 		return SASL_BADPARAM;
 	}
-	utils->free(ctx->authid);
+	if (ctx->authid != NULL)
+		utils->free(ctx->authid);
 	ctx->authid = utils->malloc(oparams->alen + 1);
 	if (ctx->authid == NULL) {
 		mb_seterror(utils, "%s: out of memory", name);
