@@ -19,3 +19,8 @@ tests_mb_fake_serve_LDADD = common/libcommon.la -lpthread
 
 TESTS += tests/test-serve.sh
 EXTRA_DIST += tests/test-serve.sh tests/ipc-client.py
+
+# End to end through the helper (needs the plugin, the helper, Dovecot,
+# cyrus-clients and the mock provider; skips otherwise).
+TESTS += tests/test-e2e-helper.sh
+EXTRA_DIST += tests/test-e2e-helper.sh
