@@ -24,3 +24,5 @@ EXTRA_DIST += tests/test-serve.sh tests/ipc-client.py
 # cyrus-clients and the mock provider; skips otherwise).
 TESTS += tests/test-e2e-helper.sh
 EXTRA_DIST += tests/test-e2e-helper.sh
+EXTRA_DIST += contrib/mailbearer.service contrib/mailbearer.socket \
+	doc/usage-serve.md
