@@ -14,7 +14,7 @@ EXTRA_DIST += \
 	tests/dovecot/dovecot-oauth2.conf.ext.in \
 	tests/test-provider.sh tests/test-dovecot-imap.sh \
 	tests/test-dovecot-pop3.sh tests/test-dovecot-submission.sh \
-	tests/syslog-shim.c
+	tests/syslog-shim.c contrib/demo.sh
 
 # LD_PRELOAD module that turns syslog(3) into appends to $MB_SYSLOG_FILE, so
 # that the tests can read what libsasl2 and our plugin log inside imtest.

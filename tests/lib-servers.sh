@@ -21,6 +21,10 @@
 # Every wait is bounded by MB_START_TIMEOUT seconds (default 20).
 
 : "${MB_START_TIMEOUT:=20}"
+# A test whose output pipe closes (| head) or whose terminal goes away
+# must still run its at_exit hooks, which stop the servers.
+trap 'exit 141' PIPE
+trap 'exit 129' HUP
 MB_PROVIDER_PY="$top_srcdir/tests/mock-provider/mock_oauth2.py"
 MB_MOCKCTL_PY="$top_srcdir/tests/mock-provider/mockctl.py"
 
@@ -37,6 +41,23 @@ stop_pid() {
 	kill -KILL "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	return 0
+}
+
+# mb_watchdog CMD: run CMD once this test shell is gone, whatever killed
+# it (even SIGKILL, where no EXIT trap runs).  Polls once a second; holds
+# none of the test's file descriptors, so the harness does not wait for it.
+mb_watchdog() {
+	mb_parent=$$
+	( trap '' INT TERM HUP
+	  while kill -0 "$mb_parent" 2>/dev/null; do sleep 1; done
+	  eval "$1" ) < /dev/null > /dev/null 2>&1 &
+}
+
+# mb_kill_if PID WORD: SIGTERM to PID if its command line contains WORD
+# (the PID may have been reused since).
+mb_kill_if() {
+	[ -n "${1:-}" ] && tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null |
+		grep -q -- "$2" && kill "$1"
 }
 
 # mb_diag_file FILE: the last lines of FILE as TAP diagnostics.
@@ -64,6 +85,7 @@ start_provider() {
 		>> "$MB_PROVIDER_LOG" 2>&1 &
 	MB_PROVIDER_PID=$!
 	at_exit "stop_pid $MB_PROVIDER_PID"
+	mb_watchdog "mb_kill_if $MB_PROVIDER_PID mock_oauth2"
 	if ! wait_for "$MB_START_TIMEOUT" test -s "$mb_pf"; then
 		diag "mock provider: no port file"
 		mb_diag_file "$MB_PROVIDER_LOG"
@@ -96,6 +118,7 @@ start_smtp_sink() {
 		MB_SINK_PID=$!
 		if wait_for 5 mb_port_open "$MB_SINK_PORT"; then
 			at_exit "stop_pid $MB_SINK_PID"
+			mb_watchdog "mb_kill_if $MB_SINK_PID smtp-sink"
 			export MB_SINK_PORT MB_SINK_PID
 			return 0
 		fi
@@ -156,6 +179,7 @@ start_dovecot() {
 		if timeout 20 dovecot -c "$MB_DOVECOT_CONF" \
 			2> "$MB_DOVECOT_DIR/start.err"; then
 			at_exit "stop_dovecot"
+			mb_watchdog "mb_kill_if \$(cat '$MB_DOVECOT_DIR/run/master.pid') dovecot"
 			if wait_for "$MB_START_TIMEOUT" mb_dovecot_up; then
 				export MB_IMAP_PORT MB_POP3_PORT \
 					MB_SUBMISSION_PORT MB_DOVECOT_DIR \
