@@ -16,5 +16,5 @@ tests_libtap_la_SOURCES = tests/tap.c tests/tap.h
 EXTRA_DIST += tests/env.sh tests/summary.sh tests/lib.sh tests/run
 
 # The closing line the CI reads: "N passed, N failed, N skipped".
-check-local:
+check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
