@@ -1,1 +1,12 @@
-# (filled in by its part)
+# Postfix as the real SMTP client, end to end: a private Postfix instance
+# (tests/lib-postfix.sh, templates in tests/postfix/) relays through the
+# private Dovecot with our plugin, in password mode and through
+# `mailbearer serve`.  Needs root; skips otherwise.
+TESTS += tests/test-postfix-password.sh tests/test-postfix-helper.sh
+
+EXTRA_DIST += \
+	tests/lib-postfix.sh \
+	tests/postfix/main.cf.in \
+	tests/postfix/master.cf.in \
+	tests/test-postfix-password.sh \
+	tests/test-postfix-helper.sh

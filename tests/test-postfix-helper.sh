@@ -1,0 +1,170 @@
+#!/bin/sh
+# Postfix as the real SMTP client, helper mode: smtp_sasl_password_maps says
+# `mailbearer:relay`, so our plugin inside smtp(8) (running as user
+# postfix) asks `mailbearer serve` for the account's token over its UNIX
+# socket; the helper refreshes at the mock provider.  The account was
+# imported with `mailbearer import` (refresh token on stdin) and allows
+# the user postfix (`allow = postfix`).
+#   first message        -> delivered, exactly one refresh
+#   token revoked        -> one deferral (535), the plugin reports the
+#                           rejection, the retry is delivered after exactly
+#                           one more refresh
+#   empty password       -> the account named like the login
+#   account without allow -> deferred with the helper's refusal
+#   chrooted smtp(8)     -> the same through a socket inside the queue
+#                           directory (MAILBEARER_SOCKET relative to it)
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/lib-servers.sh"
+. "$top_srcdir/tests/lib-postfix.sh"
+[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
+[ -f "$MB_PLUGIN_SO" ] && ! grep -aq MAILBEARER_SOCKET "$MB_PLUGIN_SO" &&
+	skip_all "this plugin build has no token-helper client"
+pf_setup
+
+user=dave@example.com
+other=erin@example.com
+third=frank@example.com
+CONF=$MB_TMP/mailbearer.conf
+RUN=$MB_TMP/run
+INSIDE=$MB_TMP/postfix/spool/mailbearer
+mkdir -p "$RUN" "$INSIDE"
+chmod 0755 "$RUN" "$INSIDE" "$MB_TMP/postfix" "$MB_TMP/postfix/spool"
+( umask 077; : > "$CONF" )
+for acct in relay closed "$third"; do
+	case $acct in
+	relay) u=$user; allow="allow = postfix" ;;
+	closed) u=$other; allow= ;;
+	*) u=$acct; allow="allow = postfix" ;;
+	esac
+	cat >> "$CONF" <<EOF
+[$acct]
+provider = generic
+token_endpoint = $MB_PROVIDER_URL/token
+client_id = cid
+ca_file = $MB_CA
+state_dir = $MB_TMP/state
+user = $u
+$allow
+EOF
+	rt=$(mockctl account "$u" --client-id cid)
+	printf '%s\n' "$rt" >> "$MB_TMP/secrets"
+	printf '%s\n' "$rt" | "$MB_HELPER" --config "$CONF" import "$acct" \
+		> "$MB_TMP/import.out" 2>&1
+	ok $? "mailbearer import $acct (refresh token on stdin)"
+done
+
+refreshes() { mockctl count "users.$1.refresh"; }
+
+"$MB_HELPER" serve --config "$CONF" \
+	--socket "$RUN/socket,mode=0660,group=postfix" \
+	--socket "$INSIDE/socket,mode=0660,group=postfix" \
+	--foreground > "$MB_TMP/serve.log" 2>&1 &
+serve_pid=$!
+at_exit "stop_pid $serve_pid"
+if wait_for 20 test -S "$RUN/socket" && wait_for 5 test -S "$INSIDE/socket"
+then ok 0 "mailbearer serve listens on both sockets"; else
+	ok 1 "mailbearer serve listens on both sockets"
+	mb_diag_file "$MB_TMP/serve.log"
+fi
+
+# delivered_after_one_deferral ID WHAT: a deferral by the server's 535, then
+# delivery of the retry.
+delivered_after_one_deferral() {
+	if pf_wait_status "$1" deferred; then ok 0 "$2: first attempt deferred"
+	else ok 1 "$2: first attempt deferred"; mb_diag_file "$MB_PF_LOG"; fi
+	pf_log_of "$1" > "$MB_TMP/$1.log"
+	contains "$2: deferred by the server's 535" "$MB_TMP/$1.log" \
+		'status=deferred \(SASL authentication failed; server .* said: 535 '
+	check "$2: retry delivered to the sink" pf_wait_delivered "$1"
+	check "$2: retry status=sent" pf_wait_status "$1" sent
+}
+
+# --- unchrooted smtp(8), socket outside -----------------------------------
+pf_passwd "$user" mailbearer:relay
+PF_ENV="MAILBEARER_SOCKET=$RUN/socket" start_postfix ||
+	{ echo "Bail out! postfix did not start"; exit 1; }
+pf_send h1
+check "helper: delivered to the sink" pf_wait_delivered h1
+check "helper: status=sent" pf_wait_status h1 sent
+contains "helper: Dovecot logged the XOAUTH2 login" "$MB_DOVECOT_LOG" \
+	"Login: user=<$user>, method=XOAUTH2"
+r=$(refreshes "$user")
+check "helper: exactly one refresh at the provider (got $r)" [ "$r" = 1 ]
+
+mockctl revoke "$user" --what access > /dev/null
+pf_mark
+pf_send h2
+delivered_after_one_deferral h2 "revoked"
+pf_log_since > "$MB_TMP/h2.since"
+contains "revoked: our decoded reason in the maillog" "$MB_TMP/h2.since" \
+	"SASL authentication failure: XOAUTH2: server rejected the access token"
+r=$(refreshes "$user")
+check "revoked: exactly one more refresh (got $r)" [ "$r" = 2 ]
+contains "revoked: smtp(8) reported the rejection as user postfix" \
+	"$MB_TMP/serve.log" "rejected .*\(reported by uid $(id -u postfix)\)"
+
+# An empty password asks for the account named like the login.
+pf_passwd "$third" ""
+check "reload with an empty password" pf_reload
+pf_send e1 "$third"
+check "empty password: delivered to the sink" pf_wait_delivered e1
+r=$(refreshes "$third")
+check "empty password: one refresh for $third (got $r)" [ "$r" = 1 ]
+
+# An account that does not allow the user postfix.
+pf_passwd "$other" mailbearer:closed
+check "reload with account closed" pf_reload
+pf_mark
+pf_send c1 "$other"
+check "closed: deferred" pf_wait_status c1 deferred
+pf_log_since > "$MB_TMP/c1.since"
+contains "closed: the helper's refusal in the maillog" "$MB_TMP/c1.since" \
+	"may not use account \"?closed"
+if pf_delivered c1; then ok 1 "closed: not delivered"; else
+	ok 0 "closed: not delivered"; fi
+timeout 20 postsuper -c "$MB_PF_CONF" -d ALL >/dev/null 2>&1
+
+# --- chrooted smtp(8), socket inside the queue directory ------------------
+stop_postfix
+pf_passwd "$user" mailbearer:relay
+PF_CHROOT=y PF_ENV="MAILBEARER_SOCKET=/mailbearer/socket" start_postfix ||
+	{ echo "Bail out! postfix (chrooted) did not start"; exit 1; }
+pf_send k1
+check "chroot: delivered to the sink" pf_wait_delivered k1
+check "chroot: status=sent" pf_wait_status k1 sent
+k1_pid=$(pf_log_of k1 |
+	sed -n 's/.*\/smtp\[\([0-9]*\)\]: .*status=sent.*/\1/p')
+r=$(readlink "/proc/${k1_pid:-0}/root" 2>/dev/null)
+check "chroot: smtp(8) ran chrooted in the queue directory" \
+	[ "$r" = "$MB_PF_QUEUE" ]
+r=$(refreshes "$user")
+check "chroot: token served from the helper's memory (refreshes $r)" \
+	[ "$r" = 2 ]
+mockctl revoke "$user" --what access > /dev/null
+pf_send k2
+delivered_after_one_deferral k2 "chroot revoked"
+r=$(refreshes "$user")
+check "chroot revoked: exactly one more refresh (got $r)" [ "$r" = 3 ]
+
+# --- no secrets, no crash -------------------------------------------------
+for f in "$MB_TMP/state"/*.json; do
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("access_token", "refresh_token"):
+    if d.get(k):
+        print(d[k])' "$f" >> "$MB_TMP/secrets"
+done
+leaks=0
+while read -r s; do
+	[ -n "$s" ] || continue
+	grep -qF -- "$s" "$MB_PF_LOG" "$MB_TMP/serve.log" "$MB_DOVECOT_LOG" &&
+		leaks=$((leaks + 1))
+done < "$MB_TMP/secrets"
+check "no token in the maillog, serve's or Dovecot's log ($leaks leaks)" \
+	[ "$leaks" = 0 ]
+check "checked $(wc -l < "$MB_TMP/secrets") secrets" \
+	[ "$(wc -l < "$MB_TMP/secrets")" -ge 5 ]
+lacks "no smtp(8) crash (signal, panic, fatal)" "$MB_PF_LOG" \
+	'killed by signal|terminated on signal|panic:|fatal:|exit status [1-9]'
+check "mailbearer serve still runs" kill -0 "$serve_pid"
+done_testing
