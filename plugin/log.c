@@ -30,5 +30,7 @@ mb_seterror(const sasl_utils_t *utils, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	utils->seterror(utils->conn, 0, "%s", buf);
+	utils->seterror(utils->conn, SASL_NOLOG, "%s", buf);
+	if (utils->log != NULL)
+		utils->log(utils->conn, SASL_LOG_ERR, "%s", buf);
 }

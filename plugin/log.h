@@ -19,8 +19,12 @@
 void mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* utils->seterror(utils->conn, 0, "%s", formatted): the text
- * sasl_errdetail() returns; libsasl2 also logs it at SASL_LOG_FAIL. */
+/* Records the text sasl_errdetail() returns (seterror with SASL_NOLOG)
+ * and logs it once at SASL_LOG_ERR.  Every detail set here ends a login
+ * and names its cause; libsasl2 would log it at SASL_LOG_FAIL, which its
+ * default syslog output (log_level 1) and Postfix (verbose only) drop, so
+ * the administrator would never see why.  At SASL_LOG_ERR it reaches
+ * syslog for imtest/mbsync and Postfix's maillog as a warning. */
 void mb_seterror(const sasl_utils_t *utils, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

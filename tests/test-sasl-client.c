@@ -33,11 +33,14 @@ static int
 cb_log(void *context, int level, const char *message)
 {
 	size_t n = strlen(message);
+	int k;
 
 	(void)context;
-	(void)level;
 	loglines++;
-	if (loglen + n + 2 < sizeof(logbuf)) {
+	/* Each line is "<level> message" so tests can check the level. */
+	if (loglen + n + 16 < sizeof(logbuf)) {
+		k = snprintf(logbuf + loglen, 16, "<%d> ", level);
+		loglen += (size_t)k;
 		memcpy(logbuf + loglen, message, n);
 		loglen += n;
 		logbuf[loglen++] = '\n';
@@ -431,6 +434,10 @@ test_log(void)
 	tap_ok(loglines > 0, "the log callback received %d lines", loglines);
 	tap_ok(strstr(logbuf, "server rejected the access token") != NULL,
 	       "the rejection reason was logged");
+	/* At SASL_LOG_ERR: libsasl2's default syslog output and Postfix drop
+	 * SASL_LOG_FAIL, and the administrator must see why a login failed. */
+	tap_ok(strstr(logbuf, "<1> XOAUTH2: server rejected the access token")
+	       != NULL, "the rejection reason was logged at SASL_LOG_ERR");
 	tap_ok(strstr(logbuf, "TEST-secret") == NULL &&
 	       strstr(logbuf, "ya29") == NULL, "no token in any log line");
 	if (strstr(logbuf, "TEST-secret") != NULL)
