@@ -13,6 +13,8 @@
 #   account without allow -> deferred with the helper's refusal
 #   chrooted smtp(8)     -> the same through a socket inside the queue
 #                           directory (MAILBEARER_SOCKET relative to it)
+#   chrooted, no MAILBEARER_SOCKET -> the compiled-in socket path, looked
+#                           up inside the chroot (doc/usage-serve.md)
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-postfix.sh"
@@ -29,6 +31,19 @@ RUN=$MB_TMP/run
 INSIDE=$MB_TMP/postfix/spool/mailbearer
 mkdir -p "$RUN" "$INSIDE"
 chmod 0755 "$RUN" "$INSIDE" "$MB_TMP/postfix" "$MB_TMP/postfix/spool"
+# The plugin's compiled-in system socket (what serve uses by default as
+# root), recreated below the queue directory for smtp(8) in its chroot.
+SYSSOCK=$("$MB_HELPER" serve --help 2>&1 |
+	sed -n 's/^Default socket: \(\/[^ ]*\) (root).*/\1/p')
+if [ -n "$SYSSOCK" ] && grep -aqF -- "$SYSSOCK" "$MB_PLUGIN_SO"; then
+	SYSSOCK_IN=$MB_TMP/postfix/spool$SYSSOCK
+	mkdir -p "${SYSSOCK_IN%/*}"
+	chmod -R go+rX "$MB_TMP/postfix/spool"
+	set -- --socket "$SYSSOCK_IN,mode=0660,group=postfix"
+else
+	SYSSOCK_IN=
+	set --
+fi
 ( umask 077; : > "$CONF" )
 for acct in relay closed "$third"; do
 	case $acct in
@@ -57,7 +72,7 @@ refreshes() { mockctl count "users.$1.refresh"; }
 
 "$MB_HELPER" serve --config "$CONF" \
 	--socket "$RUN/socket,mode=0660,group=postfix" \
-	--socket "$INSIDE/socket,mode=0660,group=postfix" \
+	--socket "$INSIDE/socket,mode=0660,group=postfix" "$@" \
 	--foreground > "$MB_TMP/serve.log" 2>&1 &
 serve_pid=$!
 at_exit "stop_pid $serve_pid"
@@ -145,6 +160,23 @@ pf_send k2
 delivered_after_one_deferral k2 "chroot revoked"
 r=$(refreshes "$user")
 check "chroot revoked: exactly one more refresh (got $r)" [ "$r" = 3 ]
+
+# --- chrooted smtp(8), compiled-in socket path inside the chroot ---------
+if [ -n "$SYSSOCK_IN" ]; then
+	stop_postfix
+	PF_CHROOT=y PF_ENV= start_postfix ||
+		{ echo "Bail out! postfix (chrooted) did not start"; exit 1; }
+	pf_send s1
+	check "compiled-in path in the chroot: delivered" pf_wait_delivered s1
+	check "compiled-in path in the chroot: status=sent" \
+		pf_wait_status s1 sent
+	r=$(refreshes "$user")
+	check "compiled-in path: served from memory (refreshes $r)" [ "$r" = 3 ]
+else
+	skip "no compiled-in socket path found in serve --help and the plugin"
+	skip "compiled-in path in the chroot"
+	skip "compiled-in path: served from memory"
+fi
 
 # --- no secrets, no crash -------------------------------------------------
 for f in "$MB_TMP/state"/*.json; do
