@@ -262,6 +262,31 @@ main(void)
 	tap_ok(s && strstr(s, "/lib/mailbearer") != NULL, "system state dir");
 	free(s);
 
+	/* A file that cannot be read: the error names it and the cause. */
+	snprintf(buf, sizeof(buf), "%s/no-such-file", dir);
+	s = NULL;
+	tap_ok(mb_config_load(buf, &cfg, &s) == -1 && s != NULL &&
+	       strstr(s, buf) != NULL && strstr(s, "No such file") != NULL,
+	       "missing file: error names the path and the cause");
+	free(s);
+	s = NULL;
+	tap_ok(mb_config_load(dir, &cfg, &s) == -1 && s != NULL &&
+	       strstr(s, dir) != NULL && strstr(s, "not a regular file"),
+	       "a directory: error names it");
+	free(s);
+	if (geteuid() != 0) {
+		write_file("unreadable", "[a]\n", 0000);
+		snprintf(buf, sizeof(buf), "%s/unreadable", dir);
+		s = NULL;
+		tap_ok(mb_config_load(buf, &cfg, &s) == -1 && s != NULL &&
+		       strstr(s, buf) != NULL &&
+		       strstr(s, "Permission denied") != NULL,
+		       "unreadable file: error names the path and the cause");
+		free(s);
+	} else {
+		tap_skip(1, "root reads a mode 000 file (see test-token.sh)");
+	}
+
 	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
 	if (system(buf) != 0)
 		tap_diag("cleanup failed");

@@ -225,6 +225,24 @@ EOC
 mb token x
 ok "$([ $? = 78 ] && echo 0 || echo 1)" "http:// endpoint: exit 78"
 contains "http:// refused with a clear message" "$MB_TMP/err" "must be an https:// URL"
+
+# An unreadable configuration (a user other than its owner): a clear error
+# naming the file and the cause, exit 78.  Needs root to switch users.
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
+	as_nobody "$MB_HELPER" version > /dev/null 2>&1; then
+	chmod 711 "$MB_TMP"
+	chmod 600 "$MB_CONF"
+	as_nobody "$MB_HELPER" --config "$MB_CONF" token x > /dev/null \
+		2> "$MB_TMP/err"
+	ok "$([ $? = 78 ] && echo 0 || echo 1)" "unreadable config: exit 78"
+	contains "unreadable config: names the file and the cause" \
+		"$MB_TMP/err" "$MB_CONF: cannot open the configuration: Permission denied"
+	chmod 700 "$MB_TMP"
+else
+	skip "unreadable config (needs root, setpriv, a build nobody can run)"
+	skip "unreadable config message"
+fi
 MB_CONF=$MB_CONF_SAVE
 
 # --- no secret ever on stderr (or in status output) ---
