@@ -9,4 +9,5 @@ EXTRA_DIST += \
 	tests/postfix/main.cf.in \
 	tests/postfix/master.cf.in \
 	tests/test-postfix-password.sh \
-	tests/test-postfix-helper.sh
+	tests/test-postfix-helper.sh \
+	doc/usage-postfix.md

@@ -112,7 +112,7 @@ pf_send h2
 delivered_after_one_deferral h2 "revoked"
 pf_log_since > "$MB_TMP/h2.since"
 contains "revoked: our decoded reason in the maillog" "$MB_TMP/h2.since" \
-	"SASL authentication failure: XOAUTH2: server rejected the access token"
+	"SASL authentication (failure|problem): XOAUTH2: server rejected the access token"
 r=$(refreshes "$user")
 check "revoked: exactly one more refresh (got $r)" [ "$r" = 2 ]
 contains "revoked: smtp(8) reported the rejection as user postfix" \

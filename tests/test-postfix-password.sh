@@ -38,7 +38,7 @@ server 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\] said: 535 "
 	pf_log_since > "$MB_TMP/$1.since"
 	contains "$2 revoked: our decoded reason in the maillog" \
 		"$MB_TMP/$1.since" \
-		"SASL authentication failure: $2: server rejected \
+		"SASL authentication (failure|problem): $2: server rejected \
 the access token for $user \\(status "
 	if pf_delivered "$1"; then ok 1 "$2 revoked: not delivered"; else
 		ok 0 "$2 revoked: not delivered"; fi
