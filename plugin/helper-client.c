@@ -26,45 +26,11 @@
 /* A REJECTED report never holds a login up for longer than this. */
 #define MB_REPORT_TIMEOUT_MS 5000
 
-static const char *
-opt_get(const sasl_utils_t *utils, const char *mech_name, const char *name)
-{
-	const char *value = NULL;
-	unsigned len = 0;
-
-	if (utils->getopt == NULL)
-		return NULL;
-	if (utils->getopt(utils->getopt_context, mech_name, name, &value,
-			  &len) != SASL_OK || value == NULL || value[0] == '\0')
-		return NULL;
-	return value;
-}
-
-static int
-timeout_ms(const sasl_utils_t *utils, const char *mech_name)
-{
-	const char *v = opt_get(utils, mech_name, "mailbearer_timeout");
-	char *end = NULL;
-	long s;
-
-	if (v == NULL)
-		return MB_HELPER_TIMEOUT_DEFAULT * 1000;
-	errno = 0;
-	s = strtol(v, &end, 10);
-	if (errno != 0 || *end != '\0' || s < 1 || s > 600) {
-		mb_log(utils, SASL_LOG_WARN, "%s: mailbearer_timeout must be "
-		       "1-600 seconds; using %d", mech_name,
-		       MB_HELPER_TIMEOUT_DEFAULT);
-		return MB_HELPER_TIMEOUT_DEFAULT * 1000;
-	}
-	return (int)(s * 1000);
-}
-
 int
-mb_helper_socket_path(const sasl_utils_t *utils, const char *mech_name,
-		      char *buf, size_t size)
+mb_helper_socket_path(const struct mb_options *opts, char *buf, size_t size)
 {
-	const char *v = opt_get(utils, mech_name, "mailbearer_socket");
+	const char *v = opts->socket_path[0] != '\0' ? opts->socket_path :
+		NULL;
 	int n;
 
 	if (v == NULL)
@@ -288,7 +254,8 @@ call_end(struct helper_call *c)
 /* Sets up c; returns SASL_OK or an error after seterror. */
 static int
 call_begin(struct helper_call *c, const sasl_utils_t *utils,
-	   const char *mech_name, const char *account, bool quiet)
+	   const struct mb_options *opts, const char *mech_name,
+	   const char *account, bool quiet)
 {
 	char who[160];
 
@@ -308,8 +275,7 @@ call_begin(struct helper_call *c, const sasl_utils_t *utils,
 			    MB_IPC_ACCOUNT_MAX);
 		return SASL_BADPARAM;
 	}
-	if (mb_helper_socket_path(utils, mech_name, c->path,
-				  sizeof(c->path)) < 0) {
+	if (mb_helper_socket_path(opts, c->path, sizeof(c->path)) < 0) {
 		call_fail(c, "%s: the mailbearer socket path is too "
 			    "long (at most %u bytes)", mech_name,
 			    (unsigned)sizeof(c->path) - 1);
@@ -324,20 +290,21 @@ call_begin(struct helper_call *c, const sasl_utils_t *utils,
 }
 
 int
-mb_helper_get_token(const sasl_utils_t *utils, const char *mech_name,
-		    const char *account, char **token_r, size_t *len_r)
+mb_helper_get_token(const sasl_utils_t *utils, const struct mb_options *opts,
+		    const char *mech_name, const char *account,
+		    char **token_r, size_t *len_r)
 {
 	struct helper_call c;
 	struct mb_ipc_response r;
 	struct timespec deadline;
 	const char *why = NULL;
-	int timeout = timeout_ms(utils, mech_name);
+	int timeout = opts->helper_timeout * 1000;
 	int result;
 	long n;
 
 	*token_r = NULL;
 	*len_r = 0;
-	result = call_begin(&c, utils, mech_name, account, false);
+	result = call_begin(&c, utils, opts, mech_name, account, false);
 	if (result != SASL_OK)
 		goto out;
 	result = SASL_FAIL;
@@ -383,22 +350,23 @@ out:
 }
 
 void
-mb_helper_report_rejected(const sasl_utils_t *utils, const char *mech_name,
+mb_helper_report_rejected(const sasl_utils_t *utils,
+			  const struct mb_options *opts, const char *mech_name,
 			  const char *account, const char *token)
 {
 	struct helper_call c;
 	struct mb_ipc_response r;
 	struct timespec deadline;
 	const char *why = NULL;
-	int timeout = timeout_ms(utils, mech_name);
+	int timeout = opts->helper_timeout * 1000;
 	long n;
 
 	if (timeout > MB_REPORT_TIMEOUT_MS)
 		timeout = MB_REPORT_TIMEOUT_MS;
-	if (token == NULL || call_begin(&c, utils, mech_name, account, true) !=
-	    SASL_OK) {
-		if (c.buf != NULL)
-			call_end(&c);
+	if (token == NULL)
+		return;
+	if (call_begin(&c, utils, opts, mech_name, account, true) != SASL_OK) {
+		call_end(&c);
 		return;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &deadline);

@@ -11,6 +11,7 @@
  *   3. $XDG_RUNTIME_DIR/mailbearer/socket, if that socket exists;
  *   4. the compiled-in system socket (configure --with-socket).
  * Timeout: the SASL option mailbearer_timeout (seconds, 1-600), default 30.
+ * Both options are read once per login by the options module.
  *
  * There is deliberately no process-wide token cache: the helper answers
  * from memory over a local socket, and a cache would be shared mutable
@@ -22,25 +23,27 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
-#define MB_HELPER_TIMEOUT_DEFAULT 30
+#include "options.h"
 
 /* Writes the socket path to use into buf (see above).  Returns 0, or -1
  * if it does not fit (buf then holds the truncated path). */
-int mb_helper_socket_path(const sasl_utils_t *utils, const char *mech_name,
-			  char *buf, size_t size);
+int mb_helper_socket_path(const struct mb_options *opts, char *buf,
+			  size_t size);
 
 /* Asks the helper for account's access token.  On SASL_OK *token_r is a
  * NUL-terminated, utils->malloc'd token of *len_r bytes that the caller
  * erases and frees.  Otherwise a secret-free error detail naming the
  * socket and the cure is set with seterror and SASL_FAIL (or SASL_NOMEM)
  * is returned; *token_r is NULL. */
-int mb_helper_get_token(const sasl_utils_t *utils, const char *mech_name,
+int mb_helper_get_token(const sasl_utils_t *utils,
+			const struct mb_options *opts, const char *mech_name,
 			const char *account, char **token_r, size_t *len_r);
 
 /* Best effort, bounded: tells the helper that a server rejected token
  * for account, so that the next request refreshes it.  Failures are only
  * logged (the login fails anyway). */
 void mb_helper_report_rejected(const sasl_utils_t *utils,
+			       const struct mb_options *opts,
 			       const char *mech_name, const char *account,
 			       const char *token);
 

@@ -2,7 +2,8 @@
 
 #include "options.h"
 
-#include <stdio.h>	/* snprintf only */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -46,9 +47,11 @@ mb_options_load(const sasl_utils_t *utils, const char *mech_name,
 {
 	const char *v;
 
+	char *end = NULL;
+	long n;
+
 	memset(opts, 0, sizeof(*opts));
-	snprintf(opts->socket_path, sizeof(opts->socket_path), "%s",
-		 MB_SOCKET_PATH);
+	opts->helper_timeout = MB_HELPER_TIMEOUT_DEFAULT;
 	opts->strict_token = false;
 
 	v = opt_get(utils, mech_name, "mailbearer_socket");
@@ -58,9 +61,20 @@ mb_options_load(const sasl_utils_t *utils, const char *mech_name,
 		else
 			mb_log(utils, SASL_LOG_WARN,
 			       "%s: mailbearer_socket is longer than %u "
-			       "bytes; using %s", mech_name,
-			       (unsigned)sizeof(opts->socket_path) - 1,
-			       opts->socket_path);
+			       "bytes; ignored", mech_name,
+			       (unsigned)sizeof(opts->socket_path) - 1);
+	}
+	v = opt_get(utils, mech_name, "mailbearer_timeout");
+	if (v != NULL && v[0] != '\0') {
+		errno = 0;
+		n = strtol(v, &end, 10);
+		if (errno == 0 && *end == '\0' && n >= 1 &&
+		    n <= MB_HELPER_TIMEOUT_MAX)
+			opts->helper_timeout = (int)n;
+		else
+			mb_log(utils, SASL_LOG_WARN, "%s: mailbearer_timeout "
+			       "must be 1-%d seconds; using %d", mech_name,
+			       MB_HELPER_TIMEOUT_MAX, opts->helper_timeout);
 	}
 	v = opt_get(utils, mech_name, "mailbearer_strict_token");
 	opts->strict_token = mb_opt_parse_bool(v, false);

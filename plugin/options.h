@@ -12,14 +12,18 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
-#ifndef MB_SOCKET_PATH
-#define MB_SOCKET_PATH "/run/mailbearer/socket"
-#endif
+/* mailbearer_timeout default and bounds, in seconds. */
+#define MB_HELPER_TIMEOUT_DEFAULT 30
+#define MB_HELPER_TIMEOUT_MAX 600
 
 struct mb_options {
-	/* mailbearer_socket: the token helper's UNIX socket (for the helper
-	 * token source; sizeof(sun_path)). */
+	/* mailbearer_socket: the token helper's UNIX socket (sizeof
+	 * sun_path); empty when not set, and the helper client then looks
+	 * further (helper-client.h). */
 	char socket_path[108];
+	/* mailbearer_timeout: seconds for one exchange with the helper
+	 * (connect + request + answer), 1 to MB_HELPER_TIMEOUT_MAX. */
+	int helper_timeout;
 	/* mailbearer_strict_token: refuse tokens that are not RFC 6750
 	 * b64token instead of only logging a warning (default no). */
 	bool strict_token;

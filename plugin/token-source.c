@@ -49,7 +49,6 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 {
 	char who[160];
 
-	(void)opts;	/* the helper client reads its own options */
 	if (account_len >= sizeof(tok->account) ||
 	    memchr(account, '\0', account_len) != NULL) {
 		mb_xo_sanitize(who, sizeof(who), account, account_len);
@@ -60,8 +59,8 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 	memcpy(tok->account, account, account_len);
 	tok->account[account_len] = '\0';
 	tok->mech_name = mech_name;
-	return mb_helper_get_token(utils, mech_name, tok->account, &tok->data,
-				   &tok->len);
+	return mb_helper_get_token(utils, opts, mech_name, tok->account,
+				   &tok->data, &tok->len);
 }
 
 int
@@ -97,12 +96,11 @@ mb_token_source_rejected(const sasl_utils_t *utils,
 	/* The password source has nothing to refresh; the helper source
 	 * tells `mailbearer serve` which token was rejected so that its
 	 * next answer is a refreshed one. */
-	(void)opts;
 	(void)authid;
 	(void)authid_len;
 	if (tok == NULL || tok->data == NULL || tok->account[0] == '\0')
 		return;
-	mb_helper_report_rejected(utils, tok->mech_name != NULL ?
+	mb_helper_report_rejected(utils, opts, tok->mech_name != NULL ?
 				  tok->mech_name : "mailbearer", tok->account,
 				  tok->data);
 }
