@@ -15,6 +15,7 @@
 #                           directory (MAILBEARER_SOCKET relative to it)
 #   chrooted, no MAILBEARER_SOCKET -> the compiled-in socket path, looked
 #                           up inside the chroot (doc/usage-serve.md)
+#   helper down          -> deferred at once with the plugin's reason
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-postfix.sh"
@@ -69,6 +70,9 @@ EOF
 done
 
 refreshes() { mockctl count "users.$1.refresh"; }
+# How Postfix logs the plugin's error detail (SASL_LOG_ERR: "problem").
+sasl_warn='SASL authentication (failure|problem): XOAUTH2'
+
 
 "$MB_HELPER" serve --config "$CONF" \
 	--socket "$RUN/socket,mode=0660,group=postfix" \
@@ -112,7 +116,7 @@ pf_send h2
 delivered_after_one_deferral h2 "revoked"
 pf_log_since > "$MB_TMP/h2.since"
 contains "revoked: our decoded reason in the maillog" "$MB_TMP/h2.since" \
-	"SASL authentication (failure|problem): XOAUTH2: server rejected the access token"
+	"$sasl_warn: server rejected the access token"
 r=$(refreshes "$user")
 check "revoked: exactly one more refresh (got $r)" [ "$r" = 2 ]
 contains "revoked: smtp(8) reported the rejection as user postfix" \
@@ -199,4 +203,15 @@ check "checked $(wc -l < "$MB_TMP/secrets") secrets" \
 lacks "no smtp(8) crash (signal, panic, fatal)" "$MB_PF_LOG" \
 	'killed by signal|terminated on signal|panic:|fatal:|exit status [1-9]'
 check "mailbearer serve still runs" kill -0 "$serve_pid"
+
+# --- the helper is down: deferred at once, with the reason ----------------
+stop_pid "$serve_pid"
+pf_mark
+pf_send n1
+check "serve down: deferred" pf_wait_status n1 deferred
+pf_log_since > "$MB_TMP/n1.since"
+contains "serve down: the plugin's reason in the maillog" "$MB_TMP/n1.since" \
+	"$sasl_warn: mailbearer serve is not running at "
+if pf_delivered n1; then ok 1 "serve down: not delivered"; else
+	ok 0 "serve down: not delivered"; fi
 done_testing
