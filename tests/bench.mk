@@ -1,0 +1,22 @@
+# Benchmarks (engineer F): small C drivers used by tests/bench/run.  They
+# are not tests (no timing assertions in `make check`): built on demand
+# with `make bench-programs`; `make bench` runs everything.
+EXTRA_PROGRAMS = tests/bench/bench-login tests/bench/bench-ipc \
+	tests/bench/bench-spawn
+CLEANFILES += $(EXTRA_PROGRAMS)
+EXTRA_DIST += tests/bench/run tests/bench/README.md
+
+tests_bench_bench_login_SOURCES = tests/bench/bench-login.c
+tests_bench_bench_login_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tests_bench_bench_login_LDADD = $(SASL_LIBS)
+
+tests_bench_bench_ipc_SOURCES = tests/bench/bench-ipc.c
+
+tests_bench_bench_spawn_SOURCES = tests/bench/bench-spawn.c
+
+bench-programs: $(EXTRA_PROGRAMS)
+
+bench: all bench-programs
+	$(SHELL) $(top_srcdir)/tests/bench/run $(abs_top_builddir)
+
+.PHONY: bench bench-programs
