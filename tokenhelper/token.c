@@ -217,10 +217,19 @@ mb_token_get(const struct mb_account *acct, const char *rejected,
 	}
 	switch (fr) {
 	case MB_REFRESH_GRANT:
+		/* The refresh token itself is dead: only a new grant helps. */
+		*error_r = mb_xasprintf("account %s needs a new refresh token "
+			"(`mailbearer authorize %s`, or `mailbearer import "
+			"%s`): %s", acct->name, acct->name, acct->name,
+			ro.message);
+		ret = MB_TOKEN_NEEDS_AUTHORIZE;
+		break;
 	case MB_REFRESH_CLIENT:
-		*error_r = mb_xasprintf("account %s needs attention (then "
-			"`mailbearer authorize %s` if the grant is gone): %s",
-			acct->name, acct->name, ro.message);
+		/* The client registration or its configuration is refused;
+		 * the refresh token may still be good once that is fixed. */
+		*error_r = mb_xasprintf("account %s: the provider refused the "
+			"OAuth client, fix its configuration (the refresh "
+			"token is kept): %s", acct->name, ro.message);
 		ret = MB_TOKEN_NEEDS_AUTHORIZE;
 		break;
 	case MB_REFRESH_LOCAL:
