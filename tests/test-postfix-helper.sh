@@ -9,7 +9,8 @@
 #   token revoked        -> one deferral (535), the plugin reports the
 #                           rejection, the retry is delivered after exactly
 #                           one more refresh
-#   empty password       -> the account named like the login
+#   empty password       -> the account named like the login (a
+#                           Microsoft-like one: 5000-byte tokens, rotation)
 #   account without allow -> deferred with the helper's refusal
 #   chrooted smtp(8)     -> the same through a socket inside the queue
 #                           directory (MAILBEARER_SOCKET relative to it)
@@ -62,8 +63,15 @@ state_dir = $MB_TMP/state
 user = $u
 $allow
 EOF
-	rt=$(mockctl account "$u" --client-id cid)
+	# frank: Microsoft-like, 5000-byte access tokens, rotated refresh.
+	case $acct in
+	relay|closed) ms= ;;
+	*) ms="--token-bytes 5000 --rotation rotate --style microsoft" ;;
+	esac
+	# shellcheck disable=SC2086 # $ms: words on purpose
+	rt=$(mockctl account "$u" --client-id cid $ms)
 	printf '%s\n' "$rt" >> "$MB_TMP/secrets"
+	[ "$acct" = "$third" ] && third_rt=$rt
 	printf '%s\n' "$rt" | "$MB_HELPER" --config "$CONF" import "$acct" \
 		> "$MB_TMP/import.out" 2>&1
 	ok $? "mailbearer import $acct (refresh token on stdin)"
@@ -126,9 +134,16 @@ contains "revoked: smtp(8) reported the rejection as user postfix" \
 pf_passwd "$third" ""
 check "reload with an empty password" pf_reload
 pf_send e1 "$third"
-check "empty password: delivered to the sink" pf_wait_delivered e1
+check "empty password, 5000-byte token: delivered to the sink" \
+	pf_wait_delivered e1
 r=$(refreshes "$third")
 check "empty password: one refresh for $third (got $r)" [ "$r" = 1 ]
+r=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1])).get("refresh_token", ""))' \
+	"$MB_TMP/state/$third.json")
+rc=1
+[ -n "$r" ] && [ "$r" != "$third_rt" ] && rc=0
+ok $rc "empty password: the rotated refresh token was saved"
 
 # An account that does not allow the user postfix.
 pf_passwd "$other" mailbearer:closed

@@ -6,7 +6,7 @@
 # sink's dump went through our plugin inside smtp(8).
 #   valid token   -> delivered, Dovecot logs the login, no token in the log
 #   revoked token -> deferred with the server's 535 and our decoded reason
-#   both mechanisms (smtp_sasl_mechanism_filter), the default
+#   both mechanisms (smtp_sasl_mechanism_filter), a 6000-byte token, the default
 #   smtp_sasl_security_options, then a chrooted smtp(8) with
 #   debug_peer_list = 127.0.0.1 (where kdexoauth2 made smtp(8) crash).
 . "$top_srcdir/tests/lib.sh"
@@ -73,8 +73,17 @@ pf_mark
 pf_send o2
 deferred_with o2 OAUTHBEARER
 
+# Microsoft-sized access token (JWTs of several KB) in the password table.
+big=$(mockctl issue "$user" --ttl 600 --token-bytes 6000)
+pf_passwd "$user" "$big"
+check "reload with a 6000-byte token" pf_reload
+pf_send b1
+check "6000-byte token: delivered to the sink" pf_wait_delivered b1
+check "6000-byte token: status=sent" pf_wait_status b1 sent
+
 lacks "no token in the maillog (first)" "$MB_PF_LOG" "$tok"
 lacks "no token in the maillog (second)" "$MB_PF_LOG" "$tok2"
+lacks "no token in the maillog (6000 bytes)" "$MB_PF_LOG" "$big"
 lacks "Dovecot logged no protocol error" "$MB_DOVECOT_LOG" \
 	'[Pp]rotocol error|[Aa]uthentication aborted|didn.t finish SASL'
 
