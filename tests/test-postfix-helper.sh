@@ -37,8 +37,12 @@ chmod 0755 "$RUN" "$INSIDE" "$MB_TMP/postfix" "$MB_TMP/postfix/spool"
 # root), recreated below the queue directory for smtp(8) in its chroot.
 SYSSOCK=$("$MB_HELPER" serve --help 2>&1 |
 	sed -n 's/^Default socket: \(\/[^ ]*\) (root).*/\1/p')
-if [ -n "$SYSSOCK" ] && grep -aqF -- "$SYSSOCK" "$MB_PLUGIN_SO"; then
-	SYSSOCK_IN=$MB_TMP/postfix/spool$SYSSOCK
+# A UNIX socket path has at most 107 bytes: under `make distcheck` the
+# compiled-in path lies in a deep private prefix, and below the queue
+# directory it may not fit; those checks are then skipped, not failed.
+SYSSOCK_IN=$MB_TMP/postfix/spool$SYSSOCK
+if [ -n "$SYSSOCK" ] && [ "${#SYSSOCK_IN}" -le 107 ] &&
+	grep -aqF -- "$SYSSOCK" "$MB_PLUGIN_SO"; then
 	mkdir -p "${SYSSOCK_IN%/*}"
 	chmod -R go+rX "$MB_TMP/postfix/spool"
 	set -- --socket "$SYSSOCK_IN,mode=0660,group=postfix"
@@ -192,7 +196,8 @@ if [ -n "$SYSSOCK_IN" ]; then
 	r=$(refreshes "$user")
 	check "compiled-in path: served from memory (refreshes $r)" [ "$r" = 3 ]
 else
-	skip "no compiled-in socket path found in serve --help and the plugin"
+	skip "compiled-in socket path not found in serve --help and the" \
+		"plugin, or too long below the queue directory ($SYSSOCK_IN)"
 	skip "compiled-in path in the chroot"
 	skip "compiled-in path: served from memory"
 fi
