@@ -22,5 +22,15 @@ plugin_libmailbearer_la_LDFLAGS = -module -avoid-version -no-undefined \
 	-export-symbols-regex '^sasl_client_plug_init$$' $(LINK_DEFS)
 plugin_libmailbearer_la_LIBADD = plugin/libmbcore.la common/libcommon.la
 
+# libsasl2 needs only the .so; a stray libtool archive beside it is read by
+# its loader and confuses package managers (Debian drops .la files too).
+install-data-hook: install-plugin-drop-la
+install-plugin-drop-la:
+	rm -f '$(DESTDIR)$(plugindir)/libmailbearer.la'
+# libtool's uninstall finds the .so through the .la, which is gone.
+uninstall-hook: uninstall-plugin-so
+uninstall-plugin-so:
+	rm -f '$(DESTDIR)$(plugindir)/libmailbearer.so'
+.PHONY: install-plugin-drop-la uninstall-plugin-so
 
 EXTRA_DIST += doc/plugin.md
