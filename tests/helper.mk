@@ -21,7 +21,8 @@ tests_test_refresh_CPPFLAGS = $(mb_core_test_cppflags)
 tests_test_refresh_LDADD = $(mb_core_test_ldadd)
 
 TESTS += tests/test-config tests/test-store tests/test-advice \
-	tests/test-refresh tests/test-token.sh tests/test-token-flight.sh
+	tests/test-refresh tests/test-token.sh tests/test-token-flight.sh \
+	tests/test-token-keepalive.sh
 endif
 EXTRA_DIST += tests/test-token.sh tests/test-token-flight.sh \
-	tests/lib-token.sh
+	tests/test-token-keepalive.sh tests/lib-token.sh

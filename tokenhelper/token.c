@@ -72,6 +72,7 @@ mb_token_get(const struct mb_account *acct, const char *rejected,
 	struct mb_refresh_out ro;
 	struct mb_state st;
 	char *err = NULL;
+	bool refused = false;
 	int lock = -1;
 	time_t now = time(NULL);
 
@@ -113,13 +114,18 @@ mb_token_get(const struct mb_account *acct, const char *rejected,
 	default:
 		goto out;
 	}
+	/* The caller's verdict on the current token holds for this call
+	 * only: serve also passes the current token to force a proactive
+	 * or keep-alive refresh, and writing it as "rejected" into the state
+	 * would stop a still-valid token from being served (by us or by
+	 * `mailbearer token`) if that refresh fails transiently. */
 	if (rejected != NULL && st.access_token != NULL &&
-	    strcmp(rejected, st.access_token) == 0 && !st.rejected) {
-		mb_log(LOG_INFO, "%s: the server rejected the access token; "
-		       "refreshing", acct->name);
-		st.rejected = true;
+	    strcmp(rejected, st.access_token) == 0) {
+		mb_log(LOG_DEBUG, "%s: refreshing the current access token on "
+		       "request", acct->name);
+		refused = true;
 	}
-	if (token_fresh(&st, NULL, now, acct->refresh_margin)) {
+	if (!refused && token_fresh(&st, NULL, now, acct->refresh_margin)) {
 		token_hand_out(&st, out);
 		ret = MB_TOKEN_OK;
 		goto out;
@@ -132,7 +138,7 @@ mb_token_get(const struct mb_account *acct, const char *rejected,
 	}
 	if (st.needs_authorize && !st.client_problem) {
 		/* The grant is dead; asking again would only fail again. */
-		if (token_usable(&st, now)) {
+		if (!refused && token_usable(&st, now)) {
 			mb_log(LOG_WARNING, "%s: %s; serving the current "
 			       "access token until it expires", acct->name,
 			       st.reason ? st.reason : "needs authorize");
@@ -207,7 +213,7 @@ mb_token_get(const struct mb_account *acct, const char *rejected,
 		free(err);
 		err = NULL;
 	}
-	if (token_usable(&st, now)) {
+	if (!refused && token_usable(&st, now)) {
 		mb_log(LOG_WARNING, "%s: refresh failed: %s; the current "
 		       "access token is still valid and is served",
 		       acct->name, ro.message ? ro.message : "unknown");
