@@ -24,5 +24,11 @@ EXTRA_DIST += tests/test-serve.sh tests/ipc-client.py
 # cyrus-clients and the mock provider; skips otherwise).
 TESTS += tests/test-e2e-helper.sh
 EXTRA_DIST += tests/test-e2e-helper.sh
+
+# The real `mailbearer serve` daemonised with a relative --config.
+if TOKENHELPER
+TESTS += tests/test-serve-daemon.sh
+endif
+EXTRA_DIST += tests/test-serve-daemon.sh
 EXTRA_DIST += contrib/mailbearer.service contrib/mailbearer.socket \
 	doc/usage-serve.md

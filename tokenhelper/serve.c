@@ -478,6 +478,32 @@ daemonize(void)
 	return 0;
 }
 
+/* path made absolute against the current directory, because the daemon
+ * changes to / before it reloads the file, and relative state_dir, ca_file
+ * and client_secret_file are resolved against the file's directory.
+ * Returns a malloc'd string, or NULL (logged). */
+static char *
+absolute_config_path(const char *path)
+{
+	char cwd[PATH_MAX];
+	char *abs;
+	size_t n;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		mb_log(LOG_ERR, "%s: cannot find the current directory to "
+		       "make it absolute: %s; give an absolute --config",
+		       path, strerror(errno));
+		return NULL;
+	}
+	n = strlen(cwd) + strlen(path) + 2;
+	abs = malloc(n);
+	if (abs != NULL)
+		snprintf(abs, n, "%s/%s", cwd, path);
+	return abs;
+}
+
 static void
 reload(struct mb_server *srv, const char *path)
 {
@@ -585,8 +611,14 @@ mb_cmd_serve(int argc, char **argv)
 	o.verbose = o.verbose || mb_log_verbose();
 	mb_log_init("mailbearer", o.syslog, o.verbose);
 
-	config_path = o.config != NULL ? strdup(o.config) :
-		mb_config_default_path();
+	{
+		char *given = o.config != NULL ? strdup(o.config) :
+			mb_config_default_path();
+
+		config_path = given != NULL ? absolute_config_path(given) :
+			NULL;
+		free(given);
+	}
 	if (config_path == NULL)
 		goto out;
 	if (mb_config_load(config_path, &cfg, &error) < 0) {
