@@ -219,6 +219,24 @@ main(void)
 	free(s);
 	tap_ok(mb_token_format("plain", "u", "t") == NULL, "unknown format");
 
+	{
+		char t1[] = "bad token 1//0abcdefgh, again 1//0abcdefgh.";
+		char t2[] = "invalid refresh token: 1//0abcdefghij";
+		char t3[] = "server_error s";
+
+		mb_redact(t1, "1//0abcdefgh");
+		tap_is_str(t1, "bad token ************, again ************.",
+			   "redact: every echo of the secret masked");
+		mb_redact(t2, "1//0abcdefghijklmnopqrstuvwxyz");
+		tap_is_str(t2, "invalid refresh token: **************",
+			   "redact: a truncated echo (secret's start) masked");
+		mb_redact(t3, "s");
+		tap_is_str(t3, "server_error s", "redact: too short to be a "
+			   "secret, left alone");
+		mb_redact(NULL, "1//0abcdefgh");
+		mb_redact(t3, NULL);
+		tap_ok(1, "redact: NULL-safe");
+	}
 	tap_ok(mb_json_token_sane("abc.DEF-_~+/="), "sane token");
 	tap_ok(!mb_json_token_sane(""), "empty token");
 	tap_ok(!mb_json_token_sane("a\001b"), "control char");

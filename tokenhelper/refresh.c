@@ -27,6 +27,34 @@ mb_refresh_out_clear(struct mb_refresh_out *out)
 	out->retry_after = -1;
 }
 
+#define MB_REDACT_MIN_TAIL 8
+
+void
+mb_redact(char *text, const char *secret)
+{
+	size_t n, len, k;
+	char *p;
+
+	/* Shorter secrets are not real ones; masking them would garble
+	 * the message. */
+	if (text == NULL || secret == NULL ||
+	    strlen(secret) < MB_REDACT_MIN_TAIL)
+		return;
+	n = strlen(secret);
+	p = strstr(text, secret);
+	while (p != NULL) {
+		memset(p, '*', n);
+		p = strstr(p + n, secret);
+	}
+	len = strlen(text);
+	for (k = len < n ? len : n - 1; k >= MB_REDACT_MIN_TAIL; k--) {
+		if (memcmp(text + len - k, secret, k) == 0) {
+			memset(text + len - k, '*', k);
+			break;
+		}
+	}
+}
+
 time_t
 mb_expiry_at(time_t now, long expires_in)
 {
@@ -125,9 +153,16 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 	if (tr.error != NULL) {
 		char code[32] = "";
 
+		/* Never repeat a secret the provider echoes back. */
+		mb_redact(tr.error_description, refresh_token);
+		mb_redact(tr.error_description, acct->client_secret);
+		mb_redact(tr.suberror, refresh_token);
+		mb_redact(tr.suberror, acct->client_secret);
 		fi.error = tr.error;
 		fi.aadsts = tr.aadsts;
 		ret = refresh_kind(mb_advice_classify(&fi, &advice));
+		mb_redact(tr.error, refresh_token);
+		mb_redact(tr.error, acct->client_secret);
 		if (tr.aadsts > 0 && (tr.error_description == NULL ||
 		    strstr(tr.error_description, "AADSTS") == NULL))
 			snprintf(code, sizeof(code), " AADSTS%ld", tr.aadsts);

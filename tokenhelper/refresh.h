@@ -39,6 +39,11 @@ enum mb_refresh_result mb_refresh(const struct mb_account *acct,
 				  const char *refresh_token, int max_tries,
 				  long max_wait, struct mb_refresh_out *out);
 void mb_refresh_out_clear(struct mb_refresh_out *out);
+/* Masks with '*', in place, every occurrence of secret in text, and a tail
+ * of text (8 bytes or more) that is the start of secret: a provider may
+ * echo what it received in its (truncated) error_description.  Secrets
+ * shorter than 8 bytes are left alone.  NULL-safe.  Exposed for tests. */
+void mb_redact(char *text, const char *secret);
 
 /* Pure expiry math (unix seconds). */
 /* expires_at for a token obtained at now with the given lifetime. */
