@@ -116,9 +116,11 @@ errtext(int err, char *buf, size_t size)
 	return strerror_r(err, buf, size);
 }
 
-/* Connects with a deadline.  Returns 0, or -1 after seterror. */
+/* Connects with a deadline (timeout: its length in ms, for the
+ * message).  Returns 0, or -1 after seterror. */
 static int
-call_connect(struct helper_call *c, const struct timespec *deadline)
+call_connect(struct helper_call *c, const struct timespec *deadline,
+	     int timeout)
 {
 	struct sockaddr_un sa;
 	char eb[128];
@@ -162,7 +164,13 @@ call_connect(struct helper_call *c, const struct timespec *deadline)
 		break;
 	}
 fail:
-	if (err == ENOENT || err == ECONNREFUSED)
+	if (err == EAGAIN)
+		call_fail(c, "%s: mailbearer serve at %s accepted no "
+			    "connection within %d s (mailbearer_timeout): its "
+			    "listen queue is full, so it is overloaded or "
+			    "hung; see its log, or restart it", c->mech,
+			    c->path, timeout / 1000);
+	else if (err == ENOENT || err == ECONNREFUSED)
 		call_fail(c, "%s: mailbearer serve is not running at "
 			    "%s (connect: %s); start it with \"mailbearer "
 			    "serve\" (or systemctl start mailbearer.socket), "
@@ -311,7 +319,7 @@ mb_helper_get_token(const sasl_utils_t *utils, const struct mb_options *opts,
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout / 1000;
 	n = mb_ipc_format_token_request(c.buf, MB_IPC_LINE_MAX + 1, account);
-	if (n < 0 || call_connect(&c, &deadline) < 0)
+	if (n < 0 || call_connect(&c, &deadline, timeout) < 0)
 		goto out;
 	n = call_exchange(&c, (size_t)n, &deadline, timeout);
 	if (n < 0)
@@ -373,7 +381,7 @@ mb_helper_report_rejected(const sasl_utils_t *utils,
 	deadline.tv_sec += timeout / 1000;
 	n = mb_ipc_format_rejected_request(c.buf, MB_IPC_LINE_MAX + 1,
 					   account, token);
-	if (n < 0 || call_connect(&c, &deadline) < 0)
+	if (n < 0 || call_connect(&c, &deadline, timeout) < 0)
 		goto out;
 	n = call_exchange(&c, (size_t)n, &deadline, timeout);
 	if (n < 0)

@@ -1,9 +1,9 @@
 # Tests of the libsasl2 plugin: pure units, the built .so through the real
 # libsasl2, and the loading/exports check.
 check_PROGRAMS += tests/test-xoauth2-msg tests/test-token-source \
-	tests/test-sasl-client
+	tests/test-sasl-client tests/test-helper-client
 TESTS += tests/test-xoauth2-msg tests/test-token-source \
-	tests/test-sasl-client tests/test-load.sh
+	tests/test-sasl-client tests/test-helper-client tests/test-load.sh
 EXTRA_DIST += tests/test-load.sh
 
 tests_test_xoauth2_msg_SOURCES = tests/test-xoauth2-msg.c
@@ -18,6 +18,13 @@ tests_test_token_source_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests
 tests_test_token_source_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tests_test_token_source_LDADD = plugin/libmbcore.la common/libcommon.la \
+	tests/libtap.la
+
+tests_test_helper_client_SOURCES = tests/test-helper-client.c
+tests_test_helper_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
+	-I$(top_srcdir)/tests
+tests_test_helper_client_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tests_test_helper_client_LDADD = plugin/libmbcore.la common/libcommon.la \
 	tests/libtap.la
 
 # Loads the built plugin through SASL_PATH; links libsasl2, not the plugin.
