@@ -80,6 +80,9 @@ mb_token_source_resolve(const sasl_utils_t *utils,
 				     &account_len) == MB_TS_PASSWORD)
 		return ts_copy(utils, password,
 			       mb_xo_token_trim(password, password_len), tok);
+	/* "mailbearer:work\n" from a password file or a PassCmd means
+	 * "work", as a token keeps no trailing newline either. */
+	account_len = mb_xo_token_trim(account, account_len);
 	if (account_len == 0) {
 		account = authid;
 		account_len = authid_len;

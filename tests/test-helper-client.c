@@ -24,6 +24,7 @@
 #include "helper-client.h"
 #include "options.h"
 #include "tap.h"
+#include "token-source.h"
 
 #define TOKEN "ya29.helper-TOKEN_x"
 #define ERR_LINE \
@@ -362,6 +363,49 @@ out:
 	unlink(sockpath);
 }
 
+/* The token source's helper branch: "mailbearer:ACCOUNT" with the
+ * trailing newline of a password file or PassCmd asks for ACCOUNT, and
+ * "mailbearer:" plus a newline for the user name. */
+static void
+resolve(const char *pass, const char *want_req, const char *name)
+{
+	struct mb_options o;
+	struct mb_token tok;
+	char req[256];
+	char what[128];
+	pid_t pid;
+	int rc;
+
+	memset(&tok, 0, sizeof(tok));
+	detail[0] = '\0';
+	set_opts(&o, 10);
+	pid = start_server(SC_OK);
+	rc = mb_token_source_resolve(&utils, &o, "XOAUTH2", "alice", 5, pass,
+				     strlen(pass), &tok);
+	stop_server(pid);
+	snprintf(what, sizeof(what), "%s: SASL_OK", name);
+	if (!tap_is_int(rc, SASL_OK, what))
+		tap_diag("detail: %s", detail);
+	read_request(req, sizeof(req));
+	snprintf(what, sizeof(what), "%s: request line", name);
+	tap_is_str(req, want_req, what);
+	snprintf(what, sizeof(what), "%s: the helper's token", name);
+	tap_is_mem(tok.data, tok.data != NULL ? tok.len : 0, TOKEN,
+		   strlen(TOKEN), what);
+	mb_token_clear(&utils, &tok);
+}
+
+static void
+test_resolve(void)
+{
+	resolve("mailbearer:work", "MAILBEARER1 TOKEN work\n",
+		"mailbearer:work");
+	resolve("mailbearer:work\r\n", "MAILBEARER1 TOKEN work\n",
+		"mailbearer:work + CRLF");
+	resolve("mailbearer:\n", "MAILBEARER1 TOKEN alice\n",
+		"mailbearer: + LF");
+}
+
 static void
 test_report(void)
 {
@@ -401,6 +445,7 @@ main(void)
 
 	test_get();
 	test_queue_full();
+	test_resolve();
 	test_report();
 
 	unlink(sockpath);
