@@ -242,7 +242,7 @@ split_line(char *line, size_t len, char **fields, int max_fields,
 	size_t start = 0;
 
 	if (line == NULL || len == 0 || line[len - 1] != '\n') {
-		*why_r = "request is not one line ending with LF";
+		*why_r = "not one line ending with LF";
 		return -1;
 	}
 	if (len > MB_IPC_LINE_MAX) {

@@ -296,6 +296,20 @@ test_parse_response(void)
 	}
 }
 
+/* The reasons name the problem, not the direction: a response without
+ * its LF is not a "request". */
+static void
+test_why(void)
+{
+	char line[] = "MAILBEARER1 DONE";
+	struct mb_ipc_response r;
+	const char *why = NULL;
+
+	tap_is_int(mb_ipc_parse_response(line, sizeof(line) - 1, &r, &why),
+		   -1, "response without LF");
+	tap_is_str(why, "not one line ending with LF", "  reason");
+}
+
 /* Whatever the format functions produce, the parsers accept unchanged. */
 static void
 test_roundtrip(void)
@@ -334,6 +348,7 @@ main(void)
 	test_format();
 	test_parse_request();
 	test_parse_response();
+	test_why();
 	test_roundtrip();
 	return tap_done();
 }
