@@ -260,39 +260,6 @@ out:
 	return ret;
 }
 
-int
-mb_token_reject(const struct mb_account *acct, const char *token,
-		char **error_r)
-{
-	struct mb_state st;
-	int lock = -1, ret = -1;
-
-	memset(&st, 0, sizeof(st));
-	*error_r = NULL;
-	if (mb_store_lock(acct, &lock, error_r) < 0)
-		return -1;
-	switch (mb_store_read(acct, true, &st, error_r)) {
-	case MB_STORE_FOUND:
-		break;
-	case MB_STORE_MISSING:
-		ret = 0;
-		goto out;
-	default:
-		goto out;
-	}
-	if (st.access_token != NULL && token != NULL &&
-	    strcmp(st.access_token, token) == 0 && !st.rejected) {
-		st.rejected = true;
-		if (mb_store_write(acct, &st, error_r) < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	mb_store_unlock(&lock);
-	mb_state_clear(&st);
-	return ret;
-}
-
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

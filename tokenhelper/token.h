@@ -40,12 +40,6 @@ enum mb_token_status mb_token_get(const struct mb_account *acct,
 /* Wipes and frees the token, zeroes the struct.  NULL-safe. */
 void mb_access_clear(struct mb_access *a);
 
-/* (Added by the token core.) */
-/* Records that a server rejected token: if the state still holds it, it
- * is flagged so that the next mb_token_get() refreshes.  0, or -1 with
- * *error_r malloc'd. */
-int mb_token_reject(const struct mb_account *acct, const char *token,
-		    char **error_r);
 /* The SASL initial response for user and token, base64-encoded, as a
  * malloc'd string (caller wipes and frees):
  *   "xoauth2":     user=<user>^Aauth=Bearer <token>^A^A
