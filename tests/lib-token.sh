@@ -1,6 +1,24 @@
 # Helpers for the `mailbearer token` integration tests (source after
 # tests/lib.sh and tests/lib-servers.sh, once start_provider succeeded).
 
+# token_setup: skip unless the helper is built, start the test CA and the
+# mock provider (a provider that does not come up is a failure), and begin
+# with an empty configuration $MB_CONF and empty files collecting stderr
+# ($MB_TMP/all-stderr) and the secrets to look for ($MB_TMP/secrets).
+token_setup() {
+	[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+	need python3 openssl timeout
+	start_ca || skip_all "cannot make a test CA"
+	if ! start_provider; then
+		echo "Bail out! mock provider did not start"
+		exit 1
+	fi
+	MB_CONF=$MB_TMP/mailbearer.conf
+	: > "$MB_CONF"
+	: > "$MB_TMP/all-stderr"
+	: > "$MB_TMP/secrets"
+}
+
 # mb_conf_account FILE ACCOUNT [PROVIDER [EXTRA LINES]]: append an account
 # talking to the mock provider.
 mb_conf_account() {

@@ -7,13 +7,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
-need python3 openssl timeout
-start_ca || skip_all "cannot make a test CA"
-if ! start_provider; then
-	echo "Bail out! mock provider did not start"
-	exit 1
-fi
+token_setup
 CLIENT="$top_srcdir/tests/ipc-client.py"
 ask() { timeout 30 python3 "$CLIENT" "$@"; }
 mkdir "$MB_TMP/conf"

@@ -5,17 +5,8 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
-need python3 openssl timeout
-start_ca || skip_all "cannot make a test CA"
-if ! start_provider; then
-	echo "Bail out! mock provider did not start"
-	exit 1
-fi
+token_setup
 N=200
-MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
-: > "$MB_TMP/all-stderr"
 mb_conf_account "$MB_CONF" f@example.com
 rt=$(mockctl account f@example.com --client-id cid --rotation strict)
 printf '%s\n' "$rt" | mb import f@example.com

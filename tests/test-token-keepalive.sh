@@ -7,16 +7,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
-need python3 openssl timeout
-start_ca || skip_all "cannot make a test CA"
-if ! start_provider; then
-	echo "Bail out! mock provider did not start"
-	exit 1
-fi
-MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
-: > "$MB_TMP/all-stderr"
+token_setup
 mb_conf_account "$MB_CONF" k@example.com
 rt=$(mockctl account k@example.com --client-id cid)
 printf '%s\n' "$rt" | mb import k@example.com
