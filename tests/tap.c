@@ -84,6 +84,28 @@ tap_is_mem(const void *got, size_t got_len, const void *want,
 	return ok;
 }
 
+int
+tap_has_str(const char *hay, const char *needle, const char *name)
+{
+	int ok = strstr(hay, needle) != NULL;
+
+	tap_ok(ok, "%s", name);
+	if (!ok)
+		tap_diag("no \"%s\" in \"%s\"", needle, hay);
+	return ok;
+}
+
+int
+tap_lacks_str(const char *hay, const char *needle, const char *name)
+{
+	int ok = strstr(hay, needle) == NULL;
+
+	tap_ok(ok, "%s", name);
+	if (!ok)
+		tap_diag("unexpected \"%s\" in \"%s\"", needle, hay);
+	return ok;
+}
+
 void
 tap_skip(int n, const char *reason)
 {

@@ -251,17 +251,6 @@ get(enum script sc, int timeout, char **tok, size_t *len)
 	return rc;
 }
 
-static int
-has(const char *hay, const char *needle, const char *name)
-{
-	int ok = strstr(hay, needle) != NULL;
-
-	tap_ok(ok, "%s", name);
-	if (!ok)
-		tap_diag("no \"%s\" in \"%s\"", needle, hay);
-	return ok;
-}
-
 static void
 test_get(void)
 {
@@ -289,26 +278,27 @@ test_get(void)
 	rc = get(SC_ERR, 10, &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "ERR answer: SASL_FAIL");
 	tap_ok(tok == NULL && len == 0, "ERR answer: no token");
-	has(detail, "has no token for work: denied: uid 7 may not use "
-	    "account \"work\"", "ERR answer: the helper's reason");
+	tap_has_str(detail, "has no token for work: denied: uid 7 may not use "
+		    "account \"work\"", "ERR answer: the helper's reason");
 
 	rc = get(SC_CLOSE, 10, &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "closed: SASL_FAIL");
-	has(detail, "closed the connection without an answer",
-	    "closed: explained");
+	tap_has_str(detail, "closed the connection without an answer",
+		    "closed: explained");
 
 	rc = get(SC_GARBAGE, 10, &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "garbage: SASL_FAIL");
-	has(detail, "sent an invalid answer", "garbage: explained");
+	tap_has_str(detail, "sent an invalid answer", "garbage: explained");
 
 	rc = get(SC_HUGE, 10, &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "oversized answer: SASL_FAIL");
-	has(detail, "is longer than 32768 bytes", "oversized: explained");
+	tap_has_str(detail, "is longer than 32768 bytes",
+		    "oversized: explained");
 
 	rc = get(SC_SILENT, 1, &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "silent helper: SASL_FAIL");
-	has(detail, "did not answer within 1 s (mailbearer_timeout)",
-	    "silent helper: the timeout is named");
+	tap_has_str(detail, "did not answer within 1 s (mailbearer_timeout)",
+		    "silent helper: the timeout is named");
 
 	unlink(sockpath);
 	{
@@ -319,7 +309,8 @@ test_get(void)
 					 &len);
 	}
 	tap_is_int(rc, SASL_FAIL, "no helper: SASL_FAIL");
-	has(detail, "mailbearer serve is not running at", "no helper: named");
+	tap_has_str(detail, "mailbearer serve is not running at",
+		    "no helper: named");
 
 	tap_ok(strstr(logtext, TOKEN) == NULL, "no token in the log");
 }
@@ -353,8 +344,8 @@ test_queue_full(void)
 	rc = mb_helper_get_token(&utils, &o, "XOAUTH2", "work", &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "full listen queue: SASL_FAIL");
 	tap_ok(tok == NULL, "full listen queue: no token");
-	has(detail, "accepted no connection within 1 s",
-	    "full listen queue: explained");
+	tap_has_str(detail, "accepted no connection within 1 s",
+		    "full listen queue: explained");
 out:
 	if (cfd >= 0)
 		close(cfd);

@@ -199,28 +199,6 @@ detail(sasl_conn_t *conn)
 	return d != NULL ? d : "";
 }
 
-static int
-has(const char *hay, const char *needle, const char *name)
-{
-	int ok = strstr(hay, needle) != NULL;
-
-	tap_ok(ok, "%s", name);
-	if (!ok)
-		tap_diag("no \"%s\" in \"%s\"", needle, hay);
-	return ok;
-}
-
-static int
-lacks(const char *hay, const char *needle, const char *name)
-{
-	int ok = strstr(hay, needle) == NULL;
-
-	tap_ok(ok, "%s", name);
-	if (!ok)
-		tap_diag("unexpected \"%s\" in \"%s\"", needle, hay);
-	return ok;
-}
-
 static const char xo_msg[] = "user=" USER "\001auth=Bearer " TOKEN "\001\001";
 static const char ob_msg[] = "n,a=" USER ",\001host=localhost\001port=143\001"
 			     "auth=Bearer " TOKEN "\001\001";
@@ -315,15 +293,15 @@ rejected(const char *mech, bool prompts, const char *challenge,
 	snprintf(name, sizeof(name), "%s: acknowledgement bytes", mech);
 	tap_is_mem(out, out != NULL ? outlen : 0, want_reply, want_len, name);
 	snprintf(name, sizeof(name), "%s: error detail explains", mech);
-	has(detail(conn), want_detail, name);
+	tap_has_str(detail(conn), want_detail, name);
 	snprintf(name, sizeof(name), "%s: error detail has no token", mech);
-	lacks(detail(conn), "TEST-secret", name);
+	tap_lacks_str(detail(conn), "TEST-secret", name);
 	rc = sasl_client_step(conn, "more", 4, NULL, &out, &outlen);
 	snprintf(name, sizeof(name), "%s: step after the failure -> "
 		 "SASL_BADPROT", mech);
 	tap_is_int(rc, SASL_BADPROT, name);
 	snprintf(name, sizeof(name), "%s: protocol error explained", mech);
-	has(detail(conn), "protocol error", name);
+	tap_has_str(detail(conn), "protocol error", name);
 	sasl_dispose(&conn);
 }
 
@@ -369,10 +347,10 @@ refused(const char *what, const char *mech, bool prompts, const char *user,
 	tap_is_int(rc, want_rc, name);
 	tap_ok(out == NULL || outlen == 0, "%s: nothing sent", what);
 	snprintf(name, sizeof(name), "%s: error detail", what);
-	has(detail(conn), want, name);
+	tap_has_str(detail(conn), want, name);
 	if (pass != NULL && pass_len > 8) {
 		snprintf(name, sizeof(name), "%s: detail has no token", what);
-		lacks(detail(conn), "TEST-secret", name);
+		tap_lacks_str(detail(conn), "TEST-secret", name);
 	}
 	sasl_dispose(&conn);
 }
