@@ -6,26 +6,26 @@ TESTS += tests/test-xoauth2-msg tests/test-token-source \
 	tests/test-sasl-client tests/test-helper-client tests/test-load.sh
 EXTRA_DIST += tests/test-load.sh
 
-tests_test_xoauth2_msg_SOURCES = tests/test-xoauth2-msg.c
-tests_test_xoauth2_msg_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
+# Unit tests of the plugin's modules link its convenience library.
+PLUGIN_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests
-tests_test_xoauth2_msg_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-tests_test_xoauth2_msg_LDADD = plugin/libmbcore.la common/libcommon.la \
-	tests/libtap.la
+PLUGIN_UNIT_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+PLUGIN_UNIT_LDADD = plugin/libmbcore.la common/libcommon.la tests/libtap.la
+
+tests_test_xoauth2_msg_SOURCES = tests/test-xoauth2-msg.c
+tests_test_xoauth2_msg_CPPFLAGS = $(PLUGIN_UNIT_CPPFLAGS)
+tests_test_xoauth2_msg_CFLAGS = $(PLUGIN_UNIT_CFLAGS)
+tests_test_xoauth2_msg_LDADD = $(PLUGIN_UNIT_LDADD)
 
 tests_test_token_source_SOURCES = tests/test-token-source.c
-tests_test_token_source_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
-	-I$(top_srcdir)/tests
-tests_test_token_source_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-tests_test_token_source_LDADD = plugin/libmbcore.la common/libcommon.la \
-	tests/libtap.la
+tests_test_token_source_CPPFLAGS = $(PLUGIN_UNIT_CPPFLAGS)
+tests_test_token_source_CFLAGS = $(PLUGIN_UNIT_CFLAGS)
+tests_test_token_source_LDADD = $(PLUGIN_UNIT_LDADD)
 
 tests_test_helper_client_SOURCES = tests/test-helper-client.c
-tests_test_helper_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
-	-I$(top_srcdir)/tests
-tests_test_helper_client_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-tests_test_helper_client_LDADD = plugin/libmbcore.la common/libcommon.la \
-	tests/libtap.la
+tests_test_helper_client_CPPFLAGS = $(PLUGIN_UNIT_CPPFLAGS)
+tests_test_helper_client_CFLAGS = $(PLUGIN_UNIT_CFLAGS)
+tests_test_helper_client_LDADD = $(PLUGIN_UNIT_LDADD)
 
 # Loads the built plugin through SASL_PATH; links libsasl2, not the plugin.
 tests_test_sasl_client_SOURCES = tests/test-sasl-client.c
