@@ -255,3 +255,28 @@ sasl_client() {
 
 # b64_of STRING: what the transcript shows for a client response.
 b64_of() { printf '%s' "$1" | base64 -w0; }
+
+# refused_exchange NAME OUT MECH USER TOKEN CHALLENGE FINAL ABORT: the
+# checks of a login the server refused after its error challenge, in the
+# transcript OUT of sasl_client: the challenge (ERE CHALLENGE), our answer
+# (the empty response for XOAUTH2, %x01 = "AQ==" for OAUTHBEARER), the
+# server's final failure (ERE FINAL) and no abort or protocol error (ERE
+# ABORT); in OUT.syslog, our decoded reason naming USER and no TOKEN.
+refused_exchange() {
+	rx_name=$1 rx_out=$2 rx_mech=$3 rx_user=$4 rx_tok=$5
+	contains "$rx_name: the server sent its error challenge" \
+		"$rx_out" "$6"
+	if [ "$rx_mech" = XOAUTH2 ]; then
+		contains "$rx_name: we answered with an empty response" \
+			"$rx_out" 'C:[[:space:]]*$'
+	else
+		contains "$rx_name: we answered with %x01" \
+			"$rx_out" 'C: AQ==[[:space:]]*$'
+	fi
+	contains "$rx_name: the server's final failure" "$rx_out" "$7"
+	lacks "$rx_name: clean exchange (no abort)" "$rx_out" "$8"
+	contains "$rx_name: our decoded reason in the log" \
+		"$rx_out.syslog" "<errdetail> $rx_mech: .*$rx_user"
+	lacks "$rx_name: token not in the plugin's log" \
+		"$rx_out.syslog" "$rx_tok"
+}

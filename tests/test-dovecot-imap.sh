@@ -51,25 +51,11 @@ for mech in XOAUTH2 OAUTHBEARER; do
 		mockctl revoke "$user" --what access > /dev/null
 		sasl_client "$out.no" imtest "$MB_IMAP_PORT" "$mech" "$user" \
 			"$tok" "$cmds" $opt
-		contains "$t revoked: Dovecot sent the error challenge" \
-			"$out.no" 'S: \+ eyJ'
-		if [ "$mech" = XOAUTH2 ]; then
-			contains "$t revoked: we answered with an empty response" \
-				"$out.no" 'C:[[:space:]]*$'
-		else
-			contains "$t revoked: we answered with %x01" \
-				"$out.no" 'C: AQ==[[:space:]]*$'
-		fi
-		contains "$t revoked: tagged NO [AUTHENTICATIONFAILED]" \
-			"$out.no" 'A01 NO \[AUTHENTICATIONFAILED\]'
-		lacks "$t revoked: clean exchange (no BAD, no abort)" \
-			"$out.no" 'A01 BAD|[Aa]bort'
+		refused_exchange "$t revoked" "$out.no" "$mech" "$user" "$tok" \
+			'S: \+ eyJ' 'A01 NO \[AUTHENTICATIONFAILED\]' \
+			'A01 BAD|[Aa]bort'
 		lacks "$t revoked: not authenticated" "$out.no" \
 			'^Authenticated\.'
-		contains "$t revoked: our decoded reason in the log" \
-			"$out.no.syslog" "<errdetail> $mech: .*$user"
-		lacks "$t revoked: token not in the plugin's log" \
-			"$out.no.syslog" "$tok"
 	done
 done
 
