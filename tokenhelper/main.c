@@ -83,11 +83,13 @@ usage(FILE *f)
 		"See mailbearer(1) and mailbearer.conf(5).\n");
 }
 
-/* Common options of the commands: -c/--config, -v/--verbose, -h.  Leaves
- * optind at the first operand; returns -1 on a usage error, 1 after
- * --help, 0 otherwise.  extra: more options ("f:" ...) handled by cb. */
+/* Common options of the program and its commands: -c/--config,
+ * -v/--verbose, -h.  Leaves optind at the first operand; returns -1 on a
+ * usage error, 1 after --help, 0 otherwise.  in_order: stop at the first
+ * operand (the command name).  extra: more options ("f:" ...) handled by
+ * cb. */
 static int
-parse_common(int argc, char **argv, const char *extra_short,
+parse_common(int argc, char **argv, bool in_order, const char *extra_short,
 	     const struct option *extra_long, size_t n_extra,
 	     int (*cb)(int opt, const char *arg))
 {
@@ -106,7 +108,7 @@ parse_common(int argc, char **argv, const char *extra_short,
 	for (i = 0; i < n_extra && n < 15; i++)
 		longopts[n++] = extra_long[i];
 	memset(&longopts[n], 0, sizeof(longopts[n]));
-	snprintf(shortopts, sizeof(shortopts), "c:vh%s",
+	snprintf(shortopts, sizeof(shortopts), "%sc:vh%s", in_order ? "+" : "",
 		 extra_short ? extra_short : "");
 	optind = 0;	/* glibc: full re-initialisation */
 	opterr = 1;
@@ -188,7 +190,7 @@ cmd_token(int argc, char **argv)
 	int ret = EX_USAGE, r;
 
 	memset(&access, 0, sizeof(access));
-	r = parse_common(argc, argv, "f:", extra, 1, token_opt);
+	r = parse_common(argc, argv, false, "f:", extra, 1, token_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
 	if (optind != argc - 1) {
@@ -285,7 +287,7 @@ cmd_import(int argc, char **argv)
 	int ret = EX_USAGE, lock = -1, r;
 
 	memset(&st, 0, sizeof(st));
-	r = parse_common(argc, argv, NULL, NULL, 0, NULL);
+	r = parse_common(argc, argv, false, NULL, NULL, 0, NULL);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
 	if (optind != argc - 1) {
@@ -436,7 +438,7 @@ cmd_status(int argc, char **argv)
 	int ret = EX_OK, r;
 	size_t i;
 
-	r = parse_common(argc, argv, NULL, NULL, 0, NULL);
+	r = parse_common(argc, argv, false, NULL, NULL, 0, NULL);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
 	if (argc - optind > 1) {
@@ -477,40 +479,37 @@ cmd_version(int argc, char **argv)
 	return EX_OK;
 }
 
+static bool want_version;
+
+static int
+main_opt(int opt, const char *arg)
+{
+	if (opt != 'V')
+		return -1;
+	want_version = true;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
+	static const struct option extra[] = {
 		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
 	};
 	size_t i;
-	int c;
+	int r;
 
 	mb_log_init("mailbearer", false, false);
-	/* Options before the command; "+" stops at the command name. */
-	while ((c = getopt_long(argc, argv, "+c:vhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			opt_config = optarg;
-			break;
-		case 'v':
-			opt_verbose = true;
-			mb_log_init(NULL, false, true);
-			break;
-		case 'h':
-			usage(stdout);
-			return EX_OK;
-		case 'V':
-			return cmd_version(0, NULL);
-		default:
-			usage(stderr);
-			return EX_USAGE;
-		}
+	/* Options before the command; parsing stops at the command name. */
+	r = parse_common(argc, argv, true, "V", extra, 1, main_opt);
+	if (r > 0)
+		return EX_OK;
+	if (r < 0) {
+		usage(stderr);
+		return EX_USAGE;
 	}
+	if (want_version)
+		return cmd_version(0, NULL);
 	if (optind >= argc) {
 		usage(stderr);
 		return EX_USAGE;
