@@ -6,13 +6,16 @@ EXTRA_PROGRAMS = tests/bench/bench-login tests/bench/bench-ipc \
 CLEANFILES += $(EXTRA_PROGRAMS)
 EXTRA_DIST += tests/bench/run tests/bench/README.md
 
-tests_bench_bench_login_SOURCES = tests/bench/bench-login.c
+tests_bench_bench_login_SOURCES = tests/bench/bench-login.c \
+	tests/bench/bench-util.c tests/bench/bench-util.h
 tests_bench_bench_login_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tests_bench_bench_login_LDADD = $(SASL_LIBS)
 
-tests_bench_bench_ipc_SOURCES = tests/bench/bench-ipc.c
+tests_bench_bench_ipc_SOURCES = tests/bench/bench-ipc.c \
+	tests/bench/bench-util.c tests/bench/bench-util.h
 
-tests_bench_bench_spawn_SOURCES = tests/bench/bench-spawn.c
+tests_bench_bench_spawn_SOURCES = tests/bench/bench-spawn.c \
+	tests/bench/bench-util.c tests/bench/bench-util.h
 
 bench-programs: $(EXTRA_PROGRAMS)
 

@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 /* doc/protocol.md: lines are at most 32768 bytes with the LF */
 #define IPC_LINE_MAX	32768
 #define IPC_TIMEOUT_MS	30000
@@ -214,19 +216,6 @@ pct_us(const uint64_t *v, size_t n, double p)
 	return (double)v[i < n ? i : n - 1] / 1000.0;
 }
 
-static long
-parse_count(const char *s, long max)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
-		return -1;
-	return v;
-}
-
 static void
 usage(void)
 {
@@ -256,10 +245,10 @@ main(int argc, char **argv)
 			account = optarg;
 			break;
 		case 'c':
-			clients = parse_count(optarg, CLIENTS_MAX);
+			clients = bench_parse_count(optarg, CLIENTS_MAX);
 			break;
 		case 'r':
-			requests = parse_count(optarg, 10000000);
+			requests = bench_parse_count(optarg, 10000000);
 			break;
 		case 'R':
 			reject = true;

@@ -30,6 +30,8 @@
 
 #include <sasl/sasl.h>
 
+#include "bench-util.h"
+
 #define BENCH_TOKEN "ya29.a0AfB_byBENCH-fake-access-token_0123456789" \
 	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -208,19 +210,6 @@ out:
 	return ok;
 }
 
-static long
-parse_count(const char *s, long max)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
-		return -1;
-	return v;
-}
-
 static void
 usage(void)
 {
@@ -241,7 +230,7 @@ main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "n:m:u:e")) != -1) {
 		switch (c) {
 		case 'n':
-			n = parse_count(optarg, 10000000);
+			n = bench_parse_count(optarg, 10000000);
 			if (n < 0) {
 				usage();
 				return 2;

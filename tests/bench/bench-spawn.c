@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-util.h"
+
 #define PROCS_MAX 2000
 
 static double
@@ -73,14 +75,10 @@ main(int argc, char **argv)
 	double t0;
 
 	while ((c = getopt(argc, argv, "+n:o:")) != -1) {
-		char *end = NULL;
-
 		switch (c) {
 		case 'n':
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || n < 1 ||
-			    n > PROCS_MAX)
+			n = bench_parse_count(optarg, PROCS_MAX);
+			if (n < 0)
 				n = 0;
 			break;
 		case 'o':
