@@ -4,6 +4,7 @@ if TOKENHELPER
 noinst_LTLIBRARIES += tokenhelper/libmbcore.la
 tokenhelper_libmbcore_la_SOURCES = \
 	tokenhelper/advice.c tokenhelper/advice.h \
+	tokenhelper/cancel.c tokenhelper/cancel.h \
 	tokenhelper/config.c tokenhelper/config.h \
 	tokenhelper/http.c tokenhelper/http.h \
 	tokenhelper/json.c tokenhelper/json.h \

@@ -179,7 +179,7 @@ static enum mb_token_status
 entry_fetch(struct srv_entry *e, const struct mb_account *acct, bool force,
 	    char **error_r)
 {
-	struct mb_access a = { NULL, 0 };
+	struct mb_access a = { NULL, 0, 0 };
 	const char *rejected = e->rejected;
 	enum mb_token_status st;
 

@@ -23,6 +23,7 @@ mb_access_clear(struct mb_access *a)
 		return;
 	mb_free_secret(&a->token);
 	a->expires_at = 0;
+	a->obtained_at = 0;
 }
 
 static void
@@ -30,6 +31,7 @@ token_hand_out(const struct mb_state *st, struct mb_access *out)
 {
 	out->token = mb_xstrdup(st->access_token);
 	out->expires_at = st->expires_at;
+	out->obtained_at = st->last_refresh;
 }
 
 /* The access token in st can be handed out without refreshing. */

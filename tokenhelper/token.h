@@ -14,6 +14,7 @@
 struct mb_access {
 	char *token;		/* malloc'd; release with mb_access_clear() */
 	time_t expires_at;	/* unix seconds, 0 if unknown */
+	time_t obtained_at;	/* when the provider issued it, 0 if unknown */
 };
 
 enum mb_token_status {
