@@ -7,6 +7,7 @@
  * refresh again), persist rotated refresh tokens before handing out the
  * new access token.  Shared by `mailbearer token` and `mailbearer serve`. */
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "config.h"
@@ -28,16 +29,63 @@ enum mb_token_status {
 	MB_TOKEN_ERROR,
 };
 
+/* Forced refreshes (a rejected current token, `mailbearer token
+ * --refresh`) of one account: at most one per this many seconds, across
+ * processes (the state's last_forced).  A server that keeps refusing
+ * fresh tokens (wrong user name, missing scope) would otherwise make
+ * every login cost a token-endpoint request. */
+#define MB_TOKEN_FORCE_INTERVAL 60
+
+/* What a caller of mb_token_get_ex() wants beyond "a valid token". */
+struct mb_token_req {
+	/* A token a server refused, or NULL.  If the state still holds
+	 * exactly this token it is refreshed even though it looks valid;
+	 * unless proactive, the refusal is recorded in the state (so that
+	 * `mailbearer token` honours it) and the refresh is a forced one. */
+	const char *rejected;
+	/* Refresh even if the token looks valid; unless proactive, this is
+	 * a forced refresh. */
+	bool force;
+	/* serve's proactive and keep-alive refreshes: the refresh asked for
+	 * by force or rejected is not rate-limited and marks nothing. */
+	bool proactive;
+};
+
 /* Fills *out with an access token valid for at least the account's
- * refresh_margin (refreshing if needed).  rejected: NULL, or a token a
- * server has just rejected: if the state still holds exactly that token
- * it is refreshed even though it looks valid.  On failure *error_r is a
- * malloc'd, secret-free sentence naming the cause and the fix (caller
- * frees).  Thread-safe for different accounts; callers serialise calls
- * for the same account within one process. */
+ * refresh_margin (refreshing if needed, under the account's lock).  A
+ * forced refresh within MB_TOKEN_FORCE_INTERVAL of the previous one is
+ * not made: MB_TOKEN_TRANSIENT, and the message says when the next one
+ * is allowed.  On failure *error_r is a malloc'd, secret-free sentence
+ * naming the cause and the fix (caller frees).  req may be NULL.
+ * Thread-safe, for different accounts and for the same account (the
+ * account's flock serialises, one open file description per call). */
+enum mb_token_status mb_token_get_ex(const struct mb_account *acct,
+				     const struct mb_token_req *req,
+				     struct mb_access *out, char **error_r);
+/* mb_token_get_ex() with { .rejected = rejected, .proactive = true }:
+ * the rejected token, if still current, is refreshed without being
+ * recorded or rate-limited. */
 enum mb_token_status mb_token_get(const struct mb_account *acct,
 				  const char *rejected,
 				  struct mb_access *out, char **error_r);
+/* mb_token_get_ex() with { .force = true }: `mailbearer token
+ * --refresh`. */
+enum mb_token_status mb_token_get_forced(const struct mb_account *acct,
+					 struct mb_access *out,
+					 char **error_r);
+/* Records, under the account's lock, that a server refused token: if the
+ * state's access token is exactly token it is marked rejected (so the
+ * next mb_token_get, in any process, refreshes it); otherwise nothing
+ * changes.  MB_TOKEN_OK, or another status with *error_r malloc'd. */
+enum mb_token_status mb_token_report_rejected(const struct mb_account *acct,
+					      const char *token,
+					      char **error_r);
+/* A refresh succeeded but its state could not be written: the new state
+ * (holding the only copy of a rotated refresh token) is kept in memory,
+ * preferred by later calls in this process, which retry the write first.
+ * This retries the write now.  0: nothing pending, or written; -1: still
+ * pending, *error_r malloc'd.  serve calls it periodically. */
+int mb_token_flush_pending(const struct mb_account *acct, char **error_r);
 /* Wipes and frees the token, zeroes the struct.  NULL-safe. */
 void mb_access_clear(struct mb_access *a);
 
