@@ -55,34 +55,6 @@ mb_redact(char *text, const char *secret)
 	}
 }
 
-time_t
-mb_expiry_at(time_t now, long expires_in)
-{
-	if (expires_in <= 0)
-		return now;
-	return now + (time_t)expires_in;
-}
-
-bool
-mb_expiry_needs_refresh(time_t now, time_t expires_at, time_t obtained_at,
-			long margin)
-{
-	long m = margin < 0 ? 0 : margin;
-
-	if (expires_at <= 0)
-		return true;
-	if (obtained_at > 0 && expires_at > obtained_at &&
-	    (expires_at - obtained_at) / 2 < m)
-		m = (long)((expires_at - obtained_at) / 2);
-	return expires_at - now <= (time_t)m;
-}
-
-bool
-mb_expiry_usable(time_t now, time_t expires_at)
-{
-	return expires_at > now;
-}
-
 static enum mb_refresh_result
 refresh_kind(enum mb_fail_kind k)
 {

@@ -8,6 +8,7 @@
 
 #include "advice.h"
 #include "config.h"
+#include "expiry.h"
 
 enum mb_refresh_result {
 	MB_REFRESH_OK = 0,
@@ -44,17 +45,5 @@ void mb_refresh_out_clear(struct mb_refresh_out *out);
  * echo what it received in its (truncated) error_description.  Secrets
  * shorter than 8 bytes are left alone.  NULL-safe.  Exposed for tests. */
 void mb_redact(char *text, const char *secret);
-
-/* Pure expiry math (unix seconds). */
-/* expires_at for a token obtained at now with the given lifetime. */
-time_t mb_expiry_at(time_t now, long expires_in);
-/* true if a token with this expiry should be refreshed now: missing
- * expiry, or fewer than margin seconds left.  The margin is capped to
- * half the token's lifetime (expires_at - obtained_at, when known) so
- * that short-lived tokens are not refreshed on every use. */
-bool mb_expiry_needs_refresh(time_t now, time_t expires_at,
-			     time_t obtained_at, long margin);
-/* true if the token can still be used at all (not yet expired). */
-bool mb_expiry_usable(time_t now, time_t expires_at);
 
 #endif
