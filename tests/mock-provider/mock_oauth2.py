@@ -470,9 +470,35 @@ def ctl_revoke(body, expire=False):
     return {"changed": n}
 
 
+# A real grant is made (refresh tokens rotate as usual) and its 2xx reply
+# then gets one unusable field.
+BAD_REPLY_KINDS = ("bad_expires_zero", "bad_expires_negative",
+                   "bad_token_type", "bad_no_access_token",
+                   "bad_access_token", "bad_trailing")
 FAULT_KINDS = ("status", "429", "drop", "slow", "invalid_grant",
                "invalid_client", "garbage", "huge", "content_type",
-               "truncated", "empty")
+               "truncated", "empty") + BAD_REPLY_KINDS
+
+
+def spoil_reply(kind, r):
+    """The bad_* faults: r is the success reply of a real grant."""
+    if r.status // 100 != 2:
+        return r
+    body = json.loads(r.body)
+    if kind == "bad_expires_zero":
+        body["expires_in"] = 0
+    elif kind == "bad_expires_negative":
+        body["expires_in"] = -300
+    elif kind == "bad_token_type":
+        body["token_type"] = "MAC"
+    elif kind == "bad_no_access_token":
+        del body["access_token"]
+    elif kind == "bad_access_token":
+        body["access_token"] = "two words\u0001"
+    r.body = json.dumps(body).encode()
+    if kind == "bad_trailing":
+        r.body += b" }garbage"
+    return r
 
 
 def ctl_fault(body):
@@ -625,7 +651,11 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             STATE.bump("endpoints", name)
             fault = STATE.pop_fault(name)
-        if fault:
+        spoil = None
+        if fault and fault["kind"] in BAD_REPLY_KINDS:
+            log("fault %s on %s" % (fault["kind"], name))
+            spoil = fault["kind"]
+        elif fault:
             log("fault %s on %s" % (fault["kind"], name))
             self.fault(fault)
             if fault["kind"] != "slow":
@@ -646,7 +676,10 @@ class Handler(BaseHTTPRequestHandler):
                 raise oauth_error("google", "invalid_request")
             form[k] = v
         if name == "token":
-            do_token(self, form)
+            try:
+                do_token(self, form)
+            except HttpReply as r:
+                raise spoil_reply(spoil, r) if spoil else r
         else:
             do_introspect(self, form)
 
