@@ -69,6 +69,18 @@ mb_ipc_valid_token(const char *s, size_t len)
 	return i == len;
 }
 
+bool
+mb_ipc_valid_login(const char *s, size_t len)
+{
+	if (s == NULL || len == 0 || len > MB_IPC_LOGIN_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
 const char *
 mb_ipc_err_name(enum mb_ipc_err code)
 {
@@ -159,7 +171,7 @@ mb_ipc_format_token_request(char *buf, size_t size, const char *account)
 
 int
 mb_ipc_format_rejected_request(char *buf, size_t size, const char *account,
-			       const char *token)
+			       const char *token, const char *login)
 {
 	struct mb_ipc_out o;
 
@@ -169,10 +181,16 @@ mb_ipc_format_rejected_request(char *buf, size_t size, const char *account,
 		return -1;
 	if (token == NULL || !mb_ipc_valid_token(token, strlen(token)))
 		return -1;
+	if (login != NULL && !mb_ipc_valid_login(login, strlen(login)))
+		return -1;
 	out_str(&o, MB_IPC_VERSION " REJECTED ");
 	out_str(&o, account);
 	out_str(&o, " ");
 	out_str(&o, token);
+	if (login != NULL) {
+		out_str(&o, " ");
+		out_str(&o, login);
+	}
 	return out_finish(&o);
 }
 
@@ -278,13 +296,14 @@ int
 mb_ipc_parse_request(char *line, size_t len, struct mb_ipc_request *req,
 		     const char **why_r)
 {
-	char *f[4];
+	char *f[5];
 	int n;
 
 	req->type = 0;
 	req->account = NULL;
 	req->token = NULL;
-	n = split_line(line, len, f, 4, why_r);
+	req->login = NULL;
+	n = split_line(line, len, f, 5, why_r);
 	if (n < 0)
 		return -1;
 	if (n < 3) {
@@ -302,12 +321,17 @@ mb_ipc_parse_request(char *line, size_t len, struct mb_ipc_request *req,
 		}
 		req->type = MB_IPC_REQ_TOKEN;
 	} else if (strcmp(f[1], "REJECTED") == 0) {
-		if (n != 4 || !mb_ipc_valid_token(f[3], strlen(f[3]))) {
-			*why_r = "REJECTED needs <account> <token>";
+		if (n < 4 || !mb_ipc_valid_token(f[3], strlen(f[3]))) {
+			*why_r = "REJECTED needs <account> <token> [<login>]";
+			return -1;
+		}
+		if (n == 5 && !mb_ipc_valid_login(f[4], strlen(f[4]))) {
+			*why_r = "invalid login name";
 			return -1;
 		}
 		req->type = MB_IPC_REQ_REJECTED;
 		req->token = f[3];
+		req->login = n == 5 ? f[4] : NULL;
 	} else {
 		*why_r = "unknown request";
 		return -1;

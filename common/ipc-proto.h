@@ -5,7 +5,7 @@
  * request line and one response line per UNIX stream connection.
  *
  *   request  = "MAILBEARER1 TOKEN " account LF
- *            / "MAILBEARER1 REJECTED " account SP token LF
+ *            / "MAILBEARER1 REJECTED " account SP token [SP login] LF
  *   response = "MAILBEARER1 OK " expires-at SP token LF
  *            / "MAILBEARER1 DONE" LF
  *            / "MAILBEARER1 ERR " code SP text LF
@@ -21,6 +21,7 @@
 #define MB_IPC_LINE_MAX		32768
 #define MB_IPC_ACCOUNT_MAX	255
 #define MB_IPC_TOKEN_MAX	16384
+#define MB_IPC_LOGIN_MAX	255
 #define MB_IPC_TEXT_MAX		1024
 /* Largest expires-at accepted (year 33658): 12 digits at most. */
 #define MB_IPC_EXPIRES_MAX	999999999999LL
@@ -54,6 +55,9 @@ struct mb_ipc_request {
 	enum mb_ipc_req_type type;
 	const char *account;
 	const char *token;	/* REJECTED only, else NULL */
+	/* REJECTED only: the authentication name the client sent with the
+	 * token (user= / a=).  NULL if absent (older plugins). */
+	const char *login;
 };
 
 struct mb_ipc_response {
@@ -72,6 +76,8 @@ bool mb_ipc_valid_account(const char *s, size_t len);
  *   b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
  * and at most MB_IPC_TOKEN_MAX bytes. */
 bool mb_ipc_valid_token(const char *s, size_t len);
+/* login = 1*255( %x21-7E ): printable ASCII without space. */
+bool mb_ipc_valid_login(const char *s, size_t len);
 /* The wire name of a code ("unknown-account"...); never NULL. */
 const char *mb_ipc_err_name(enum mb_ipc_err code);
 
@@ -79,8 +85,11 @@ const char *mb_ipc_err_name(enum mb_ipc_err code);
  * buf[0..size) and return its length without the NUL, or -1 when an
  * argument is invalid or the line does not fit (buf then holds ""). */
 int mb_ipc_format_token_request(char *buf, size_t size, const char *account);
+/* login may be NULL (the field is then omitted); a non-NULL login that
+ * is not valid makes the call fail like any other invalid argument. */
 int mb_ipc_format_rejected_request(char *buf, size_t size,
-				   const char *account, const char *token);
+				   const char *account, const char *token,
+				   const char *login);
 int mb_ipc_format_ok(char *buf, size_t size, long long expires_at,
 		     const char *token);
 int mb_ipc_format_done(char *buf, size_t size);

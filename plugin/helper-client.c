@@ -360,7 +360,8 @@ out:
 void
 mb_helper_report_rejected(const sasl_utils_t *utils,
 			  const struct mb_options *opts, const char *mech_name,
-			  const char *account, const char *token)
+			  const char *account, const char *token,
+			  const char *login)
 {
 	struct helper_call c;
 	struct mb_ipc_response r;
@@ -380,7 +381,7 @@ mb_helper_report_rejected(const sasl_utils_t *utils,
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += timeout / 1000;
 	n = mb_ipc_format_rejected_request(c.buf, MB_IPC_LINE_MAX + 1,
-					   account, token);
+					   account, token, login);
 	if (n < 0 || call_connect(&c, &deadline, timeout) < 0)
 		goto out;
 	n = call_exchange(&c, (size_t)n, &deadline, timeout);

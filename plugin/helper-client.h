@@ -40,11 +40,13 @@ int mb_helper_get_token(const sasl_utils_t *utils,
 			const char *account, char **token_r, size_t *len_r);
 
 /* Best effort, bounded: tells the helper that a server rejected token
- * for account, so that the next request refreshes it.  Failures are only
- * logged (the login fails anyway). */
+ * for account, so that the next request refreshes it.  login is the
+ * authentication name sent with the token (NULL: not sent), so that the
+ * helper can name a login that differs from the account's user.  Failures
+ * are only logged (the login fails anyway). */
 void mb_helper_report_rejected(const sasl_utils_t *utils,
 			       const struct mb_options *opts,
 			       const char *mech_name, const char *account,
-			       const char *token);
+			       const char *token, const char *login);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "helper-client.h"
+#include "ipc-proto.h"
 #include "log.h"
 #include "xoauth2-msg.h"
 
@@ -96,16 +97,24 @@ mb_token_source_rejected(const sasl_utils_t *utils,
 			 const struct mb_options *opts, const char *authid,
 			 size_t authid_len, const struct mb_token *tok)
 {
+	char login[MB_IPC_LOGIN_MAX + 1];
+	const char *login_p = NULL;
+
 	/* The password source has nothing to refresh; the helper source
 	 * tells `mailbearer serve` which token was rejected so that its
-	 * next answer is a refreshed one. */
-	(void)authid;
-	(void)authid_len;
+	 * next answer is a refreshed one, and which login name went with
+	 * it.  A name the wire cannot carry (a space, non-ASCII) is left
+	 * out rather than altered. */
 	if (tok == NULL || tok->data == NULL || tok->account[0] == '\0')
 		return;
+	if (authid != NULL && mb_ipc_valid_login(authid, authid_len)) {
+		memcpy(login, authid, authid_len);
+		login[authid_len] = '\0';
+		login_p = login;
+	}
 	mb_helper_report_rejected(utils, opts, tok->mech_name != NULL ?
 				  tok->mech_name : "mailbearer", tok->account,
-				  tok->data);
+				  tok->data, login_p);
 }
 
 void

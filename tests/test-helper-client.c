@@ -407,12 +407,60 @@ test_report(void)
 	detail[0] = '\0';
 	set_opts(&o, 10);
 	pid = start_server(SC_DONE);
-	mb_helper_report_rejected(&utils, &o, "XOAUTH2", "work", TOKEN);
+	mb_helper_report_rejected(&utils, &o, "XOAUTH2", "work", TOKEN,
+				  NULL);
 	stop_server(pid);
 	read_request(req, sizeof(req));
 	tap_is_str(req, "MAILBEARER1 REJECTED work " TOKEN "\n",
-		   "REJECTED report line");
+		   "REJECTED report line without login");
 	tap_is_str(detail, "", "a report never sets the error detail");
+
+	pid = start_server(SC_DONE);
+	mb_helper_report_rejected(&utils, &o, "XOAUTH2", "work", TOKEN,
+				  "Alice@Example.ORG");
+	stop_server(pid);
+	read_request(req, sizeof(req));
+	tap_is_str(req, "MAILBEARER1 REJECTED work " TOKEN
+		   " Alice@Example.ORG\n", "REJECTED report names the login");
+}
+
+/* The token source reports the authentication name it sent with the
+ * token, unaltered, or none when the wire cannot carry it. */
+static void
+report_via_source(const char *authid, const char *want_req,
+		  const char *name)
+{
+	struct mb_options o;
+	struct mb_token tok;
+	char req[256];
+	char data[] = TOKEN;
+	pid_t pid;
+
+	set_opts(&o, 10);
+	memset(&tok, 0, sizeof(tok));
+	strcpy(tok.account, "work");
+	tok.mech_name = "XOAUTH2";
+	tok.data = data;
+	tok.len = strlen(data);
+	pid = start_server(SC_DONE);
+	mb_token_source_rejected(&utils, &o, authid, strlen(authid), &tok);
+	stop_server(pid);
+	read_request(req, sizeof(req));
+	tap_is_str(req, want_req, name);
+}
+
+static void
+test_report_login(void)
+{
+	report_via_source("bob@example.com", "MAILBEARER1 REJECTED work "
+			  TOKEN " bob@example.com\n",
+			  "token source: REJECTED carries the login");
+	report_via_source("bob smith", "MAILBEARER1 REJECTED work " TOKEN
+			  "\n", "token source: a login with a space is left "
+			  "out");
+	report_via_source("b\xc3\xb6" "b@example.com", "MAILBEARER1 REJECTED "
+			  "work " TOKEN "\n", "token source: a non-ASCII login "
+			  "is left out");
 }
 
 int
@@ -438,6 +486,7 @@ main(void)
 	test_queue_full();
 	test_resolve();
 	test_report();
+	test_report_login();
 
 	unlink(sockpath);
 	unlink(reqfile);

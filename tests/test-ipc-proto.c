@@ -57,6 +57,13 @@ test_valid(void)
 	tap_ok(!mb_ipc_valid_token(big, MB_IPC_TOKEN_MAX + 1),
 	       "token over max");
 	tap_ok(!mb_ipc_valid_token(NULL, 3), "NULL token");
+	memset(big, '!', sizeof(big));
+	tap_ok(mb_ipc_valid_login(big, MB_IPC_LOGIN_MAX), "login at max");
+	tap_ok(!mb_ipc_valid_login(big, MB_IPC_LOGIN_MAX + 1),
+	       "login over max");
+	tap_ok(!mb_ipc_valid_login(NULL, 3), "NULL login");
+	tap_ok(!mb_ipc_valid_login("a b", 3), "login with a space");
+	tap_ok(mb_ipc_valid_login("u\"s=r,@x", 8), "login with , = and \"");
 }
 
 static void
@@ -70,8 +77,13 @@ test_format(void)
 	n = mb_ipc_format_token_request(buf, sizeof(buf), "alice@x.org");
 	tap_is_str(buf, "MAILBEARER1 TOKEN alice@x.org\n", "TOKEN request");
 	tap_is_int(n, (long long)strlen(buf), "returns the length");
-	mb_ipc_format_rejected_request(buf, sizeof(buf), "a", "t0k=");
-	tap_is_str(buf, "MAILBEARER1 REJECTED a t0k=\n", "REJECTED request");
+	mb_ipc_format_rejected_request(buf, sizeof(buf), "a", "t0k=", NULL);
+	tap_is_str(buf, "MAILBEARER1 REJECTED a t0k=\n",
+		   "REJECTED request without login");
+	mb_ipc_format_rejected_request(buf, sizeof(buf), "a", "t0k=",
+				       "Bob.Smith@Example.COM");
+	tap_is_str(buf, "MAILBEARER1 REJECTED a t0k= Bob.Smith@Example.COM\n",
+		   "REJECTED request with login");
 	mb_ipc_format_ok(buf, sizeof(buf), 1700000000, "abc.def");
 	tap_is_str(buf, "MAILBEARER1 OK 1700000000 abc.def\n", "OK response");
 	mb_ipc_format_ok(buf, sizeof(buf), 0, "x");
@@ -90,8 +102,17 @@ test_format(void)
 		   "invalid account refused");
 	tap_is_str(buf, "", "buffer emptied on failure");
 	tap_is_int(mb_ipc_format_rejected_request(buf, sizeof(buf), "a",
-						  "bad token"), -1,
+						  "bad token", NULL), -1,
 		   "invalid token refused");
+	tap_is_int(mb_ipc_format_rejected_request(buf, sizeof(buf), "a",
+						  "tok", "bob smith"), -1,
+		   "login with a space refused");
+	tap_is_int(mb_ipc_format_rejected_request(buf, sizeof(buf), "a",
+						  "tok", ""), -1,
+		   "empty login refused");
+	tap_is_int(mb_ipc_format_rejected_request(buf, sizeof(buf), "a",
+						  "tok", "b\xc3\xb6" "b"), -1,
+		   "non-ASCII login refused");
 	tap_is_int(mb_ipc_format_ok(buf, sizeof(buf), -1, "x"), -1,
 		   "negative expiry refused");
 	tap_is_int(mb_ipc_format_token_request(tiny, sizeof(tiny), "alice"),
@@ -116,13 +137,16 @@ test_format(void)
 	{
 		char tok[MB_IPC_TOKEN_MAX + 1];
 		char acct[MB_IPC_ACCOUNT_MAX + 1];
+		char login[MB_IPC_LOGIN_MAX + 1];
 
 		memset(tok, 'T', sizeof(tok) - 1);
 		tok[sizeof(tok) - 1] = '\0';
 		memset(acct, 'a', sizeof(acct) - 1);
 		acct[sizeof(acct) - 1] = '\0';
+		memset(login, '~', sizeof(login) - 1);
+		login[sizeof(login) - 1] = '\0';
 		n = mb_ipc_format_rejected_request(huge, MB_IPC_LINE_MAX + 1,
-						   acct, tok);
+						   acct, tok, login);
 		tap_ok(n > 0 && n <= MB_IPC_LINE_MAX,
 		       "largest REJECTED fits in a line (%d)", n);
 	}
@@ -135,26 +159,40 @@ struct req_case {
 	enum mb_ipc_req_type type;
 	const char *account;
 	const char *token;
+	const char *login;
 };
 
 static const struct req_case req_cases[] = {
-	{ "MAILBEARER1 TOKEN alice\n", 0, MB_IPC_REQ_TOKEN, "alice", NULL },
+	{ "MAILBEARER1 TOKEN alice\n", 0, MB_IPC_REQ_TOKEN, "alice", NULL,
+	  NULL },
 	{ "MAILBEARER1 REJECTED bob@x t.k/=\n", 0, MB_IPC_REQ_REJECTED,
-	  "bob@x", "t.k/=" },
-	{ "MAILBEARER1 TOKEN alice", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 TOKEN alice\r\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 TOKEN alice extra\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 TOKEN  alice\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 TOKEN\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 TOKEN ../../etc/passwd\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 REJECTED bob\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 REJECTED bob a b\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER2 TOKEN alice\n", -1, 0, NULL, NULL },
-	{ "MAILBEARER1 DELETE alice\n", -1, 0, NULL, NULL },
-	{ "mailbearer1 TOKEN alice\n", -1, 0, NULL, NULL },
-	{ "GET / HTTP/1.0\n", -1, 0, NULL, NULL },
-	{ "\n", -1, 0, NULL, NULL },
-	{ "", -1, 0, NULL, NULL },
+	  "bob@x", "t.k/=", NULL },
+	{ "MAILBEARER1 REJECTED bob@x t.k/= Bob@X.example\n", 0,
+	  MB_IPC_REQ_REJECTED, "bob@x", "t.k/=", "Bob@X.example" },
+	{ "MAILBEARER1 REJECTED bob tok \"q\\:!~\n", 0,
+	  MB_IPC_REQ_REJECTED, "bob", "tok", "\"q\\:!~" },
+	{ "MAILBEARER1 REJECTED bob tok b c\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob tok \n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob tok  b\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob tok b\tc\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob tok b\x7f\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob tok caf\xc3\xa9\n", -1, 0, NULL, NULL,
+	  NULL },
+	{ "MAILBEARER1 TOKEN alice bob\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 TOKEN alice", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 TOKEN alice\r\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 TOKEN alice extra\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 TOKEN  alice\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 TOKEN\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 TOKEN ../../etc/passwd\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 REJECTED bob a=b c\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER2 TOKEN alice\n", -1, 0, NULL, NULL, NULL },
+	{ "MAILBEARER1 DELETE alice\n", -1, 0, NULL, NULL, NULL },
+	{ "mailbearer1 TOKEN alice\n", -1, 0, NULL, NULL, NULL },
+	{ "GET / HTTP/1.0\n", -1, 0, NULL, NULL, NULL },
+	{ "\n", -1, 0, NULL, NULL, NULL },
+	{ "", -1, 0, NULL, NULL, NULL },
 };
 
 static void
@@ -182,6 +220,10 @@ test_parse_request(void)
 			tap_ok(req.token == NULL, "  no token");
 		else
 			tap_is_str(req.token, c->token, "  token");
+		if (c->login == NULL)
+			tap_ok(req.login == NULL, "  no login");
+		else
+			tap_is_str(req.login, c->login, "  login");
 	}
 
 	/* An embedded NUL must not hide the rest of the line. */
@@ -192,6 +234,22 @@ test_parse_request(void)
 
 		tap_is_int(mb_ipc_parse_request(nul, sizeof(nul) - 1, &req,
 						&why), -1, "embedded NUL");
+	}
+	/* A login over 255 bytes. */
+	{
+		char line2[MB_IPC_LOGIN_MAX + 64];
+		struct mb_ipc_request req;
+		const char *why = NULL;
+		int n = snprintf(line2, sizeof(line2),
+				 "MAILBEARER1 REJECTED a t ");
+
+		memset(line2 + n, 'L', MB_IPC_LOGIN_MAX + 1);
+		line2[n + MB_IPC_LOGIN_MAX + 1] = '\n';
+		tap_is_int(mb_ipc_parse_request(line2,
+						(size_t)n + MB_IPC_LOGIN_MAX +
+						2, &req, &why), -1,
+			   "login over 255 bytes");
+		tap_is_str(why, "invalid login name", "  reason");
 	}
 	/* Two lines in one buffer. */
 	{
@@ -320,10 +378,18 @@ test_roundtrip(void)
 	const char *why = NULL;
 	int n;
 
-	n = mb_ipc_format_rejected_request(buf, sizeof(buf), "x@y", "Ab+/=");
+	n = mb_ipc_format_rejected_request(buf, sizeof(buf), "x@y", "Ab+/=",
+					   NULL);
 	tap_ok(n > 0 && mb_ipc_parse_request(buf, (size_t)n, &req, &why) == 0 &&
 	       strcmp(req.account, "x@y") == 0 &&
-	       strcmp(req.token, "Ab+/=") == 0, "REJECTED round trip");
+	       strcmp(req.token, "Ab+/=") == 0 && req.login == NULL,
+	       "REJECTED round trip");
+	n = mb_ipc_format_rejected_request(buf, sizeof(buf), "x@y", "Ab+/=",
+					   "X@Y.example");
+	tap_ok(n > 0 && mb_ipc_parse_request(buf, (size_t)n, &req, &why) == 0 &&
+	       strcmp(req.token, "Ab+/=") == 0 && req.login != NULL &&
+	       strcmp(req.login, "X@Y.example") == 0,
+	       "REJECTED round trip with login");
 	n = mb_ipc_format_ok(buf, sizeof(buf), MB_IPC_EXPIRES_MAX, "t");
 	tap_ok(n > 0 && mb_ipc_parse_response(buf, (size_t)n, &r, &why) == 0 &&
 	       r.expires_at == MB_IPC_EXPIRES_MAX, "OK round trip at max");
