@@ -59,16 +59,19 @@ json_wipe_member(struct json_object *obj, const char *key)
 		json_wipe_const(json_object_get_string(v));
 }
 
-/* Parses exactly one JSON value filling [text, text+len) (trailing white
- * space allowed).  NULL with *error_r on failure. */
+/* Parses one JSON object at the start of [text, text+len).  NULL with
+ * *error_r when there is none; else the object, with *trailing_r true
+ * when something other than white space follows it. */
 static struct json_object *
-json_parse_all(const char *text, size_t len, char **error_r)
+json_parse_object(const char *text, size_t len, bool *trailing_r,
+		  char **error_r)
 {
 	struct json_tokener *tok;
 	struct json_object *obj = NULL;
 	enum json_tokener_error jerr;
 	size_t used;
 
+	*trailing_r = false;
 	if (len > INT_MAX) {
 		*error_r = mb_xstrdup("too large");
 		return NULL;
@@ -90,22 +93,35 @@ json_parse_all(const char *text, size_t len, char **error_r)
 		obj = NULL;
 		goto out;
 	}
-	for (; used < len; used++) {
-		if (!isspace((unsigned char)text[used])) {
-			*error_r = mb_xstrdup("not valid JSON (trailing "
-					      "data)");
-			json_object_put(obj);
-			obj = NULL;
-			goto out;
-		}
-	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		*error_r = mb_xstrdup("not a JSON object");
 		json_object_put(obj);
 		obj = NULL;
+		goto out;
+	}
+	for (; used < len; used++) {
+		if (!isspace((unsigned char)text[used]))
+			*trailing_r = true;
 	}
 out:
 	json_tokener_free(tok);
+	return obj;
+}
+
+/* Exactly one JSON object filling [text, text+len) (trailing white space
+ * allowed).  NULL with *error_r on failure. */
+static struct json_object *
+json_parse_all(const char *text, size_t len, char **error_r)
+{
+	struct json_object *obj;
+	bool trailing;
+
+	obj = json_parse_object(text, len, &trailing, error_r);
+	if (obj != NULL && trailing) {
+		*error_r = mb_xstrdup("not valid JSON (trailing data)");
+		json_object_put(obj);
+		obj = NULL;
+	}
 	return obj;
 }
 
@@ -236,15 +252,28 @@ mb_json_parse_token_reply(const char *body, size_t len,
 			  struct mb_token_reply *r, char **error_r)
 {
 	struct json_object *obj, *codes;
-	char *token_type = NULL, *desc = NULL;
+	char *token_type = NULL, *desc = NULL, *rt = NULL;
+	bool trailing;
 	int ret = -1, g;
 
 	memset(r, 0, sizeof(*r));
 	r->expires_in = -1;
 	*error_r = NULL;
-	obj = json_parse_all(body, len, error_r);
+	obj = json_parse_object(body, len, &trailing, error_r);
 	if (obj == NULL)
 		return -1;
+	/* First, whatever else is wrong: with strict rotation the token
+	 * that was sent is dead now, and this one is the grant. */
+	g = json_get_string(obj, "refresh_token", &rt);
+	if (g < 0 || (g > 0 && !mb_json_token_sane(rt))) {
+		*error_r = mb_xstrdup("refresh_token is not a usable token "
+				      "string");
+		goto out;
+	}
+	if (trailing) {
+		*error_r = mb_xstrdup("not valid JSON (trailing data)");
+		goto out;
+	}
 	g = json_get_string(obj, "error", &r->error);
 	if (g < 0) {
 		*error_r = mb_xstrdup("\"error\" is not a string");
@@ -306,12 +335,6 @@ mb_json_parse_token_reply(const char *body, size_t len,
 	}
 	if (g == 0)
 		r->expires_in = -1;
-	g = json_get_string(obj, "refresh_token", &r->refresh_token);
-	if (g < 0 || (g > 0 && !mb_json_token_sane(r->refresh_token))) {
-		*error_r = mb_xstrdup("refresh_token is not a usable token "
-				      "string");
-		goto out;
-	}
 	g = json_get_string(obj, "scope", &r->scope);
 	if (g < 0) {
 		*error_r = mb_xstrdup("scope is not a string");
@@ -321,6 +344,11 @@ mb_json_parse_token_reply(const char *body, size_t len,
 out:
 	if (ret < 0)
 		mb_token_reply_clear(r);
+	if (rt != NULL && mb_json_token_sane(rt)) {
+		r->refresh_token = rt;
+		rt = NULL;
+	}
+	mb_free_secret(&rt);
 	free(token_type);
 	free(desc);
 	json_wipe_member(obj, "access_token");

@@ -28,7 +28,12 @@ struct mb_token_reply {
 /* Parses a token endpoint body.  Returns 0 when it is a JSON object that
  * is either a well-formed success (access_token present and sane,
  * token_type Bearer if given, expires_in a positive number) or an error
- * object; -1 with *error_r (malloc'd, secret-free) otherwise. */
+ * object; -1 with *error_r (malloc'd, secret-free) otherwise.  Whatever
+ * it returns, r->refresh_token is set when the body starts with a JSON
+ * object holding a usable refresh_token (even with trailing bytes or an
+ * unusable field): under strict rotation the token that was sent is
+ * spent, so the caller keeps this one before judging the rest.  Clear r
+ * with mb_token_reply_clear() in every case. */
 int mb_json_parse_token_reply(const char *body, size_t len,
 			      struct mb_token_reply *r, char **error_r);
 void mb_token_reply_clear(struct mb_token_reply *r);

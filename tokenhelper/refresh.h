@@ -20,7 +20,10 @@ enum mb_refresh_result {
 
 struct mb_refresh_out {
 	char *access_token;	/* secret */
-	char *refresh_token;	/* secret; NULL: keep the old one */
+	/* secret; NULL: keep the old one.  Also set on failure when a 2xx
+	 * reply carried one: it must be saved, the old one may be spent
+	 * (mb_refresh() then makes no further attempt). */
+	char *refresh_token;
 	char *scope;		/* NULL if not returned */
 	long expires_in;	/* seconds; 3600 assumed if not returned */
 	long retry_after;	/* from a 429/503, -1 if none */
@@ -41,9 +44,17 @@ enum mb_refresh_result mb_refresh(const struct mb_account *acct,
 				  long max_wait, struct mb_refresh_out *out);
 void mb_refresh_out_clear(struct mb_refresh_out *out);
 /* Masks with '*', in place, every occurrence of secret in text, and a tail
- * of text (8 bytes or more) that is the start of secret: a provider may
- * echo what it received in its (truncated) error_description.  Secrets
- * shorter than 8 bytes are left alone.  NULL-safe.  Exposed for tests. */
+ * of text that is the start of secret (8 bytes or more of it): a provider
+ * may echo what it received in its (truncated) error_description.  Each
+ * byte of the secret is found in any of its forms, mixed: raw,
+ * form-encoded (%XX in either case, '+' for a space, %25XX when encoded
+ * twice) and JSON-escaped (\/, \", \\, \n..., \u00XX).  Secrets
+ * shorter than 8 bytes are left alone.  NULL-safe. */
 void mb_redact(char *text, const char *secret);
+/* mb_redact() for each of the n secrets (NULL entries are skipped):
+ * every message that may carry a provider's text goes through this with
+ * the refresh token, the client secret and any access token in play
+ * before it reaches a log, the state file, `status` or a client. */
+void mb_redact_secrets(char *text, const char *const *secrets, size_t n);
 
 #endif
