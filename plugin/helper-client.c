@@ -357,38 +357,36 @@ out:
 	return result;
 }
 
-void
-mb_helper_report_rejected(const sasl_utils_t *utils,
-			  const struct mb_options *opts, const char *mech_name,
-			  const char *account, const char *token,
-			  const char *login)
+/* One REJECTED exchange.  Returns 0 on DONE, 1 when the helper answered
+ * bad-request (an older helper that knows no login field), -1 otherwise
+ * (already logged). */
+static int
+report_once(const sasl_utils_t *utils, const struct mb_options *opts,
+	    const char *mech_name, const char *account, const char *token,
+	    const char *login, const struct timespec *deadline, int timeout)
 {
 	struct helper_call c;
 	struct mb_ipc_response r;
-	struct timespec deadline;
 	const char *why = NULL;
-	int timeout = opts->helper_timeout * 1000;
+	int result = -1;
 	long n;
 
-	if (timeout > MB_REPORT_TIMEOUT_MS)
-		timeout = MB_REPORT_TIMEOUT_MS;
-	if (token == NULL)
-		return;
-	if (call_begin(&c, utils, opts, mech_name, account, true) != SASL_OK) {
-		call_end(&c);
-		return;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout / 1000;
+	if (call_begin(&c, utils, opts, mech_name, account, true) != SASL_OK)
+		goto out;
 	n = mb_ipc_format_rejected_request(c.buf, MB_IPC_LINE_MAX + 1,
 					   account, token, login);
-	if (n < 0 || call_connect(&c, &deadline, timeout) < 0)
+	if (n < 0 || call_connect(&c, deadline, timeout) < 0)
 		goto out;
-	n = call_exchange(&c, (size_t)n, &deadline, timeout);
+	n = call_exchange(&c, (size_t)n, deadline, timeout);
 	if (n < 0)
 		goto out;
-	if (mb_ipc_parse_response(c.buf, (size_t)n, &r, &why) < 0 ||
-	    r.type != MB_IPC_RESP_DONE) {
+	if (mb_ipc_parse_response(c.buf, (size_t)n, &r, &why) == 0 &&
+	    r.type == MB_IPC_RESP_ERR && r.code == MB_IPC_ERR_BAD_REQUEST &&
+	    login != NULL) {
+		result = 1;
+		goto out;
+	}
+	if (why != NULL || r.type != MB_IPC_RESP_DONE) {
 		mb_log(utils, SASL_LOG_WARN, "%s: mailbearer serve at %s did "
 		       "not acknowledge the rejected token of %s", mech_name,
 		       c.path, account);
@@ -396,6 +394,31 @@ mb_helper_report_rejected(const sasl_utils_t *utils,
 	}
 	mb_log(utils, SASL_LOG_DEBUG, "%s: told %s that the token of %s was "
 	       "rejected", mech_name, c.path, account);
+	result = 0;
 out:
 	call_end(&c);
+	return result;
+}
+
+void
+mb_helper_report_rejected(const sasl_utils_t *utils,
+			  const struct mb_options *opts, const char *mech_name,
+			  const char *account, const char *token,
+			  const char *login)
+{
+	struct timespec deadline;
+	int timeout = opts->helper_timeout * 1000;
+
+	if (timeout > MB_REPORT_TIMEOUT_MS)
+		timeout = MB_REPORT_TIMEOUT_MS;
+	if (token == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout / 1000;
+	/* A helper older than the login field answers bad-request: the
+	 * report is sent again without it, within the same deadline. */
+	if (report_once(utils, opts, mech_name, account, token, login,
+			&deadline, timeout) == 1)
+		report_once(utils, opts, mech_name, account, token, NULL,
+			    &deadline, timeout);
 }

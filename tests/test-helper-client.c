@@ -93,6 +93,9 @@ enum script {
 	SC_GARBAGE,	/* not the protocol */
 	SC_HUGE,	/* more than a line without LF */
 	SC_DONE,	/* DONE (REJECTED reports) */
+	/* a helper that predates the login field: bad-request for a
+	 * REJECTED with a login, DONE without; two connections */
+	SC_OLD_HELPER,
 };
 
 static char sockpath[108];
@@ -111,19 +114,32 @@ write_all(int fd, const char *s, size_t n)
 	}
 }
 
-/* The child: accept one client, save its request line, answer. */
+/* Answers like a helper that knows only "REJECTED account token". */
 static void
-serve_one(int lfd, enum script sc)
+answer_old_helper(int fd, const char *req, size_t len)
 {
-	char req[40000];
+	const char *bad = "MAILBEARER1 ERR bad-request REJECTED needs "
+		"<account> <token>\n";
+	size_t spaces = 0;
+
+	for (size_t i = 0; i < len; i++)
+		spaces += req[i] == ' ';
+	if (spaces == 3)
+		write_all(fd, "MAILBEARER1 DONE\n", 17);
+	else
+		write_all(fd, bad, strlen(bad));
+}
+
+/* Reads one request line from fd into req (NUL-terminated) and appends
+ * it to reqfile.  Returns its length. */
+static size_t
+read_and_save(int fd, char *req, size_t size)
+{
 	size_t len = 0;
-	int fd = accept(lfd, NULL, NULL);
 	FILE *f;
 
-	if (fd < 0)
-		_exit(1);
-	while (len < sizeof(req) - 1) {
-		ssize_t n = read(fd, req + len, sizeof(req) - 1 - len);
+	while (len < size - 1) {
+		ssize_t n = read(fd, req + len, size - 1 - len);
 
 		if (n <= 0)
 			break;
@@ -131,12 +147,52 @@ serve_one(int lfd, enum script sc)
 		if (memchr(req, '\n', len) != NULL)
 			break;
 	}
-	f = fopen(reqfile, "w");
+	req[len] = '\0';
+	f = fopen(reqfile, "a");
 	if (f != NULL) {
 		fwrite(req, 1, len, f);
 		fclose(f);
 	}
+	return len;
+}
+
+/* The child for SC_OLD_HELPER: up to two connections. */
+static void
+serve_old_helper(int lfd)
+{
+	char req[40000];
+
+	for (int i = 0; i < 2; i++) {
+		int fd = accept(lfd, NULL, NULL);
+		size_t len;
+
+		if (fd < 0)
+			_exit(1);
+		len = read_and_save(fd, req, sizeof(req));
+		answer_old_helper(fd, req, len);
+		close(fd);
+		if (strstr(req, TOKEN " ") == NULL)
+			break;
+	}
+	_exit(0);
+}
+
+/* The child: accept one client, save its request line, answer. */
+static void
+serve_one(int lfd, enum script sc)
+{
+	char req[40000];
+	int fd;
+
+	if (sc == SC_OLD_HELPER)
+		serve_old_helper(lfd);
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		_exit(1);
+	read_and_save(fd, req, sizeof(req));
 	switch (sc) {
+	case SC_OLD_HELPER:
+		break;
 	case SC_OK:
 		write_all(fd, "MAILBEARER1 OK 1700000000 " TOKEN "\n",
 			  strlen("MAILBEARER1 OK 1700000000 " TOKEN "\n"));
@@ -422,6 +478,20 @@ test_report(void)
 	read_request(req, sizeof(req));
 	tap_is_str(req, "MAILBEARER1 REJECTED work " TOKEN
 		   " Alice@Example.ORG\n", "REJECTED report names the login");
+
+	/* An older helper refuses the login field: the report is repeated
+	 * without it, so the rejection still reaches the helper. */
+	logtext[0] = '\0';
+	pid = start_server(SC_OLD_HELPER);
+	mb_helper_report_rejected(&utils, &o, "XOAUTH2", "work", TOKEN,
+				  "alice");
+	stop_server(pid);
+	read_request(req, sizeof(req));
+	tap_is_str(req, "MAILBEARER1 REJECTED work " TOKEN " alice\n"
+		   "MAILBEARER1 REJECTED work " TOKEN "\n",
+		   "older helper: the report is repeated without the login");
+	tap_ok(strstr(logtext, "did not acknowledge") == NULL,
+	       "older helper: no warning logged");
 }
 
 /* The token source reports the authentication name it sent with the
