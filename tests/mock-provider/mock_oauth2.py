@@ -477,7 +477,20 @@ BAD_REPLY_KINDS = ("bad_expires_zero", "bad_expires_negative",
                    "bad_access_token", "bad_trailing")
 FAULT_KINDS = ("status", "429", "drop", "slow", "invalid_grant",
                "invalid_client", "garbage", "huge", "content_type",
-               "truncated", "empty") + BAD_REPLY_KINDS
+               "truncated", "empty", "echo", "echo_json") + BAD_REPLY_KINDS
+
+
+def echo_reply(f, body):
+    """The echo faults: an OAuth2 error whose error_description repeats
+    what the client sent, as some providers do: the form body as
+    received (URL-encoded), or (echo_json) its fields as JSON text with
+    '/' escaped as '\\/'."""
+    text = body.decode("utf-8", "replace")
+    if f["kind"] == "echo_json":
+        form = dict(urllib.parse.parse_qsl(text, keep_blank_values=True))
+        text = json.dumps(form).replace("/", "\\/")
+    return json_reply(f["status"], {"error": f["error"],
+                                    "error_description": "received " + text})
 
 
 def spoil_reply(kind, r):
@@ -512,6 +525,9 @@ def ctl_fault(body):
         raise json_reply(400, {"error": "unknown fault kind",
                                "kinds": FAULT_KINDS})
     f["status"] = int(body.get("status", f.get("status", 500)))
+    if kind in ("echo", "echo_json"):
+        f["status"] = int(body.get("status") or 400)
+        f["error"] = str(body.get("error") or "invalid_request")
     f["delay"] = min(float(body.get("delay", 5)), MAX_DELAY)
     f["retry_after"] = int(body.get("retry_after", 2))
     f["size"] = min(int(body.get("size", 4 << 20)), MAX_HUGE)
@@ -657,6 +673,8 @@ class Handler(BaseHTTPRequestHandler):
             spoil = fault["kind"]
         elif fault:
             log("fault %s on %s" % (fault["kind"], name))
+            if fault["kind"] in ("echo", "echo_json"):
+                raise echo_reply(fault, body)
             self.fault(fault)
             if fault["kind"] != "slow":
                 return

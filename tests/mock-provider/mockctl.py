@@ -16,9 +16,10 @@ tests/lib-servers.sh start_provider).  Commands:
   expire USER [--what access|refresh|all] [--token T]
                                   print the number of tokens changed
   fault ENDPOINT KIND [--count N] [--delay S] [--retry-after S] [--size N]
+        [--status N] [--error CODE]
         ENDPOINT: token, introspect or '*'; KIND: an HTTP status (500, 503,
         429...), drop, slow, invalid_grant, invalid_client, garbage, huge,
-        content_type, truncated, empty
+        content_type, truncated, empty, echo, echo_json, bad_*
   counters                        prints all counters as JSON
   count PATH                      prints one counter (0 if absent), e.g.
                                   endpoints.token, users.alice@x.refresh
@@ -145,6 +146,8 @@ def main():
     p.add_argument("--delay", type=float)
     p.add_argument("--retry-after", type=int)
     p.add_argument("--size", type=int)
+    p.add_argument("--status", type=int, help="echo faults (400)")
+    p.add_argument("--error", help="echo faults (invalid_request)")
 
     sub.add_parser("counters")
     p = sub.add_parser("count")
@@ -195,7 +198,7 @@ def main():
         post("/control/fault", {
             "endpoint": a.endpoint, "kind": a.kind, "count": a.count,
             "delay": a.delay, "retry_after": a.retry_after,
-            "size": a.size})
+            "size": a.size, "status": a.status, "error": a.error})
     elif a.cmd == "counters":
         print(json.dumps(call(a.url, a.ca, "GET", "/control/counters"),
                          indent=1, sort_keys=True))
