@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -73,6 +75,122 @@ get_ok(const char *text, mode_t mode, struct mb_config **cfg,
 		tap_diag("%s", err);
 	free(err);
 	return *cfg ? (*cfg)->path : NULL;
+}
+
+/* "#" and ";" start a comment at the start of a line or after white
+ * space, and are data anywhere else. */
+static void
+test_comments(void)
+{
+	struct mb_config *cfg = NULL;
+	const struct mb_account *a;
+
+	get_ok("  # indented comment\n\t; indented too\n"
+	       "[relay@example.com]   # the account\n"
+	       "provider = microsoft          # or google, or generic\n"
+	       "tenant = organizations\t# tab before the comment\n"
+	       "client_id = 0000 ; semicolon comment\n"
+	       "allow = root               # who may ask serve\n"
+	       "[g] ;x\nprovider = generic\n"
+	       "token_endpoint = https://127.0.0.1:1/t;v=1#frag\n"
+	       "scope = a#b c;d\nclient_id = id#1\n", 0644, &cfg,
+	       "inline comments");
+	a = mb_config_account(cfg, "relay@example.com");
+	tap_is_str(a ? a->provider : NULL, "microsoft",
+		   "comment after a value is cut");
+	tap_is_str(a ? a->tenant : NULL, "organizations",
+		   "comment after a tab is cut");
+	tap_is_str(a ? a->client_id : NULL, "0000", "\";\" comment is cut");
+	tap_ok(a && a->n_allow_uids == 1 && a->allow_uids[0] == 0,
+	       "allow: the comment is not a user name");
+	a = mb_config_account(cfg, "g");
+	tap_is_str(a ? a->token_endpoint : NULL,
+		   "https://127.0.0.1:1/t;v=1#frag",
+		   "\"#\" and \";\" inside a value are kept");
+	tap_is_str(a ? a->scope : NULL, "a#b c;d",
+		   "\"#\" and \";\" inside words are kept");
+	tap_is_str(a ? a->client_id : NULL, "id#1", "client_id with \"#\"");
+	mb_config_free(&cfg);
+	fails("[a]\nprovider = google\nclient_id = # none\n", 0644,
+	      ":3: \"client_id\" has an empty value",
+	      "a value that is only a comment is empty");
+	fails("[a] x\n", 0644, ":1: malformed section header",
+	      "text after a section header");
+}
+
+/* Loads the config at path, or text written as conf if path is NULL; the
+ * error must contain want and then want2. */
+static void
+special_fails(const char *path, const char *text, const char *want,
+	      const char *want2, const char *test)
+{
+	char conf[512], *err = NULL, *at;
+	struct mb_config *cfg = NULL;
+	int r;
+
+	if (path == NULL) {
+		write_file("conf", text, 0644);
+		snprintf(conf, sizeof(conf), "%s/conf", dir);
+		path = conf;
+	}
+	r = mb_config_load(path, &cfg, &err);
+	at = err != NULL ? strstr(err, want) : NULL;
+	if (!tap_ok(r == -1 && cfg == NULL && at != NULL &&
+		    strstr(at, want2) != NULL, "%s", test))
+		tap_diag("want \"%s...%s\", got \"%s\"", want, want2,
+			 err ? err : "OK");
+	free(err);
+	mb_config_free(&cfg);
+}
+
+/* A FIFO, a device or a socket is refused at once, never opened for a
+ * blocking read.  alarm() turns a hang into a failure. */
+static void
+test_special_files(void)
+{
+	static const char *const head = "[a]\nprovider = google\n"
+		"client_id = c\n";
+	struct sockaddr_un sun;
+	char path[512], text[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	if (mkfifo(path, 0600) != 0) {
+		tap_skip(6, "mkfifo failed");
+		return;
+	}
+	alarm(20);
+	special_fails(path, NULL, path, ": the configuration is a FIFO "
+		      "(named pipe), not a regular file", "config: a FIFO");
+	snprintf(text, sizeof(text), "%sclient_secret_file = fifo\n", head);
+	special_fails(NULL, text, "/conf:4: client_secret_file ", "/fifo is "
+		      "a FIFO (named pipe), not a regular file",
+		      "client_secret_file: a FIFO");
+	snprintf(text, sizeof(text), "%sca_file = fifo\n", head);
+	special_fails(NULL, text, "/conf:4: ca_file ", "/fifo is a FIFO "
+		      "(named pipe), not a regular file", "ca_file: a FIFO");
+	special_fails("/dev/null", NULL, "/dev/null: the configuration is a "
+		      "character device", ", not a regular file",
+		      "config: a device");
+	snprintf(text, sizeof(text), "%sclient_secret_file = /dev/zero\n",
+		 head);
+	special_fails(NULL, text, "/conf:4: client_secret_file /dev/zero ",
+		      "is a character device, not a regular file",
+		      "client_secret_file: a device");
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/sock", dir);
+	snprintf(text, sizeof(text), "%sclient_secret_file = sock\n", head);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0)
+		special_fails(NULL, text, "/conf:4: client_secret_file ",
+			      "/sock is a socket, not a regular file",
+			      "client_secret_file: a socket");
+	else
+		tap_skip(1, "cannot bind a unix socket");
+	if (fd >= 0)
+		close(fd);
+	alarm(0);
 }
 
 int
@@ -286,6 +404,9 @@ main(void)
 	} else {
 		tap_skip(1, "root reads a mode 000 file (see test-token.sh)");
 	}
+
+	test_comments();
+	test_special_files();
 
 	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
 	if (system(buf) != 0)

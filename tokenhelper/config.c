@@ -32,12 +32,18 @@
  * The file format (documented in mailbearer.conf(5)):
  *
  *   file    = *( line LF )
- *   line    = blank / comment / section / setting
- *   comment = *WSP ( "#" / ";" ) *CHAR
- *   section = *WSP "[" account "]" *WSP
+ *   line    = ( blank / section / setting ) [ comment ]
+ *   comment = ( BOL / WSP ) ( "#" / ";" ) *CHAR
+ *   section = *WSP "[" *WSP account *WSP "]" *WSP
  *   setting = *WSP key *WSP "=" *WSP value *WSP
  *   account = 1*128( ALPHA / DIGIT / "." / "_" / "-" / "@" / "+" )
  *             (not starting with ".")
+ *
+ * A "#" or ";" at the start of a line or after white space starts a
+ * comment that runs to the end of the line, so a value can never hold
+ * " #" or " ;" (a client secret that does lives in client_secret_file,
+ * which is read as is).  Anywhere else the two characters are data:
+ * "https://host/a;b" and "a#b" keep them.
  *
  * Every setting belongs to a section; unknown keys, repeated keys and
  * repeated sections are errors, so that a typo is never silently ignored.
@@ -173,6 +179,67 @@ cfg_error(struct cfg_parser *p, unsigned line, const char *fmt, ...)
 		p->error = mb_xasprintf("%s: %s", p->path, buf);
 }
 
+/* What a file that is not a regular file is, for error messages. */
+static const char *
+cfg_file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO (named pipe)";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a special file";
+}
+
+/*
+ * Opens path for reading, refusing anything but a regular file without
+ * blocking: stat() first, so that no device is ever opened (opening some
+ * has side effects), then O_NONBLOCK, so that a FIFO swapped in meanwhile
+ * cannot stall open(), then fstat() to judge what was really opened.
+ * O_NONBLOCK changes nothing for a regular file.  what names the file in
+ * errors ("client_secret_file"); NULL means the configuration itself.
+ * Returns the descriptor, with *st filled in, or -1 with the error set.
+ */
+static int
+cfg_open_regular(struct cfg_parser *p, unsigned line, const char *what,
+		 const char *path, struct stat *st)
+{
+	char *label = what != NULL ? mb_xasprintf("%s %s", what, path) :
+		      mb_xstrdup("the configuration");
+	int fd = -1;
+
+	if (stat(path, st) == 0 && !S_ISREG(st->st_mode)) {
+		cfg_error(p, line, "%s is %s, not a regular file", label,
+			  cfg_file_kind(st->st_mode));
+		goto out;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		cfg_error(p, line, "cannot open %s: %s", label,
+			  strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, st) < 0) {
+		cfg_error(p, line, "cannot stat %s: %s", label,
+			  strerror(errno));
+		close(fd);
+		fd = -1;
+	} else if (!S_ISREG(st->st_mode)) {
+		cfg_error(p, line, "%s is %s, not a regular file", label,
+			  cfg_file_kind(st->st_mode));
+		close(fd);
+		fd = -1;
+	}
+out:
+	free(label);
+	return fd;
+}
+
 static char *
 cfg_resolve(const struct cfg_parser *p, const char *value)
 {
@@ -263,17 +330,9 @@ cfg_read_secret_file(struct cfg_parser *p, unsigned line, const char *path)
 	size_t len = 0;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		cfg_error(p, line, "cannot open client_secret_file %s: %s",
-			  path, strerror(errno));
+	fd = cfg_open_regular(p, line, "client_secret_file", path, &st);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		cfg_error(p, line, "client_secret_file %s is not a regular "
-			  "file", path);
-		goto out;
-	}
 	if ((st.st_mode & 077) != 0) {
 		cfg_error(p, line, "client_secret_file %s is accessible by "
 			  "group or others (mode %04o); run: chmod 600 %s",
@@ -312,6 +371,25 @@ out:
 	mb_wipe(buf, sizeof(buf));
 	close(fd);
 	return secret;
+}
+
+/* libcurl opens ca_file at each refresh, where a FIFO would hang it:
+ * only a readable regular file is accepted. */
+static bool
+cfg_check_ca_file(struct cfg_parser *p, unsigned line, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
+		cfg_error(p, line, "ca_file %s: %s", path, strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		cfg_error(p, line, "ca_file %s is %s, not a regular file",
+			  path, cfg_file_kind(st.st_mode));
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -484,11 +562,8 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	}
 	if (v[K_CA_FILE] != NULL) {
 		a->ca_file = cfg_resolve(p, v[K_CA_FILE]);
-		if (access(a->ca_file, R_OK) != 0) {
-			cfg_error(p, ln[K_CA_FILE], "ca_file %s: %s",
-				  a->ca_file, strerror(errno));
+		if (!cfg_check_ca_file(p, ln[K_CA_FILE], a->ca_file))
 			return false;
-		}
 	}
 	a->refresh_margin = 600;
 	if (v[K_REFRESH_MARGIN] != NULL &&
@@ -530,6 +605,22 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	return true;
 }
 
+/* Cuts the line at the first "#" or ";" that starts it or follows white
+ * space. */
+static void
+cfg_strip_comment(char *line)
+{
+	char *s;
+
+	for (s = line; *s != '\0'; s++) {
+		if ((*s == '#' || *s == ';') &&
+		    (s == line || isspace((unsigned char)s[-1]))) {
+			*s = '\0';
+			return;
+		}
+	}
+}
+
 static char *
 cfg_trim(char *s)
 {
@@ -562,8 +653,9 @@ cfg_parse_text(struct cfg_parser *p, char *text, struct mb_config *cfg)
 		if (next != NULL)
 			*next++ = '\0';
 		lineno++;
+		cfg_strip_comment(line);
 		s = cfg_trim(line);
-		if (*s == '\0' || *s == '#' || *s == ';')
+		if (*s == '\0')
 			continue;
 		if (*s == '[') {
 			char *end = strchr(s, ']');
@@ -685,16 +777,9 @@ mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
 	p.dir = slash == NULL ? mb_xstrdup(".") :
 		slash == path ? mb_xstrdup("/") :
 		mb_xstrndup(path, (size_t)(slash - path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		cfg_error(&p, 0, "cannot open the configuration: %s",
-			  strerror(errno));
+	fd = cfg_open_regular(&p, 0, NULL, path, &st);
+	if (fd < 0)
 		goto out;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		cfg_error(&p, 0, "not a regular file");
-		goto out;
-	}
 	if (st.st_size > MB_CONFIG_MAX_SIZE) {
 		cfg_error(&p, 0, "too large (more than %d bytes)",
 			  MB_CONFIG_MAX_SIZE);

@@ -1,9 +1,8 @@
 #ifndef MB_CONFIG_H
 #define MB_CONFIG_H
 
-/* The helper's configuration: an INI file, one [section] per account.
- * (Interface agreed between the token core and the socket server; the
- * parser lives in config.c.) */
+/* The helper's configuration: an INI file, one [section] per account,
+ * described in mailbearer.conf(5); the parser lives in config.c. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,7 +26,6 @@ struct mb_account {
 	 * uid running serve and root are always allowed. */
 	uid_t *allow_uids;
 	size_t n_allow_uids;
-	/* Added by the token core (after the interface above): */
 	char *tenant;		/* microsoft: common|organizations|... */
 	long connect_timeout;	/* seconds (10) */
 	long timeout;		/* seconds for a whole request (30) */
@@ -42,7 +40,9 @@ struct mb_config {
 
 /* Reads and validates the file at path.  Returns 0 and a config the
  * caller frees with mb_config_free(), or -1 with *error_r set to a
- * malloc'd message naming the file and line (caller frees). */
+ * malloc'd message naming the file and line (caller frees).  The file,
+ * client_secret_file and ca_file must be regular files: a FIFO or a
+ * device is refused, never waited on. */
 int mb_config_load(const char *path, struct mb_config **cfg_r,
 		   char **error_r);
 /* The default path: $MAILBEARER_CONFIG, else the per-user file if it
