@@ -392,6 +392,10 @@ mb_json_state_encode(const struct mb_state *st)
 	json_add_string(obj, "last_error", st->last_error);
 	json_object_object_add(obj, "updated",
 			       json_object_new_int64(st->updated));
+	json_object_object_add(obj, "last_forced",
+			       json_object_new_int64(st->last_forced));
+	json_object_object_add(obj, "generation",
+			       json_object_new_int64(st->generation));
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	out = text != NULL ? mb_xasprintf("%s\n", text) : NULL;
@@ -421,7 +425,7 @@ mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
 {
 	struct json_object *obj;
 	const char *bad = NULL;
-	long version = 0;
+	long version = 0, generation = 0;
 	int ret = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -460,6 +464,12 @@ mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
 		bad = "last_error";
 	else if (json_get_time(obj, "updated", &st->updated) < 0)
 		bad = "updated";
+	else if (json_get_time(obj, "last_forced", &st->last_forced) < 0)
+		bad = "last_forced";
+	else if (json_get_long(obj, "generation", &generation) < 0 ||
+		 generation < 0)
+		bad = "generation";
+	st->generation = generation;
 	if (bad != NULL) {
 		*error_r = mb_xasprintf("field \"%s\" is missing or has the "
 					"wrong type", bad);

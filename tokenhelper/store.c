@@ -2,8 +2,10 @@
 
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +14,89 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "log.h"
 #include "wipe.h"
 #include "xalloc.h"
 
 #define MB_STATE_MAX_SIZE (1024 * 1024)
+/* Room reserved for a new state beyond the current one: two tokens of
+ * the largest size we accept (16 KiB), each JSON-escaped at worst to
+ * twice that, and the other fields. */
+#define MB_STATE_RESERVE (5 * 16384)
+#define MB_TMP_SUFFIX ".json.tmp-"
+#define MB_TMP_RANDOM 6		/* mkstemp's XXXXXX */
+
+void
+mb_store_crash_point(const char *point)
+{
+	const char *want = getenv("MB_TEST_CRASH_AT");
+
+	if (want != NULL && strcmp(want, point) == 0)
+		raise(SIGKILL);
+}
+
+static const char *
+store_file_kind(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode) || S_ISBLK(mode))
+		return "a device";
+	return "not a regular file";
+}
+
+int
+mb_store_open_regular(const char *path, int flags, mode_t mode,
+		      const char *what, char **error_r)
+{
+	struct stat sb;
+	int fd, fl, e;
+
+	*error_r = NULL;
+	fd = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
+		  O_NOCTTY, mode);
+	if (fd < 0) {
+		e = errno;
+		if (e == ELOOP)
+			*error_r = mb_xasprintf("%s %s is a symbolic link; "
+				"refusing to follow it, replace it with the "
+				"file itself", what, path);
+		else if (e != ENOENT)
+			*error_r = mb_xasprintf("cannot open the %s %s: %s",
+						what, path, strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &sb) < 0) {
+		e = errno;
+		*error_r = mb_xasprintf("cannot stat the %s %s: %s", what,
+					path, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		*error_r = mb_xasprintf("%s %s is %s, not a regular file; "
+			"remove it", what, path, store_file_kind(sb.st_mode));
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		e = errno;
+		*error_r = mb_xasprintf("cannot use the %s %s: %s", what,
+					path, strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
 
 void
 mb_state_clear(struct mb_state *st)
@@ -144,75 +225,95 @@ store_move_aside(const char *path)
 	return NULL;
 }
 
-enum mb_store_read_result
-mb_store_read(const struct mb_account *acct, bool move_corrupt,
-	      struct mb_state *st, char **error_r)
+/* Checks owner and mode of an open state file (or temporary file) and
+ * decodes it.  trim_nul: ignore NUL bytes at the end (a reserved file
+ * whose truncation a crash prevented).  On CORRUPT *why_r says why. */
+static enum mb_store_read_result
+store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
+	   char **why_r, char **error_r)
 {
 	enum mb_store_read_result ret = MB_STORE_ERROR;
-	char *path = mb_store_path(acct, ".json");
-	char *text = NULL, *why = NULL, *aside;
 	struct stat sb;
-	size_t len = 0;
+	char *text = NULL;
+	size_t len = 0, size;
 	ssize_t n;
-	int fd = -1;
 
-	memset(st, 0, sizeof(*st));
-	*error_r = NULL;
-	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
-		goto out;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT) {
-			ret = MB_STORE_MISSING;
-			goto out;
-		}
-		*error_r = mb_xasprintf("cannot open the state file %s: %s",
+	*why_r = NULL;
+	if (fstat(fd, &sb) < 0) {
+		*error_r = mb_xasprintf("cannot stat the state file %s: %s",
 					path, strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-		*error_r = mb_xasprintf("state file %s is not a regular file",
-					path);
-		goto out;
+		return MB_STORE_ERROR;
 	}
 	if (sb.st_uid != geteuid()) {
 		*error_r = mb_xasprintf("state file %s belongs to uid %ld, "
 			"not to the uid running mailbearer (%ld); run: chown "
 			"%ld %s", path, (long)sb.st_uid, (long)geteuid(),
 			(long)geteuid(), path);
-		goto out;
+		return MB_STORE_ERROR;
 	}
 	if ((sb.st_mode & 077) != 0) {
 		*error_r = mb_xasprintf("state file %s is accessible by group "
 			"or others (mode %04o); refusing to read tokens from "
 			"it; run: chmod 600 %s", path,
 			(unsigned)(sb.st_mode & 07777), path);
-		goto out;
+		return MB_STORE_ERROR;
 	}
-	if (sb.st_size > MB_STATE_MAX_SIZE) {
-		why = mb_xstrdup("too large");
-	} else {
-		text = mb_xmalloc((size_t)sb.st_size + 1);
-		while (len < (size_t)sb.st_size) {
-			n = read(fd, text + len, (size_t)sb.st_size - len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				*error_r = mb_xasprintf("cannot read the state"
-					" file %s: %s", path, strerror(errno));
-				goto out;
-			}
-			if (n == 0)
-				break;
-			len += (size_t)n;
-		}
-		text[len] = '\0';
-		if (mb_json_state_decode(text, len, st, &why) == 0) {
-			ret = MB_STORE_FOUND;
+	if (sb.st_size > MB_STATE_MAX_SIZE + MB_STATE_RESERVE) {
+		*why_r = mb_xstrdup("too large");
+		return MB_STORE_CORRUPT;
+	}
+	size = (size_t)sb.st_size;
+	text = mb_xmalloc(size + 1);
+	while (len < size) {
+		n = read(fd, text + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*error_r = mb_xasprintf("cannot read the state file "
+				"%s: %s", path, strerror(errno));
 			goto out;
 		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
 	}
-	ret = MB_STORE_CORRUPT;
+	while (trim_nul && len > 0 && text[len - 1] == '\0')
+		len--;
+	text[len] = '\0';
+	if (len > MB_STATE_MAX_SIZE)
+		*why_r = mb_xstrdup("too large");
+	else if (mb_json_state_decode(text, len, st, why_r) == 0)
+		ret = MB_STORE_FOUND;
+	if (ret != MB_STORE_FOUND)
+		ret = MB_STORE_CORRUPT;
+out:
+	mb_wipe(text, size + 1);
+	free(text);
+	return ret;
+}
+
+enum mb_store_read_result
+mb_store_read(const struct mb_account *acct, bool move_corrupt,
+	      struct mb_state *st, char **error_r)
+{
+	enum mb_store_read_result ret = MB_STORE_ERROR;
+	char *path = mb_store_path(acct, ".json");
+	char *why = NULL, *aside;
+	int fd = -1;
+
+	memset(st, 0, sizeof(*st));
+	*error_r = NULL;
+	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
+		goto out;
+	fd = mb_store_open_regular(path, O_RDONLY, 0, "state file", error_r);
+	if (fd < 0) {
+		if (errno == ENOENT && *error_r == NULL)
+			ret = MB_STORE_MISSING;
+		goto out;
+	}
+	ret = store_load(fd, path, false, st, &why, error_r);
+	if (ret != MB_STORE_CORRUPT)
+		goto out;
 	if (!move_corrupt) {
 		*error_r = mb_xasprintf("state file %s is corrupt (%s)", path,
 					why);
@@ -233,10 +334,6 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 		free(aside);
 	}
 out:
-	if (text != NULL) {
-		mb_wipe(text, len);
-		free(text);
-	}
 	free(why);
 	free(path);
 	if (fd >= 0)
@@ -245,72 +342,134 @@ out:
 }
 
 static int
-store_write_all(int fd, const char *buf, size_t len)
+store_sync_dir(const char *dir)
 {
+	int dfd, ret;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	ret = fsync(dfd);
+	close(dfd);
+	return ret;
+}
+
+void
+mb_store_release(struct mb_store_tmp *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->path != NULL && !t->keep)
+		unlink(t->path);
+	free(t->path);
+	t->path = NULL;
+	t->keep = false;
+}
+
+int
+mb_store_reserve(const struct mb_account *acct, const struct mb_state *cur,
+		 struct mb_store_tmp *t, char **error_r)
+{
+	char *text = cur != NULL ? mb_json_state_encode(cur) : NULL;
+	off_t size = MB_STATE_RESERVE;
+	int e;
+
+	*error_r = NULL;
+	t->fd = -1;
+	t->keep = false;
+	t->path = mb_store_path(acct, MB_TMP_SUFFIX "XXXXXX");
+	if (text != NULL)
+		size += (off_t)strlen(text);
+	mb_free_secret(&text);
+	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
+		goto fail;
+	/* mkostemp: O_EXCL, mode 0600; never an existing file. */
+	t->fd = mkostemp(t->path, O_CLOEXEC);
+	if (t->fd < 0) {
+		e = errno;
+		*error_r = mb_xasprintf("cannot create a file in the state "
+			"directory %s: %s", acct->state_dir, strerror(e));
+		free(t->path);
+		t->path = NULL;
+		return -1;
+	}
+	e = posix_fallocate(t->fd, 0, size);
+	if (e == 0 && fsync(t->fd) < 0)
+		e = errno;
+	if (e != 0) {
+		*error_r = mb_xasprintf("cannot reserve %lld bytes in the "
+			"state directory %s: %s", (long long)size,
+			acct->state_dir, strerror(e));
+		goto fail;
+	}
+	return 0;
+fail:
+	mb_store_release(t);
+	return -1;
+}
+
+static int
+store_pwrite_all(int fd, const char *buf, size_t len)
+{
+	off_t off = 0;
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(fd, buf, len);
+		n = pwrite(fd, buf, len, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
 		buf += n;
+		off += n;
 		len -= (size_t)n;
 	}
 	return 0;
 }
 
 int
-mb_store_write(const struct mb_account *acct, struct mb_state *st,
-	       char **error_r)
+mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
+		struct mb_state *st, char **error_r)
 {
 	char *path = mb_store_path(acct, ".json");
-	char *tmp = mb_store_path(acct, ".json.tmp-XXXXXX");
 	char *text = NULL;
-	bool tmp_made = false;
-	int fd = -1, dfd = -1, ret = -1;
+	int ret = -1;
+	size_t len;
 
 	*error_r = NULL;
-	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
+	if (t->fd < 0 || t->path == NULL) {
+		*error_r = mb_xstrdup("no file reserved for the state");
 		goto out;
+	}
 	st->updated = time(NULL);
+	st->generation++;
 	text = mb_json_state_encode(st);
 	if (text == NULL) {
 		*error_r = mb_xstrdup("cannot encode the state (out of "
 				      "memory)");
 		goto out;
 	}
-	/* mkstemp creates the file 0600. */
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		*error_r = mb_xasprintf("cannot create %s: %s", tmp,
+	len = strlen(text);
+	if (store_pwrite_all(t->fd, text, len) < 0 ||
+	    ftruncate(t->fd, (off_t)len) < 0 || fsync(t->fd) < 0) {
+		*error_r = mb_xasprintf("cannot write %s: %s", t->path,
 					strerror(errno));
 		goto out;
 	}
-	tmp_made = true;
-	if (fchmod(fd, 0600) < 0 ||
-	    store_write_all(fd, text, strlen(text)) < 0 || fsync(fd) < 0) {
-		*error_r = mb_xasprintf("cannot write %s: %s", tmp,
-					strerror(errno));
+	mb_store_crash_point("after-tmp-write");
+	if (rename(t->path, path) < 0) {
+		/* Complete and synced: the next run adopts it. */
+		t->keep = true;
+		*error_r = mb_xasprintf("cannot replace %s: %s (the new state "
+			"is kept in %s)", path, strerror(errno), t->path);
 		goto out;
 	}
-	if (close(fd) < 0) {
-		fd = -1;
-		*error_r = mb_xasprintf("cannot write %s: %s", tmp,
-					strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		*error_r = mb_xasprintf("cannot replace %s: %s", path,
-					strerror(errno));
-		goto out;
-	}
-	tmp_made = false;
+	free(t->path);
+	t->path = NULL;
+	mb_store_crash_point("after-rename");
 	/* The rename is durable once the directory is. */
-	dfd = open(acct->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
+	if (store_sync_dir(acct->state_dir) < 0) {
 		*error_r = mb_xasprintf("cannot sync the state directory %s: "
 					"%s", acct->state_dir,
 					strerror(errno));
@@ -318,15 +477,158 @@ mb_store_write(const struct mb_account *acct, struct mb_state *st,
 	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (tmp_made)
-		unlink(tmp);
 	mb_free_secret(&text);
-	free(tmp);
 	free(path);
+	return ret;
+}
+
+int
+mb_store_write(const struct mb_account *acct, struct mb_state *st,
+	       char **error_r)
+{
+	struct mb_store_tmp t = MB_STORE_TMP_INIT;
+	int ret;
+
+	if (mb_store_reserve(acct, st, &t, error_r) < 0)
+		return -1;
+	ret = mb_store_commit(acct, &t, st, error_r);
+	mb_store_release(&t);
+	return ret;
+}
+
+/* name is <account>.json.tmp-XXXXXX as mkostemp makes it. */
+static bool
+store_is_our_tmp(const struct mb_account *acct, const char *name)
+{
+	size_t n = strlen(acct->name), k = strlen(MB_TMP_SUFFIX), i;
+
+	if (strncmp(name, acct->name, n) != 0 ||
+	    strncmp(name + n, MB_TMP_SUFFIX, k) != 0 ||
+	    strlen(name + n + k) != MB_TMP_RANDOM)
+		return false;
+	for (i = n + k; name[i] != '\0'; i++) {
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9')))
+			return false;
+	}
+	return true;
+}
+
+/* Reads a leftover temporary file; *gen_r is its generation, or -1 when
+ * it is not a complete state (then it is to be removed).  false: not
+ * ours to touch (not a regular file of ours with mode 0600). */
+static bool
+store_tmp_generation(const char *path, long long *gen_r)
+{
+	struct mb_state st;
+	char *why = NULL, *err = NULL;
+	int fd;
+	bool ours = true;
+
+	*gen_r = -1;
+	fd = mb_store_open_regular(path, O_RDONLY, 0, "temporary file",
+				   &err);
+	if (fd < 0) {
+		free(err);
+		return false;
+	}
+	switch (store_load(fd, path, true, &st, &why, &err)) {
+	case MB_STORE_FOUND:
+		*gen_r = st.generation;
+		break;
+	case MB_STORE_CORRUPT:
+		break;
+	default:
+		ours = false;
+		break;
+	}
+	mb_state_clear(&st);
+	free(why);
+	free(err);
+	close(fd);
+	return ours;
+}
+/* Generation of the state file: -1 missing or corrupt, -2 unreadable. */
+static long long
+store_main_generation(const struct mb_account *acct)
+{
+	struct mb_state st;
+	char *err = NULL;
+	long long gen;
+
+	switch (mb_store_read(acct, false, &st, &err)) {
+	case MB_STORE_FOUND:
+		gen = st.generation;
+		break;
+	case MB_STORE_MISSING:
+	case MB_STORE_CORRUPT:
+		gen = -1;
+		break;
+	default:
+		gen = -2;
+		break;
+	}
+	mb_state_clear(&st);
+	free(err);
+	return gen;
+}
+
+int
+mb_store_recover(const struct mb_account *acct, char **error_r)
+{
+	char *best = NULL, *path = NULL, *main_path;
+	long long main_gen, best_gen = -1, gen;
+	struct dirent *e;
+	DIR *dh;
+	int ret = 0;
+
+	*error_r = NULL;
+	dh = opendir(acct->state_dir);
+	if (dh == NULL) {
+		*error_r = mb_xasprintf("cannot read the state directory %s: "
+					"%s", acct->state_dir,
+					strerror(errno));
+		return -1;
+	}
+	main_gen = store_main_generation(acct);
+	while ((e = readdir(dh)) != NULL) {
+		if (!store_is_our_tmp(acct, e->d_name))
+			continue;
+		path = mb_xasprintf("%s/%s", acct->state_dir, e->d_name);
+		if (!store_tmp_generation(path, &gen)) {
+			mb_log(LOG_WARNING, "%s: leaving %s alone: not a "
+			       "state file of ours", acct->name, path);
+		} else if (main_gen > -2 && gen > main_gen &&
+			   gen > best_gen) {
+			if (best != NULL)
+				unlink(best);
+			free(best);
+			best = path;
+			best_gen = gen;
+			path = NULL;
+		} else {
+			unlink(path);
+		}
+		free(path);
+		path = NULL;
+	}
+	closedir(dh);
+	if (best == NULL)
+		return 0;
+	main_path = mb_store_path(acct, ".json");
+	if (rename(best, main_path) < 0 ||
+	    store_sync_dir(acct->state_dir) < 0) {
+		*error_r = mb_xasprintf("cannot put the newer state %s in "
+			"place of %s: %s", best, main_path, strerror(errno));
+		ret = -1;
+	} else {
+		mb_log(LOG_NOTICE, "%s: recovered the state an interrupted "
+		       "write left in %s", acct->name, best);
+		ret = 1;
+	}
+	free(main_path);
+	free(best);
 	return ret;
 }
 
@@ -341,10 +643,12 @@ mb_store_lock(const struct mb_account *acct, int *fd_r, char **error_r)
 	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
 		return -1;
 	path = mb_store_path(acct, ".lock");
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = mb_store_open_regular(path, O_RDWR | O_CREAT, 0600, "lock file",
+				   error_r);
 	if (fd < 0) {
-		*error_r = mb_xasprintf("cannot open the lock file %s: %s",
-					path, strerror(errno));
+		if (*error_r == NULL)
+			*error_r = mb_xasprintf("cannot open the lock file "
+				"%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}

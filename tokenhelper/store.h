@@ -7,6 +7,7 @@
  * directory), plus <account>.lock for the per-account flock(2). */
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -26,6 +27,12 @@ struct mb_state {
 	time_t last_refresh;	/* when access_token was obtained */
 	char *last_error;	/* last refresh failure (secret-free) */
 	time_t updated;		/* last write */
+	/* the last forced refresh (rejected token, --refresh): forced
+	 * refreshes are rate-limited across processes; 0 none */
+	time_t last_forced;
+	/* +1 on every write: a leftover temporary file is adopted only when
+	 * it is newer than the state file (0 in files that predate it) */
+	long long generation;
 };
 
 /* Wipes the secrets and frees every field; the struct is zeroed. */
@@ -45,10 +52,44 @@ enum mb_store_read_result {
 enum mb_store_read_result mb_store_read(const struct mb_account *acct,
 					bool move_corrupt,
 					struct mb_state *st, char **error_r);
-/* Replaces the state file atomically; sets st->updated first.  Returns 0,
- * or -1 with *error_r malloc'd; the previous file is then untouched. */
+/* A temporary file reserved in the state directory for the next state:
+ * created <account>.json.tmp-XXXXXX (0600, O_EXCL) and allocated, so that
+ * writing into it cannot run out of space.  Made before a refresh token
+ * is spent: a full disk or a read-only directory then means "refresh not
+ * attempted" rather than a new refresh token with nowhere to go. */
+struct mb_store_tmp {
+	int fd;			/* -1 when none */
+	char *path;
+	bool keep;		/* complete but not renamed: left for recovery */
+};
+#define MB_STORE_TMP_INIT { -1, NULL, false }
+
+/* Reserves room for a state of up to the largest size we write (cur:
+ * the current state, for its free-text fields; may be NULL).  0, or -1
+ * with *error_r naming the directory and the cause. */
+int mb_store_reserve(const struct mb_account *acct,
+		     const struct mb_state *cur, struct mb_store_tmp *t,
+		     char **error_r);
+/* Writes st into the reserved file (st->updated and st->generation set
+ * first), fsyncs, renames it over the state file, fsyncs the directory.
+ * 0, or -1 with *error_r: the previous state file is then untouched; if
+ * the new state was completely written but not renamed, the temporary
+ * file is kept (t->keep) and the next mb_store_recover() adopts it. */
+int mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
+		    struct mb_state *st, char **error_r);
+/* Closes the reserved file and removes it unless kept.  Safe twice. */
+void mb_store_release(struct mb_store_tmp *t);
+/* mb_store_reserve() + mb_store_commit() + mb_store_release(). */
 int mb_store_write(const struct mb_account *acct, struct mb_state *st,
 		   char **error_r);
+/* Only while holding the account's lock: temporary files left by a
+ * crash (regular files of ours named <account>.json.tmp-XXXXXX; nothing
+ * else is touched) are adopted as the state file when one holds a
+ * complete state newer than the state file (it may hold a rotated
+ * refresh token the state file lacks), else removed.  Returns the number
+ * adopted (0 or 1), or -1 with *error_r when the directory cannot be
+ * read or a newer state cannot be put in place (that file is kept). */
+int mb_store_recover(const struct mb_account *acct, char **error_r);
 /* Creates the state directory (0700) if needed and refuses one that
  * group or others can access or that another user owns.  0 or -1. */
 int mb_store_prepare_dir(const char *dir, char **error_r);
@@ -59,5 +100,24 @@ int mb_store_lock(const struct mb_account *acct, int *fd_r, char **error_r);
 void mb_store_unlock(int *fd);
 /* <state_dir>/<account><suffix>, malloc'd. */
 char *mb_store_path(const struct mb_account *acct, const char *suffix);
+/* Opens path without blocking on a FIFO or a device and without following
+ * a symbolic link (O_NONBLOCK|O_NOFOLLOW|O_CLOEXEC|O_NOCTTY added, then
+ * O_NONBLOCK cleared) and refuses anything but a regular file.  what
+ * names the file in messages ("state file").  The fd, or -1 with
+ * *error_r; errno is that of open(2) (ENOENT: missing, no message). */
+int mb_store_open_regular(const char *path, int flags, mode_t mode,
+			  const char *what, char **error_r);
+
+/*
+ * Test hook: when the environment variable MB_TEST_CRASH_AT equals point,
+ * the process kills itself with SIGKILL right there (points: after-reply,
+ * when a refresh reply has arrived and nothing is written yet;
+ * after-tmp-write, when the new state is in its temporary file;
+ * after-rename, when it replaced the state file but the directory is not
+ * synced).  The durability tests use it to crash at each step of a
+ * refresh.  Harmless in production: it only ever kills the process whose
+ * own environment asks for it.
+ */
+void mb_store_crash_point(const char *point);
 
 #endif
