@@ -55,6 +55,17 @@ static const struct {
 	{ 400, "invalid_grant", 999999, "microsoft", MB_FAIL_GRANT,
 	  "Microsoft refused" },
 	{ 400, "invalid_grant", 0, NULL, MB_FAIL_GRANT, "expired or revoked" },
+	/* A failing server is no judge of the grant or the client. */
+	{ 500, "invalid_grant", 0, "google", MB_FAIL_TRANSIENT,
+	  "refresh token is kept" },
+	{ 503, "invalid_grant", 700082, "microsoft", MB_FAIL_TRANSIENT,
+	  "server failure" },
+	{ 502, "invalid_client", 0, "generic", MB_FAIL_TRANSIENT,
+	  "retried later" },
+	{ 429, "invalid_grant", 0, "generic", MB_FAIL_TRANSIENT,
+	  "retried later" },
+	{ 599, "invalid_scope", 0, "generic", MB_FAIL_TRANSIENT,
+	  "retried later" },
 };
 
 int

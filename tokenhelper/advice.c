@@ -100,8 +100,8 @@ static const char generic_invalid_grant[] =
 	"the provider refused the refresh token (expired or revoked); run "
 	"`mailbearer authorize`";
 
-enum mb_fail_kind
-mb_advice_classify(const struct mb_fail_input *in, const char **advice_r)
+static enum mb_fail_kind
+advice_by_content(const struct mb_fail_input *in, const char **advice_r)
 {
 	const char *prov = in->provider != NULL ? in->provider : "generic";
 	size_t i;
@@ -149,6 +149,26 @@ mb_advice_classify(const struct mb_fail_input *in, const char **advice_r)
 		*advice_r = "the token endpoint gave an unusable response; "
 			    "retrying later";
 	return MB_FAIL_TRANSIENT;
+}
+
+enum mb_fail_kind
+mb_advice_classify(const struct mb_fail_input *in, const char **advice_r)
+{
+	enum mb_fail_kind kind = advice_by_content(in, advice_r);
+
+	/* A server that failed (5xx) or sheds load (429) is no judge of
+	 * the grant: an "invalid_grant" in such a reply may come from a
+	 * broken replica or a proxy, and believing it would stop the
+	 * account until someone runs `mailbearer authorize`. */
+	if (kind != MB_FAIL_TRANSIENT &&
+	    (in->http_status >= 500 || in->http_status == 429)) {
+		*advice_r = "the provider reported this error together with "
+			    "a server failure (HTTP 5xx or 429), which does "
+			    "not prove the grant dead; the refresh token is "
+			    "kept and the refresh retried later";
+		kind = MB_FAIL_TRANSIENT;
+	}
+	return kind;
 }
 
 const char *

@@ -26,7 +26,9 @@ struct mb_fail_input {
 };
 
 /* Returns the kind and points *advice_r at a static sentence (never
- * NULL) telling the administrator what happened and what to do. */
+ * NULL) telling the administrator what happened and what to do.  A reply
+ * with HTTP status 5xx or 429 is always MB_FAIL_TRANSIENT, whatever error
+ * code it carries. */
 enum mb_fail_kind mb_advice_classify(const struct mb_fail_input *in,
 				     const char **advice_r);
 /* "transient", "grant", "client". */
