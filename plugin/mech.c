@@ -319,13 +319,21 @@ static const unsigned long mb_required_prompts[] = {
 	SASL_CB_LIST_END,
 };
 
-/* Security flags: see doc/plugin.md, "Security flags".  In short:
- * NOANONYMOUS and NOPLAINTEXT (no reusable password crosses the wire; this
- * also makes Postfix's default "noplaintext, noanonymous" accept us and
- * ranks us above providers that do not claim it, such as kdexoauth2),
- * PASS_CREDENTIALS (the server receives a bearer credential it could
- * replay); max_ssf 0: no security layer. */
-#define MB_SEC_FLAGS (SASL_SEC_NOANONYMOUS | SASL_SEC_NOPLAINTEXT | \
+/* Security flags: see doc/plugin.md, "Security flags".  Only what is true
+ * of a bearer token:
+ *   NOANONYMOUS	the token names an account;
+ *   NODICTIONARY	the token is a high-entropy secret minted by the
+ *			authorization server: nothing to guess offline or
+ *			online (Cyrus's EXTERNAL claims it for the same
+ *			reason);
+ *   PASS_CREDENTIALS	the server receives a credential it could replay.
+ * Not NOPLAINTEXT: the token crosses the wire as is and is replayable,
+ * so a "noplaintext" policy must keep it off sessions without TLS
+ * (RFC 7628 section 5).  Not NOACTIVE, MUTUAL_AUTH, FORWARD_SECRECY.
+ * max_ssf 0: no security layer.  NODICTIONARY is also what ranks us above
+ * kdexoauth2 (NOANONYMOUS | PASS_CREDENTIALS) in libsasl2's mech_compare,
+ * whatever the load order. */
+#define MB_SEC_FLAGS (SASL_SEC_NOANONYMOUS | SASL_SEC_NODICTIONARY | \
 		      SASL_SEC_PASS_CREDENTIALS)
 
 static sasl_client_plug_t mb_plugins[] = {
