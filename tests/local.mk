@@ -18,3 +18,4 @@ EXTRA_DIST += tests/env.sh tests/summary.sh tests/lib.sh tests/run
 # The closing line the CI reads: "N passed, N failed, N skipped".
 check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
+include $(top_srcdir)/tests/leak.mk

@@ -150,6 +150,58 @@ test_replies(void)
 	}
 }
 
+/* Each secret in every form a provider's text can carry it in. */
+static const struct {
+	const char *text, *secret, *want, *name;
+} redact_cases[] = {
+	{ "rt=1%2F%2F0abc%2Bdef%3D", "1//0abc+def=", "rt=****************"
+	  "****", "form-encoded (upper-case hex)" },
+	{ "rt=1%2f%2f0abc%2bdef%3d&x", "1//0abc+def=", "rt=***************"
+	  "*****&x", "form-encoded (lower-case hex)" },
+	{ "s=my+client+secret!", "my client secret!", "s=*****************",
+	  "form-encoded space as '+'" },
+	{ "s=my%20client%20secret%21", "my client secret!",
+	  "s=***********************", "form-encoded space as %20" },
+	{ "{\"refresh_token\":\"1\\/\\/0abcdefgh\"}", "1//0abcdefgh",
+	  "{\"refresh_token\":\"**************\"}", "JSON \\/ escapes" },
+	{ "got \\u0031\\u002f/0abcdefgh.", "1//0abcdefgh",
+	  "got **********************.", "JSON \\u escapes, mixed" },
+	{ "got \\u0031\\u002F/0abcdefgh.", "1//0abcdefgh",
+	  "got **********************.", "JSON \\u, upper-case hex" },
+	{ "twice: 1%252F%252F0abcdefgh", "1//0abcdefgh",
+	  "twice: ********************", "form-encoded twice" },
+	{ "a=b&refresh_token=1%2F%2F0abcdefghij", "1//0abcdefghijklmnopq",
+	  "a=b&refresh_token=******************", "truncated encoded echo" },
+	{ "a=b&refresh_token=1%2F%2F0abcdefghij%2", "1//0abcdefghij/klmno",
+	  "a=b&refresh_token=********************", "truncated inside an "
+	  "escape" },
+	{ "1%2F%2F0abc and 1//0abc", "1//0abcdefgh", "1%2F%2F0abc and "
+	  "1//0abc", "short prefixes inside the text are kept" },
+	{ "a%25b%25c%25d%25e", "a%b%c%d%e", "*****************",
+	  "a secret with %, encoded" },
+	{ "a%b%c%d%e!", "a%b%c%d%e", "*********!", "a secret with %, raw" },
+};
+
+static void
+test_redact_forms(void)
+{
+	const char *secrets[] = { "1//0abcdefgh", NULL, "s3cr3t-value" };
+	char text[] = "rt=1%2F%2F0abcdefgh&client_secret=s3cr3t-value";
+	size_t i;
+
+	for (i = 0; i < sizeof(redact_cases) / sizeof(redact_cases[0]);
+	     i++) {
+		char *t = strdup(redact_cases[i].text);
+
+		mb_redact(t, redact_cases[i].secret);
+		tap_is_str(t, redact_cases[i].want, redact_cases[i].name);
+		free(t);
+	}
+	mb_redact_secrets(text, secrets, 3);
+	tap_is_str(text, "rt=****************&client_secret=************",
+		   "redact: all secrets in play, NULL skipped");
+}
+
 static size_t
 b64_decode(const char *in, unsigned char *out)
 {
@@ -240,6 +292,7 @@ main(void)
 		tap_is_str(t3, "server_error s", "redact: NULL secret leaves "
 			   "the text alone");
 	}
+	test_redact_forms();
 	tap_ok(mb_json_token_sane("abc.DEF-_~+/="), "sane token");
 	tap_ok(!mb_json_token_sane(""), "empty token");
 	tap_ok(!mb_json_token_sane("a\001b"), "control char");

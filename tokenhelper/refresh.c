@@ -188,6 +188,22 @@ refresh_kind(enum mb_fail_kind k)
 	}
 }
 
+/* Masks in text every secret in play in one request: the refresh token
+ * sent, the client secret, and any token the reply carried. */
+static void
+refresh_mask(char *text, const struct mb_account *acct,
+	     const char *refresh_token, const struct mb_token_reply *tr,
+	     const struct mb_refresh_out *out)
+{
+	const char *secrets[] = {
+		refresh_token, acct->client_secret,
+		tr->access_token, tr->refresh_token,
+		out->access_token, out->refresh_token,
+	};
+
+	mb_redact_secrets(text, secrets, sizeof(secrets) / sizeof(secrets[0]));
+}
+
 /*
  * RFC 6749, 6: POST to the token endpoint, form-encoded:
  *   grant_type=refresh_token, refresh_token, [scope]
@@ -253,16 +269,15 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 	if (tr.error != NULL) {
 		char code[32] = "";
 
-		/* Never repeat a secret the provider echoes back. */
-		mb_redact(tr.error_description, refresh_token);
-		mb_redact(tr.error_description, acct->client_secret);
-		mb_redact(tr.suberror, refresh_token);
-		mb_redact(tr.suberror, acct->client_secret);
+		/* Never repeat a secret the provider echoes back; a
+		 * truncated echo is at the end of each field. */
+		refresh_mask(tr.error_description, acct, refresh_token, &tr,
+			     out);
+		refresh_mask(tr.suberror, acct, refresh_token, &tr, out);
 		fi.error = tr.error;
 		fi.aadsts = tr.aadsts;
 		ret = refresh_kind(mb_advice_classify(&fi, &advice));
-		mb_redact(tr.error, refresh_token);
-		mb_redact(tr.error, acct->client_secret);
+		refresh_mask(tr.error, acct, refresh_token, &tr, out);
 		if (tr.aadsts > 0 && (tr.error_description == NULL ||
 		    strstr(tr.error_description, "AADSTS") == NULL))
 			snprintf(code, sizeof(code), " AADSTS%ld", tr.aadsts);
@@ -289,6 +304,9 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 			  MB_DEFAULT_EXPIRES_IN;
 	ret = MB_REFRESH_OK;
 out:
+	/* The whole sentence too: it goes to the log, the state file and
+	 * the plugin. */
+	refresh_mask(out->message, acct, refresh_token, &tr, out);
 	free(err);
 	mb_token_reply_clear(&tr);
 	if (hr == MB_HTTP_OK)

@@ -4,6 +4,7 @@
 /* The refresh-token grant (RFC 6749 section 6) and expiry math. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "advice.h"
