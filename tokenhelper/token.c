@@ -2,6 +2,8 @@
 
 #include "token.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,169 @@ token_hand_out(const struct mb_state *st, struct mb_access *out)
 	out->obtained_at = st->last_refresh;
 }
 
+/*
+ * Refreshed states whose write failed, one per account (keyed by the
+ * state file's path): the only copy of a rotated refresh token may be in
+ * one.  Later calls in this process prefer it and write it first.  The
+ * mutex guards the list only; an entry is taken out while it is worked
+ * on, under the account's flock.
+ */
+struct token_pending {
+	struct token_pending *next;
+	char *key;
+	struct mb_state st;
+	char *spent;		/* the refresh token that refresh used */
+};
+
+static pthread_mutex_t pending_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct token_pending *pending_head;
+
+static void
+pending_free(struct token_pending *p)
+{
+	if (p == NULL)
+		return;
+	mb_state_clear(&p->st);
+	mb_free_secret(&p->spent);
+	free(p->key);
+	free(p);
+}
+
+/* Unlinks the entry for key and returns it, or NULL; mutex held. */
+static struct token_pending *
+pending_unlink(const char *key)
+{
+	struct token_pending **pp, *p;
+
+	for (pp = &pending_head; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->key, key) == 0) {
+			p = *pp;
+			*pp = p->next;
+			p->next = NULL;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static struct token_pending *
+pending_take(const struct mb_account *acct)
+{
+	char *key = mb_store_path(acct, ".json");
+	struct token_pending *p;
+
+	pthread_mutex_lock(&pending_mutex);
+	p = pending_unlink(key);
+	pthread_mutex_unlock(&pending_mutex);
+	free(key);
+	return p;
+}
+
+static bool
+pending_has(const struct mb_account *acct)
+{
+	char *key = mb_store_path(acct, ".json");
+	struct token_pending *p;
+
+	pthread_mutex_lock(&pending_mutex);
+	for (p = pending_head; p != NULL; p = p->next) {
+		if (strcmp(p->key, key) == 0)
+			break;
+	}
+	pthread_mutex_unlock(&pending_mutex);
+	free(key);
+	return p != NULL;
+}
+
+/* Makes p acct's pending state; an older one is wiped. */
+static void
+pending_put(struct token_pending *p)
+{
+	struct token_pending *old;
+
+	pthread_mutex_lock(&pending_mutex);
+	old = pending_unlink(p->key);
+	p->next = pending_head;
+	pending_head = p;
+	pthread_mutex_unlock(&pending_mutex);
+	pending_free(old);
+}
+
+static void
+token_state_copy(struct mb_state *dst, const struct mb_state *src)
+{
+	*dst = *src;
+	dst->refresh_token = mb_xstrdup_or_null(src->refresh_token);
+	dst->access_token = mb_xstrdup_or_null(src->access_token);
+	dst->scope = mb_xstrdup_or_null(src->scope);
+	dst->reason = mb_xstrdup_or_null(src->reason);
+	dst->last_error = mb_xstrdup_or_null(src->last_error);
+}
+
+/* Keeps a copy of st (refreshed with spent) as acct's pending state. */
+static void
+pending_keep(const struct mb_account *acct, const struct mb_state *st,
+	     const char *spent)
+{
+	struct token_pending *p = mb_xmalloc(sizeof(*p));
+
+	memset(p, 0, sizeof(*p));
+	p->key = mb_store_path(acct, ".json");
+	token_state_copy(&p->st, st);
+	p->spent = mb_xstrdup_or_null(spent);
+	pending_put(p);
+}
+
+/*
+ * Under the account's lock, with the state file just read (*rr, *st):
+ * brings this process's pending state for acct into play.  It is written
+ * and becomes *st when the file still holds the refresh token it spent,
+ * or holds no state (missing, or corrupt and moved aside); it is dropped
+ * when the file holds its refresh token already or another one (an
+ * import, another process's refresh).  0: none, or written; -1: still
+ * pending (*st is a copy of it), *error_r says why.
+ */
+static int
+token_reconcile(const struct mb_account *acct,
+		enum mb_store_read_result *rr, struct mb_state *st,
+		char **error_r)
+{
+	struct token_pending *p = pending_take(acct);
+	bool wins;
+
+	*error_r = NULL;
+	if (p == NULL)
+		return 0;
+	if (*rr == MB_STORE_ERROR) {
+		pending_put(p);
+		*error_r = mb_xstrdup("the state file cannot be read");
+		return -1;
+	}
+	wins = *rr != MB_STORE_FOUND || st->refresh_token == NULL ||
+	       (p->spent != NULL &&
+		strcmp(st->refresh_token, p->spent) == 0);
+	if (*rr == MB_STORE_FOUND && st->refresh_token != NULL &&
+	    p->st.refresh_token != NULL &&
+	    strcmp(st->refresh_token, p->st.refresh_token) == 0)
+		wins = false;
+	if (!wins) {
+		pending_free(p);
+		return 0;
+	}
+	mb_state_clear(st);
+	*rr = MB_STORE_FOUND;
+	if (mb_store_write(acct, &p->st, error_r) < 0) {
+		token_state_copy(st, &p->st);
+		pending_put(p);
+		return -1;
+	}
+	mb_log(LOG_NOTICE, "%s: the refreshed state kept in memory is "
+	       "saved now", acct->name);
+	token_state_copy(st, &p->st);
+	pending_free(p);
+	return 0;
+}
+
 /* The access token in st can be handed out without refreshing. */
 static bool
 token_fresh(const struct mb_state *st, const char *rejected, time_t now,
@@ -64,201 +229,426 @@ token_set(char **field, const char *value)
 	*field = copy;
 }
 
-enum mb_token_status
-mb_token_get(const struct mb_account *acct, const char *rejected,
-	     struct mb_access *out, char **error_r)
+/* Without the lock: the state file is only ever replaced atomically, so
+ * this sees a whole old or new file.  true if *out was filled. */
+static bool
+token_fast(const struct mb_account *acct, const char *rejected,
+	   struct mb_access *out)
 {
-	enum mb_token_status ret = MB_TOKEN_ERROR;
-	enum mb_store_read_result rr;
-	enum mb_refresh_result fr;
-	struct mb_refresh_out ro;
 	struct mb_state st;
 	char *err = NULL;
-	bool refused = false;
-	int lock = -1;
-	time_t now = time(NULL);
+	bool ok;
 
-	memset(out, 0, sizeof(*out));
-	memset(&ro, 0, sizeof(ro));
-	*error_r = NULL;
-	/* Fast path, without the lock: the state file is only ever
-	 * replaced atomically, so this sees a whole old or new file. */
-	rr = mb_store_read(acct, false, &st, &err);
-	if (rr == MB_STORE_FOUND && token_fresh(&st, rejected, now,
-						acct->refresh_margin)) {
+	if (pending_has(acct))
+		return false;
+	ok = mb_store_read(acct, false, &st, &err) == MB_STORE_FOUND &&
+	     token_fresh(&st, rejected, time(NULL), acct->refresh_margin);
+	if (ok)
 		token_hand_out(&st, out);
-		ret = MB_TOKEN_OK;
-		goto out;
-	}
 	mb_state_clear(&st);
 	free(err);
-	err = NULL;
+	return ok;
+}
 
-	if (mb_store_lock(acct, &lock, error_r) < 0)
-		goto out;
-	/* Whoever held the lock may have refreshed: look again. */
-	now = time(NULL);
-	rr = mb_store_read(acct, true, &st, error_r);
+/* Under the account's lock: recovers leftovers of a crash, reads the
+ * state, brings in a pending one.  MB_TOKEN_OK with *st filled. */
+static enum mb_token_status
+token_load(const struct mb_account *acct, struct mb_state *st,
+	   char **error_r)
+{
+	enum mb_store_read_result rr;
+	char *err = NULL;
+
+	if (mb_store_recover(acct, &err) < 0) {
+		mb_log(LOG_WARNING, "%s: %s", acct->name, err);
+		free(err);
+		err = NULL;
+	}
+	rr = mb_store_read(acct, true, st, error_r);
+	if (token_reconcile(acct, &rr, st, &err) < 0) {
+		mb_log(LOG_ERR, "%s: the refreshed state is still not saved: "
+		       "%s", acct->name, err);
+		free(err);
+	}
 	switch (rr) {
 	case MB_STORE_FOUND:
-		break;
+		free(*error_r);
+		*error_r = NULL;
+		return MB_TOKEN_OK;
 	case MB_STORE_MISSING:
 		*error_r = mb_xasprintf("account %s has no tokens yet: run "
 			"`mailbearer authorize %s` (or `mailbearer import %s` "
 			"with a refresh token on standard input)", acct->name,
 			acct->name, acct->name);
-		ret = MB_TOKEN_NEEDS_AUTHORIZE;
-		goto out;
+		return MB_TOKEN_NEEDS_AUTHORIZE;
 	case MB_STORE_CORRUPT:
-		ret = MB_TOKEN_NEEDS_AUTHORIZE;
-		goto out;
+		return MB_TOKEN_NEEDS_AUTHORIZE;
 	case MB_STORE_ERROR:
 	default:
-		goto out;
+		return MB_TOKEN_ERROR;
 	}
-	/* The caller's verdict on the current token holds for this call
-	 * only: serve also passes the current token to force a proactive
-	 * or keep-alive refresh, and writing it as "rejected" into the state
-	 * would stop a still-valid token from being served (by us or by
-	 * `mailbearer token`) if that refresh fails transiently. */
-	if (rejected != NULL && st.access_token != NULL &&
-	    strcmp(rejected, st.access_token) == 0) {
-		mb_log(LOG_DEBUG, "%s: refreshing the current access token on "
-		       "request", acct->name);
-		refused = true;
-	}
-	if (!refused && token_fresh(&st, NULL, now, acct->refresh_margin)) {
-		token_hand_out(&st, out);
-		ret = MB_TOKEN_OK;
-		goto out;
-	}
-	if (st.refresh_token == NULL) {
-		*error_r = mb_xasprintf("account %s has no refresh token: run "
-			"`mailbearer authorize %s`", acct->name, acct->name);
-		ret = MB_TOKEN_NEEDS_AUTHORIZE;
-		goto out;
-	}
-	if (st.needs_authorize && !st.client_problem) {
-		/* The grant is dead; asking again would only fail again. */
-		if (!refused && token_usable(&st, now)) {
-			mb_log(LOG_WARNING, "%s: %s; serving the current "
-			       "access token until it expires", acct->name,
-			       st.reason ? st.reason : "needs authorize");
-			token_hand_out(&st, out);
-			ret = MB_TOKEN_OK;
-		} else {
-			*error_r = mb_xasprintf("account %s needs `mailbearer "
-				"authorize %s`: %s", acct->name, acct->name,
-				st.reason ? st.reason : "see `mailbearer "
-				"status`");
-			ret = MB_TOKEN_NEEDS_AUTHORIZE;
-		}
-		goto out;
-	}
+}
 
-	mb_log(LOG_DEBUG, "%s: refreshing at %s", acct->name,
-	       acct->token_endpoint);
-	fr = mb_refresh(acct, st.refresh_token, MB_TOKEN_TRIES,
-			MB_TOKEN_MAX_WAIT, &ro);
-	now = time(NULL);
-	if (fr == MB_REFRESH_OK) {
-		struct mb_state next = st;
-		bool rotated = ro.refresh_token != NULL;
+/* Writes st into the reserved file t; if that fails, st (refreshed with
+ * spent) stays in memory as acct's pending state.  0 or -1. */
+static int
+token_save(const struct mb_account *acct, struct mb_store_tmp *t,
+	   struct mb_state *st, const char *spent, char **error_r)
+{
+	if (mb_store_commit(acct, t, st, error_r) == 0)
+		return 0;
+	pending_keep(acct, st, spent);
+	return -1;
+}
 
-		/* Build the new state aside so that a failed write leaves
-		 * st (and the file) as they were. */
-		memset(&st, 0, sizeof(st));
-		mb_free_secret(&next.access_token);
-		next.access_token = ro.access_token;
-		ro.access_token = NULL;
-		if (ro.refresh_token != NULL) {
-			/* Rotation: the new token replaces the old one and
-			 * is on disk before the access token leaves. */
-			mb_free_secret(&next.refresh_token);
-			next.refresh_token = ro.refresh_token;
-			ro.refresh_token = NULL;
-		}
-		if (ro.scope != NULL)
-			token_set(&next.scope, ro.scope);
-		next.expires_at = mb_expiry_at(now, ro.expires_in);
-		next.last_refresh = now;
-		next.rejected = false;
-		next.needs_authorize = false;
-		next.client_problem = false;
-		token_set(&next.reason, NULL);
-		token_set(&next.last_error, NULL);
-		st = next;
-		if (mb_store_write(acct, &st, &err) < 0) {
-			*error_r = mb_xasprintf("%s: refreshed, but the new "
-				"state could not be saved, so the token is not "
-				"used: %s", acct->name, err);
-			goto out;
-		}
-		mb_log(LOG_INFO, "%s: access token refreshed (valid %ld s%s)",
-		       acct->name, ro.expires_in,
-		       rotated ? ", refresh token rotated" : "");
-		token_hand_out(&st, out);
-		ret = MB_TOKEN_OK;
-		goto out;
-	}
+/* Best effort, for a state change that no refresh will write. */
+static void
+token_record(const struct mb_account *acct, struct mb_state *st)
+{
+	char *err = NULL;
 
-	/* Failure: record it; the refresh token stays. */
-	token_set(&st.last_error, ro.message);
-	if (fr == MB_REFRESH_GRANT || fr == MB_REFRESH_CLIENT) {
-		st.needs_authorize = true;
-		st.client_problem = fr == MB_REFRESH_CLIENT;
-		token_set(&st.reason, ro.message);
-	}
-	if (mb_store_write(acct, &st, &err) < 0) {
-		mb_log(LOG_WARNING, "%s: cannot record the failure: %s",
+	if (mb_store_write(acct, st, &err) < 0) {
+		mb_log(LOG_WARNING, "%s: cannot record the state: %s",
 		       acct->name, err);
 		free(err);
-		err = NULL;
 	}
-	if (!refused && token_usable(&st, now)) {
-		mb_log(LOG_WARNING, "%s: refresh failed: %s; the current "
-		       "access token is still valid and is served",
-		       acct->name, ro.message ? ro.message : "unknown");
-		token_hand_out(&st, out);
-		ret = MB_TOKEN_OK;
-		goto out;
+}
+
+/* A forced refresh too soon after the previous one: true with *error_r. */
+static bool
+token_rate_limited(const struct mb_account *acct, const struct mb_state *st,
+		   time_t now, char **error_r)
+{
+	time_t next = st->last_forced + MB_TOKEN_FORCE_INTERVAL;
+	char when[32];
+	struct tm tm;
+
+	if (st->last_forced <= 0 || now < st->last_forced || now >= next)
+		return false;
+	if (localtime_r(&next, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+		snprintf(when, sizeof(when), "%lld", (long long)next);
+	*error_r = mb_xasprintf("account %s: %s; a forced refresh was made "
+		"%lld s ago and the next one is allowed at %s (in %lld s; at "
+		"most one per %d s)", acct->name, st->rejected ?
+		"the current access token was rejected" :
+		"a refresh was asked for", (long long)(now - st->last_forced),
+		when, (long long)(next - now), MB_TOKEN_FORCE_INTERVAL);
+	return true;
+}
+
+/* The refresh succeeded: the new state replaces *st, on disk (or, if that
+ * fails, in memory) before the access token is handed out. */
+static enum mb_token_status
+token_refreshed(const struct mb_account *acct, struct mb_state *st,
+		struct mb_refresh_out *ro, struct mb_store_tmp *t,
+		time_t now, struct mb_access *out)
+{
+	char *spent = mb_xstrdup(st->refresh_token), *err = NULL;
+	bool rotated = ro->refresh_token != NULL;
+
+	mb_free_secret(&st->access_token);
+	st->access_token = ro->access_token;
+	ro->access_token = NULL;
+	if (rotated) {
+		mb_free_secret(&st->refresh_token);
+		st->refresh_token = ro->refresh_token;
+		ro->refresh_token = NULL;
 	}
+	if (ro->scope != NULL)
+		token_set(&st->scope, ro->scope);
+	st->expires_at = mb_expiry_at(now, ro->expires_in);
+	st->last_refresh = now;
+	st->rejected = false;
+	st->needs_authorize = false;
+	st->client_problem = false;
+	token_set(&st->reason, NULL);
+	token_set(&st->last_error, NULL);
+	if (token_save(acct, t, st, spent, &err) < 0) {
+		mb_log(LOG_ERR, "%s: refreshed, but the new state could not "
+		       "be saved: %s; it is kept in memory and saved as soon "
+		       "as possible", acct->name, err);
+		free(err);
+	}
+	mb_free_secret(&spent);
+	mb_log(LOG_INFO, "%s: access token refreshed (valid %ld s%s)",
+	       acct->name, ro->expires_in,
+	       rotated ? ", refresh token rotated" : "");
+	token_hand_out(st, out);
+	return MB_TOKEN_OK;
+}
+
+static enum mb_token_status
+token_fail_status(const struct mb_account *acct, enum mb_refresh_result fr,
+		  const char *msg, char **error_r)
+{
 	switch (fr) {
 	case MB_REFRESH_GRANT:
 		/* The refresh token itself is dead: only a new grant helps. */
 		*error_r = mb_xasprintf("account %s needs a new refresh token "
 			"(`mailbearer authorize %s`, or `mailbearer import "
-			"%s`): %s", acct->name, acct->name, acct->name,
-			ro.message);
-		ret = MB_TOKEN_NEEDS_AUTHORIZE;
-		break;
+			"%s`): %s", acct->name, acct->name, acct->name, msg);
+		return MB_TOKEN_NEEDS_AUTHORIZE;
 	case MB_REFRESH_CLIENT:
 		/* The client registration or its configuration is refused;
 		 * the refresh token may still be good once that is fixed. */
 		*error_r = mb_xasprintf("account %s: the provider refused the "
 			"OAuth client, fix its configuration (the refresh "
-			"token is kept): %s", acct->name, ro.message);
-		ret = MB_TOKEN_NEEDS_AUTHORIZE;
-		break;
+			"token is kept): %s", acct->name, msg);
+		return MB_TOKEN_NEEDS_AUTHORIZE;
 	case MB_REFRESH_LOCAL:
 		*error_r = mb_xasprintf("account %s: cannot refresh: %s",
-					acct->name, ro.message);
-		ret = MB_TOKEN_ERROR;
-		break;
+					acct->name, msg);
+		return MB_TOKEN_ERROR;
 	case MB_REFRESH_TRANSIENT:
 	case MB_REFRESH_OK:
 	default:
 		*error_r = mb_xasprintf("account %s: refresh failed "
 			"temporarily, the refresh token is kept: %s",
-			acct->name, ro.message ? ro.message : "unknown");
-		ret = MB_TOKEN_TRANSIENT;
-		break;
+			acct->name, msg);
+		return MB_TOKEN_TRANSIENT;
 	}
+}
+
+/* The refresh failed: record why.  A new refresh token that came in a
+ * 2xx reply judged unusable is the grant now: it is saved, and the
+ * failure is transient (the next attempt uses it). */
+static enum mb_token_status
+token_failed(const struct mb_account *acct, struct mb_state *st,
+	     enum mb_refresh_result fr, struct mb_refresh_out *ro,
+	     struct mb_store_tmp *t, bool refused, time_t now,
+	     struct mb_access *out, char **error_r)
+{
+	const char *msg = ro->message != NULL ? ro->message : "unknown";
+	char *spent = NULL, *err = NULL;
+
+	token_set(&st->last_error, ro->message);
+	if (ro->refresh_token != NULL) {
+		spent = st->refresh_token;
+		st->refresh_token = ro->refresh_token;
+		ro->refresh_token = NULL;
+		fr = MB_REFRESH_TRANSIENT;
+	} else if (fr == MB_REFRESH_GRANT || fr == MB_REFRESH_CLIENT) {
+		st->needs_authorize = true;
+		st->client_problem = fr == MB_REFRESH_CLIENT;
+		token_set(&st->reason, ro->message);
+	}
+	if (token_save(acct, t, st, spent, &err) < 0) {
+		mb_log(spent != NULL ? LOG_ERR : LOG_WARNING, "%s: cannot "
+		       "record the failure: %s%s", acct->name, err,
+		       spent != NULL ? "; the new refresh token is kept in "
+		       "memory and saved as soon as possible" : "");
+		free(err);
+	}
+	if (spent != NULL)
+		mb_log(LOG_WARNING, "%s: the token endpoint's reply was "
+		       "unusable, but the new refresh token it carried was "
+		       "kept: %s", acct->name, msg);
+	mb_free_secret(&spent);
+	if (!refused && token_usable(st, now)) {
+		mb_log(LOG_WARNING, "%s: refresh failed: %s; the current "
+		       "access token is still valid and is served",
+		       acct->name, msg);
+		token_hand_out(st, out);
+		return MB_TOKEN_OK;
+	}
+	return token_fail_status(acct, fr, msg, error_r);
+}
+
+/* Reserves room for the new state, then spends the refresh token. */
+static enum mb_token_status
+token_refresh(const struct mb_account *acct, struct mb_state *st,
+	      bool forced, bool refused, struct mb_access *out,
+	      char **error_r)
+{
+	struct mb_store_tmp t = MB_STORE_TMP_INIT;
+	struct mb_refresh_out ro;
+	enum mb_refresh_result fr;
+	enum mb_token_status ret;
+	char *err = NULL;
+	time_t now = time(NULL);
+
+	if (mb_store_reserve(acct, st, &t, &err) < 0) {
+		*error_r = mb_xasprintf("account %s: refresh not attempted "
+			"(the refresh token is kept unused): the new state "
+			"could not be saved: %s", acct->name, err);
+		free(err);
+		if (refused || !token_usable(st, now))
+			return MB_TOKEN_ERROR;
+		mb_log(LOG_WARNING, "%s; the current access token is still "
+		       "valid and is served", *error_r);
+		free(*error_r);
+		*error_r = NULL;
+		token_hand_out(st, out);
+		return MB_TOKEN_OK;
+	}
+	if (forced)
+		st->last_forced = now;
+	mb_log(LOG_DEBUG, "%s: refreshing at %s%s", acct->name,
+	       acct->token_endpoint, forced ? " (forced)" : "");
+	memset(&ro, 0, sizeof(ro));
+	fr = mb_refresh(acct, st->refresh_token, MB_TOKEN_TRIES,
+			MB_TOKEN_MAX_WAIT, &ro);
+	mb_store_crash_point("after-reply");
+	now = time(NULL);
+	if (fr == MB_REFRESH_OK)
+		ret = token_refreshed(acct, st, &ro, &t, now, out);
+	else
+		ret = token_failed(acct, st, fr, &ro, &t, refused, now, out,
+				   error_r);
+	mb_store_release(&t);
+	mb_refresh_out_clear(&ro);
+	return ret;
+}
+
+/* The grant is dead: serve the current token while it lasts. */
+static enum mb_token_status
+token_dead_grant(const struct mb_account *acct, const struct mb_state *st,
+		 bool refused, time_t now, struct mb_access *out,
+		 char **error_r)
+{
+	if (!refused && token_usable(st, now)) {
+		mb_log(LOG_WARNING, "%s: %s; serving the current access token "
+		       "until it expires", acct->name,
+		       st->reason ? st->reason : "needs authorize");
+		token_hand_out(st, out);
+		return MB_TOKEN_OK;
+	}
+	*error_r = mb_xasprintf("account %s needs `mailbearer authorize %s`: "
+		"%s", acct->name, acct->name, st->reason ? st->reason :
+		"see `mailbearer status`");
+	return MB_TOKEN_NEEDS_AUTHORIZE;
+}
+
+enum mb_token_status
+mb_token_get_ex(const struct mb_account *acct,
+		const struct mb_token_req *req, struct mb_access *out,
+		char **error_r)
+{
+	static const struct mb_token_req plain;
+	enum mb_token_status ret;
+	struct mb_state st;
+	bool refused, due, marked = false;
+	int lock = -1;
+	time_t now;
+
+	if (req == NULL)
+		req = &plain;
+	memset(out, 0, sizeof(*out));
+	memset(&st, 0, sizeof(st));
+	*error_r = NULL;
+	if (!req->force && token_fast(acct, req->rejected, out))
+		return MB_TOKEN_OK;
+	if (mb_store_lock(acct, &lock, error_r) < 0)
+		return MB_TOKEN_ERROR;
+	/* Whoever held the lock may have refreshed: look again. */
+	ret = token_load(acct, &st, error_r);
+	if (ret != MB_TOKEN_OK)
+		goto out;
+	now = time(NULL);
+	refused = req->rejected != NULL && st.access_token != NULL &&
+		  strcmp(req->rejected, st.access_token) == 0;
+	/* A proactive or keep-alive refresh passes the current token only
+	 * to say "this one": recording it as rejected would stop a valid
+	 * token from being served if that refresh fails transiently. */
+	if (refused && !req->proactive && !st.rejected)
+		st.rejected = marked = true;
+	due = st.access_token == NULL ||
+	      mb_expiry_needs_refresh(now, st.expires_at, st.last_refresh,
+				      acct->refresh_margin);
+	if (!due && !st.rejected && !refused && !req->force) {
+		token_hand_out(&st, out);
+		goto out;
+	}
+	refused = refused || st.rejected;
+	if (st.refresh_token == NULL) {
+		*error_r = mb_xasprintf("account %s has no refresh token: run "
+			"`mailbearer authorize %s`", acct->name, acct->name);
+		ret = MB_TOKEN_NEEDS_AUTHORIZE;
+	} else if (st.needs_authorize && !st.client_problem) {
+		/* The grant is dead; asking again would only fail again. */
+		ret = token_dead_grant(acct, &st, refused, now, out, error_r);
+	} else if (!due && !req->proactive &&
+		   token_rate_limited(acct, &st, now, error_r)) {
+		ret = MB_TOKEN_TRANSIENT;
+	} else {
+		ret = token_refresh(acct, &st, !due && !req->proactive,
+				    refused, out, error_r);
+		marked = false;
+	}
+	if (marked)
+		token_record(acct, &st);
 out:
 	mb_store_unlock(&lock);
-	mb_refresh_out_clear(&ro);
 	mb_state_clear(&st);
+	return ret;
+}
+
+enum mb_token_status
+mb_token_get(const struct mb_account *acct, const char *rejected,
+	     struct mb_access *out, char **error_r)
+{
+	struct mb_token_req req = {
+		.rejected = rejected,
+		.proactive = rejected != NULL,
+	};
+
+	return mb_token_get_ex(acct, &req, out, error_r);
+}
+
+enum mb_token_status
+mb_token_get_forced(const struct mb_account *acct, struct mb_access *out,
+		    char **error_r)
+{
+	struct mb_token_req req = { .force = true };
+
+	return mb_token_get_ex(acct, &req, out, error_r);
+}
+
+enum mb_token_status
+mb_token_report_rejected(const struct mb_account *acct, const char *token,
+			 char **error_r)
+{
+	enum mb_token_status ret;
+	struct mb_state st;
+	int lock = -1;
+
+	memset(&st, 0, sizeof(st));
+	*error_r = NULL;
+	if (token == NULL)
+		return MB_TOKEN_OK;
+	if (mb_store_lock(acct, &lock, error_r) < 0)
+		return MB_TOKEN_ERROR;
+	ret = token_load(acct, &st, error_r);
+	if (ret == MB_TOKEN_OK && st.access_token != NULL && !st.rejected &&
+	    strcmp(st.access_token, token) == 0) {
+		st.rejected = true;
+		if (mb_store_write(acct, &st, error_r) < 0)
+			ret = MB_TOKEN_ERROR;
+	}
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
+	return ret;
+}
+
+int
+mb_token_flush_pending(const struct mb_account *acct, char **error_r)
+{
+	enum mb_store_read_result rr;
+	struct mb_state st;
+	char *err = NULL;
+	int lock = -1, ret;
+
+	*error_r = NULL;
+	if (!pending_has(acct))
+		return 0;
+	if (mb_store_lock(acct, &lock, error_r) < 0)
+		return -1;
+	rr = mb_store_read(acct, true, &st, &err);
 	free(err);
+	ret = token_reconcile(acct, &rr, &st, error_r);
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
 	return ret;
 }
 
