@@ -14,6 +14,7 @@ static const char *const mb_ipc_err_names[] = {
 	[MB_IPC_ERR_UNAVAILABLE] = "unavailable",
 	[MB_IPC_ERR_BAD_REQUEST] = "bad-request",
 	[MB_IPC_ERR_INTERNAL] = "internal",
+	[MB_IPC_ERR_LOGIN_MISMATCH] = "login-mismatch",
 };
 
 #define MB_IPC_N_ERR \

@@ -44,6 +44,9 @@ enum mb_ipc_err {
 	MB_IPC_ERR_UNAVAILABLE,		/* "unavailable" */
 	MB_IPC_ERR_BAD_REQUEST,		/* "bad-request" */
 	MB_IPC_ERR_INTERNAL,		/* "internal" */
+	/* REJECTED sent with a login name that is not the account's user:
+	 * the likely cause of the refusal; nothing was refreshed. */
+	MB_IPC_ERR_LOGIN_MISMATCH,	/* "login-mismatch" */
 	/* A well-formed code this version does not know (a newer helper);
 	 * treated like "internal". */
 	MB_IPC_ERR_OTHER,

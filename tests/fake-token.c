@@ -6,16 +6,23 @@
  *
  * Config: "[account]" sections with keys
  *   allow = UID...        uids besides root and our own
+ *   user = NAME           the login name the tokens are for (the name)
  *   lifetime = SECONDS    of each new token (3600)
  *   margin = SECONDS      refresh_margin (600)
  *   fail = none | transient | authorize | error
- *   delay_ms = N          time one refresh takes (200)
- * Each refresh appends "refresh ACCOUNT TOKEN" to CONFIG.count, and
+ *   delay_ms = N          time one refresh takes (200); cut short when
+ *                         serve cancels (mb_cancelled()), like a transfer
+ *   hang_from = N         refresh number N and later take 60 s (a token
+ *                         endpoint that hangs), also cut short by cancel
+ * Each refresh appends "begin ACCOUNT" when it starts and "refresh ACCOUNT
+ * TOKEN" when it ends to CONFIG.count, and
  * "OVERLAP ACCOUNT" when two refreshes of one account run at once (the
  * server must serialise them).  Token state is per process, like a state
  * file that survives reloads. */
 
+#include "cancel.h"
 #include "config.h"
+#include "expiry.h"
 #include "log.h"
 #include "serve.h"
 #include "token.h"
@@ -34,6 +41,7 @@
 struct fake_extra {
 	long lifetime;
 	long delay_ms;
+	long hang_from;
 	char fail[16];
 };
 
@@ -43,6 +51,7 @@ static struct {
 	char name[256];
 	char token[64];
 	time_t expires_at;
+	time_t obtained_at;
 	int n;
 	bool busy;
 	struct fake_extra x;
@@ -159,8 +168,12 @@ mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
 					(uid_t)strtol(t, NULL, 10);
 		} else if (strcmp(k, "margin") == 0) {
 			a->refresh_margin = strtol(v, NULL, 10);
+		} else if (strcmp(k, "user") == 0) {
+			free(a->user);
+			a->user = strdup(v);
 		} else if (strcmp(k, "lifetime") == 0 ||
 			   strcmp(k, "delay_ms") == 0 ||
+			   strcmp(k, "hang_from") == 0 ||
 			   strcmp(k, "fail") == 0) {
 			/* handled below, per account */
 			pthread_mutex_lock(&fake_lock);
@@ -170,6 +183,8 @@ mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
 					x->lifetime = strtol(v, NULL, 10);
 				else if (strcmp(k, "delay_ms") == 0)
 					x->delay_ms = strtol(v, NULL, 10);
+				else if (strcmp(k, "hang_from") == 0)
+					x->hang_from = strtol(v, NULL, 10);
 				else
 					snprintf(x->fail, sizeof(x->fail),
 						 "%s", v);
@@ -209,6 +224,7 @@ mb_config_free(struct mb_config **cfgp)
 		return;
 	for (size_t i = 0; i < cfg->n_accounts; i++) {
 		free(cfg->accounts[i].name);
+		free(cfg->accounts[i].user);
 		free(cfg->accounts[i].allow_uids);
 	}
 	free(cfg->accounts);
@@ -229,72 +245,146 @@ fake_record(const char *what)
 	}
 }
 
+/* Sleeps delay_ms in steps, returning early (false) when cancelled. */
+static bool
+fake_delay(long delay_ms)
+{
+	for (long left = delay_ms; left > 0; left -= 20) {
+		struct timespec ts = { 0, (left < 20 ? left : 20) * 1000000L };
+
+		if (mb_cancelled())
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return !mb_cancelled();
+}
+
+static int
+fake_index(const char *name)
+{
+	int i;
+
+	fake_slot(name);
+	for (i = 0; i < FAKE_MAX; i++) {
+		if (strcmp(fake_state[i].name, name) == 0)
+			break;
+	}
+	return i;
+}
+
+/* fake_lock held; the configured failure of slot i, or MB_TOKEN_OK. */
+static enum mb_token_status
+fake_failure(int i, char **error_r)
+{
+	if (strcmp(fake_state[i].x.fail, "authorize") == 0) {
+		*error_r = strdup("the refresh token was revoked (fake); run "
+				  "mailbearer authorize");
+		return MB_TOKEN_NEEDS_AUTHORIZE;
+	}
+	if (strcmp(fake_state[i].x.fail, "transient") == 0) {
+		*error_r = strdup("token endpoint unreachable (fake)");
+		return MB_TOKEN_TRANSIENT;
+	}
+	if (strcmp(fake_state[i].x.fail, "error") == 0) {
+		*error_r = strdup("state file unreadable (fake)\nsecond line");
+		return MB_TOKEN_ERROR;
+	}
+	return MB_TOKEN_OK;
+}
+
+/* fake_lock held, released during the delay.  false if cancelled. */
+static bool
+fake_refresh(int i, const struct mb_account *acct)
+{
+	long delay = fake_state[i].x.delay_ms > 0 ?
+		fake_state[i].x.delay_ms : 200;
+	long hang = fake_state[i].x.hang_from;
+	long life = fake_state[i].x.lifetime > 0 ?
+		fake_state[i].x.lifetime : 3600;
+	char rec[512];
+	bool done;
+
+	if (fake_state[i].busy) {
+		snprintf(rec, sizeof(rec), "OVERLAP %s\n", acct->name);
+		fake_record(rec);
+	}
+	fake_state[i].busy = true;
+	if (hang > 0 && fake_state[i].n + 1 >= hang)
+		delay = 60000;
+	snprintf(rec, sizeof(rec), "begin %s\n", acct->name);
+	fake_record(rec);
+	pthread_mutex_unlock(&fake_lock);
+	done = fake_delay(delay);
+	pthread_mutex_lock(&fake_lock);
+	fake_state[i].busy = false;
+	if (!done)
+		return false;
+	fake_state[i].n++;
+	snprintf(fake_state[i].token, sizeof(fake_state[i].token),
+		 "tok-%s-%d", acct->name, fake_state[i].n);
+	fake_state[i].obtained_at = time(NULL);
+	fake_state[i].expires_at = fake_state[i].obtained_at + life;
+	snprintf(rec, sizeof(rec), "refresh %s %s\n", acct->name,
+		 fake_state[i].token);
+	fake_record(rec);
+	return true;
+}
+
+/* The real core's decisions, without a state file: refresh when the
+ * one freshness rule says so, when asked to (force), or when the
+ * rejected token is still the current one. */
+enum mb_token_status
+mb_token_get_ex(const struct mb_account *acct, const struct mb_token_req *req,
+		struct mb_access *out, char **error_r)
+{
+	enum mb_token_status st;
+	time_t now = time(NULL);
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	*error_r = NULL;
+	pthread_mutex_lock(&fake_lock);
+	i = fake_index(acct->name);
+	st = fake_failure(i, error_r);
+	if (st != MB_TOKEN_OK)
+		goto out;
+	if (fake_state[i].token[0] == '\0' ||
+	    mb_expiry_needs_refresh(now, fake_state[i].expires_at,
+				    fake_state[i].obtained_at,
+				    acct->refresh_margin) ||
+	    (req != NULL && req->force) ||
+	    (req != NULL && req->rejected != NULL &&
+	     strcmp(req->rejected, fake_state[i].token) == 0)) {
+		if (!fake_refresh(i, acct)) {
+			*error_r = strdup("cancelled (mailbearer is shutting "
+					  "down)");
+			st = MB_TOKEN_TRANSIENT;
+			goto out;
+		}
+	}
+	out->token = strdup(fake_state[i].token);
+	out->expires_at = fake_state[i].expires_at;
+	out->obtained_at = fake_state[i].obtained_at;
+out:
+	pthread_mutex_unlock(&fake_lock);
+	return st;
+}
+
 enum mb_token_status
 mb_token_get(const struct mb_account *acct, const char *rejected,
 	     struct mb_access *out, char **error_r)
 {
-	enum mb_token_status st = MB_TOKEN_OK;
-	char rec[512];
-	time_t now = time(NULL);
-	int i;
+	struct mb_token_req req = { rejected, false, true };
 
-	out->token = NULL;
-	out->expires_at = 0;
+	return mb_token_get_ex(acct, &req, out, error_r);
+}
+
+int
+mb_token_flush_pending(const struct mb_account *acct, char **error_r)
+{
+	(void)acct;
 	*error_r = NULL;
-	pthread_mutex_lock(&fake_lock);
-	fake_slot(acct->name);
-	for (i = 0; i < FAKE_MAX; i++) {
-		if (strcmp(fake_state[i].name, acct->name) == 0)
-			break;
-	}
-	if (strcmp(fake_state[i].x.fail, "authorize") == 0) {
-		st = MB_TOKEN_NEEDS_AUTHORIZE;
-		*error_r = strdup("the refresh token was revoked (fake); run "
-				  "mailbearer authorize");
-		goto out;
-	}
-	if (strcmp(fake_state[i].x.fail, "transient") == 0) {
-		st = MB_TOKEN_TRANSIENT;
-		*error_r = strdup("token endpoint unreachable (fake)");
-		goto out;
-	}
-	if (strcmp(fake_state[i].x.fail, "error") == 0) {
-		st = MB_TOKEN_ERROR;
-		*error_r = strdup("state file unreadable (fake)\nsecond line");
-		goto out;
-	}
-	if (fake_state[i].token[0] == '\0' ||
-	    fake_state[i].expires_at - acct->refresh_margin <= now ||
-	    (rejected != NULL && strcmp(rejected, fake_state[i].token) == 0)) {
-		long delay = fake_state[i].x.delay_ms > 0 ?
-			fake_state[i].x.delay_ms : 200;
-		long life = fake_state[i].x.lifetime > 0 ?
-			fake_state[i].x.lifetime : 3600;
-		struct timespec ts = { delay / 1000,
-				       (delay % 1000) * 1000000L };
-
-		if (fake_state[i].busy) {
-			snprintf(rec, sizeof(rec), "OVERLAP %s\n", acct->name);
-			fake_record(rec);
-		}
-		fake_state[i].busy = true;
-		pthread_mutex_unlock(&fake_lock);
-		nanosleep(&ts, NULL);
-		pthread_mutex_lock(&fake_lock);
-		fake_state[i].busy = false;
-		fake_state[i].n++;
-		snprintf(fake_state[i].token, sizeof(fake_state[i].token),
-			 "tok-%s-%d", acct->name, fake_state[i].n);
-		fake_state[i].expires_at = time(NULL) + life;
-		snprintf(rec, sizeof(rec), "refresh %s %s\n", acct->name,
-			 fake_state[i].token);
-		fake_record(rec);
-	}
-	out->token = strdup(fake_state[i].token);
-	out->expires_at = fake_state[i].expires_at;
-out:
-	pthread_mutex_unlock(&fake_lock);
-	return st;
+	return 0;
 }
 
 void
@@ -308,6 +398,7 @@ mb_access_clear(struct mb_access *a)
 	}
 	a->token = NULL;
 	a->expires_at = 0;
+	a->obtained_at = 0;
 }
 
 int

@@ -1,5 +1,5 @@
 # Tests of the wire protocol, `mailbearer serve` and the plugin's helper
-# client (engineer D).
+# client (the plugin side is in plugin.mk).
 check_PROGRAMS += tests/test-ipc-proto
 tests_test_ipc_proto_SOURCES = tests/test-ipc-proto.c
 tests_test_ipc_proto_LDADD = tests/libtap.la common/libcommon.la
@@ -10,6 +10,9 @@ TESTS += tests/test-ipc-proto
 # control, reload, activation, shutdown.
 check_PROGRAMS += tests/mb-fake-serve
 tests_mb_fake_serve_SOURCES = tests/fake-token.c \
+	tokenhelper/cancel.c tokenhelper/cancel.h \
+	tokenhelper/expiry.c tokenhelper/expiry.h \
+	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/server.c tokenhelper/server.h \
 	tokenhelper/serve.c tokenhelper/serve.h
 tests_mb_fake_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tokenhelper \

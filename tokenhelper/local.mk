@@ -14,6 +14,7 @@ tokenhelper_libmbcore_la_SOURCES = \
 	tokenhelper/serve.c tokenhelper/serve.h \
 	tokenhelper/server.c tokenhelper/server.h \
 	tokenhelper/store.c tokenhelper/store.h \
+	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/token.c tokenhelper/token.h \
 	tokenhelper/xalloc.c tokenhelper/xalloc.h
 # Directories in make variables so that `make sysconfdir=...` works.

@@ -31,6 +31,9 @@
 #define MB_MAX_SOCKETS		16
 /* sd_listen_fds(3): passed descriptors start at 3 */
 #define MB_LISTEN_FDS_START	3
+/* SIGTERM ends serve within this (and half a second more) even in the
+ * middle of a refresh. */
+#define MB_STOP_GRACE_MS	1000
 
 struct serve_socket {
 	int fd;
@@ -55,7 +58,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: mailbearer serve [--config FILE] [--socket PATH[,mode=0660][,group=G]]...\n"
 "                        [--foreground] [--syslog] [--keepalive DURATION]\n"
-"                        [--max-clients N] [--request-timeout DURATION]\n"
+"                        [--max-clients N] [--max-per-uid N]\n"
+"                        [--request-timeout DURATION]\n"
 "                        [--verbose]\n"
 "Serves access tokens to the SASL plugin over UNIX sockets.\n"
 "Default socket: %s (root), else $XDG_RUNTIME_DIR/mailbearer/socket.\n"
@@ -171,6 +175,7 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "keepalive", required_argument, NULL, 'k' },
 		{ "max-clients", required_argument, NULL, 'm' },
+		{ "max-per-uid", required_argument, NULL, 'u' },
 		{ "request-timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -222,6 +227,17 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 				return -1;
 			}
 			o->srv.max_clients = (int)v;
+			break;
+		case 'u':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > 10000) {
+				fprintf(stderr, "mailbearer serve: bad "
+					"--max-per-uid \"%s\" (1-10000)\n",
+					optarg);
+				return -1;
+			}
+			o->srv.max_per_uid = (int)v;
 			break;
 		case 'T':
 			v = parse_duration(optarg);
@@ -398,7 +414,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	}
 	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
 	    chmod(path, mode) < 0 || stat(path, &st) < 0 ||
-	    listen(fd, 128) < 0) {
+	    listen(fd, SOMAXCONN) < 0) {
 		mb_log(LOG_ERR, "%s: %s", path, strerror(errno));
 		close(fd);
 		unlink(path);
@@ -534,7 +550,7 @@ accept_some(struct mb_server *srv, int lfd)
 				       strerror(errno));
 			return;
 		}
-		mb_server_dispatch(srv, fd);
+		mb_server_accept(srv, fd);
 	}
 }
 
@@ -542,15 +558,18 @@ static int
 main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 	  int sfd, const char *config_path)
 {
-	struct pollfd pfd[MB_MAX_SOCKETS + 1];
+	struct pollfd pfd[MB_MAX_SOCKETS + 2];
 
 	for (;;) {
 		bool busy = mb_server_busy(srv);
-		int nfds = 1;
+		int nfds = 2;
 		int rc;
 
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
+		/* readable when a slot frees after we stopped accepting */
+		pfd[1].fd = mb_server_wake_fd(srv);
+		pfd[1].events = POLLIN;
 		if (!busy) {
 			for (int i = 0; i < n_socks; i++) {
 				pfd[nfds].fd = socks[i].fd;
@@ -558,8 +577,7 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 				nfds++;
 			}
 		}
-		/* while busy, clients wait in the backlog; look again soon */
-		rc = poll(pfd, (nfds_t)nfds, busy ? 50 : -1);
+		rc = poll(pfd, (nfds_t)nfds, -1);
 		if (rc < 0 && errno != EINTR) {
 			mb_log(LOG_ERR, "poll: %s", strerror(errno));
 			return EX_OSERR;
@@ -580,11 +598,31 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 				}
 			}
 		}
-		for (int i = 1; i < nfds; i++) {
+		if (pfd[1].revents & POLLIN)
+			mb_server_wake_clear(srv);
+		for (int i = 2; i < nfds; i++) {
 			if (pfd[i].revents & POLLIN)
 				accept_some(srv, pfd[i].fd);
 		}
 	}
+}
+
+/* Stops the server within MB_STOP_GRACE_MS (plus half a second for the
+ * requests that were waiting): a refresh still running then (a transfer
+ * whose reply is being saved, a state lock another process holds) is
+ * left to the process exit, which the state file's atomic replacement
+ * and the recovery of temporary files make safe.  Returns true if the
+ * caller may free everything, false if it must _exit() instead. */
+static bool
+stop_server(struct mb_server *srv)
+{
+	if (srv == NULL)
+		return true;
+	if (mb_server_stop(srv, MB_STOP_GRACE_MS))
+		return true;
+	mb_log(LOG_WARNING, "a refresh or a request was still in flight "
+	       "after %d ms; exiting anyway", MB_STOP_GRACE_MS);
+	return false;
 }
 
 int
@@ -675,6 +713,10 @@ mb_cmd_serve(int argc, char **argv)
 out:
 	/* stop accepting first, then let the requests in flight finish */
 	close_sockets(socks, n_socks);
+	if (!stop_server(srv)) {
+		closelog();
+		_exit(status);
+	}
 	mb_server_free(&srv);
 	mb_config_free(&cfg);
 	if (sfd >= 0)

@@ -4,149 +4,71 @@
 
 #include "ipc-proto.h"
 #include "log.h"
-#include "token.h"
+#include "token-cache.h"
 #include "wipe.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
-/* Locking, outermost first:
- *   srv->cfg_lock (rwlock): readers for a whole request or refresher
- *     pass; the writer (reload) swaps cfg and entries.
- *   entry->lock: held during mb_token_get() for that account, which is
- *     the single-flight: whoever waited finds the fresh token cached.
- *   srv->mu: counters, the refresher's wake-up condition.
- * Nobody takes an outer lock while holding an inner one. */
-
 #define MB_WRITE_TIMEOUT_MS	5000
-#define MB_BACKOFF_MIN		30
-#define MB_BACKOFF_MAX		3600
-#define MB_REFRESHER_MAX_SLEEP	60
+/* A refused stranger or a uid over its cap is logged at most this often
+ * (seconds); the others are counted in the next line. */
+#define MB_REFUSE_LOG_EVERY	60
 
-struct srv_entry {
-	char *name;
-	pthread_mutex_t lock;
-	char *token;		/* cached access token (secret) or NULL */
-	time_t expires_at;
-	char *rejected;		/* a token a server rejected, or NULL */
-	time_t last_refresh;	/* when a new token was last seen */
-	bool used;		/* asked for since the token was obtained */
-	bool warmed;		/* the refresher looked at it once */
-	time_t retry_at;	/* refresher backoff after a failure */
-	long backoff;
+struct uid_count {
+	uid_t uid;
+	int n;
 };
 
 struct mb_server {
 	struct mb_server_options opt;
-	pthread_rwlock_t cfg_lock;
-	struct mb_config *cfg;
-	struct srv_entry *entries;
-	size_t n_entries;
+	struct mb_cache *cache;
+	int wake_fd;
 
 	pthread_mutex_t mu;
-	pthread_cond_t cond;	/* refresher wake-up, active == 0 */
+	pthread_cond_t cond;	/* active went down */
 	int active;
-	bool stopping;
-	pthread_t refresher;
-	bool refresher_started;
+	struct uid_count *uids;	/* max_clients slots, n == 0: free */
+	time_t refuse_logged;
+	unsigned long refused;
 };
 
 struct srv_conn {
 	struct mb_server *srv;
 	int fd;
+	uid_t uid;
+	pid_t pid;
 };
-
-static char *
-dup_secret(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
-}
-
-static void
-free_secret(char **s)
-{
-	if (*s == NULL)
-		return;
-	mb_wipe(*s, strlen(*s));
-	free(*s);
-	*s = NULL;
-}
-
-static void
-entries_free(struct srv_entry **entries, size_t n)
-{
-	if (*entries == NULL)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct srv_entry *e = &(*entries)[i];
-
-		free(e->name);
-		free_secret(&e->token);
-		free_secret(&e->rejected);
-		pthread_mutex_destroy(&e->lock);
-	}
-	free(*entries);
-	*entries = NULL;
-}
-
-/* Builds one entry per account; returns -1 on allocation failure. */
-static int
-entries_new(const struct mb_config *cfg, struct srv_entry **entries_r)
-{
-	struct srv_entry *e;
-	size_t n = cfg->n_accounts;
-
-	e = calloc(n > 0 ? n : 1, sizeof(*e));
-	if (e == NULL)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		pthread_mutex_init(&e[i].lock, NULL);
-		e[i].name = strdup(cfg->accounts[i].name);
-		if (e[i].name == NULL) {
-			entries_free(&e, i + 1);
-			return -1;
-		}
-	}
-	*entries_r = e;
-	return 0;
-}
-
-static struct srv_entry *
-entry_find(struct mb_server *srv, const char *name)
-{
-	for (size_t i = 0; i < srv->n_entries; i++) {
-		if (strcmp(srv->entries[i].name, name) == 0)
-			return &srv->entries[i];
-	}
-	return NULL;
-}
 
 void
 mb_server_options_default(struct mb_server_options *opts)
 {
 	opts->keepalive = 7L * 24 * 3600;
 	opts->max_clients = 64;
-	opts->request_timeout_ms = 10000;
-	opts->lead = 60;
+	opts->max_per_uid = 16;
+	opts->request_timeout_ms = 3000;
+}
+
+static bool
+is_admin(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
 }
 
 static bool
 uid_allowed(const struct mb_account *acct, uid_t uid)
 {
-	if (uid == 0 || uid == geteuid())
+	if (is_admin(uid))
 		return true;
 	for (size_t i = 0; i < acct->n_allow_uids; i++) {
 		if (acct->allow_uids[i] == uid)
@@ -155,155 +77,67 @@ uid_allowed(const struct mb_account *acct, uid_t uid)
 	return false;
 }
 
-/* Stores a token mb_token_get() returned; e->lock held. */
+/* The same answer for an account that does not exist and one the uid
+ * may not use, so that other users learn nothing; the log has the
+ * details, and root or serve's own user get them in the answer. */
 static void
-entry_store(struct srv_entry *e, struct mb_access *a, time_t now)
+answer_unavailable_account(const struct mb_config *cfg,
+			   const struct mb_account *acct, const char *name,
+			   uid_t uid, char *out, size_t out_size)
 {
-	if (e->token == NULL || strcmp(e->token, a->token) != 0) {
-		e->last_refresh = now;
-		e->used = false;
-	}
-	free_secret(&e->token);
-	e->token = a->token;
-	e->expires_at = a->expires_at;
-	a->token = NULL;
-	free_secret(&e->rejected);
-	e->retry_at = 0;
-	e->backoff = 0;
-}
+	char msg[MB_IPC_TEXT_MAX + 1];
 
-/* Calls mb_token_get() for e (e->lock held).  force: refresh even if the
- * current token looks valid (keep-alive, proactive).  On success the
- * token is cached in e. */
-static enum mb_token_status
-entry_fetch(struct srv_entry *e, const struct mb_account *acct, bool force,
-	    char **error_r)
-{
-	struct mb_access a = { NULL, 0, 0 };
-	const char *rejected = e->rejected;
-	enum mb_token_status st;
-
-	if (force && e->token != NULL)
-		rejected = e->token;
-	*error_r = NULL;
-	st = mb_token_get(acct, rejected, &a, error_r);
-	if (st == MB_TOKEN_OK) {
-		if (a.token == NULL ||
-		    !mb_ipc_valid_token(a.token, strlen(a.token))) {
-			mb_access_clear(&a);
-			free(*error_r);
-			*error_r = strdup("the token endpoint returned an "
-					  "access token that cannot be sent "
-					  "over the socket");
-			return MB_TOKEN_ERROR;
+	if (acct == NULL) {
+		mb_log(LOG_NOTICE, "uid %u asked for unknown account \"%s\"",
+		       (unsigned)uid, name);
+		if (is_admin(uid)) {
+			snprintf(msg, sizeof(msg), "no account \"%s\" in %s",
+				 name, cfg->path);
+			mb_ipc_format_err(out, out_size,
+					  MB_IPC_ERR_UNKNOWN_ACCOUNT, msg);
+			return;
 		}
-		entry_store(e, &a, time(NULL));
+	} else {
+		mb_log(LOG_WARNING, "uid %u may not use account \"%s\"; add "
+		       "it to \"allow\" in [%s] of %s", (unsigned)uid, name,
+		       name, cfg->path);
 	}
-	mb_access_clear(&a);
-	return st;
+	snprintf(msg, sizeof(msg), "account \"%s\" is not available to uid "
+		 "%u (mailbearer serve's log says why)", name, (unsigned)uid);
+	mb_ipc_format_err(out, out_size, MB_IPC_ERR_DENIED, msg);
 }
 
-static enum mb_ipc_err
-status_code(enum mb_token_status st)
-{
-	switch (st) {
-	case MB_TOKEN_TRANSIENT:
-		return MB_IPC_ERR_UNAVAILABLE;
-	case MB_TOKEN_NEEDS_AUTHORIZE:
-		return MB_IPC_ERR_NEEDS_AUTHORIZE;
-	case MB_TOKEN_OK:
-	case MB_TOKEN_ERROR:
-	default:
-		return MB_IPC_ERR_INTERNAL;
-	}
-}
-
-/* Handles one parsed request; writes the response line into out.
- * cfg_lock is held for reading. */
 static void
 handle_request(struct mb_server *srv, const struct mb_ipc_request *req,
 	       uid_t uid, char *out, size_t out_size)
 {
+	struct mb_cache_gen *g = mb_cache_acquire(srv->cache);
 	const struct mb_account *acct;
-	struct srv_entry *e;
-	char msg[MB_IPC_TEXT_MAX + 1];
-	char *error = NULL;
-	enum mb_token_status st;
-	time_t now;
+	struct mb_cache_entry *e;
 
-	acct = mb_config_account(srv->cfg, req->account);
-	e = entry_find(srv, req->account);
-	if (acct == NULL || e == NULL) {
-		snprintf(msg, sizeof(msg), "no account \"%s\" in %s",
-			 req->account, srv->cfg->path);
-		mb_log(LOG_NOTICE, "uid %u asked for unknown account \"%s\"",
-		       (unsigned)uid, req->account);
-		mb_ipc_format_err(out, out_size, MB_IPC_ERR_UNKNOWN_ACCOUNT,
-				  msg);
-		return;
-	}
-	if (!uid_allowed(acct, uid)) {
-		snprintf(msg, sizeof(msg),
-			 "uid %u may not use account \"%s\"; add it to "
-			 "\"allow\" in [%s] of %s", (unsigned)uid,
-			 req->account, req->account, srv->cfg->path);
-		mb_log(LOG_WARNING, "%s", msg);
-		mb_ipc_format_err(out, out_size, MB_IPC_ERR_DENIED, msg);
-		return;
-	}
-
-	pthread_mutex_lock(&e->lock);
-	if (req->type == MB_IPC_REQ_REJECTED) {
-		free_secret(&e->rejected);
-		e->rejected = dup_secret(req->token);
-		if (e->token != NULL && strcmp(e->token, req->token) == 0) {
-			free_secret(&e->token);
-			mb_log(LOG_NOTICE, "account %s: a server rejected the "
-			       "current token (reported by uid %u); the next "
-			       "request refreshes it", e->name,
-			       (unsigned)uid);
-		} else {
-			mb_log(LOG_INFO, "account %s: uid %u reported a "
-			       "rejected token that is not the cached one",
-			       e->name, (unsigned)uid);
-		}
-		pthread_mutex_unlock(&e->lock);
-		mb_ipc_format_done(out, out_size);
-		return;
-	}
-
-	now = time(NULL);
-	e->used = true;
-	if (e->token != NULL && e->expires_at > 0 &&
-	    e->expires_at - acct->refresh_margin > now) {
-		mb_ipc_format_ok(out, out_size, (long long)e->expires_at,
-				 e->token);
-		pthread_mutex_unlock(&e->lock);
-		mb_log(LOG_DEBUG, "account %s: cached token to uid %u",
-		       e->name, (unsigned)uid);
-		return;
-	}
-	st = entry_fetch(e, acct, false, &error);
-	e->used = true;
-	if (st == MB_TOKEN_OK) {
-		mb_ipc_format_ok(out, out_size, (long long)e->expires_at,
-				 e->token);
-		/* expires_at 0 (unknown): never served from the cache */
-		if (e->expires_at == 0)
-			free_secret(&e->token);
-		pthread_mutex_unlock(&e->lock);
-		mb_log(LOG_DEBUG, "account %s: token to uid %u", req->account,
+	acct = mb_cache_find(g, req->account, &e);
+	if (acct == NULL || !uid_allowed(acct, uid)) {
+		answer_unavailable_account(mb_cache_config(g), acct,
+					   req->account, uid, out, out_size);
+	} else if (req->type == MB_IPC_REQ_REJECTED) {
+		mb_cache_answer_rejected(srv->cache, g, acct, e, req->token,
+					 req->login, uid, out, out_size);
+	} else {
+		mb_cache_answer_token(srv->cache, g, acct, e, out, out_size);
+		mb_log(LOG_DEBUG, "account %s: answered uid %u", acct->name,
 		       (unsigned)uid);
-		goto out;
 	}
-	pthread_mutex_unlock(&e->lock);
-	mb_log(st == MB_TOKEN_TRANSIENT ? LOG_WARNING : LOG_ERR,
-	       "account %s: %s", req->account,
-	       error != NULL ? error : "cannot get a token");
-	mb_ipc_format_err(out, out_size, status_code(st),
-			  error != NULL ? error : "cannot get a token");
-out:
-	free(error);
+	mb_cache_release(g);
+}
+
+static long
+elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+		(now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
 /* Reads one line with a deadline for the whole request.  Returns its
@@ -312,26 +146,24 @@ out:
 static long
 read_request(int fd, char *buf, size_t size, int timeout_ms)
 {
-	struct timespec start, now;
+	struct timespec start;
 	size_t len = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (len < size) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		long elapsed;
+		long elapsed = elapsed_ms(&start);
 		ssize_t n;
 		char *lf;
+		int rc;
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		elapsed = (now.tv_sec - start.tv_sec) * 1000 +
-			(now.tv_nsec - start.tv_nsec) / 1000000;
 		if (elapsed >= timeout_ms)
 			return 0;
-		if (poll(&p, 1, (int)(timeout_ms - elapsed)) <= 0) {
-			if (errno == EINTR)
-				continue;
+		rc = poll(&p, 1, (int)(timeout_ms - elapsed));
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
 			return 0;
-		}
 		n = recv(fd, buf + len, size - len, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -366,43 +198,38 @@ write_all(int fd, const char *buf, size_t len)
 }
 
 static void
-serve_connection(struct mb_server *srv, int fd)
+serve_connection(struct mb_server *srv, const struct srv_conn *c)
 {
 	char *in = malloc(MB_IPC_LINE_MAX);
 	char *out = malloc(MB_IPC_LINE_MAX + 1);
-	struct ucred cred;
-	socklen_t cl = sizeof(cred);
 	struct mb_ipc_request req;
 	const char *why = NULL;
 	long len;
 
-	if (in == NULL || out == NULL)
-		goto out;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
-		mb_log(LOG_ERR, "SO_PEERCRED: %s", strerror(errno));
+	if (in == NULL || out == NULL) {
+		mb_log(LOG_ERR, "uid %u: out of memory", (unsigned)c->uid);
 		goto out;
 	}
-	len = read_request(fd, in, MB_IPC_LINE_MAX, srv->opt.request_timeout_ms);
+	len = read_request(c->fd, in, MB_IPC_LINE_MAX,
+			   srv->opt.request_timeout_ms);
 	if (len == 0) {
 		mb_log(LOG_DEBUG, "uid %u: no complete request",
-		       (unsigned)cred.uid);
+		       (unsigned)c->uid);
 		goto out;
 	}
 	if (len < 0) {
 		why = "request longer than 32768 bytes";
 	} else if (mb_ipc_parse_request(in, (size_t)len, &req, &why) == 0) {
-		pthread_rwlock_rdlock(&srv->cfg_lock);
-		handle_request(srv, &req, cred.uid, out, MB_IPC_LINE_MAX + 1);
-		pthread_rwlock_unlock(&srv->cfg_lock);
+		handle_request(srv, &req, c->uid, out, MB_IPC_LINE_MAX + 1);
 		why = NULL;
 	}
 	if (why != NULL) {
 		mb_log(LOG_NOTICE, "uid %u (pid %ld): bad request: %s",
-		       (unsigned)cred.uid, (long)cred.pid, why);
+		       (unsigned)c->uid, (long)c->pid, why);
 		mb_ipc_format_err(out, MB_IPC_LINE_MAX + 1,
 				  MB_IPC_ERR_BAD_REQUEST, why);
 	}
-	write_all(fd, out, strlen(out));
+	write_all(c->fd, out, strlen(out));
 out:
 	if (in != NULL) {
 		mb_wipe(in, MB_IPC_LINE_MAX);
@@ -412,7 +239,51 @@ out:
 		mb_wipe(out, MB_IPC_LINE_MAX + 1);
 		free(out);
 	}
-	close(fd);
+}
+
+/* srv->mu held.  The uid's slot (creating it), or NULL when the uid
+ * already holds max_per_uid connections. */
+static struct uid_count *
+uid_slot(struct mb_server *srv, uid_t uid)
+{
+	struct uid_count *free_slot = NULL;
+
+	for (int i = 0; i < srv->opt.max_clients; i++) {
+		struct uid_count *u = &srv->uids[i];
+
+		if (u->n > 0 && u->uid == uid)
+			return u->n < srv->opt.max_per_uid ? u : NULL;
+		if (u->n == 0 && free_slot == NULL)
+			free_slot = u;
+	}
+	if (free_slot != NULL)
+		free_slot->uid = uid;
+	return free_slot;
+}
+
+static void
+conn_end(struct mb_server *srv, uid_t uid)
+{
+	bool was_busy;
+
+	pthread_mutex_lock(&srv->mu);
+	was_busy = srv->active >= srv->opt.max_clients;
+	srv->active--;
+	for (int i = 0; i < srv->opt.max_clients; i++) {
+		if (srv->uids[i].n > 0 && srv->uids[i].uid == uid) {
+			srv->uids[i].n--;
+			break;
+		}
+	}
+	pthread_cond_broadcast(&srv->cond);
+	pthread_mutex_unlock(&srv->mu);
+	if (was_busy) {
+		uint64_t one = 1;
+
+		if (write(srv->wake_fd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			mb_log(LOG_WARNING, "wake-up: %s", strerror(errno));
+	}
 }
 
 static void *
@@ -420,14 +291,111 @@ conn_thread(void *arg)
 {
 	struct srv_conn *c = arg;
 	struct mb_server *srv = c->srv;
+	uid_t uid = c->uid;
 
-	serve_connection(srv, c->fd);
+	serve_connection(srv, c);
+	close(c->fd);
 	free(c);
-	pthread_mutex_lock(&srv->mu);
-	srv->active--;
-	pthread_cond_broadcast(&srv->cond);
-	pthread_mutex_unlock(&srv->mu);
+	conn_end(srv, uid);
 	return NULL;
+}
+
+/* Tells a refused client why, without reading from it, and closes. */
+static void
+refuse(struct mb_server *srv, int fd, uid_t uid, enum mb_ipc_err code,
+       const char *msg)
+{
+	char line[MB_IPC_TEXT_MAX + 64];
+	time_t now = time(NULL);
+	unsigned long others = 0;
+	bool log = false;
+
+	if (mb_ipc_format_err(line, sizeof(line), code, msg) > 0)
+		(void)send(fd, line, strlen(line), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+	pthread_mutex_lock(&srv->mu);
+	if (now >= srv->refuse_logged + MB_REFUSE_LOG_EVERY) {
+		log = true;
+		others = srv->refused;
+		srv->refused = 0;
+		srv->refuse_logged = now;
+	} else {
+		srv->refused++;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (log)
+		mb_log(LOG_NOTICE, "refused a connection from uid %u: %s "
+		       "(%lu more refused since the last such line)",
+		       (unsigned)uid, msg, others);
+}
+
+static bool
+start_thread(struct srv_conn *c)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	rc = pthread_create(&t, &attr, conn_thread, c);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		mb_log(LOG_ERR, "cannot start a thread: %s", strerror(rc));
+	return rc == 0;
+}
+
+void
+mb_server_accept(struct mb_server *srv, int fd)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct mb_cache_gen *g;
+	struct uid_count *u;
+	struct srv_conn *c;
+	char msg[128];
+	bool known;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		mb_log(LOG_ERR, "SO_PEERCRED: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	g = mb_cache_acquire(srv->cache);
+	known = mb_cache_uid_known(g, cred.uid);
+	mb_cache_release(g);
+	if (!known) {
+		snprintf(msg, sizeof(msg), "uid %u may not use this mailbearer "
+			 "serve", (unsigned)cred.uid);
+		refuse(srv, fd, cred.uid, MB_IPC_ERR_DENIED, msg);
+		return;
+	}
+	c = malloc(sizeof(*c));
+	pthread_mutex_lock(&srv->mu);
+	u = c != NULL ? uid_slot(srv, cred.uid) : NULL;
+	if (u != NULL) {
+		u->n++;
+		srv->active++;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (u == NULL) {
+		free(c);
+		snprintf(msg, sizeof(msg), "uid %u already has %d connections "
+			 "open (the limit, --max-per-uid)", (unsigned)cred.uid,
+			 srv->opt.max_per_uid);
+		refuse(srv, fd, cred.uid, MB_IPC_ERR_UNAVAILABLE, msg);
+		return;
+	}
+	c->srv = srv;
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	if (!start_thread(c)) {
+		close(fd);
+		free(c);
+		conn_end(srv, cred.uid);
+	}
 }
 
 bool
@@ -441,231 +409,88 @@ mb_server_busy(struct mb_server *srv)
 	return busy;
 }
 
+int
+mb_server_wake_fd(const struct mb_server *srv)
+{
+	return srv->wake_fd;
+}
+
 void
-mb_server_dispatch(struct mb_server *srv, int fd)
+mb_server_wake_clear(struct mb_server *srv)
 {
-	struct srv_conn *c = malloc(sizeof(*c));
-	pthread_attr_t attr;
-	pthread_t t;
-	int rc;
+	uint64_t v;
 
-	if (c == NULL) {
-		close(fd);
-		return;
-	}
-	c->srv = srv;
-	c->fd = fd;
-	pthread_mutex_lock(&srv->mu);
-	srv->active++;
-	pthread_mutex_unlock(&srv->mu);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&attr, 256 * 1024);
-	rc = pthread_create(&t, &attr, conn_thread, c);
-	pthread_attr_destroy(&attr);
-	if (rc != 0) {
-		mb_log(LOG_ERR, "cannot start a thread: %s", strerror(rc));
-		close(fd);
-		free(c);
-		pthread_mutex_lock(&srv->mu);
-		srv->active--;
-		pthread_mutex_unlock(&srv->mu);
-	}
-}
-
-/* One pass of the background refresher over every account; returns the
- * number of seconds until something is due.  cfg_lock held for reading. */
-static long
-refresher_pass(struct mb_server *srv)
-{
-	long next = MB_REFRESHER_MAX_SLEEP;
-
-	for (size_t i = 0; i < srv->n_entries; i++) {
-		struct srv_entry *e = &srv->entries[i];
-		const struct mb_account *acct;
-		enum mb_token_status st = MB_TOKEN_OK;
-		char *error = NULL;
-		const char *why = NULL;
-		time_t now = time(NULL);
-		long due = MB_REFRESHER_MAX_SLEEP;
-		bool force = false;
-
-		acct = mb_config_account(srv->cfg, e->name);
-		if (acct == NULL)
-			continue;
-		pthread_mutex_lock(&e->lock);
-		if (now < e->retry_at) {
-			due = (long)(e->retry_at - now);
-		} else if (!e->warmed) {
-			why = "start-up";
-		} else if (srv->opt.keepalive > 0 &&
-			   now >= e->last_refresh + srv->opt.keepalive) {
-			why = "keep-alive";
-			force = true;
-		} else if (e->token != NULL && e->used && e->expires_at > 0 &&
-			   now >= e->expires_at - acct->refresh_margin -
-			   srv->opt.lead) {
-			why = "proactive";
-			force = true;
-		} else {
-			if (e->token != NULL && e->used && e->expires_at > 0)
-				due = (long)(e->expires_at -
-					     acct->refresh_margin -
-					     srv->opt.lead - now);
-			if (srv->opt.keepalive > 0 &&
-			    e->last_refresh + srv->opt.keepalive - now < due)
-				due = (long)(e->last_refresh +
-					     srv->opt.keepalive - now);
-		}
-		if (why != NULL) {
-			e->warmed = true;
-			/* keep-alive without a cached token: load it first */
-			if (force && e->token == NULL)
-				st = entry_fetch(e, acct, false, &error);
-			if (st == MB_TOKEN_OK && error == NULL)
-				st = entry_fetch(e, acct, force, &error);
-			if (st == MB_TOKEN_OK) {
-				mb_log(force ? LOG_NOTICE : LOG_INFO,
-				       "account %s: %s %s, valid until %lld",
-				       e->name, why,
-				       force ? "refresh" : "check",
-				       (long long)e->expires_at);
-				/* a start-up check counts as a refresh for
-				 * keep-alive: the stored token is at most
-				 * one token lifetime old */
-				if (e->last_refresh == 0)
-					e->last_refresh = now;
-				due = 0;
-				/* a provider whose tokens live shorter than
-				 * margin + lead must not make us spin */
-				if (e->expires_at > 0 && e->expires_at -
-				    acct->refresh_margin - srv->opt.lead <=
-				    now + MB_BACKOFF_MIN) {
-					e->retry_at = now + MB_BACKOFF_MIN;
-					due = MB_BACKOFF_MIN;
-				}
-			} else {
-				e->backoff = e->backoff == 0 ? MB_BACKOFF_MIN :
-					e->backoff * 2;
-				if (e->backoff > MB_BACKOFF_MAX ||
-				    st == MB_TOKEN_NEEDS_AUTHORIZE)
-					e->backoff = MB_BACKOFF_MAX;
-				e->retry_at = now + e->backoff;
-				mb_log(st == MB_TOKEN_TRANSIENT ? LOG_WARNING :
-				       LOG_ERR, "account %s: %s refresh "
-				       "failed (retry in %ld s): %s", e->name,
-				       why, e->backoff,
-				       error != NULL ? error : "unknown error");
-				due = e->backoff;
-			}
-		}
-		pthread_mutex_unlock(&e->lock);
-		free(error);
-		if (due < next)
-			next = due;
-	}
-	return next < 0 ? 0 : next;
-}
-
-static void *
-refresher_thread(void *arg)
-{
-	struct mb_server *srv = arg;
-
-	pthread_mutex_lock(&srv->mu);
-	while (!srv->stopping) {
-		struct timespec until;
-		long next;
-
-		pthread_mutex_unlock(&srv->mu);
-		pthread_rwlock_rdlock(&srv->cfg_lock);
-		next = refresher_pass(srv);
-		pthread_rwlock_unlock(&srv->cfg_lock);
-		pthread_mutex_lock(&srv->mu);
-		if (srv->stopping)
-			break;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += next > 0 ? next : 1;
-		pthread_cond_timedwait(&srv->cond, &srv->mu, &until);
-	}
-	pthread_mutex_unlock(&srv->mu);
-	return NULL;
+	while (read(srv->wake_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		;
 }
 
 struct mb_server *
 mb_server_new(struct mb_config **cfg, const struct mb_server_options *opts)
 {
 	struct mb_server *srv = calloc(1, sizeof(*srv));
-	pthread_rwlockattr_t ra;
-	int rc;
+	struct mb_cache_options co;
 
-	if (srv == NULL)
-		return NULL;
-	srv->opt = *opts;
-	pthread_rwlockattr_init(&ra);
-	/* a pending reload must not starve behind a stream of requests */
-	pthread_rwlockattr_setkind_np(&ra,
-		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&srv->cfg_lock, &ra);
-	pthread_rwlockattr_destroy(&ra);
-	pthread_mutex_init(&srv->mu, NULL);
-	pthread_cond_init(&srv->cond, NULL);
-	srv->cfg = *cfg;
-	*cfg = NULL;
-	if (entries_new(srv->cfg, &srv->entries) < 0) {
+	if (srv == NULL) {
 		mb_log(LOG_ERR, "out of memory");
+		return NULL;
+	}
+	srv->opt = *opts;
+	srv->wake_fd = -1;
+	pthread_mutex_init(&srv->mu, NULL);
+	{
+		pthread_condattr_t a;
+
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&srv->cond, &a);
+		pthread_condattr_destroy(&a);
+	}
+	srv->uids = calloc((size_t)opts->max_clients, sizeof(*srv->uids));
+	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (srv->uids == NULL || srv->wake_fd < 0) {
+		mb_log(LOG_ERR, "cannot set up the server: %s",
+		       srv->uids == NULL ? "out of memory" : strerror(errno));
 		mb_server_free(&srv);
 		return NULL;
 	}
-	srv->n_entries = srv->cfg->n_accounts;
-	rc = pthread_create(&srv->refresher, NULL, refresher_thread, srv);
-	if (rc != 0) {
-		mb_log(LOG_ERR, "cannot start the refresher: %s",
-		       strerror(rc));
+	co.keepalive = opts->keepalive;
+	srv->cache = mb_cache_new(cfg, &co);
+	if (srv->cache == NULL) {
 		mb_server_free(&srv);
 		return NULL;
 	}
-	srv->refresher_started = true;
 	return srv;
 }
 
 void
 mb_server_reload(struct mb_server *srv, struct mb_config **cfg)
 {
-	struct srv_entry *entries;
-	struct srv_entry *old;
-	size_t n_old;
+	(void)mb_cache_reload(srv->cache, cfg);
+}
 
-	if (entries_new(*cfg, &entries) < 0) {
-		mb_log(LOG_ERR, "reload: out of memory; keeping the old "
-		       "configuration");
-		mb_config_free(cfg);
-		return;
-	}
-	pthread_rwlock_wrlock(&srv->cfg_lock);
-	/* keep pending rejections: they name tokens still in the state */
-	for (size_t i = 0; i < (*cfg)->n_accounts; i++) {
-		struct srv_entry *prev = entry_find(srv, entries[i].name);
+bool
+mb_server_stop(struct mb_server *srv, int grace_ms)
+{
+	struct timespec dl;
+	bool clean;
 
-		if (prev != NULL) {
-			entries[i].rejected = prev->rejected;
-			prev->rejected = NULL;
-			entries[i].last_refresh = prev->last_refresh;
-			entries[i].warmed = prev->warmed;
-		}
+	/* waiting requests are answered at once: half a second is ample */
+	clean = mb_cache_stop(srv->cache, grace_ms);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_nsec += 500000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
 	}
-	old = srv->entries;
-	n_old = srv->n_entries;
-	mb_config_free(&srv->cfg);
-	srv->cfg = *cfg;
-	*cfg = NULL;
-	srv->entries = entries;
-	srv->n_entries = srv->cfg->n_accounts;
-	pthread_rwlock_unlock(&srv->cfg_lock);
-	entries_free(&old, n_old);
 	pthread_mutex_lock(&srv->mu);
-	pthread_cond_broadcast(&srv->cond);
+	while (srv->active > 0) {
+		if (pthread_cond_timedwait(&srv->cond, &srv->mu, &dl) ==
+		    ETIMEDOUT)
+			break;
+	}
+	clean = clean && srv->active == 0;
 	pthread_mutex_unlock(&srv->mu);
+	return clean;
 }
 
 void
@@ -675,19 +500,10 @@ mb_server_free(struct mb_server **srvp)
 
 	if (srv == NULL)
 		return;
-	pthread_mutex_lock(&srv->mu);
-	srv->stopping = true;
-	pthread_cond_broadcast(&srv->cond);
-	pthread_mutex_unlock(&srv->mu);
-	if (srv->refresher_started)
-		pthread_join(srv->refresher, NULL);
-	pthread_mutex_lock(&srv->mu);
-	while (srv->active > 0)
-		pthread_cond_wait(&srv->cond, &srv->mu);
-	pthread_mutex_unlock(&srv->mu);
-	entries_free(&srv->entries, srv->n_entries);
-	mb_config_free(&srv->cfg);
-	pthread_rwlock_destroy(&srv->cfg_lock);
+	mb_cache_free(&srv->cache);
+	if (srv->wake_fd >= 0)
+		close(srv->wake_fd);
+	free(srv->uids);
 	pthread_mutex_destroy(&srv->mu);
 	pthread_cond_destroy(&srv->cond);
 	free(srv);

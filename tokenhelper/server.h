@@ -1,12 +1,12 @@
 #ifndef MB_SERVER_H
 #define MB_SERVER_H
 
-/* The token server behind `mailbearer serve`: one thread per connection
- * (bounded), a per-account cache of the current access token with a
- * per-account mutex (single-flight: clients that wait for a refresh find
- * its result and do not refresh again), a background thread for
- * proactive and keep-alive refreshes, SO_PEERCRED access control.
- * Sockets, signals and option parsing live in serve.c. */
+/* The connection side of `mailbearer serve`: access control at accept
+ * time (SO_PEERCRED: a uid that may use no account, and is neither root
+ * nor serve's own uid, is refused before anything is read), a per-uid
+ * connection cap, one thread per connection (bounded), a short deadline
+ * for the request line, and the answers, which come from the token cache
+ * (token-cache.h).  Sockets, signals and option parsing live in serve.c. */
 
 #include <stdbool.h>
 
@@ -20,34 +20,40 @@ struct mb_server_options {
 	/* Connections served at the same time; more wait in the listen
 	 * backlog.  Default 64. */
 	int max_clients;
-	/* A client has this long (ms) to send its whole request.  10000. */
+	/* Connections one uid may hold at the same time (root and serve's
+	 * own uid included).  Default 16. */
+	int max_per_uid;
+	/* A client has this long (ms) to send its whole request.  3000. */
 	int request_timeout_ms;
-	/* Refresh a token that clients use this many seconds before the
-	 * account's refresh_margin is reached, so that no client has to wait
-	 * for the refresh.  Default 60. */
-	long lead;
 };
 
 struct mb_server;
 
 /* Fills opts with the defaults above. */
 void mb_server_options_default(struct mb_server_options *opts);
-/* Takes ownership of *cfg (sets it to NULL).  Starts the background
- * refresher.  Returns NULL (and logs) if a thread cannot be started; the
- * caller frees the result with mb_server_free(). */
+/* Takes ownership of *cfg (sets it to NULL).  Starts the token cache.
+ * Returns NULL (and logs) if a thread cannot be started; the caller frees
+ * the result with mb_server_free(). */
 struct mb_server *mb_server_new(struct mb_config **cfg,
 				const struct mb_server_options *opts);
 /* True while max_clients connections are being served. */
 bool mb_server_busy(struct mb_server *srv);
-/* Serves one accepted connection in a new thread; takes ownership of fd
- * (closed in every case). */
-void mb_server_dispatch(struct mb_server *srv, int fd);
+/* Readable (an eventfd) when a slot freed after the server was busy; the
+ * main loop polls it and calls mb_server_wake_clear(). */
+int mb_server_wake_fd(const struct mb_server *srv);
+void mb_server_wake_clear(struct mb_server *srv);
+/* Takes an accepted connection (fd, closed in every case): refused at
+ * once for a stranger or a uid over its cap, else served in a thread. */
+void mb_server_accept(struct mb_server *srv, int fd);
 /* Replaces the configuration (takes ownership of *cfg, sets it to NULL)
- * once the requests in flight are done; cached tokens are dropped (the
- * next request reads the state again), pending rejections are kept. */
+ * at once: never waits for a request or a refresh. */
 void mb_server_reload(struct mb_server *srv, struct mb_config **cfg);
-/* Stops the refresher, waits for the connections in flight, wipes every
- * cached token, frees everything and sets *srv to NULL.  NULL-safe. */
+/* Stops: refreshes are cancelled, waiting requests answered, and the
+ * connections and refreshes in flight get up to grace_ms to end.  Returns
+ * true if everything ended (then mb_server_free() may free it). */
+bool mb_server_stop(struct mb_server *srv, int grace_ms);
+/* Wipes every cached token, frees everything and sets *srv to NULL.
+ * Only after mb_server_stop() returned true.  NULL-safe. */
 void mb_server_free(struct mb_server **srv);
 
 #endif
