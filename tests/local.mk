@@ -15,6 +15,15 @@ tests_libtap_la_SOURCES = tests/tap.c tests/tap.h
 
 EXTRA_DIST += tests/env.sh tests/summary.sh tests/lib.sh tests/run
 
+# Configuration, documentation and installation hygiene.
+TESTS += tests/test-conf-install-deps.sh tests/test-conf-configure.sh
+EXTRA_DIST += tests/test-conf-install-deps.sh tests/test-conf-configure.sh \
+	tests/test-docs-config.sh tests/test-conf-fifo.sh \
+	contrib/install-deps.sh
+if TOKENHELPER
+TESTS += tests/test-docs-config.sh tests/test-conf-fifo.sh
+endif
+
 # The closing line the CI reads: "N passed, N failed, N skipped".
 check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
