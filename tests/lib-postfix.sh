@@ -29,6 +29,7 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin; export PATH ;; esac
 : "${PF_CHROOT:=n}"
 : "${PF_DEBUG_PEER:=}"
 : "${PF_ENV:=}"
+: "${PF_TLS_LEVEL:=secure}"
 
 # pf_setup: skip unless everything is there, then start CA, provider, a
 # dumping smtp-sink and Dovecot (a server that does not come up is a
@@ -82,20 +83,27 @@ pf_passwd() {
 	MB_PF_DIR=$MB_TMP/postfix
 	mkdir -p "$MB_PF_DIR/etc"
 	( umask 077
-	  printf '[127.0.0.1]:%s %s:%s\n' "$MB_SUBMISSION_PORT" "$1" "$2" \
+	  printf '[127.0.0.1]:%s %s:%s\n' "${PF_RELAY_PORT:-$MB_SUBMISSION_PORT}" \
+		"$1" "$2" \
 		> "$MB_PF_DIR/etc/sasl_passwd" )
 }
 
 # start_postfix: write main.cf/master.cf from tests/postfix/*.in and start
 # the instance.  PF_MECH is smtp_sasl_mechanism_filter, PF_CHROOT (y|n)
 # the smtp client's chroot column, PF_DEBUG_PEER debug_peer_list, PF_ENV
-# extra NAME=VALUE words for import_environment (no spaces inside).
+# extra NAME=VALUE words for import_environment (no spaces inside),
+# PF_TLS_LEVEL smtp_tls_security_level (default secure, against the test
+# CA; the relay's certificate names localhost), PF_RELAY_PORT the relay's
+# port on 127.0.0.1 (default: Dovecot's submission service; pf_passwd uses
+# it too).
 start_postfix() {
 	MB_PF_DIR=$MB_TMP/postfix
 	MB_PF_CONF=$MB_PF_DIR/etc
 	MB_PF_QUEUE=$MB_PF_DIR/spool
 	MB_PF_LOG=$MB_PF_DIR/maillog
 	mkdir -p "$MB_PF_CONF" "$MB_PF_QUEUE" "$MB_PF_DIR/data"
+	# Postfix's unprivileged processes traverse (not list) $MB_TMP.
+	chmod 0711 "$MB_TMP"
 	chmod 0755 "$MB_PF_DIR" "$MB_PF_CONF" "$MB_PF_QUEUE"
 	chown postfix "$MB_PF_DIR/data"
 	[ -f "$MB_PF_CONF/sasl_passwd" ] || ( umask 077;
@@ -107,9 +115,11 @@ start_postfix() {
 		sed -e "s|@DIR@|$MB_PF_DIR|g" \
 			-e "s|@SASL_PATH@|$SASL_PATH|g" \
 			-e "s|@EXTRA_ENV@|$PF_ENV|g" \
-			-e "s|@RELAY_PORT@|$MB_SUBMISSION_PORT|g" \
+			-e "s|@RELAY_PORT@|${PF_RELAY_PORT:-$MB_SUBMISSION_PORT}|g" \
 			-e "s|@MECH@|$PF_MECH|g" \
 			-e "s|@DEBUG_PEER@|$PF_DEBUG_PEER|g" \
+			-e "s|@TLS_LEVEL@|$PF_TLS_LEVEL|g" \
+			-e "s|@CA@|$MB_CA|g" \
 			"$top_srcdir/tests/postfix/main.cf.in" \
 			> "$MB_PF_CONF/main.cf"
 		sed -e "s|@SMTPD_PORT@|$MB_PF_PORT|g" \

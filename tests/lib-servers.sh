@@ -173,6 +173,8 @@ start_dovecot() {
 			-e "s|@POP3_PORT@|$MB_POP3_PORT|g" \
 			-e "s|@SUBMISSION_PORT@|$MB_SUBMISSION_PORT|g" \
 			-e "s|@RELAY_PORT@|$MB_SINK_PORT|g" \
+			-e "s|@CERT@|$MB_CA_DIR/server.pem|g" \
+			-e "s|@KEY@|$MB_CA_DIR/server.key|g" \
 			"$top_srcdir/tests/dovecot/dovecot.conf.in" \
 			> "$MB_DOVECOT_CONF"
 		: > "$MB_DOVECOT_LOG"

@@ -119,6 +119,8 @@ check "helper: delivered to the sink" pf_wait_delivered h1
 check "helper: status=sent" pf_wait_status h1 sent
 contains "helper: Dovecot logged the XOAUTH2 login" "$MB_DOVECOT_LOG" \
 	"Login: user=<$user>, method=XOAUTH2"
+contains "helper: the token went over verified TLS" "$MB_PF_LOG" \
+	'smtp\[[0-9]+\]: Verified TLS connection established to 127\.0\.0\.1'
 r=$(refreshes "$user")
 check "helper: exactly one refresh at the provider (got $r)" [ "$r" = 1 ]
 

@@ -7,7 +7,9 @@
 #   valid token   -> delivered, Dovecot logs the login, no token in the log
 #   revoked token -> deferred with the server's 535 and our decoded reason
 #   both mechanisms (smtp_sasl_mechanism_filter), a 6000-byte token, the default
-#   smtp_sasl_security_options, then a chrooted smtp(8) with
+#   smtp_sasl_security_options with TLS enforced (smtp_tls_security_level =
+#   secure, smtp_sasl_tls_security_options = noanonymous), then a chrooted
+#   smtp(8) with
 #   debug_peer_list = 127.0.0.1 (where kdexoauth2 made smtp(8) crash).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
@@ -51,6 +53,16 @@ check "XOAUTH2 valid: delivered to the sink" pf_wait_delivered x1
 check "XOAUTH2 valid: status=sent" pf_wait_status x1 sent
 contains "XOAUTH2 valid: Dovecot logged the XOAUTH2 login" "$MB_DOVECOT_LOG" \
 	"Login: user=<$user>, method=XOAUTH2"
+# The secure setting (doc/usage-postfix.md): the token went over TLS, with
+# the relay's certificate verified.
+r=$(postconf -c "$MB_PF_CONF" -h smtp_tls_security_level \
+	smtp_sasl_tls_security_options | tr '\n' ' ')
+check "smtp_tls_security_level = secure, smtp_sasl_tls_security_options \
+= noanonymous" [ "$r" = "secure noanonymous " ]
+contains "XOAUTH2 valid: over a verified TLS connection" "$MB_PF_LOG" \
+	'smtp\[[0-9]+\]: Verified TLS connection established to 127\.0\.0\.1'
+contains "Dovecot: the login was inside TLS" "$MB_DOVECOT_LOG" \
+	"Login: user=<$user>, method=XOAUTH2.*, TLS"
 
 mockctl revoke "$user" --what access > /dev/null
 pf_mark
