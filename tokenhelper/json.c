@@ -85,6 +85,25 @@ json_parse_object(const char *text, size_t len, bool *trailing_r,
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	used = json_tokener_get_parse_end(tok);
+	if (obj == NULL && jerr != json_tokener_continue && used > 0 &&
+	    used < len) {
+		/* Strict mode fails on what follows a complete value; the
+		 * value before it is still of interest. */
+		json_tokener_reset(tok);
+		obj = json_tokener_parse_ex(tok, text, (int)used);
+		if (obj != NULL &&
+		    json_tokener_get_error(tok) == json_tokener_success) {
+			json_tokener_free(tok);
+			*trailing_r = true;
+			if (json_object_is_type(obj, json_type_object))
+				return obj;
+			json_object_put(obj);
+			*error_r = mb_xstrdup("not a JSON object");
+			return NULL;
+		}
+		json_object_put(obj);
+		obj = NULL;
+	}
 	if (obj == NULL || jerr != json_tokener_success) {
 		*error_r = mb_xasprintf("not valid JSON (%s)",
 			jerr == json_tokener_continue ? "truncated" :

@@ -645,6 +645,13 @@ mb_store_lock(const struct mb_account *acct, int *fd_r, char **error_r)
 	path = mb_store_path(acct, ".lock");
 	fd = mb_store_open_regular(path, O_RDWR | O_CREAT, 0600, "lock file",
 				   error_r);
+	if (fd < 0 && errno == EROFS) {
+		/* flock(2) needs no write access: on a read-only file
+		 * system the caller gets as far as the real cause. */
+		free(*error_r);
+		fd = mb_store_open_regular(path, O_RDONLY, 0, "lock file",
+					   error_r);
+	}
 	if (fd < 0) {
 		if (*error_r == NULL)
 			*error_r = mb_xasprintf("cannot open the lock file "
