@@ -43,6 +43,58 @@ put(const char *path, const char *text, mode_t mode)
 	chmod(path, mode);
 }
 
+/* Leftover temporary files: the newest complete state newer than the
+ * state file is adopted, the others removed, foreign files left alone. */
+static void
+test_recover(const struct mb_account *acct, const char *sdir)
+{
+	char p[600], old_tmp[600], new_tmp[600], junk[600], odd[600];
+	struct mb_state st, got;
+	char *err = NULL;
+	int n;
+
+	memset(&st, 0, sizeof(st));
+	st.refresh_token = strdup("rt-on-disk");
+	tap_is_int(mb_store_write(acct, &st, &err), 0, "recover: base state");
+	free(err);
+	err = NULL;
+	snprintf(old_tmp, sizeof(old_tmp), "%s/%s.json.tmp-aaaaaa", sdir,
+		 acct->name);
+	snprintf(new_tmp, sizeof(new_tmp), "%s/%s.json.tmp-bbbbbb", sdir,
+		 acct->name);
+	snprintf(junk, sizeof(junk), "%s/%s.json.tmp-cccccc", sdir,
+		 acct->name);
+	snprintf(odd, sizeof(odd), "%s/%s.json.tmp-dddddd", sdir, acct->name);
+	snprintf(p, sizeof(p), "{\"version\": 1, \"refresh_token\": "
+		 "\"rt-old\", \"generation\": %lld}\n", st.generation);
+	put(old_tmp, p, 0600);
+	snprintf(p, sizeof(p), "{\"version\": 1, \"refresh_token\": "
+		 "\"rt-rotated\", \"generation\": %lld}\n",
+		 st.generation + 1);
+	put(new_tmp, p, 0600);
+	/* A reserved file a crash left half-written. */
+	put(junk, "{\"version\": 1, \"refresh_tok", 0600);
+	/* Not ours to touch: readable by others. */
+	put(odd, "{\"version\": 1, \"generation\": 99}\n", 0644);
+	n = mb_store_recover(acct, &err);
+	tap_is_int(n, 1, "recover: one state adopted");
+	free(err);
+	err = NULL;
+	tap_is_int(mb_store_read(acct, false, &got, &err), MB_STORE_FOUND,
+		   "recover: state readable");
+	tap_is_str(got.refresh_token, "rt-rotated",
+		   "recover: the newer state (rotated token) adopted");
+	mb_state_clear(&got);
+	tap_ok(access(old_tmp, F_OK) < 0, "recover: older one removed");
+	tap_ok(access(junk, F_OK) < 0, "recover: incomplete one removed");
+	tap_ok(access(odd, F_OK) == 0, "recover: a foreign file left alone");
+	unlink(odd);
+	tap_is_int(count_entries(sdir, "alice@example.com.json.tmp-"), 0,
+		   "recover: no temporary file left");
+	mb_state_clear(&st);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -217,6 +269,7 @@ main(void)
 	tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 077) == 0,
 	       "lock file private");
 
+	test_recover(&acct, sdir);
 	mb_state_clear(&st);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)
