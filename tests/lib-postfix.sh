@@ -83,8 +83,8 @@ pf_passwd() {
 	MB_PF_DIR=$MB_TMP/postfix
 	mkdir -p "$MB_PF_DIR/etc"
 	( umask 077
-	  printf '[127.0.0.1]:%s %s:%s\n' "${PF_RELAY_PORT:-$MB_SUBMISSION_PORT}" \
-		"$1" "$2" \
+	  printf '[127.0.0.1]:%s %s:%s\n' \
+		"${PF_RELAY_PORT:-$MB_SUBMISSION_PORT}" "$1" "$2" \
 		> "$MB_PF_DIR/etc/sasl_passwd" )
 }
 
@@ -101,6 +101,7 @@ start_postfix() {
 	MB_PF_CONF=$MB_PF_DIR/etc
 	MB_PF_QUEUE=$MB_PF_DIR/spool
 	MB_PF_LOG=$MB_PF_DIR/maillog
+	mb_relay_port=${PF_RELAY_PORT:-$MB_SUBMISSION_PORT}
 	mkdir -p "$MB_PF_CONF" "$MB_PF_QUEUE" "$MB_PF_DIR/data"
 	# Postfix's unprivileged processes traverse (not list) $MB_TMP.
 	chmod 0711 "$MB_TMP"
@@ -115,7 +116,7 @@ start_postfix() {
 		sed -e "s|@DIR@|$MB_PF_DIR|g" \
 			-e "s|@SASL_PATH@|$SASL_PATH|g" \
 			-e "s|@EXTRA_ENV@|$PF_ENV|g" \
-			-e "s|@RELAY_PORT@|${PF_RELAY_PORT:-$MB_SUBMISSION_PORT}|g" \
+			-e "s|@RELAY_PORT@|$mb_relay_port|g" \
 			-e "s|@MECH@|$PF_MECH|g" \
 			-e "s|@DEBUG_PEER@|$PF_DEBUG_PEER|g" \
 			-e "s|@TLS_LEVEL@|$PF_TLS_LEVEL|g" \
