@@ -1,7 +1,15 @@
 # Tests of secret hygiene and honest answers of the token helper (leaks,
 # failure classification, cancellation, PassCmd users): integration tests
-# against the mock provider.
+# against the mock provider, and their C drivers (linking libmbcore).
 if TOKENHELPER
-TESTS += tests/test-leak-redact.sh
+check_PROGRAMS += tests/test-leak-cancel-run
+tests_test_leak_cancel_run_SOURCES = tests/test-leak-cancel-run.c
+tests_test_leak_cancel_run_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_test_leak_cancel_run_CFLAGS = $(AM_CFLAGS) -pthread
+tests_test_leak_cancel_run_LDADD = tokenhelper/libmbcore.la -lpthread
+
+TESTS += tests/test-leak-redact.sh tests/test-leak-cancel.sh \
+	tests/test-leak-dumpable.sh
 endif
-EXTRA_DIST += tests/test-leak-redact.sh
+EXTRA_DIST += tests/test-leak-redact.sh tests/test-leak-cancel.sh \
+	tests/test-leak-dumpable.sh

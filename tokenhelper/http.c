@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "cancel.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -22,7 +23,14 @@ struct http_sink {
 	size_t cap;
 	bool too_big;
 	long retry_after;
+	/* Progress, for cancellation; times are CLOCK_MONOTONIC. */
+	curl_off_t dl_seen, ul_seen;	/* bytes at the last callback */
+	struct timespec moved_at;	/* when they last changed */
+	bool cancel_seen;		/* mb_cancelled() seen at cancel_at */
+	struct timespec cancel_at;
 };
+
+#define MB_HTTP_CANCEL_GRACE_MS 500
 
 static pthread_once_t http_once = PTHREAD_ONCE_INIT;
 static CURLcode http_init_result;
@@ -31,6 +39,56 @@ static void
 http_global_init(void)
 {
 	http_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int
+mb_http_global_init(void)
+{
+	pthread_once(&http_once, http_global_init);
+	return http_init_result == CURLE_OK ? 0 : -1;
+}
+
+static long
+http_ms_since(const struct timespec *then, const struct timespec *now)
+{
+	return (long)(now->tv_sec - then->tv_sec) * 1000 +
+	       (now->tv_nsec - then->tv_nsec) / 1000000;
+}
+
+/* libcurl's progress callback (called at least once a second, more often
+ * while bytes move): a non-zero return aborts the transfer
+ * (CURLE_ABORTED_BY_CALLBACK).  After mb_cancel_all(), a request not yet
+ * sent in full is aborted at once: nothing was spent.  One sent in full
+ * may have spent the refresh token, so a reply that is moving gets
+ * MB_HTTP_CANCEL_GRACE_MS to arrive (what the provider hands out is then
+ * persisted); a transfer stalled that long is abandoned at once.  A reply
+ * that has fully arrived is never cut. */
+static int
+http_xferinfo_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow,
+		 curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct http_sink *s = userp;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (dlnow != s->dl_seen || ulnow != s->ul_seen ||
+	    s->moved_at.tv_sec == 0) {
+		s->dl_seen = dlnow;
+		s->ul_seen = ulnow;
+		s->moved_at = now;
+	}
+	if (!mb_cancelled())
+		return 0;
+	if (dltotal > 0 && dlnow >= dltotal)
+		return 0;
+	if (ultotal <= 0 || ulnow < ultotal ||
+	    http_ms_since(&s->moved_at, &now) >= MB_HTTP_CANCEL_GRACE_MS)
+		return 1;
+	if (!s->cancel_seen) {
+		s->cancel_seen = true;
+		s->cancel_at = now;
+	}
+	return http_ms_since(&s->cancel_at, &now) >= MB_HTTP_CANCEL_GRACE_MS;
 }
 
 void
@@ -217,10 +275,13 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 					"only https:// URLs are allowed", url);
 		return MB_HTTP_LOCAL;
 	}
-	pthread_once(&http_once, http_global_init);
-	if (http_init_result != CURLE_OK) {
+	if (mb_http_global_init() < 0) {
 		*error_r = mb_xstrdup("libcurl initialisation failed");
 		return MB_HTTP_LOCAL;
+	}
+	if (mb_cancelled()) {
+		*error_r = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
+		return MB_HTTP_TRANSIENT;
 	}
 	curl = curl_easy_init();
 	form = mb_http_form_encode(fields);
@@ -260,9 +321,15 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header_cb);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_xferinfo_cb);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		if (rc == CURLE_ABORTED_BY_CALLBACK) {
+			*error_r = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
+			ret = MB_HTTP_TRANSIENT;
+		} else if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
 			*error_r = mb_xasprintf("the response of %s is larger "
 						"than %d bytes", url,
 						MB_HTTP_MAX_BODY);

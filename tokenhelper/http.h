@@ -10,6 +10,10 @@
 
 #define MB_HTTP_MAX_BODY (1024 * 1024)
 
+/* The message of a transfer aborted (or not started) because
+ * mb_cancel_all() was called: MB_HTTP_TRANSIENT, nothing is lost. */
+#define MB_HTTP_CANCELLED_TEXT "cancelled (mailbearer is shutting down)"
+
 enum mb_http_result {
 	MB_HTTP_OK = 0,		/* a response arrived (any status) */
 	MB_HTTP_TRANSIENT,	/* connect/timeout/reset/oversized body */
@@ -23,9 +27,15 @@ struct mb_http_reply {
 	long retry_after;	/* seconds from Retry-After, -1 if none */
 };
 
+/* curl_global_init(), which is not thread-safe: main() calls this before
+ * any thread starts.  0, or -1 when libcurl cannot be initialised.  Safe
+ * to call again (mb_http_post_form() does, for the unit tests). */
+int mb_http_global_init(void);
 /* POSTs application/x-www-form-urlencoded fields (name, value pairs,
  * terminated by a NULL name; a NULL value skips the pair).  Values are
- * percent-encoded here.  ca_file NULL: system CAs.  On MB_HTTP_OK the
+ * percent-encoded here.  ca_file NULL: system CAs.  Aborted early, as
+ * MB_HTTP_TRANSIENT with MB_HTTP_CANCELLED_TEXT, once mb_cancelled() is
+ * true, unless the whole reply has arrived.  On MB_HTTP_OK the
  * reply is filled (release with mb_http_reply_clear()); otherwise
  * *error_r is a malloc'd secret-free message (caller frees). */
 enum mb_http_result mb_http_post_form(const char *url, const char *ca_file,

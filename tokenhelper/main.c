@@ -7,11 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "json.h"
 #include "log.h"
 #include "refresh.h"
@@ -479,6 +484,25 @@ cmd_version(int argc, char **argv)
 	return EX_OK;
 }
 
+/*
+ * Every command may hold a refresh token, an access token or a client
+ * secret in memory.  No core file (RLIMIT_CORE 0, hard limit too, so a
+ * child cannot raise it), and not dumpable: no core even where a pipe in
+ * core_pattern ignores RLIMIT_CORE, and no ptrace(2) or /proc/PID/mem
+ * reading by other processes of the same user.  Failures are ignored: the
+ * prctl exists on every Linux since 2.3.20.
+ */
+static void
+mb_harden_process(void)
+{
+	struct rlimit no_core = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+#ifdef __linux__
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
+}
+
 static bool want_version;
 
 static int
@@ -499,7 +523,13 @@ main(int argc, char **argv)
 	size_t i;
 	int r;
 
+	/* Before anything else, and before any thread exists. */
+	mb_harden_process();
 	mb_log_init("mailbearer", false, false);
+	if (mb_http_global_init() < 0) {
+		mb_log(LOG_ERR, "libcurl cannot be initialised");
+		return EX_OSERR;
+	}
 	/* Options before the command; parsing stops at the command name. */
 	r = parse_common(argc, argv, true, "V", extra, 1, main_opt);
 	if (r > 0)

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "cancel.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -340,11 +340,19 @@ mb_refresh(const struct mb_account *acct, const char *refresh_token,
 		}
 		wait = out->retry_after >= 0 ? (unsigned)out->retry_after :
 		       backoff;
+		if (mb_cancelled())
+			break;
 		mb_log(LOG_INFO, "%s: attempt %d failed: %s; retrying in %u "
 		       "s", acct->name, i, out->message, wait);
-		if (wait > 0)
-			sleep(wait);
+		if (wait > 0 && mb_cancel_sleep((long)wait) < 0)
+			break;
 		backoff *= 2;
+	}
+	if (r == MB_REFRESH_TRANSIENT && mb_cancelled() &&
+	    out->refresh_token == NULL) {
+		/* The last failure is not the story: we are stopping. */
+		free(out->message);
+		out->message = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
 	}
 	return r;
 }

@@ -39,7 +39,11 @@ enum mb_refresh_result mb_refresh_once(const struct mb_account *acct,
 				       struct mb_refresh_out *out);
 /* Up to max_tries requests while the failure is transient, sleeping 1 s,
  * 2 s, 4 s... between them, or the server's Retry-After when it is at
- * most max_wait seconds (a longer Retry-After ends the attempts). */
+ * most max_wait seconds (a longer Retry-After ends the attempts).  After
+ * mb_cancel_all() (cancel.h) the transfer is aborted and the sleep ends
+ * at once: MB_REFRESH_TRANSIENT with the message MB_HTTP_CANCELLED_TEXT,
+ * "cancelled (mailbearer is shutting down)" (unless a reply carried a new
+ * refresh token, whose message is kept). */
 enum mb_refresh_result mb_refresh(const struct mb_account *acct,
 				  const char *refresh_token, int max_tries,
 				  long max_wait, struct mb_refresh_out *out);
