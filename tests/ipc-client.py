@@ -16,12 +16,15 @@ def one(path, data, timeout, slow, results, idx):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(timeout)
         s.connect(path)
-        if slow:
-            for b in data:
-                s.sendall(bytes([b]))
-                time.sleep(slow)
-        else:
-            s.sendall(data)
+        try:
+            if slow:
+                for b in data:
+                    s.sendall(bytes([b]))
+                    time.sleep(slow)
+            else:
+                s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused at accept: the reply is still there to read
         buf = b""
         while not buf.endswith(b"\n"):
             chunk = s.recv(65536)

@@ -22,7 +22,10 @@ def ask(path, line, timeout):
     s.settimeout(timeout)
     try:
         s.connect(path)
-        s.sendall(line.encode("ascii") + b"\n")
+        try:
+            s.sendall(line.encode("ascii") + b"\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused at accept: the reply is still there to read
         buf = b""
         while not buf.endswith(b"\n") and len(buf) < 65536:
             chunk = s.recv(65536)

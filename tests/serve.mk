@@ -20,8 +20,9 @@ tests_mb_fake_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tokenhelper \
 tests_mb_fake_serve_CFLAGS = $(AM_CFLAGS) -pthread
 tests_mb_fake_serve_LDADD = common/libcommon.la -lpthread
 
-TESTS += tests/test-serve.sh
-EXTRA_DIST += tests/test-serve.sh tests/ipc-client.py
+TESTS += tests/test-serve.sh tests/test-serve-engine.sh
+EXTRA_DIST += tests/test-serve.sh tests/test-serve-engine.sh \
+	tests/ipc-client.py tests/serve-load.py
 
 # End to end through the helper (needs the plugin, the helper, Dovecot,
 # cyrus-clients and the mock provider; skips otherwise).
