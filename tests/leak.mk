@@ -8,8 +8,16 @@ tests_test_leak_cancel_run_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
 tests_test_leak_cancel_run_CFLAGS = $(AM_CFLAGS) -pthread
 tests_test_leak_cancel_run_LDADD = tokenhelper/libmbcore.la -lpthread
 
-TESTS += tests/test-leak-redact.sh tests/test-leak-cancel.sh \
-	tests/test-leak-dumpable.sh
+check_PROGRAMS += tests/test-leak-oom
+tests_test_leak_oom_SOURCES = tests/test-leak-oom.c
+tests_test_leak_oom_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) \
+	-I$(top_srcdir)/tests
+tests_test_leak_oom_CFLAGS = $(AM_CFLAGS) -pthread
+tests_test_leak_oom_LDADD = tokenhelper/libmbcore.la tests/libtap.la \
+	-lpthread
+
+TESTS += tests/test-leak-oom tests/test-leak-redact.sh \
+	tests/test-leak-cancel.sh tests/test-leak-dumpable.sh
 endif
 EXTRA_DIST += tests/test-leak-redact.sh tests/test-leak-cancel.sh \
 	tests/test-leak-dumpable.sh

@@ -4,12 +4,15 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char log_ident[64] = "mailbearer";
-static bool log_syslog;
+/* Read without the lock by mb_log_fatal(). */
+static atomic_bool log_syslog;
 static bool log_verbose;
 
 void
@@ -69,4 +72,23 @@ mb_log(int level, const char *fmt, ...)
 		fprintf(stderr, "%s: %s%s\n", log_ident,
 			mb_log_level_name(level), buf);
 	pthread_mutex_unlock(&log_lock);
+}
+
+void
+mb_log_fatal(const char *msg)
+{
+	char line[256];
+	int n;
+
+	/* log_ident only changes in mb_log_init(), before any thread. */
+	n = snprintf(line, sizeof(line), "%s: error: %s\n", log_ident, msg);
+	if (n > 0) {
+		if ((size_t)n >= sizeof(line))
+			n = (int)sizeof(line) - 1;
+		/* Nothing more to do if this fails. */
+		if (write(STDERR_FILENO, line, (size_t)n) < 0)
+			n = 0;
+	}
+	if (atomic_load(&log_syslog))
+		syslog(LOG_CRIT, "%s", msg);
 }

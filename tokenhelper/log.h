@@ -16,5 +16,9 @@ void mb_log_init(const char *ident, bool to_syslog, bool verbose);
 void mb_log(int level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool mb_log_verbose(void);
+/* For a fatal error in any thread, before _exit(): "IDENT: error: MSG" on
+ * standard error with one write(2), and to syslog when serving.  Takes no
+ * lock and allocates nothing of its own. */
+void mb_log_fatal(const char *msg);
 
 #endif

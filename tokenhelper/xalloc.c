@@ -6,17 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "wipe.h"
 
+/* The one out-of-memory policy (xalloc.h): one line, then _exit. */
 static void __attribute__((noreturn))
 mb_oom(void)
 {
-	static const char msg[] = "mailbearer: out of memory\n";
-
-	/* write(2) would need a check; fputs is fine on this path. */
-	fputs(msg, stderr);
-	exit(71);
+	mb_log_fatal("out of memory; exiting at once");
+	_exit(EX_OSERR);
 }
 
 void *

@@ -1,9 +1,19 @@
 #ifndef MB_XALLOC_H
 #define MB_XALLOC_H
 
-/* Never-failing allocation for the helper (not the plugin): on exhaustion
- * the helper prints one line and exits with EX_OSERR (71); a half-done
- * refresh never loses anything because state is replaced atomically. */
+/*
+ * Never-failing allocation for the helper (not the plugin).  The one
+ * out-of-memory policy, for every command and every thread of `serve`:
+ * one line (mb_log_fatal: write(2) to stderr, and syslog when serving),
+ * then _exit(EX_OSERR) (71).  Never exit(): atexit handlers and stdio
+ * flushing would run while other threads still use what they tear down.
+ * Nothing is lost by dying there: state files are replaced atomically
+ * (a refresh whose new state was not yet renamed into place is redone;
+ * its reserved temporary file is recovered or removed at the next run),
+ * and systemd's Restart=on-failure starts serve again.  Trying to carry
+ * on in a process that cannot allocate would only fail later, elsewhere,
+ * with less said.
+ */
 
 #include <stddef.h>
 
