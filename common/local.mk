@@ -2,5 +2,6 @@
 # policy, no stdio): the wire protocol and secret wiping.
 noinst_LTLIBRARIES += common/libcommon.la
 common_libcommon_la_SOURCES = \
+	common/errstr.c common/errstr.h \
 	common/wipe.c common/wipe.h \
 	common/ipc-proto.c common/ipc-proto.h

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "errstr.h"
 #include "ipc-proto.h"
 #include "log.h"
 #include "xoauth2-msg.h"
@@ -112,8 +113,7 @@ call_fail(const struct helper_call *c, const char *fmt, ...)
 static const char *
 errtext(int err, char *buf, size_t size)
 {
-	/* GNU strerror_r: thread-safe, may return a static string */
-	return strerror_r(err, buf, size);
+	return mb_strerror(err, buf, size);
 }
 
 /* Connects with a deadline (timeout: its length in ms, for the

@@ -21,3 +21,16 @@ TESTS += tests/test-leak-oom tests/test-leak-redact.sh \
 endif
 EXTRA_DIST += tests/test-leak-redact.sh tests/test-leak-cancel.sh \
 	tests/test-leak-dumpable.sh
+
+# common/errstr.c with the GNU strerror_r of this build and, built again
+# with MB_ERRSTR_TEST_XSI, with the XSI one.
+check_PROGRAMS += tests/test-leak-errstr tests/test-leak-errstr-xsi
+tests_test_leak_errstr_SOURCES = tests/test-leak-errstr.c
+tests_test_leak_errstr_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_leak_errstr_LDADD = common/libcommon.la tests/libtap.la
+tests_test_leak_errstr_xsi_SOURCES = tests/test-leak-errstr.c \
+	common/errstr.c
+tests_test_leak_errstr_xsi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
+	-DMB_ERRSTR_TEST_XSI
+tests_test_leak_errstr_xsi_LDADD = tests/libtap.la
+TESTS += tests/test-leak-errstr tests/test-leak-errstr-xsi

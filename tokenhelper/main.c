@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "errstr.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -230,8 +231,10 @@ cmd_token(int argc, char **argv)
 	}
 	text = mb_token_format(token_format, acct->user, access.token);
 	if (text == NULL || printf("%s\n", text) < 0 || fflush(stdout) != 0) {
+		char eb[128];
+
 		mb_log(LOG_ERR, "cannot write the token: %s",
-		       strerror(errno));
+		       mb_strerror(errno, eb, sizeof(eb)));
 		ret = EX_IOERR;
 		goto out;
 	}
