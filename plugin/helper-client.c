@@ -386,6 +386,13 @@ report_once(const sasl_utils_t *utils, const struct mb_options *opts,
 		result = 1;
 		goto out;
 	}
+	if (why == NULL && r.type == MB_IPC_RESP_ERR &&
+	    r.code == MB_IPC_ERR_LOGIN_MISMATCH) {
+		/* the likely cause of the refusal: worth the error log */
+		mb_log(utils, SASL_LOG_ERR, "%s: mailbearer serve: %s",
+		       mech_name, r.text);
+		goto out;
+	}
 	if (why != NULL || r.type != MB_IPC_RESP_DONE) {
 		mb_log(utils, SASL_LOG_WARN, "%s: mailbearer serve at %s did "
 		       "not acknowledge the rejected token of %s", mech_name,

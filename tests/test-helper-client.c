@@ -84,6 +84,9 @@ fu_log(sasl_conn_t *conn, int level, const char *fmt, ...)
 static sasl_utils_t utils;
 
 /* What the fake server does after reading the request line. */
+#define MISMATCH_LINE "MAILBEARER1 ERR login-mismatch account work: the " \
+	"server refused the token sent with the login name \"bob\"\n"
+
 enum script {
 	SC_OK,		/* one OK line */
 	SC_OK_PIECES,	/* the OK line in three writes */
@@ -96,6 +99,7 @@ enum script {
 	/* a helper that predates the login field: bad-request for a
 	 * REJECTED with a login, DONE without; two connections */
 	SC_OLD_HELPER,
+	SC_MISMATCH,	/* ERR login-mismatch (REJECTED reports) */
 };
 
 static char sockpath[108];
@@ -225,6 +229,9 @@ serve_one(int lfd, enum script sc)
 	}
 	case SC_DONE:
 		write_all(fd, "MAILBEARER1 DONE\n", 17);
+		break;
+	case SC_MISMATCH:
+		write_all(fd, MISMATCH_LINE, strlen(MISMATCH_LINE));
 		break;
 	}
 	close(fd);
@@ -492,6 +499,19 @@ test_report(void)
 		   "older helper: the report is repeated without the login");
 	tap_ok(strstr(logtext, "did not acknowledge") == NULL,
 	       "older helper: no warning logged");
+
+	/* serve names a login name that is not the account's user: the
+	 * likely cause goes to the error log, where administrators look. */
+	logtext[0] = '\0';
+	pid = start_server(SC_MISMATCH);
+	mb_helper_report_rejected(&utils, &o, "XOAUTH2", "work", TOKEN,
+				  "bob");
+	stop_server(pid);
+	read_request(req, sizeof(req));
+	tap_ok(strstr(logtext, "<1> XOAUTH2: mailbearer serve: account work: "
+		      "the server refused the token sent with the login name "
+		      "\"bob\"") != NULL,
+	       "login-mismatch: serve's reason logged at SASL_LOG_ERR");
 }
 
 /* The token source reports the authentication name it sent with the
