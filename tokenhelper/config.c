@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errstr.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -98,6 +99,7 @@ struct cfg_parser {
 	char *dir;		/* directory of path, for relative paths */
 	mode_t mode;		/* of the config file */
 	char *error;		/* first error, malloc'd */
+	char errbuf[128];	/* for cfg_strerror() */
 };
 
 const char *
@@ -179,6 +181,14 @@ cfg_error(struct cfg_parser *p, unsigned line, const char *fmt, ...)
 		p->error = mb_xasprintf("%s: %s", p->path, buf);
 }
 
+/* The text of err; valid until the next call for p (thread-safe: the
+ * buffer is the parser's). */
+static const char *
+cfg_strerror(struct cfg_parser *p, int err)
+{
+	return mb_strerror(err, p->errbuf, sizeof(p->errbuf));
+}
+
 /* What a file that is not a regular file is, for error messages. */
 static const char *
 cfg_file_kind(mode_t mode)
@@ -221,12 +231,12 @@ cfg_open_regular(struct cfg_parser *p, unsigned line, const char *what,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		cfg_error(p, line, "cannot open %s: %s", label,
-			  strerror(errno));
+			  cfg_strerror(p, errno));
 		goto out;
 	}
 	if (fstat(fd, st) < 0) {
 		cfg_error(p, line, "cannot stat %s: %s", label,
-			  strerror(errno));
+			  cfg_strerror(p, errno));
 		close(fd);
 		fd = -1;
 	} else if (!S_ISREG(st->st_mode)) {
@@ -345,7 +355,7 @@ cfg_read_secret_file(struct cfg_parser *p, unsigned line, const char *path)
 			continue;
 		if (n < 0) {
 			cfg_error(p, line, "cannot read client_secret_file "
-				  "%s: %s", path, strerror(errno));
+				  "%s: %s", path, cfg_strerror(p, errno));
 			goto out;
 		}
 		if (n == 0)
@@ -381,7 +391,8 @@ cfg_check_ca_file(struct cfg_parser *p, unsigned line, const char *path)
 	struct stat st;
 
 	if (stat(path, &st) != 0 || access(path, R_OK) != 0) {
-		cfg_error(p, line, "ca_file %s: %s", path, strerror(errno));
+		cfg_error(p, line, "ca_file %s: %s", path,
+			  cfg_strerror(p, errno));
 		return false;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -792,7 +803,8 @@ mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			cfg_error(&p, 0, "read error: %s", strerror(errno));
+			cfg_error(&p, 0, "read error: %s",
+				  cfg_strerror(&p, errno));
 			goto out;
 		}
 		if (n == 0)
