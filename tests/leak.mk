@@ -17,10 +17,11 @@ tests_test_leak_oom_LDADD = tokenhelper/libmbcore.la tests/libtap.la \
 	-lpthread
 
 TESTS += tests/test-leak-oom tests/test-leak-redact.sh \
-	tests/test-leak-cancel.sh tests/test-leak-dumpable.sh
+	tests/test-leak-cancel.sh tests/test-leak-dumpable.sh \
+	tests/test-passcmd-truth.sh
 endif
 EXTRA_DIST += tests/test-leak-redact.sh tests/test-leak-cancel.sh \
-	tests/test-leak-dumpable.sh
+	tests/test-leak-dumpable.sh tests/test-passcmd-truth.sh
 
 # common/errstr.c with the GNU strerror_r of this build and, built again
 # with MB_ERRSTR_TEST_XSI, with the XSI one.

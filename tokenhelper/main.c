@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "errstr.h"
+#include "expiry.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -77,8 +78,8 @@ usage(FILE *f)
 			commands[i].summary);
 	fprintf(f,
 		"\n"
-		"  mailbearer token ACCOUNT [--format raw|xoauth2|oauthbearer]"
-		"\n"
+		"  mailbearer token ACCOUNT [--refresh] "
+		"[--format raw|xoauth2|oauthbearer]\n"
 		"  mailbearer import ACCOUNT < refresh-token\n"
 		"  mailbearer status [ACCOUNT]\n"
 		"\n"
@@ -167,10 +168,15 @@ find_account(const struct mb_config *cfg, const char *name)
 }
 
 static const char *token_format = "raw";
+static bool token_refresh;
 
 static int
 token_opt(int opt, const char *arg)
 {
+	if (opt == 'r') {
+		token_refresh = true;
+		return 0;
+	}
 	if (opt != 'f')
 		return -1;
 	if (strcmp(arg, "raw") != 0 && strcmp(arg, "xoauth2") != 0 &&
@@ -183,24 +189,92 @@ token_opt(int opt, const char *arg)
 	return 0;
 }
 
+static void
+format_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "never");
+}
+
+/*
+ * A token is printed, but the account needs attention: say so on stderr
+ * (mbsync and cron show it), since the token works only until it expires
+ * and nothing will replace it.  The token core already warns when it
+ * looked at the grant under the lock (the token was due); this covers the
+ * fast path, where a still-fresh token is handed out unexamined.
+ */
+static void
+token_warn_attention(const struct mb_account *acct,
+		     const struct mb_access *access)
+{
+	struct mb_state st;
+	char *err = NULL, when[32];
+	time_t now = time(NULL);
+
+	if (token_refresh || mb_expiry_needs_refresh(now, access->expires_at,
+	    access->obtained_at, acct->refresh_margin))
+		return;
+	if (mb_store_read(acct, false, &st, &err) != MB_STORE_FOUND) {
+		free(err);
+		return;
+	}
+	format_time(access->expires_at, when, sizeof(when));
+	if (st.needs_authorize && st.client_problem)
+		mb_log(LOG_WARNING, "account %s: the provider refused the "
+		       "OAuth client, fix its configuration: %s; the printed "
+		       "access token is valid until %s", acct->name,
+		       st.reason ? st.reason : "see `mailbearer status`",
+		       when);
+	else if (st.needs_authorize || st.refresh_token == NULL)
+		mb_log(LOG_WARNING, "account %s needs `mailbearer authorize "
+		       "%s`: %s; the printed access token is valid until %s "
+		       "(%lld min), then `mailbearer token` fails with exit "
+		       "status 77", acct->name, acct->name,
+		       st.reason ? st.reason : "no refresh token",
+		       when, (long long)(access->expires_at - now) / 60);
+	mb_state_clear(&st);
+}
+
+/* Exit status for a failed mb_token_get*(), after saying why. */
+static int
+token_fail(enum mb_token_status ts, const char *err)
+{
+	mb_log(LOG_ERR, "%s", err ? err : "unknown error");
+	switch (ts) {
+	case MB_TOKEN_TRANSIENT:
+		return EX_TEMPFAIL;
+	case MB_TOKEN_NEEDS_AUTHORIZE:
+		return EX_NOPERM;
+	case MB_TOKEN_OK:
+	case MB_TOKEN_ERROR:
+	default:
+		return EX_CONFIG;
+	}
+}
+
 static int
 cmd_token(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "refresh", no_argument, NULL, 'r' },
 	};
 	const struct mb_account *acct;
+	enum mb_token_status ts;
 	struct mb_config *cfg = NULL;
 	struct mb_access access;
-	char *err = NULL, *text = NULL;
+	char *err = NULL, *text = NULL, eb[128];
 	int ret = EX_USAGE, r;
 
 	memset(&access, 0, sizeof(access));
-	r = parse_common(argc, argv, false, "f:", extra, 1, token_opt);
+	r = parse_common(argc, argv, false, "f:r", extra, 2, token_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
 	if (optind != argc - 1) {
-		mb_log(LOG_ERR, "usage: mailbearer token ACCOUNT "
+		mb_log(LOG_ERR, "usage: mailbearer token ACCOUNT [--refresh] "
 		       "[--format raw|xoauth2|oauthbearer]");
 		return EX_USAGE;
 	}
@@ -212,27 +286,15 @@ cmd_token(int argc, char **argv)
 		ret = EX_NOUSER;
 		goto out;
 	}
-	switch (mb_token_get(acct, NULL, &access, &err)) {
-	case MB_TOKEN_OK:
-		break;
-	case MB_TOKEN_TRANSIENT:
-		mb_log(LOG_ERR, "%s", err);
-		ret = EX_TEMPFAIL;
-		goto out;
-	case MB_TOKEN_NEEDS_AUTHORIZE:
-		mb_log(LOG_ERR, "%s", err);
-		ret = EX_NOPERM;
-		goto out;
-	case MB_TOKEN_ERROR:
-	default:
-		mb_log(LOG_ERR, "%s", err ? err : "unknown error");
-		ret = EX_CONFIG;
+	ts = token_refresh ? mb_token_get_forced(acct, &access, &err) :
+	     mb_token_get_ex(acct, NULL, &access, &err);
+	if (ts != MB_TOKEN_OK) {
+		ret = token_fail(ts, err);
 		goto out;
 	}
+	token_warn_attention(acct, &access);
 	text = mb_token_format(token_format, acct->user, access.token);
 	if (text == NULL || printf("%s\n", text) < 0 || fflush(stdout) != 0) {
-		char eb[128];
-
 		mb_log(LOG_ERR, "cannot write the token: %s",
 		       mb_strerror(errno, eb, sizeof(eb)));
 		ret = EX_IOERR;
@@ -360,14 +422,83 @@ out:
 	return ret;
 }
 
+/* The token lines of status: what is held, the server's refusal, the
+ * refreshes, the last error (masked once more: a state file written by
+ * an older version may hold a provider's echo of a secret). */
 static void
-format_time(time_t t, char *buf, size_t len)
+status_tokens(const struct mb_account *a, struct mb_state *st, time_t now)
 {
-	struct tm tm;
+	const char *secrets[] = {
+		st->refresh_token, st->access_token, a->client_secret,
+	};
+	char when[32];
 
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "never");
+	printf("  refresh token: %s\n", st->refresh_token ? "present" :
+	       "missing");
+	format_time(st->expires_at, when, sizeof(when));
+	if (st->access_token == NULL)
+		printf("  access token: none\n");
+	else if (!mb_expiry_usable(now, st->expires_at))
+		printf("  access token: expired at %s\n", when);
+	else
+		printf("  access token: valid until %s (%lld min left)%s\n",
+		       when, (long long)(st->expires_at - now) / 60,
+		       st->rejected ? ", but refused by a server" : "");
+	printf("  rejected: %s\n", st->access_token == NULL ? "-" :
+	       st->rejected ? "yes (a server refused this access token; "
+	       "the next use refreshes it instead of handing it out)" :
+	       "no");
+	if (st->scope != NULL)
+		printf("  scope: %s\n", st->scope);
+	format_time(st->last_refresh, when, sizeof(when));
+	printf("  last refresh: %s\n", when);
+	if (st->last_forced > 0) {
+		format_time(st->last_forced, when, sizeof(when));
+		printf("  last forced refresh: %s\n", when);
+	}
+	mb_redact_secrets(st->last_error, secrets, 3);
+	mb_redact_secrets(st->reason, secrets, 3);
+	if (st->last_error != NULL)
+		printf("  last error: %s\n", st->last_error);
+}
+
+/* The status line and its exit status: "ok" only when a usable token is
+ * held or the next use can get one without a known failure standing. */
+static int
+status_verdict(const struct mb_account *a, const struct mb_state *st,
+	       time_t now)
+{
+	bool usable = st->access_token != NULL && !st->rejected &&
+		      mb_expiry_usable(now, st->expires_at);
+
+	if (st->needs_authorize && st->client_problem) {
+		printf("  status: NEEDS ATTENTION: the provider refused the "
+		       "OAuth client, fix its configuration: %s\n",
+		       st->reason ? st->reason : "see the last error");
+		return EX_NOPERM;
+	}
+	if (st->needs_authorize) {
+		printf("  status: NEEDS ATTENTION: %s%s\n",
+		       st->reason ? st->reason : "run `mailbearer authorize`",
+		       usable ? " (the current access token is served until "
+		       "it expires)" : "");
+		return EX_NOPERM;
+	}
+	if (st->refresh_token == NULL) {
+		printf("  status: no refresh token; run `mailbearer "
+		       "authorize %s`\n", a->name);
+		return EX_NOPERM;
+	}
+	if (!usable && st->last_error != NULL) {
+		printf("  status: FAILING: no usable access token and the "
+		       "last refresh failed (see the last error); `mailbearer "
+		       "token %s` tries again\n", a->name);
+		return EX_TEMPFAIL;
+	}
+	printf("  status: ok%s\n", st->last_error != NULL ?
+	       " (the last refresh failed, the current token is served)" :
+	       "");
+	return EX_OK;
 }
 
 /* Prints one account; returns its exit status contribution. */
@@ -376,7 +507,6 @@ status_account(const struct mb_account *a)
 {
 	struct mb_state st;
 	char *err = NULL, *path = mb_store_path(a, ".json");
-	char when[32];
 	time_t now = time(NULL);
 	int ret = EX_OK;
 
@@ -401,41 +531,29 @@ status_account(const struct mb_account *a)
 		ret = EX_CONFIG;
 		goto out;
 	}
-	printf("  refresh token: %s\n", st.refresh_token ? "present" :
-	       "missing");
-	format_time(st.expires_at, when, sizeof(when));
-	if (st.access_token == NULL)
-		printf("  access token: none\n");
-	else if (st.rejected)
-		printf("  access token: rejected by a server (refreshed on "
-		       "next use)\n");
-	else if (mb_expiry_usable(now, st.expires_at))
-		printf("  access token: valid until %s (%lld min left)\n",
-		       when, (long long)(st.expires_at - now) / 60);
-	else
-		printf("  access token: expired at %s\n", when);
-	if (st.scope != NULL)
-		printf("  scope: %s\n", st.scope);
-	format_time(st.last_refresh, when, sizeof(when));
-	printf("  last refresh: %s\n", when);
-	if (st.last_error != NULL)
-		printf("  last error: %s\n", st.last_error);
-	if (st.needs_authorize) {
-		printf("  status: NEEDS ATTENTION: %s\n",
-		       st.reason ? st.reason : "run `mailbearer authorize`");
-		ret = EX_NOPERM;
-	} else if (st.refresh_token == NULL) {
-		printf("  status: no refresh token; run `mailbearer "
-		       "authorize %s`\n", a->name);
-		ret = EX_NOPERM;
-	} else {
-		printf("  status: ok\n");
-	}
+	status_tokens(a, &st, now);
+	ret = status_verdict(a, &st, now);
 out:
 	mb_state_clear(&st);
 	free(err);
 	free(path);
 	return ret;
+}
+
+/* Of several accounts' exit statuses, the one that says most. */
+static int
+status_rank(int status)
+{
+	switch (status) {
+	case EX_OK:
+		return 0;
+	case EX_TEMPFAIL:
+		return 1;
+	case EX_NOPERM:
+		return 2;
+	default:
+		return 3;
+	}
 }
 
 static int
@@ -463,7 +581,7 @@ cmd_status(int argc, char **argv)
 	} else {
 		for (i = 0; i < cfg->n_accounts; i++) {
 			r = status_account(&cfg->accounts[i]);
-			if (r != EX_OK && ret != EX_CONFIG)
+			if (status_rank(r) > status_rank(ret))
 				ret = r;
 		}
 	}
