@@ -1,8 +1,8 @@
 /*
  * Driver of tests/test-leak-cancel.sh: runs mb_refresh() for ACCOUNT of
  * CONFIG (whose token endpoint the test has made hang or ask for a
- * Retry-After; the refresh token sent is a dummy) in a thread, calls mb_cancel_all() after CANCEL_MS, and
- * prints one line:
+ * Retry-After; the refresh token sent is a dummy) in a thread, calls
+ * mb_cancel_all() after CANCEL_MS, and prints one line:
  *
  *	result=N elapsed_ms=N message=TEXT
  *

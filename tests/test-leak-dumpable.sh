@@ -1,8 +1,8 @@
 #!/bin/sh
 # A mailbearer process holds secrets: it must not be dumpable (no ptrace
 # or /proc/PID/mem by other processes of the same user; the kernel then
-# gives the files under /proc/PID to root) and must not write core files (RLIMIT_CORE 0,
-# hard limit too).  Checked on a `mailbearer token` run by an unprivileged
+# gives the files under /proc/PID to root) and must not write core files
+# (RLIMIT_CORE 0, hard limit too).  Checked on a `mailbearer token` run by an unprivileged
 # user while it waits for a token endpoint that hangs.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
@@ -20,7 +20,8 @@ mkdir -m 700 "$nb"
 cp "$MB_CA" "$nb/ca.pem"
 conf=$nb/mailbearer.conf
 mb_conf_account "$conf" d@example.com
-sed -i "s|^ca_file = .*|ca_file = $nb/ca.pem|; s|^state_dir = .*|state_dir = $nb/state|" "$conf"
+sed -i -e "s|^ca_file = .*|ca_file = $nb/ca.pem|" \
+	-e "s|^state_dir = .*|state_dir = $nb/state|" "$conf"
 chown -R 65534:65534 "$nb"
 chmod 711 "$MB_TMP"
 rt=$(mockctl account d@example.com --client-id cid)
@@ -31,7 +32,8 @@ ok $? "import as uid 65534"
 mockctl fault token slow --delay 20 --count 5
 # Not through the function: $! must be the helper itself.
 setpriv --reuid=65534 --regid=65534 --clear-groups "$MB_HELPER" \
-	--config "$conf" token d@example.com > /dev/null 2> "$MB_TMP/token.err" &
+	--config "$conf" token d@example.com > /dev/null \
+	2> "$MB_TMP/token.err" &
 pid=$!
 at_exit "kill -9 $pid"
 # setpriv execs the helper in the same process.
