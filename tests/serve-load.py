@@ -6,9 +6,9 @@ serve-load.py hold SOCK N SECONDS
     prints one summary line: "connected=C answered=A eof=E" where A counts
     connections that received a line (the line is printed once, as
     "first: LINE") and E those closed without one.
-serve-load.py rate SOCK LINE RPS SECONDS
+serve-load.py rate SOCK LINE RPS SECONDS [TIMEOUT]
     Sends LINE at RPS requests per second for SECONDS (one connection per
-    request), then prints "sent=S ok=O err=E slowest_ms=M" and the first
+    request, each given TIMEOUT seconds, default 30), then prints "sent=S ok=O err=E slowest_ms=M" and the first
     non-OK answer as "bad: LINE".
 Every socket has a timeout; every loop is bounded.
 """
@@ -80,7 +80,7 @@ def hold(path, n, seconds):
         print("first: %s" % first)
 
 
-def rate(path, line, rps, seconds):
+def rate(path, line, rps, seconds, timeout=30.0):
     sent = ok = err = 0
     slowest = 0.0
     bad = None
@@ -92,7 +92,7 @@ def rate(path, line, rps, seconds):
         if due > now:
             time.sleep(due - now)
         t0 = time.monotonic()
-        r = ask(path, line, 30)
+        r = ask(path, line, timeout)
         slowest = max(slowest, time.monotonic() - t0)
         sent += 1
         if r.startswith("MAILBEARER1 OK "):
@@ -111,8 +111,9 @@ def main():
     a = sys.argv[1:]
     if a and a[0] == "hold" and len(a) == 4:
         hold(a[1], int(a[2]), float(a[3]))
-    elif a and a[0] == "rate" and len(a) == 5:
-        rate(a[1], a[2], float(a[3]), float(a[4]))
+    elif a and a[0] == "rate" and len(a) in (5, 6):
+        rate(a[1], a[2], float(a[3]), float(a[4]),
+             float(a[5]) if len(a) == 6 else 30.0)
     else:
         sys.stderr.write(__doc__)
         sys.exit(2)

@@ -85,6 +85,7 @@ struct job {
 	const struct mb_account *acct;
 	struct mb_cache_entry *e;
 	enum job_kind kind;
+	time_t prev_obtained;	/* of the cached token when it started */
 };
 
 static const char *const job_names[] = {
@@ -395,12 +396,13 @@ job_log(const struct job *j, enum mb_token_status st, const char *error,
 /* What the worker asks the token core for; e->mu held.  *copy_r is a
  * secret the caller wipes. */
 static void
-job_request(const struct job *j, struct mb_token_req *req, char **copy_r)
+job_request(struct job *j, struct mb_token_req *req, char **copy_r)
 {
 	struct mb_cache_entry *e = j->e;
 
 	memset(req, 0, sizeof(*req));
 	*copy_r = NULL;
+	j->prev_obtained = e->token != NULL ? e->obtained_at : 0;
 	switch (j->kind) {
 	case JOB_REJECTED:
 		if (e->rejected != NULL)
@@ -423,6 +425,15 @@ job_request(const struct job *j, struct mb_token_req *req, char **copy_r)
 	}
 }
 
+/* A forced refresh (proactive, keep-alive, after a rejection) that came
+ * back with the token it was meant to replace. */
+static bool
+stale_refresh(const struct job *j, const struct mb_access *a)
+{
+	return j->kind != JOB_LOAD && j->prev_obtained != 0 &&
+	       a->obtained_at <= j->prev_obtained;
+}
+
 static void
 job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 	   char *error, bool pending)
@@ -432,6 +443,7 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 	time_t now = time(NULL);
 	time_t expires_at;
 	long backoff;
+	bool stale = false;
 
 	if (st == MB_TOKEN_OK && (a->token == NULL ||
 	    !mb_ipc_valid_token(a->token, strlen(a->token)))) {
@@ -441,7 +453,22 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 			       "that cannot be sent over the socket");
 	}
 	pthread_mutex_lock(&e->mu);
-	if (st == MB_TOKEN_OK) {
+	if (st == MB_TOKEN_OK && stale_refresh(j, a)) {
+		/* the core served the still-valid token because the refresh
+		 * failed (it logged why): keep it, and back off */
+		long prev = e->backoff;
+
+		entry_store(e, a, now);
+		free(error);
+		e->backoff = prev == 0 ? MB_BACKOFF_MIN : prev * 2;
+		if (e->backoff > MB_BACKOFF_MAX)
+			e->backoff = MB_BACKOFF_MAX;
+		e->retry_at = now + e->backoff;
+		st = MB_TOKEN_TRANSIENT;
+		error = strdup("no new token (the line before says why); the "
+			       "current one is still valid");
+		stale = true;
+	} else if (st == MB_TOKEN_OK) {
 		entry_store(e, a, now);
 		free(error);
 		error = NULL;
@@ -454,6 +481,12 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 		entry_failed(e, st, error, now);
 	}
 	e->pending_write = pending;
+	if (stale) {
+		job_log(j, st, error, e->expires_at, e->backoff);
+		free(error);
+		error = NULL;
+		st = MB_TOKEN_OK;
+	}
 	if (pending && e->retry_at < now + MB_FLUSH_RETRY)
 		e->retry_at = now + MB_FLUSH_RETRY;
 	e->warmed = true;
@@ -461,7 +494,8 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 	e->done++;
 	expires_at = e->expires_at;
 	backoff = e->backoff;
-	job_log(j, st, e->error, expires_at, backoff);
+	if (!stale)
+		job_log(j, st, e->error, expires_at, backoff);
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->mu);
 
