@@ -6,6 +6,14 @@
  * response's LF) goes into a shared array, and the parent prints the
  * count, the wall time, requests/s and latency percentiles.
  *
+ * With -q RATE each client paces its requests at RATE per second (open
+ * loop: the next request is sent at its due time, or at once when the
+ * previous answer came late); latency is still connect to LF.  -w MS
+ * bounds each request (connect included; default 30000, the plugin's
+ * timeout): a request with no answer by then counts as an error and as a
+ * timeout.  -d SECONDS stops each client sending once that much time
+ * has passed since the start (the requests not sent are not counted).
+ *
  * With -R it instead fetches the current token once and reports it as
  * rejected ("REJECTED <account> <token>"), so that the next TOKEN request
  * makes serve refresh: the single-flight benchmark.
@@ -32,8 +40,13 @@
 
 /* doc/protocol.md: lines are at most 32768 bytes with the LF */
 #define IPC_LINE_MAX	32768
-#define IPC_TIMEOUT_MS	30000
 #define CLIENTS_MAX	1000
+
+/* per-request bound, -w */
+static int ipc_timeout_ms = 30000;
+/* no new request after this long (ns since the start), -d; 0: none */
+static uint64_t run_limit_ns;
+#define NOT_SENT	UINT64_MAX
 
 static uint64_t
 now_ns(void)
@@ -44,13 +57,26 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* One request/response exchange on a fresh connection.  The response
- * (without its LF, NUL-terminated) goes to resp.  Returns 0, or -1 on a
- * transport error (message on stderr). */
+/* Milliseconds left until deadline (ns), at least 0. */
+static int
+ms_left(uint64_t deadline)
+{
+	uint64_t now = now_ns();
+
+	return now >= deadline ? 0 : (int)((deadline - now) / 1000000u);
+}
+
+/* One request/response exchange on a fresh connection, within
+ * ipc_timeout_ms.  The response (without its LF, NUL-terminated) goes to
+ * resp.  Returns 0, -1 on a transport error, -2 on a timeout (message on
+ * stderr). */
 static int
 ipc_call(const char *path, const char *req, char *resp, size_t resp_size)
 {
 	struct sockaddr_un sa;
+	struct timeval tv = { ipc_timeout_ms / 1000,
+			      (ipc_timeout_ms % 1000) * 1000 };
+	uint64_t deadline = now_ns() + (uint64_t)ipc_timeout_ms * 1000000u;
 	size_t len = strlen(req), done = 0, got = 0;
 	int fd, ret = -1;
 
@@ -66,8 +92,16 @@ ipc_call(const char *path, const char *req, char *resp, size_t resp_size)
 		goto out;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	/* a blocking connect to a full backlog waits up to SO_SNDTIMEO */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		perror("bench-ipc: connect");
+		if (errno == EAGAIN || errno == EINPROGRESS) {
+			fprintf(stderr, "bench-ipc: connect: no room within "
+				"%d ms\n", ipc_timeout_ms);
+			ret = -2;
+		} else {
+			perror("bench-ipc: connect");
+		}
 		goto out;
 	}
 	while (done < len) {
@@ -86,9 +120,10 @@ ipc_call(const char *path, const char *req, char *resp, size_t resp_size)
 		ssize_t n;
 		char *lf;
 
-		if (poll(&pfd, 1, IPC_TIMEOUT_MS) <= 0) {
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0) {
 			fprintf(stderr, "bench-ipc: no answer within %d ms\n",
-				IPC_TIMEOUT_MS);
+				ipc_timeout_ms);
+			ret = -2;
 			goto out;
 		}
 		n = read(fd, resp + got, resp_size - 1 - got);
@@ -166,14 +201,28 @@ out:
 /* Shared between the parent and the clients. */
 struct shared {
 	uint64_t errors;
+	uint64_t timeouts;
 	uint64_t lat_ns[];	/* clients * requests, per-client slices */
 };
 
+/* Sleeps until the monotonic time t (ns). */
+static void
+sleep_until(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / 1000000000u),
+			       (long)(t % 1000000000u) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+			       NULL) == EINTR)
+		;
+}
+
 static void
 client_run(const char *path, const char *account, long requests,
-	   struct shared *sh, long slot, int barrier)
+	   double rate, struct shared *sh, long slot, int barrier)
 {
 	char req[320], *resp = malloc(IPC_LINE_MAX + 1);
+	uint64_t start;
 	char go;
 	ssize_t n;
 
@@ -182,18 +231,30 @@ client_run(const char *path, const char *account, long requests,
 	do
 		n = read(barrier, &go, 1);
 	while (n < 0 && errno == EINTR);
+	start = now_ns();
 	for (long i = 0; i < requests; i++) {
-		uint64_t t0 = now_ns();
-		bool ok = resp != NULL &&
-			ipc_call(path, req, resp, IPC_LINE_MAX + 1) == 0 &&
-			strncmp(resp, "MAILBEARER1 OK ", 15) == 0;
+		uint64_t t0;
+		int rc = -1;
+		bool ok;
 
-		sh->lat_ns[slot * requests + i] = now_ns() - t0;
-		if (!ok) {
-			if (resp != NULL)
-				report_bad(resp);
-			__atomic_add_fetch(&sh->errors, 1, __ATOMIC_RELAXED);
+		if (rate > 0)
+			sleep_until(start + (uint64_t)((double)i / rate * 1e9));
+		t0 = now_ns();
+		if (run_limit_ns > 0 && t0 - start >= run_limit_ns) {
+			for (; i < requests; i++)
+				sh->lat_ns[slot * requests + i] = NOT_SENT;
+			break;
 		}
+		if (resp != NULL)
+			rc = ipc_call(path, req, resp, IPC_LINE_MAX + 1);
+		ok = rc == 0 && strncmp(resp, "MAILBEARER1 OK ", 15) == 0;
+		sh->lat_ns[slot * requests + i] = now_ns() - t0;
+		if (rc == 0 && !ok)
+			report_bad(resp);
+		if (rc == -2)
+			__atomic_add_fetch(&sh->timeouts, 1, __ATOMIC_RELAXED);
+		if (!ok)
+			__atomic_add_fetch(&sh->errors, 1, __ATOMIC_RELAXED);
 	}
 	if (resp != NULL)
 		memset(resp, 0, IPC_LINE_MAX + 1);
@@ -221,6 +282,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: bench-ipc -s SOCKET -a ACCOUNT [-c CLIENTS] "
 		"[-r REQUESTS-PER-CLIENT]\n"
+		"                 [-q RATE-PER-CLIENT] [-w TIMEOUT-MS] "
+		"[-d SECONDS]\n"
 		"       bench-ipc -s SOCKET -a ACCOUNT -R\n");
 }
 
@@ -229,14 +292,15 @@ main(int argc, char **argv)
 {
 	const char *path = NULL, *account = NULL;
 	long clients = 1, requests = 1;
-	bool reject = false;
+	double rate = 0;
+	bool reject = false, bad = false;
 	struct shared *sh;
 	size_t total, sh_size;
 	pid_t pids[CLIENTS_MAX];
 	int barrier[2], c, ret = 1;
 	uint64_t t0, wall;
 
-	while ((c = getopt(argc, argv, "s:a:c:r:R")) != -1) {
+	while ((c = getopt(argc, argv, "s:a:c:r:q:w:d:R")) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
@@ -250,6 +314,21 @@ main(int argc, char **argv)
 		case 'r':
 			requests = bench_parse_count(optarg, 10000000);
 			break;
+		case 'q':
+			rate = (double)bench_parse_count(optarg, 100000);
+			bad |= rate <= 0;
+			break;
+		case 'w':
+			ipc_timeout_ms = (int)bench_parse_count(optarg,
+								3600000);
+			bad |= ipc_timeout_ms <= 0;
+			break;
+		case 'd':
+			run_limit_ns = (uint64_t)bench_parse_count(optarg,
+								   3600);
+			bad |= run_limit_ns == (uint64_t)-1;
+			run_limit_ns *= 1000000000u;
+			break;
 		case 'R':
 			reject = true;
 			break;
@@ -258,8 +337,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (path == NULL || account == NULL || clients < 0 || requests < 0 ||
-	    strlen(account) > 255) {
+	if (bad || path == NULL || account == NULL || clients < 0 ||
+	    requests < 0 || strlen(account) > 255) {
 		usage();
 		return 2;
 	}
@@ -289,7 +368,7 @@ main(int argc, char **argv)
 		}
 		if (pids[i] == 0) {
 			close(barrier[1]);
-			client_run(path, account, requests, sh, i,
+			client_run(path, account, requests, rate, sh, i,
 				   barrier[0]);
 			_exit(0);
 		}
@@ -310,8 +389,16 @@ main(int argc, char **argv)
 	if (total == 0)
 		goto out;
 	qsort(sh->lat_ns, total, sizeof(sh->lat_ns[0]), cmp_u64);
-	printf("clients=%ld\nrequests=%zu\nerrors=%llu\n", clients, total,
-	       (unsigned long long)sh->errors);
+	while (total > 0 && sh->lat_ns[total - 1] == NOT_SENT)
+		total--;
+	if (total == 0) {
+		printf("requests=0\nerrors=%llu\n",
+		       (unsigned long long)sh->errors);
+		goto out;
+	}
+	printf("clients=%ld\nrequests=%zu\nerrors=%llu\ntimeouts=%llu\n",
+	       clients, total, (unsigned long long)sh->errors,
+	       (unsigned long long)sh->timeouts);
 	printf("wall_s=%.3f\nrps=%.0f\n", (double)wall / 1e9,
 	       (double)total / ((double)wall / 1e9));
 	printf("p50_us=%.0f\np90_us=%.0f\np99_us=%.0f\nmax_us=%.0f\n",
