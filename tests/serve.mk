@@ -11,6 +11,7 @@ TESTS += tests/test-ipc-proto
 check_PROGRAMS += tests/mb-fake-serve
 tests_mb_fake_serve_SOURCES = tests/fake-token.c \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
+	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/server.c tokenhelper/server.h \

@@ -6,6 +6,7 @@ tokenhelper_libmbcore_la_SOURCES = \
 	tokenhelper/advice.c tokenhelper/advice.h \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
 	tokenhelper/config.c tokenhelper/config.h \
+	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/http.c tokenhelper/http.h \
 	tokenhelper/json.c tokenhelper/json.h \

@@ -3,6 +3,7 @@
 #include "serve.h"
 
 #include "config.h"
+#include "errtext.h"
 #include "log.h"
 #include "server.h"
 
@@ -362,7 +363,7 @@ open_socket(const char *spec, struct serve_socket *s)
 		if (mkdir(path, geteuid() == 0 ? 0755 : 0700) < 0 &&
 		    errno != EEXIST) {
 			mb_log(LOG_ERR, "cannot create %s: %s", path,
-			       strerror(errno));
+			       mb_errstr(errno));
 			return -1;
 		}
 		if (stat(path, &st) == 0 && (st.st_mode & 0022) != 0 &&
@@ -396,7 +397,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0) {
-		mb_log(LOG_ERR, "socket: %s", strerror(errno));
+		mb_log(LOG_ERR, "socket: %s", mb_errstr(errno));
 		return -1;
 	}
 	{
@@ -407,7 +408,7 @@ open_socket(const char *spec, struct serve_socket *s)
 
 		umask(old);
 		if (rc < 0) {
-			mb_log(LOG_ERR, "bind %s: %s", path, strerror(err));
+			mb_log(LOG_ERR, "bind %s: %s", path, mb_errstr(err));
 			close(fd);
 			return -1;
 		}
@@ -415,7 +416,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
 	    chmod(path, mode) < 0 || stat(path, &st) < 0 ||
 	    listen(fd, SOMAXCONN) < 0) {
-		mb_log(LOG_ERR, "%s: %s", path, strerror(errno));
+		mb_log(LOG_ERR, "%s: %s", path, mb_errstr(errno));
 		close(fd);
 		unlink(path);
 		return -1;
@@ -474,7 +475,7 @@ daemonize(void)
 	int fd;
 
 	if (pid < 0) {
-		mb_log(LOG_ERR, "fork: %s", strerror(errno));
+		mb_log(LOG_ERR, "fork: %s", mb_errstr(errno));
 		return -1;
 	}
 	if (pid > 0)
@@ -510,7 +511,7 @@ absolute_config_path(const char *path)
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		mb_log(LOG_ERR, "%s: cannot find the current directory to "
 		       "make it absolute: %s; give an absolute --config",
-		       path, strerror(errno));
+		       path, mb_errstr(errno));
 		return NULL;
 	}
 	n = strlen(cwd) + strlen(path) + 2;
@@ -547,7 +548,7 @@ accept_some(struct mb_server *srv, int lfd)
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				mb_log(LOG_WARNING, "accept: %s",
-				       strerror(errno));
+				       mb_errstr(errno));
 			return;
 		}
 		mb_server_accept(srv, fd);
@@ -579,7 +580,7 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 		}
 		rc = poll(pfd, (nfds_t)nfds, -1);
 		if (rc < 0 && errno != EINTR) {
-			mb_log(LOG_ERR, "poll: %s", strerror(errno));
+			mb_log(LOG_ERR, "poll: %s", mb_errstr(errno));
 			return EX_OSERR;
 		}
 		if (rc <= 0)
@@ -701,7 +702,7 @@ mb_cmd_serve(int argc, char **argv)
 	sigaddset(&mask, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
 	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
-		mb_log(LOG_ERR, "signalfd: %s", strerror(errno));
+		mb_log(LOG_ERR, "signalfd: %s", mb_errstr(errno));
 		goto out;
 	}
 

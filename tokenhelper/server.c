@@ -3,6 +3,7 @@
 #include "server.h"
 
 #include "ipc-proto.h"
+#include "errtext.h"
 #include "log.h"
 #include "token-cache.h"
 #include "wipe.h"
@@ -282,7 +283,7 @@ conn_end(struct mb_server *srv, uid_t uid)
 
 		if (write(srv->wake_fd, &one, sizeof(one)) < 0 &&
 		    errno != EAGAIN)
-			mb_log(LOG_WARNING, "wake-up: %s", strerror(errno));
+			mb_log(LOG_WARNING, "wake-up: %s", mb_errstr(errno));
 	}
 }
 
@@ -342,7 +343,7 @@ start_thread(struct srv_conn *c)
 	rc = pthread_create(&t, &attr, conn_thread, c);
 	pthread_attr_destroy(&attr);
 	if (rc != 0)
-		mb_log(LOG_ERR, "cannot start a thread: %s", strerror(rc));
+		mb_log(LOG_ERR, "cannot start a thread: %s", mb_errstr(rc));
 	return rc == 0;
 }
 
@@ -358,7 +359,7 @@ mb_server_accept(struct mb_server *srv, int fd)
 	bool known;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
-		mb_log(LOG_ERR, "SO_PEERCRED: %s", strerror(errno));
+		mb_log(LOG_ERR, "SO_PEERCRED: %s", mb_errstr(errno));
 		close(fd);
 		return;
 	}
@@ -449,7 +450,7 @@ mb_server_new(struct mb_config **cfg, const struct mb_server_options *opts)
 	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (srv->uids == NULL || srv->wake_fd < 0) {
 		mb_log(LOG_ERR, "cannot set up the server: %s",
-		       srv->uids == NULL ? "out of memory" : strerror(errno));
+		       srv->uids == NULL ? "out of memory" : mb_errstr(errno));
 		mb_server_free(&srv);
 		return NULL;
 	}

@@ -5,6 +5,7 @@
 #include "cancel.h"
 #include "expiry.h"
 #include "ipc-proto.h"
+#include "errtext.h"
 #include "log.h"
 #include "token.h"
 #include "wipe.h"
@@ -579,7 +580,7 @@ entry_kick(struct mb_cache *c, struct mb_cache_gen *g,
 	e->error = strdup("cannot start a refresh thread");
 	e->status = MB_TOKEN_ERROR;
 	mb_log(LOG_ERR, "account %s: cannot start a refresh thread: %s",
-	       e->name, strerror(rc));
+	       e->name, mb_errstr(rc));
 	atomic_fetch_sub(&e->refs, 1);
 	atomic_fetch_sub(&g->refs, 1);
 	free(j);
@@ -844,7 +845,7 @@ mb_cache_new(struct mb_config **cfg, const struct mb_cache_options *opts)
 	rc = pthread_create(&c->scheduler, NULL, sched_thread, c);
 	if (rc != 0) {
 		mb_log(LOG_ERR, "cannot start the refresh scheduler: %s",
-		       strerror(rc));
+		       mb_errstr(rc));
 		mb_cache_free(&c);
 		return NULL;
 	}
