@@ -20,7 +20,8 @@ token_setup() {
 }
 
 # mb_conf_account FILE ACCOUNT [PROVIDER [EXTRA LINES]]: append an account
-# talking to the mock provider.
+# talking to the mock provider.  $MB_ACCT_TIMEOUT (seconds, default 2) and
+# $MB_ACCT_STATE_DIR (default $MB_TMP/state) change those two keys.
 mb_conf_account() {
 	cat >> "$1" <<EOC
 [$2]
@@ -28,8 +29,8 @@ provider = ${3:-generic}
 token_endpoint = $MB_PROVIDER_URL/token
 client_id = cid
 ca_file = $MB_CA
-state_dir = $MB_TMP/state
-timeout = 2
+state_dir = ${MB_ACCT_STATE_DIR:-$MB_TMP/state}
+timeout = ${MB_ACCT_TIMEOUT:-2}
 connect_timeout = 2
 ${4:-}
 EOC

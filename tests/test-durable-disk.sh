@@ -14,16 +14,7 @@ if ! mount -t tmpfs -o size=512k,mode=700 mbtest "$mnt" 2> /dev/null; then
 fi
 at_exit "umount '$mnt' 2> /dev/null"
 u=disk@example.com
-cat >> "$MB_CONF" <<EOC
-[$u]
-provider = generic
-token_endpoint = $MB_PROVIDER_URL/token
-client_id = cid
-ca_file = $MB_CA
-state_dir = $mnt/state
-timeout = 2
-connect_timeout = 2
-EOC
+MB_ACCT_STATE_DIR=$mnt/state mb_conf_account "$MB_CONF" "$u"
 chmod 600 "$MB_CONF"
 sd=$mnt/state
 st() { python3 -c 'import json, sys

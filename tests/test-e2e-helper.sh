@@ -62,7 +62,8 @@ contains "expired token: Dovecot's error challenge" "$MB_TMP/i3" 'S: \+ eyJ'
 contains "... tagged NO" "$MB_TMP/i3" 'A01 NO \[AUTHENTICATIONFAILED\]'
 check "serve was told about the rejection" \
 	wait_for 10 grep -q 'rejected the current token' "$MB_TMP/serve.log"
-check "no refresh yet" test "$(refreshes)" = "$n0"
+check "... which starts exactly one refresh at once" \
+	wait_for 10 sh -c "[ \$(python3 '$top_srcdir/tests/mock-provider/mockctl.py' count users.$user.refresh) = $((n0 + 1)) ]"
 imap "$MB_TMP/i4" XOAUTH2 ""
 contains "next login: authenticated with a refreshed token" \
 	"$MB_TMP/i4" '^Authenticated\.'

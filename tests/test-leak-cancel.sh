@@ -10,17 +10,7 @@ RUN=$top_builddir/tests/test-leak-cancel-run
 [ -x "$RUN" ] || skip_all "tests/test-leak-cancel-run not built"
 token_setup
 # A long timeout: only cancellation can end the wait early.
-cat >> "$MB_CONF" <<EOC
-[c@example.com]
-provider = generic
-token_endpoint = $MB_PROVIDER_URL/token
-client_id = cid
-ca_file = $MB_CA
-state_dir = $MB_TMP/state
-timeout = 30
-connect_timeout = 5
-EOC
-chmod 600 "$MB_CONF"
+MB_ACCT_TIMEOUT=30 mb_conf_account "$MB_CONF" c@example.com
 
 # field NAME: a field of the driver's output line.
 field() { sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$MB_TMP/run"; }

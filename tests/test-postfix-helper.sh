@@ -159,7 +159,9 @@ pf_send c1 "$other"
 check "closed: deferred" pf_wait_status c1 deferred
 pf_log_since > "$MB_TMP/c1.since"
 contains "closed: the helper's refusal in the maillog" "$MB_TMP/c1.since" \
-	"may not use account \"?closed"
+	"account \"?closed\"? is not available to uid $(id -u postfix)"
+contains "closed: serve's log names the allow line to add" "$MB_TMP/serve.log" \
+	"uid $(id -u postfix) may not use account \"closed\"; add it to \"allow\""
 if pf_delivered c1; then ok 1 "closed: not delivered"; else
 	ok 0 "closed: not delivered"; fi
 timeout 20 postsuper -c "$MB_PF_CONF" -d ALL >/dev/null 2>&1
@@ -180,6 +182,16 @@ check "chroot: smtp(8) ran chrooted in the queue directory" \
 r=$(refreshes "$user")
 check "chroot: token served from the helper's memory (refreshes $r)" \
 	[ "$r" = 2 ]
+# Time passes: forced refreshes after a rejection are limited to one per
+# account per minute, and the one above was less than a minute ago.
+python3 -c 'import json, os, sys, time
+p = sys.argv[1]
+d = json.load(open(p))
+d["last_forced"] = int(time.time()) - 120
+with open(p + ".t", "w") as f:
+    json.dump(d, f)
+os.chmod(p + ".t", 0o600)
+os.rename(p + ".t", p)' "$MB_TMP/state/relay.json"
 mockctl revoke "$user" --what access > /dev/null
 pf_send k2
 delivered_after_one_deferral k2 "chroot revoked"

@@ -40,16 +40,7 @@ check "... with $n token-endpoint requests (at most 3: one per 12 s)" \
 stop_pid "$spid"
 
 # --- a token endpoint that hangs --------------------------------------------
-cat >> "$MB_CONF" <<EOC
-[hang@example.com]
-provider = generic
-token_endpoint = $MB_PROVIDER_URL/token
-client_id = cid
-ca_file = $MB_CA
-state_dir = $MB_TMP/state
-timeout = 20
-connect_timeout = 2
-EOC
+MB_ACCT_TIMEOUT=20 mb_conf_account "$MB_CONF" hang@example.com
 rt=$(mockctl account hang@example.com --client-id cid --rotation strict)
 remember_secret "$rt"
 printf '%s\n' "$rt" | mb import hang@example.com
