@@ -33,8 +33,10 @@ EXTRA_DIST += tests/test-e2e-helper.sh
 # The real `mailbearer serve` daemonised with a relative --config, and
 # against the mock provider under load and a hanging token endpoint.
 if TOKENHELPER
-TESTS += tests/test-serve-daemon.sh tests/test-serve-real.sh
+TESTS += tests/test-serve-daemon.sh tests/test-serve-real.sh \
+	tests/test-serve-pending.sh
 endif
-EXTRA_DIST += tests/test-serve-daemon.sh tests/test-serve-real.sh
+EXTRA_DIST += tests/test-serve-daemon.sh tests/test-serve-real.sh \
+	tests/test-serve-pending.sh
 EXTRA_DIST += contrib/mailbearer.service contrib/mailbearer.socket \
 	doc/usage-serve.md

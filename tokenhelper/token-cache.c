@@ -90,7 +90,7 @@ struct job {
 };
 
 static const char *const job_names[] = {
-	[JOB_LOAD] = "start-up check",
+	[JOB_LOAD] = "token check",
 	[JOB_REJECTED] = "refresh after a rejection",
 	[JOB_PROACTIVE] = "proactive refresh",
 	[JOB_KEEPALIVE] = "keep-alive refresh",
