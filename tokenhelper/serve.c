@@ -578,7 +578,11 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 				nfds++;
 			}
 		}
-		rc = poll(pfd, (nfds_t)nfds, -1);
+		/* connections waiting for their uid's turn are looked at
+		 * when a connection ends, and at least once a second */
+		rc = poll(pfd, (nfds_t)nfds,
+			  mb_server_waiting(srv) ? 1000 : -1);
+		mb_server_tick(srv);
 		if (rc < 0 && errno != EINTR) {
 			mb_log(LOG_ERR, "poll: %s", mb_errstr(errno));
 			return EX_OSERR;

@@ -26,9 +26,18 @@
  * (seconds); the others are counted in the next line. */
 #define MB_REFUSE_LOG_EVERY	60
 
+/* A uid over its cap waits here, without a thread, for one of its own
+ * connections to end; at most MB_QUEUE_PER_CAP times its cap, and at most
+ * MB_QUEUE_WAIT_MS.  So a burst from one busy uid (Postfix's smtp
+ * processes all run as postfix) is served a little later instead of
+ * refused, and still cannot take every slot. */
+#define MB_QUEUE_PER_CAP	4
+#define MB_QUEUE_WAIT_MS	10000
+
 struct uid_count {
 	uid_t uid;
-	int n;
+	int n;		/* connections being served */
+	int queued;	/* waiting in srv->queue */
 };
 
 struct mb_server {
@@ -39,7 +48,9 @@ struct mb_server {
 	pthread_mutex_t mu;
 	pthread_cond_t cond;	/* active went down */
 	int active;
-	struct uid_count *uids;	/* max_clients slots, n == 0: free */
+	struct uid_count *uids;	/* max_clients slots; n == queued == 0: free */
+	struct srv_conn *queue;	/* oldest first */
+	struct srv_conn **queue_tail;
 	time_t refuse_logged;
 	unsigned long refused;
 };
@@ -49,6 +60,8 @@ struct srv_conn {
 	int fd;
 	uid_t uid;
 	pid_t pid;
+	struct srv_conn *next;		/* in srv->queue */
+	struct timespec since;		/* CLOCK_MONOTONIC, when queued */
 };
 
 void
@@ -242,8 +255,9 @@ out:
 	}
 }
 
-/* srv->mu held.  The uid's slot (creating it), or NULL when the uid
- * already holds max_per_uid connections. */
+/* srv->mu held.  The uid's slot (creating it), or NULL if none is free
+ * (cannot happen while every slot's uid has a connection or a queued
+ * one, which never exceed max_clients uids... but be safe). */
 static struct uid_count *
 uid_slot(struct mb_server *srv, uid_t uid)
 {
@@ -252,9 +266,9 @@ uid_slot(struct mb_server *srv, uid_t uid)
 	for (int i = 0; i < srv->opt.max_clients; i++) {
 		struct uid_count *u = &srv->uids[i];
 
-		if (u->n > 0 && u->uid == uid)
-			return u->n < srv->opt.max_per_uid ? u : NULL;
-		if (u->n == 0 && free_slot == NULL)
+		if ((u->n > 0 || u->queued > 0) && u->uid == uid)
+			return u;
+		if (u->n == 0 && u->queued == 0 && free_slot == NULL)
 			free_slot = u;
 	}
 	if (free_slot != NULL)
@@ -263,28 +277,127 @@ uid_slot(struct mb_server *srv, uid_t uid)
 }
 
 static void
+wake_main_loop(struct mb_server *srv)
+{
+	uint64_t one = 1;
+
+	if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		mb_log(LOG_WARNING, "wake-up: %s", mb_errstr(errno));
+}
+
+static bool start_thread(struct srv_conn *c);
+static void refuse(struct mb_server *srv, int fd, uid_t uid,
+		   enum mb_ipc_err code, const char *msg);
+
+/* srv->mu held.  Takes out of the queue the connections that waited too
+ * long (into *expired) and the oldest one whose uid is under its cap
+ * while a slot is free (returned, counted as active), or NULL. */
+static struct srv_conn *
+queue_next(struct mb_server *srv, struct srv_conn **expired)
+{
+	struct srv_conn **pp = &srv->queue, *c;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	while ((c = *pp) != NULL) {
+		struct uid_count *u = uid_slot(srv, c->uid);
+		long waited = (now.tv_sec - c->since.tv_sec) * 1000 +
+			(now.tv_nsec - c->since.tv_nsec) / 1000000;
+		bool go = u != NULL && u->n < srv->opt.max_per_uid &&
+			srv->active < srv->opt.max_clients;
+
+		if (!go && waited < MB_QUEUE_WAIT_MS) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		if (srv->queue_tail == &c->next)
+			srv->queue_tail = pp;
+		if (u != NULL)
+			u->queued--;
+		if (go) {
+			c->next = NULL;
+			u->n++;
+			srv->active++;
+			return c;
+		}
+		c->next = *expired;
+		*expired = c;
+	}
+	return NULL;
+}
+
+/* Starts what the queue allows and refuses what waited too long. */
+static void
+queue_run(struct mb_server *srv)
+{
+	for (;;) {
+		struct srv_conn *expired = NULL, *c;
+		char msg[128];
+
+		pthread_mutex_lock(&srv->mu);
+		c = queue_next(srv, &expired);
+		pthread_mutex_unlock(&srv->mu);
+		while (expired != NULL) {
+			struct srv_conn *x = expired;
+
+			expired = x->next;
+			snprintf(msg, sizeof(msg), "uid %u has had %d "
+				 "connections open for %d s (the limit, "
+				 "--max-per-uid)", (unsigned)x->uid,
+				 srv->opt.max_per_uid, MB_QUEUE_WAIT_MS / 1000);
+			refuse(srv, x->fd, x->uid, MB_IPC_ERR_UNAVAILABLE, msg);
+			free(x);
+		}
+		if (c == NULL)
+			return;
+		if (!start_thread(c)) {
+			uid_t uid = c->uid;
+
+			close(c->fd);
+			free(c);
+			pthread_mutex_lock(&srv->mu);
+			srv->active--;
+			uid_slot(srv, uid)->n--;
+			pthread_mutex_unlock(&srv->mu);
+		}
+	}
+}
+
+void
+mb_server_tick(struct mb_server *srv)
+{
+	queue_run(srv);
+}
+
+bool
+mb_server_waiting(struct mb_server *srv)
+{
+	bool w;
+
+	pthread_mutex_lock(&srv->mu);
+	w = srv->queue != NULL;
+	pthread_mutex_unlock(&srv->mu);
+	return w;
+}
+
+static void
 conn_end(struct mb_server *srv, uid_t uid)
 {
 	bool was_busy;
+	struct uid_count *u;
 
 	pthread_mutex_lock(&srv->mu);
 	was_busy = srv->active >= srv->opt.max_clients;
 	srv->active--;
-	for (int i = 0; i < srv->opt.max_clients; i++) {
-		if (srv->uids[i].n > 0 && srv->uids[i].uid == uid) {
-			srv->uids[i].n--;
-			break;
-		}
-	}
+	u = uid_slot(srv, uid);
+	if (u != NULL && u->n > 0)
+		u->n--;
 	pthread_cond_broadcast(&srv->cond);
 	pthread_mutex_unlock(&srv->mu);
-	if (was_busy) {
-		uint64_t one = 1;
-
-		if (write(srv->wake_fd, &one, sizeof(one)) < 0 &&
-		    errno != EAGAIN)
-			mb_log(LOG_WARNING, "wake-up: %s", mb_errstr(errno));
-	}
+	queue_run(srv);
+	if (was_busy)
+		wake_main_loop(srv);
 }
 
 static void *
@@ -355,8 +468,9 @@ mb_server_accept(struct mb_server *srv, int fd)
 	struct mb_cache_gen *g;
 	struct uid_count *u;
 	struct srv_conn *c;
-	char msg[128];
+	char msg[160];
 	bool known;
+	int admit;
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
 		mb_log(LOG_ERR, "SO_PEERCRED: %s", mb_errstr(errno));
@@ -372,26 +486,45 @@ mb_server_accept(struct mb_server *srv, int fd)
 		refuse(srv, fd, cred.uid, MB_IPC_ERR_DENIED, msg);
 		return;
 	}
-	c = malloc(sizeof(*c));
-	pthread_mutex_lock(&srv->mu);
-	u = c != NULL ? uid_slot(srv, cred.uid) : NULL;
-	if (u != NULL) {
-		u->n++;
-		srv->active++;
-	}
-	pthread_mutex_unlock(&srv->mu);
-	if (u == NULL) {
-		free(c);
-		snprintf(msg, sizeof(msg), "uid %u already has %d connections "
-			 "open (the limit, --max-per-uid)", (unsigned)cred.uid,
-			 srv->opt.max_per_uid);
-		refuse(srv, fd, cred.uid, MB_IPC_ERR_UNAVAILABLE, msg);
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		refuse(srv, fd, cred.uid, MB_IPC_ERR_INTERNAL, "out of memory");
 		return;
 	}
 	c->srv = srv;
 	c->fd = fd;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
+	pthread_mutex_lock(&srv->mu);
+	u = uid_slot(srv, cred.uid);
+	if (u != NULL && u->n < srv->opt.max_per_uid && u->queued == 0) {
+		u->n++;
+		srv->active++;
+		admit = 1;
+	} else if (u != NULL &&
+		   u->queued < MB_QUEUE_PER_CAP * srv->opt.max_per_uid) {
+		u->queued++;
+		clock_gettime(CLOCK_MONOTONIC, &c->since);
+		*srv->queue_tail = c;
+		srv->queue_tail = &c->next;
+		admit = 0;
+	} else {
+		admit = -1;
+	}
+	pthread_mutex_unlock(&srv->mu);
+	if (admit == 0) {
+		queue_run(srv);	/* a slot may have freed meanwhile */
+		return;
+	}
+	if (admit < 0) {
+		free(c);
+		snprintf(msg, sizeof(msg), "uid %u already has %d connections "
+			 "open and %d waiting (the limit, --max-per-uid)",
+			 (unsigned)cred.uid, srv->opt.max_per_uid,
+			 MB_QUEUE_PER_CAP * srv->opt.max_per_uid);
+		refuse(srv, fd, cred.uid, MB_IPC_ERR_UNAVAILABLE, msg);
+		return;
+	}
 	if (!start_thread(c)) {
 		close(fd);
 		free(c);
@@ -447,6 +580,7 @@ mb_server_new(struct mb_config **cfg, const struct mb_server_options *opts)
 		pthread_condattr_destroy(&a);
 	}
 	srv->uids = calloc((size_t)opts->max_clients, sizeof(*srv->uids));
+	srv->queue_tail = &srv->queue;
 	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (srv->uids == NULL || srv->wake_fd < 0) {
 		mb_log(LOG_ERR, "cannot set up the server: %s",
@@ -502,6 +636,13 @@ mb_server_free(struct mb_server **srvp)
 	if (srv == NULL)
 		return;
 	mb_cache_free(&srv->cache);
+	while (srv->queue != NULL) {
+		struct srv_conn *c = srv->queue;
+
+		srv->queue = c->next;
+		close(c->fd);
+		free(c);
+	}
 	if (srv->wake_fd >= 0)
 		close(srv->wake_fd);
 	free(srv->uids);

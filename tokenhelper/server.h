@@ -20,8 +20,9 @@ struct mb_server_options {
 	/* Connections served at the same time; more wait in the listen
 	 * backlog.  Default 64. */
 	int max_clients;
-	/* Connections one uid may hold at the same time (root and serve's
-	 * own uid included).  Default 16. */
+	/* Connections of one uid served at the same time (root and serve's
+	 * own uid included); up to 4 times as many more wait, without a
+	 * thread, for up to 10 s, then are refused.  Default 16. */
 	int max_per_uid;
 	/* A client has this long (ms) to send its whole request.  3000. */
 	int request_timeout_ms;
@@ -43,8 +44,14 @@ bool mb_server_busy(struct mb_server *srv);
 int mb_server_wake_fd(const struct mb_server *srv);
 void mb_server_wake_clear(struct mb_server *srv);
 /* Takes an accepted connection (fd, closed in every case): refused at
- * once for a stranger or a uid over its cap, else served in a thread. */
+ * once for a stranger, queued for a uid at its cap (refused when that
+ * queue is full), else served in a thread. */
 void mb_server_accept(struct mb_server *srv, int fd);
+/* Connections wait in the per-uid queue: the main loop should call
+ * mb_server_tick() about once a second, which also refuses those that
+ * waited too long. */
+bool mb_server_waiting(struct mb_server *srv);
+void mb_server_tick(struct mb_server *srv);
 /* Replaces the configuration (takes ownership of *cfg, sets it to NULL)
  * at once: never waits for a request or a refresh. */
 void mb_server_reload(struct mb_server *srv, struct mb_config **cfg);
