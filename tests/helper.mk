@@ -29,6 +29,7 @@ TESTS += tests/test-config tests/test-store tests/test-advice \
 endif
 mb_durable_tests = tests/test-durable-badreply.sh \
 	tests/test-durable-disk.sh tests/test-durable-crash.sh \
-	tests/test-durable-fifo.sh tests/test-durable-rejected.sh
+	tests/test-durable-fifo.sh tests/test-durable-rejected.sh \
+	tests/test-token-lostreply.sh
 EXTRA_DIST += tests/test-token.sh tests/test-token-flight.sh \
 	tests/test-token-keepalive.sh tests/lib-token.sh $(mb_durable_tests)

@@ -348,6 +348,19 @@ mb_refresh(const struct mb_account *acct, const char *refresh_token,
 			break;
 		backoff *= 2;
 	}
+	if (r == MB_REFRESH_GRANT && i > 1) {
+		/* The refresh token was good a moment ago: a strictly
+		 * rotating provider may have spent it on the attempt whose
+		 * answer never arrived.  Nothing can recover that grant, but
+		 * the administrator should know it was not a revocation. */
+		char *m = mb_xasprintf("%s (an earlier attempt got no answer; "
+			"a provider that rotates refresh tokens strictly may "
+			"have used the token then)", out->message != NULL ?
+			out->message : "refused");
+
+		free(out->message);
+		out->message = m;
+	}
 	if (r == MB_REFRESH_TRANSIENT && mb_cancelled() &&
 	    out->refresh_token == NULL) {
 		/* The last failure is not the story: we are stopping. */
