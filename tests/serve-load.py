@@ -12,6 +12,7 @@ serve-load.py rate SOCK LINE RPS SECONDS [TIMEOUT]
     non-OK answer as "bad: LINE".
 Every socket has a timeout; every loop is bounded.
 """
+import select
 import socket
 import sys
 import time
@@ -51,26 +52,26 @@ def hold(path, n, seconds):
             s.close()
     end = time.monotonic() + min(seconds, 120)
     answered, eof, first = 0, 0, None
-    pending = list(socks)
-    while pending and time.monotonic() < end:
-        still = []
-        for s in pending:
-            s.settimeout(0.01)
+    poller = select.poll()
+    byfd = {}
+    for s in socks:
+        poller.register(s.fileno(), select.POLLIN)
+        byfd[s.fileno()] = s
+    while byfd and time.monotonic() < end:
+        wait_ms = max(1, int((end - time.monotonic()) * 1000))
+        for fd, _ in poller.poll(wait_ms):
+            s = byfd.pop(fd)
+            poller.unregister(fd)
             try:
                 data = s.recv(4096)
-            except socket.timeout:
-                still.append(s)
-                continue
             except OSError:
-                eof += 1
-                continue
+                data = b""
             if data:
                 answered += 1
                 if first is None:
                     first = data.decode("ascii", "replace").rstrip("\n")
             else:
                 eof += 1
-        pending = still
     left = max(0.0, end - time.monotonic())
     time.sleep(left)
     for s in socks:

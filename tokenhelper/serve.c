@@ -19,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef MB_SYSTEM_SOCKET
@@ -537,22 +539,50 @@ reload(struct mb_server *srv, const char *path)
 	mb_log(LOG_NOTICE, "reloaded %s", path);
 }
 
-/* Accepts what is pending on a listening socket. */
-static void
+/* Accepts what is pending on a listening socket.  Returns false when
+ * out of descriptors (EMFILE/ENFILE): the caller pauses accepting for a
+ * moment instead of spinning on a socket that stays readable. */
+static bool
 accept_some(struct mb_server *srv, int lfd)
 {
+	static time_t emfile_logged;
+
 	for (int i = 0; i < 16 && !mb_server_busy(srv); i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
-		if (fd < 0) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				mb_log(LOG_WARNING, "accept: %s",
-				       mb_errstr(errno));
-			return;
+		if (fd >= 0) {
+			mb_server_accept(srv, fd);
+			continue;
 		}
-		mb_server_accept(srv, fd);
+		if (errno == EMFILE || errno == ENFILE) {
+			if (time(NULL) != emfile_logged)
+				mb_log(LOG_WARNING, "accept: %s; pausing "
+				       "100 ms", mb_errstr(errno));
+			emfile_logged = time(NULL);
+			return false;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR && errno != ECONNABORTED)
+			mb_log(LOG_WARNING, "accept: %s", mb_errstr(errno));
+		return true;
 	}
+	return true;
+}
+
+/* Many clients waiting for their turn hold a descriptor each: raise the
+ * soft limit on descriptors to the hard one (at most 65536). */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 65536)
+		rl.rlim_cur = rl.rlim_max;
+	else
+		rl.rlim_cur = 65536;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static int
@@ -561,9 +591,12 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 {
 	struct pollfd pfd[MB_MAX_SOCKETS + 2];
 
+	bool paused = false;
+
 	for (;;) {
-		bool busy = mb_server_busy(srv);
+		bool busy = mb_server_busy(srv) || paused;
 		int nfds = 2;
+		int timeout = -1;
 		int rc;
 
 		pfd[0].fd = sfd;
@@ -580,8 +613,12 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 		}
 		/* connections waiting for their uid's turn are looked at
 		 * when a connection ends, and at least once a second */
-		rc = poll(pfd, (nfds_t)nfds,
-			  mb_server_waiting(srv) ? 1000 : -1);
+		if (mb_server_waiting(srv))
+			timeout = 1000;
+		if (paused)
+			timeout = 100;
+		paused = false;
+		rc = poll(pfd, (nfds_t)nfds, timeout);
 		mb_server_tick(srv);
 		if (rc < 0 && errno != EINTR) {
 			mb_log(LOG_ERR, "poll: %s", mb_errstr(errno));
@@ -606,8 +643,9 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 		if (pfd[1].revents & POLLIN)
 			mb_server_wake_clear(srv);
 		for (int i = 2; i < nfds; i++) {
-			if (pfd[i].revents & POLLIN)
-				accept_some(srv, pfd[i].fd);
+			if ((pfd[i].revents & POLLIN) &&
+			    !accept_some(srv, pfd[i].fd))
+				paused = true;
 		}
 	}
 }
@@ -710,6 +748,7 @@ mb_cmd_serve(int argc, char **argv)
 		goto out;
 	}
 
+	raise_fd_limit();
 	srv = mb_server_new(&cfg, &o.srv);
 	if (srv == NULL)
 		goto out;

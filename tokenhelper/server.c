@@ -27,11 +27,11 @@
 #define MB_REFUSE_LOG_EVERY	60
 
 /* A uid over its cap waits here, without a thread, for one of its own
- * connections to end; at most MB_QUEUE_PER_CAP times its cap, and at most
- * MB_QUEUE_WAIT_MS.  So a burst from one busy uid (Postfix's smtp
- * processes all run as postfix) is served a little later instead of
- * refused, and still cannot take every slot. */
-#define MB_QUEUE_PER_CAP	4
+ * connections to end: at most MB_QUEUE_PER_UID connections of one uid,
+ * each at most MB_QUEUE_WAIT_MS.  So a burst from one busy uid (Postfix's
+ * smtp processes all run as postfix) is served a little later instead of
+ * refused, and still cannot take every slot from the others. */
+#define MB_QUEUE_PER_UID	1024
 #define MB_QUEUE_WAIT_MS	10000
 
 struct uid_count {
@@ -502,7 +502,7 @@ mb_server_accept(struct mb_server *srv, int fd)
 		srv->active++;
 		admit = 1;
 	} else if (u != NULL &&
-		   u->queued < MB_QUEUE_PER_CAP * srv->opt.max_per_uid) {
+		   u->queued < MB_QUEUE_PER_UID) {
 		u->queued++;
 		clock_gettime(CLOCK_MONOTONIC, &c->since);
 		*srv->queue_tail = c;
@@ -521,7 +521,7 @@ mb_server_accept(struct mb_server *srv, int fd)
 		snprintf(msg, sizeof(msg), "uid %u already has %d connections "
 			 "open and %d waiting (the limit, --max-per-uid)",
 			 (unsigned)cred.uid, srv->opt.max_per_uid,
-			 MB_QUEUE_PER_CAP * srv->opt.max_per_uid);
+			 MB_QUEUE_PER_UID);
 		refuse(srv, fd, cred.uid, MB_IPC_ERR_UNAVAILABLE, msg);
 		return;
 	}

@@ -21,8 +21,8 @@ struct mb_server_options {
 	 * backlog.  Default 64. */
 	int max_clients;
 	/* Connections of one uid served at the same time (root and serve's
-	 * own uid included); up to 4 times as many more wait, without a
-	 * thread, for up to 10 s, then are refused.  Default 16. */
+	 * own uid included); up to 1024 more wait, without a thread, for up
+	 * to 10 s, then are refused.  Default 16. */
 	int max_per_uid;
 	/* A client has this long (ms) to send its whole request.  3000. */
 	int request_timeout_ms;
