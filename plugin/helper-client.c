@@ -205,6 +205,10 @@ call_exchange(struct helper_call *c, size_t len,
 		n = send(c->fd, c->buf + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		/* serve refuses some clients at accept, before reading: its
+		 * answer is waiting to be read, and says more than EPIPE */
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			break;
 		if (n <= 0)
 			goto ioerr;
 		off += (size_t)n;

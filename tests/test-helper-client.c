@@ -100,7 +100,28 @@ enum script {
 	 * REJECTED with a login, DONE without; two connections */
 	SC_OLD_HELPER,
 	SC_MISMATCH,	/* ERR login-mismatch (REJECTED reports) */
+	/* refused at accept, as serve refuses a stranger: the answer is
+	 * written before the request is read, which the client's send then
+	 * meets as EPIPE (forced with send_fails, below) */
+	SC_REFUSED,
 };
+
+/* The plugin's send() is linked to __wrap_send (-Wl,--wrap=send): while
+ * send_fails is set it fails with EPIPE, as on a connection the server
+ * has already closed. */
+static bool send_fails;
+ssize_t __real_send(int fd, const void *buf, size_t len, int flags);
+ssize_t __wrap_send(int fd, const void *buf, size_t len, int flags);
+
+ssize_t
+__wrap_send(int fd, const void *buf, size_t len, int flags)
+{
+	if (send_fails) {
+		errno = EPIPE;
+		return -1;
+	}
+	return __real_send(fd, buf, len, flags);
+}
 
 static char sockpath[108];
 static char reqfile[256];
@@ -193,6 +214,11 @@ serve_one(int lfd, enum script sc)
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		_exit(1);
+	if (sc == SC_REFUSED) {
+		write_all(fd, ERR_LINE, strlen(ERR_LINE));
+		close(fd);
+		_exit(0);
+	}
 	read_and_save(fd, req, sizeof(req));
 	switch (sc) {
 	case SC_OLD_HELPER:
@@ -232,6 +258,8 @@ serve_one(int lfd, enum script sc)
 		break;
 	case SC_MISMATCH:
 		write_all(fd, MISMATCH_LINE, strlen(MISMATCH_LINE));
+		break;
+	case SC_REFUSED:
 		break;
 	}
 	close(fd);
@@ -343,6 +371,14 @@ test_get(void)
 	tap_ok(tok == NULL && len == 0, "ERR answer: no token");
 	tap_has_str(detail, "has no token for work: denied: uid 7 may not use "
 		    "account \"work\"", "ERR answer: the helper's reason");
+
+	send_fails = true;
+	rc = get(SC_REFUSED, 10, &tok, &len);
+	send_fails = false;
+	tap_is_int(rc, SASL_FAIL, "refused at accept: SASL_FAIL");
+	tap_has_str(detail, "has no token for work: denied: uid 7 may not use "
+		    "account \"work\"", "refused at accept: the helper's reason, "
+		    "not the failed send");
 
 	rc = get(SC_CLOSE, 10, &tok, &len);
 	tap_is_int(rc, SASL_FAIL, "closed: SASL_FAIL");
