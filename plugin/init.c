@@ -3,7 +3,7 @@
  * entry point so that everything else stays hidden (libtool's
  * -export-symbols-regex; `nm -D` shows this one name, see
  * tests/test-load.sh). */
-#include "config.h"
+#include <config.h>
 
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>

@@ -1,4 +1,4 @@
-#include "config.h"
+#include <config.h>
 
 #include "xoauth2-msg.h"
 

@@ -1,4 +1,4 @@
-#include <config.h>	/* autoconf; "config.h" below is the helper's */
+#include <config.h>
 
 /* A stand-in for the token core (config.h, token.h, log.h) so that
  * tokenhelper/serve.c and server.c can be tested on their own:
@@ -21,7 +21,7 @@
  * file that survives reloads. */
 
 #include "cancel.h"
-#include "config.h"
+#include "conf.h"
 #include "expiry.h"
 #include "log.h"
 #include "serve.h"

@@ -1,4 +1,4 @@
-#include <config.h>	/* autoconf */
+#include <config.h>
 
 #include <string.h>
 

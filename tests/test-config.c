@@ -1,4 +1,4 @@
-#include <config.h>	/* autoconf */
+#include <config.h>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "tokenhelper/config.h"
+#include "tokenhelper/conf.h"
 
 static char dir[] = "/tmp/mb-test-config.XXXXXX";
 

@@ -8,13 +8,13 @@
  *
  * Prints the access token on success; exits with the mb_token_status.
  */
-#include <config.h>	/* autoconf */
+#include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenhelper/config.h"
+#include "tokenhelper/conf.h"
 #include "tokenhelper/log.h"
 #include "tokenhelper/store.h"
 #include "tokenhelper/token.h"

@@ -5,7 +5,7 @@
  * The plugin side runs with a fake sasl_utils_t that records the error
  * detail and the log, so that every case checks both the result and the
  * sentence the administrator gets. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <signal.h>

@@ -10,7 +10,7 @@
  * or "still-running" when it has not ended WAIT_MS after the
  * cancellation (the process then ends without waiting for it).
  */
-#include <config.h>	/* autoconf */
+#include <config.h>
 
 #include <pthread.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "tokenhelper/cancel.h"
-#include "tokenhelper/config.h"
+#include "tokenhelper/conf.h"
 #include "tokenhelper/http.h"
 #include "tokenhelper/refresh.h"
 

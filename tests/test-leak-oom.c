@@ -4,7 +4,7 @@
  * one line and ends the process with _exit(EX_OSERR): no atexit handler
  * runs (they would race the other threads), nothing is flushed.
  */
-#include <config.h>	/* autoconf */
+#include <config.h>
 
 #include <pthread.h>
 #include <stdbool.h>

@@ -3,7 +3,7 @@
  * plugin/.libs plus the system's plugins minus other XOAUTH2 providers).
  * Callbacks and prompt (SASL_INTERACT) paths, SASL-IR and server-first,
  * success, error challenges, refusals, and what reaches the log. */
-#include "config.h"
+#include <config.h>
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include <config.h>	/* autoconf */
+#include <config.h>
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* The token-source rule (plugin/token-source.c, doc/plugin.md): which
  * passwords are tokens and which ask the helper. */
-#include "config.h"
+#include <config.h>
 
 #include <stdio.h>
 #include <string.h>

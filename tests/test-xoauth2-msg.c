@@ -3,7 +3,7 @@
  * ipremoteport, the error-challenge parser (valid provider JSON,
  * truncated, oversized, non-JSON, nested, unicode, NUL bytes, binary),
  * the error sentence and the sanitiser. */
-#include "config.h"
+#include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>

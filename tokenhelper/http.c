@@ -1,4 +1,4 @@
-#include <config.h>	/* autoconf; "config.h" here is ours */
+#include <config.h>
 
 #include "http.h"
 

@@ -5,7 +5,7 @@ noinst_LTLIBRARIES += tokenhelper/libmbcore.la
 tokenhelper_libmbcore_la_SOURCES = \
 	tokenhelper/advice.c tokenhelper/advice.h \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
-	tokenhelper/config.c tokenhelper/config.h \
+	tokenhelper/conf.c tokenhelper/conf.h \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/http.c tokenhelper/http.h \

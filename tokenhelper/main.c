@@ -1,4 +1,4 @@
-#include <config.h>	/* autoconf; "config.h" here is ours */
+#include <config.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conf.h"
 #include "errstr.h"
 #include "expiry.h"
 #include "http.h"

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "advice.h"
-#include "config.h"
+#include "conf.h"
 #include "expiry.h"
 
 enum mb_refresh_result {

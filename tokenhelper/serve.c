@@ -1,8 +1,8 @@
-#include <config.h>	/* autoconf; "config.h" here is ours */
+#include <config.h>
 
 #include "serve.h"
 
-#include "config.h"
+#include "conf.h"
 #include "errtext.h"
 #include "log.h"
 #include "server.h"

@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "conf.h"
 
 struct mb_server_options {
 	/* Refresh every account at least this often (seconds), even when

@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "config.h"
+#include "conf.h"
 
 struct mb_state {
 	char *refresh_token;	/* secret; NULL if none */

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "conf.h"
 
 /* A request with no valid token waits this long for a refresh; safely
  * below the plugin's 30 s default (mailbearer_timeout). */

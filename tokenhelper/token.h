@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "config.h"
+#include "conf.h"
 
 struct mb_access {
 	char *token;		/* malloc'd; release with mb_access_clear() */

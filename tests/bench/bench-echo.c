@@ -8,7 +8,7 @@
  * bench-echo -s SOCKET [-n TOKEN-BYTES]
  * Runs until SIGTERM or SIGINT; creates the socket (removing a stale
  * one), prints "ready" on stdout when listening. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <poll.h>

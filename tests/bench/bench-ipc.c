@@ -20,7 +20,7 @@
  *
  * Tokens are never printed.  Output: key=value lines; exit status 0 when
  * every request got an OK (or DONE), 1 otherwise, 2 on a usage error. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <poll.h>

@@ -17,7 +17,7 @@
  *
  * Prints key=value lines on stdout; exit status 0 when every login
  * succeeded, 1 otherwise, 2 on a usage error. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <limits.h>

@@ -8,7 +8,7 @@
  *
  * Output: key=value lines (procs, failed, wall_s); exit status 0 when
  * every child exited 0, 1 otherwise, 2 on a usage error. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>

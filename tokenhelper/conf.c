@@ -1,6 +1,6 @@
-#include <config.h>	/* autoconf; "config.h" here is ours */
+#include <config.h>
 
-#include "config.h"
+#include "conf.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,8 +1,8 @@
-#ifndef MB_CONFIG_H
-#define MB_CONFIG_H
+#ifndef MB_CONF_H
+#define MB_CONF_H
 
 /* The helper's configuration: an INI file, one [section] per account,
- * described in mailbearer.conf(5); the parser lives in config.c. */
+ * described in mailbearer.conf(5); the parser lives in conf.c. */
 
 #include <stdbool.h>
 #include <stddef.h>
