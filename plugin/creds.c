@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "log.h"
+#include "sasl-log.h"
 
 /* The prompt array always holds the ids of what was missing, in this
  * order, terminated by SASL_CB_LIST_END. */
@@ -62,17 +62,20 @@ creds_authname(const sasl_utils_t *utils, const char *mech_name,
 	if (result == SASL_INTERACT)
 		return SASL_INTERACT;
 	if (result != SASL_OK || proc == NULL) {
-		mb_seterror(utils, "%s: no user name: the application offers "
-			    "neither an authentication name callback nor a "
-			    "prompt", mech_name);
+		mb_sasl_seterror(
+			utils,
+			"%s: no user name: the application offers "
+			"neither an authentication name callback nor a "
+			"prompt",
+			mech_name);
 		return SASL_BADPARAM;
 	}
 	/* libsasl2 stores every callback as int (*)(void). */
 	simple = (sasl_getsimple_t *)(void (*)(void))proc;
 	result = simple(cbctx, SASL_CB_AUTHNAME, &s, &len);
 	if (result != SASL_OK) {
-		mb_seterror(utils, "%s: the application's authentication "
-			    "name callback failed", mech_name);
+		mb_sasl_seterror(utils, "%s: the application's authentication "
+				 "name callback failed", mech_name);
 		return result;
 	}
 	if (s == NULL) {
@@ -100,17 +103,21 @@ creds_password(const sasl_utils_t *utils, const char *mech_name,
 	if (result == SASL_INTERACT)
 		return SASL_INTERACT;
 	if (result != SASL_OK || proc == NULL) {
-		mb_seterror(utils, "%s: no access token: the application "
-			    "offers neither a password callback nor a prompt",
-			    mech_name);
+		mb_sasl_seterror(
+			utils,
+			"%s: no access token: the application "
+			"offers neither a password callback nor a prompt",
+			mech_name);
 		return SASL_BADPARAM;
 	}
 	/* SASL_CB_PASS is a secret callback, not a simple one. */
 	getsecret = (sasl_getsecret_t *)(void (*)(void))proc;
 	result = getsecret(utils->conn, cbctx, SASL_CB_PASS, &secret);
 	if (result != SASL_OK) {
-		mb_seterror(utils, "%s: the application's password callback "
-			    "failed", mech_name);
+		mb_sasl_seterror(utils,
+				 "%s: the application's password callback "
+				 "failed",
+				 mech_name);
 		return result;
 	}
 	/* The secret stays the application's: never freed here. */
@@ -191,16 +198,18 @@ mb_creds_get(sasl_client_params_t *params, const char *mech_name,
 	mb_creds_free_prompts(utils, owned);
 	if (need_user || need_pass) {
 		if (prompt_need == NULL) {
-			mb_seterror(utils, "%s: the application registered "
-				    "a callback without a procedure but "
-				    "supports no prompts", mech_name);
+			mb_sasl_seterror(utils,
+					 "%s: the application registered "
+					 "a callback without a procedure but "
+					 "supports no prompts",
+					 mech_name);
 			result = SASL_BADPARAM;
 			goto out;
 		}
 		result = creds_make_prompts(utils, need_user, need_pass,
 					    owned);
 		if (result != SASL_OK) {
-			mb_seterror(utils, "%s: out of memory", mech_name);
+			mb_sasl_seterror(utils, "%s: out of memory", mech_name);
 			goto out;
 		}
 		*prompt_need = *owned;

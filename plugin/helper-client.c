@@ -17,7 +17,7 @@
 
 #include "errstr.h"
 #include "ipc-proto.h"
-#include "log.h"
+#include "sasl-log.h"
 #include "xoauth2-msg.h"
 
 #ifndef MB_SOCKET_PATH
@@ -97,17 +97,17 @@ static void call_fail(const struct helper_call *c, const char *fmt, ...)
 static void
 call_fail(const struct helper_call *c, const char *fmt, ...)
 {
-	char msg[MB_LOG_MAX];
+	char msg[MB_SASL_LOG_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (c->quiet)
-		mb_log(c->utils, SASL_LOG_WARN, "%s (reporting a rejected "
-		       "token)", msg);
+		mb_sasl_log(c->utils, SASL_LOG_WARN, "%s (reporting a rejected "
+			    "token)", msg);
 	else
-		mb_seterror(c->utils, "%s", msg);
+		mb_sasl_seterror(c->utils, "%s", msg);
 }
 
 static const char *
@@ -353,8 +353,8 @@ mb_helper_get_token(const sasl_utils_t *utils, const struct mb_options *opts,
 		goto out;
 	}
 	memcpy(*token_r, r.token, *len_r + 1);
-	mb_log(utils, SASL_LOG_DEBUG, "%s: token for %s from %s", mech_name,
-	       account, c.path);
+	mb_sasl_log(utils, SASL_LOG_DEBUG, "%s: token for %s from %s",
+		    mech_name, account, c.path);
 	result = SASL_OK;
 out:
 	call_end(&c);
@@ -393,18 +393,21 @@ report_once(const sasl_utils_t *utils, const struct mb_options *opts,
 	if (why == NULL && r.type == MB_IPC_RESP_ERR &&
 	    r.code == MB_IPC_ERR_LOGIN_MISMATCH) {
 		/* the likely cause of the refusal: worth the error log */
-		mb_log(utils, SASL_LOG_ERR, "%s: mailbearer serve: %s",
-		       mech_name, r.text);
+		mb_sasl_log(utils, SASL_LOG_ERR, "%s: mailbearer serve: %s",
+			    mech_name, r.text);
 		goto out;
 	}
 	if (why != NULL || r.type != MB_IPC_RESP_DONE) {
-		mb_log(utils, SASL_LOG_WARN, "%s: mailbearer serve at %s did "
-		       "not acknowledge the rejected token of %s", mech_name,
-		       c.path, account);
+		mb_sasl_log(utils, SASL_LOG_WARN,
+			    "%s: mailbearer serve at %s did "
+			    "not acknowledge the rejected token of %s",
+			    mech_name, c.path, account);
 		goto out;
 	}
-	mb_log(utils, SASL_LOG_DEBUG, "%s: told %s that the token of %s was "
-	       "rejected", mech_name, c.path, account);
+	mb_sasl_log(utils, SASL_LOG_DEBUG,
+		    "%s: told %s that the token of %s was "
+		    "rejected",
+		    mech_name, c.path, account);
 	result = 0;
 out:
 	call_end(&c);

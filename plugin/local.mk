@@ -2,25 +2,25 @@
 # in a convenience library so that the unit tests link the same objects.
 # The plugin never links libsasl2: everything goes through sasl_utils_t,
 # and -Wl,-z,defs ($(LINK_DEFS)) turns a direct call into a link error.
-noinst_LTLIBRARIES += plugin/libmbcore.la
-plugin_libmbcore_la_SOURCES = \
+noinst_LTLIBRARIES += plugin/libmbplugin.la
+plugin_libmbplugin_la_SOURCES = \
 	plugin/mech.c plugin/mech.h \
 	plugin/creds.c plugin/creds.h \
 	plugin/xoauth2-msg.c plugin/xoauth2-msg.h \
 	plugin/token-source.c plugin/token-source.h \
 	plugin/helper-client.c plugin/helper-client.h \
 	plugin/options.c plugin/options.h \
-	plugin/log.c plugin/log.h
-plugin_libmbcore_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	plugin/sasl-log.c plugin/sasl-log.h
+plugin_libmbplugin_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_SOCKET_PATH='"$(mb_socket)"'
-plugin_libmbcore_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+plugin_libmbplugin_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 
 plugin_LTLIBRARIES += plugin/libmailbearer.la
 plugin_libmailbearer_la_SOURCES = plugin/init.c
 plugin_libmailbearer_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 plugin_libmailbearer_la_LDFLAGS = -module -avoid-version -no-undefined \
 	-export-symbols-regex '^sasl_client_plug_init$$' $(LINK_DEFS)
-plugin_libmailbearer_la_LIBADD = plugin/libmbcore.la common/libcommon.la
+plugin_libmailbearer_la_LIBADD = plugin/libmbplugin.la common/libcommon.la
 
 # libsasl2 needs only the .so; a stray libtool archive beside it is read by
 # its loader and confuses package managers (Debian drops .la files too).

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "creds.h"
-#include "log.h"
+#include "sasl-log.h"
 #include "options.h"
 #include "token-source.h"
 #include "xoauth2-msg.h"
@@ -72,7 +72,7 @@ mb_mech_new(void *glob_context, sasl_client_params_t *params,
 
 	ctx = utils->malloc(sizeof(*ctx));
 	if (ctx == NULL) {
-		mb_seterror(utils, "out of memory");
+		mb_sasl_seterror(utils, "out of memory");
 		return SASL_NOMEM;
 	}
 	memset(ctx, 0, sizeof(*ctx));
@@ -125,8 +125,8 @@ mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 	}
 	ctx->out = utils->malloc(need + 1);
 	if (ctx->out == NULL) {
-		mb_seterror(utils, "%s: out of memory",
-			    mb_xo_mech_name(ctx->mech));
+		mb_sasl_seterror(utils, "%s: out of memory",
+				 mb_xo_mech_name(ctx->mech));
 		return SASL_NOMEM;
 	}
 	ctx->out_len = need + 1;
@@ -155,9 +155,11 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	int result;
 
 	if (params->props.min_ssf > params->external_ssf) {
-		mb_seterror(utils, "%s: offers no security layer, and the "
-			    "application requires one beyond its TLS layer",
-			    name);
+		mb_sasl_seterror(
+			utils,
+			"%s: offers no security layer, and the "
+			"application requires one beyond its TLS layer",
+			name);
 		return SASL_TOOWEAK;
 	}
 	result = mb_creds_get(params, name, prompt_need, &ctx->prompts,
@@ -169,8 +171,8 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	if (why != NULL) {
 		mb_xo_sanitize(who, sizeof(who), creds.authid,
 			       creds.authid_len);
-		mb_seterror(utils, "%s: the user name \"%s\" %s", name, who,
-			    why);
+		mb_sasl_seterror(utils, "%s: the user name \"%s\" %s", name,
+				 who, why);
 		return SASL_BADPARAM;
 	}
 	result = params->canon_user(utils->conn, creds.authid,
@@ -181,15 +183,15 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	/* Canonicalisation may change the name: check what we send. */
 	why = mb_xo_check_user(oparams->authid, oparams->alen);
 	if (why != NULL) {
-		mb_seterror(utils, "%s: the canonical user name %s", name,
-			    why);
+		mb_sasl_seterror(utils, "%s: the canonical user name %s", name,
+				 why);
 		return SASL_BADPARAM;
 	}
 	if (ctx->authid != NULL)
 		utils->free(ctx->authid);
 	ctx->authid = utils->malloc(oparams->alen + 1);
 	if (ctx->authid == NULL) {
-		mb_seterror(utils, "%s: out of memory", name);
+		mb_sasl_seterror(utils, "%s: out of memory", name);
 		return SASL_NOMEM;
 	}
 	memcpy(ctx->authid, oparams->authid, oparams->alen);
@@ -209,15 +211,16 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 		why = "is not an RFC 6750 b64token (mailbearer_strict_token "
 		      "is on)";
 	if (why != NULL) {
-		mb_seterror(utils, "%s: the access token for %s %s", name,
-			    who, why);
+		mb_sasl_seterror(utils, "%s: the access token for %s %s", name,
+				 who, why);
 		mb_token_clear(utils, &ctx->token);
 		return SASL_BADPARAM;
 	}
 	if (!strict)
-		mb_log(utils, SASL_LOG_WARN, "%s: the access token for %s is "
-		       "not an RFC 6750 b64token; sending it anyway", name,
-		       who);
+		mb_sasl_log(utils, SASL_LOG_WARN,
+			    "%s: the access token for %s is "
+			    "not an RFC 6750 b64token; sending it anyway",
+			    name, who);
 
 	result = mb_build_initial(utils, params, ctx);
 	if (result != SASL_OK)
@@ -225,8 +228,8 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	*clientout = ctx->out;
 	*clientoutlen = (unsigned)(ctx->out_len - 1);
 	ctx->state = MB_STATE_SENT;
-	mb_log(utils, SASL_LOG_DEBUG, "%s: sent the initial response for %s",
-	       name, who);
+	mb_sasl_log(utils, SASL_LOG_DEBUG,
+		    "%s: sent the initial response for %s", name, who);
 	return SASL_CONTINUE;
 }
 
@@ -238,7 +241,7 @@ mb_step_sent(struct mb_ctx *ctx, sasl_client_params_t *params,
 {
 	const sasl_utils_t *utils = params->utils;
 	struct mb_xo_error err;
-	char detail[MB_LOG_MAX];
+	char detail[MB_SASL_LOG_MAX];
 
 	if (serverinlen == 0) {
 		/* The server accepted the token. */
@@ -259,7 +262,7 @@ mb_step_sent(struct mb_ctx *ctx, sasl_client_params_t *params,
 	mb_xo_parse_error(serverin, serverinlen, &err);
 	mb_xo_describe_error(detail, sizeof(detail), ctx->mech, ctx->authid,
 			     ctx->authid_len, &err);
-	mb_seterror(utils, "%s", detail);
+	mb_sasl_seterror(utils, "%s", detail);
 	mb_token_source_rejected(utils, &ctx->opts, ctx->authid,
 				 ctx->authid_len, &ctx->token);
 	mb_ctx_wipe_out(utils, ctx);
@@ -299,16 +302,21 @@ mb_mech_step(void *conn_context, sasl_client_params_t *params,
 		return mb_step_sent(ctx, params, serverin, serverinlen,
 				    clientout, clientoutlen, oparams);
 	case MB_STATE_FAILED:
-		mb_seterror(params->utils, "%s: protocol error: the server "
-			    "sent another message after the error challenge "
-			    "was acknowledged (it should have ended the "
-			    "exchange with a failure)", name);
+		mb_sasl_seterror(
+			params->utils,
+			"%s: protocol error: the server "
+			"sent another message after the error challenge "
+			"was acknowledged (it should have ended the "
+			"exchange with a failure)",
+			name);
 		return SASL_BADPROT;
 	case MB_STATE_DONE:
 	default:
-		mb_seterror(params->utils, "%s: protocol error: the server "
-			    "sent a message after the authentication "
-			    "succeeded", name);
+		mb_sasl_seterror(params->utils,
+				 "%s: protocol error: the server "
+				 "sent a message after the authentication "
+				 "succeeded",
+				 name);
 		return SASL_BADPROT;
 	}
 }
@@ -375,9 +383,11 @@ mb_client_plug_init(const sasl_utils_t *utils, int max_version,
 		    int *plugcount)
 {
 	if (max_version < SASL_CLIENT_PLUG_VERSION) {
-		mb_log(utils, SASL_LOG_ERR, "mailbearer: libsasl2 offers "
-		       "client plugin API version %d, version %d is needed",
-		       max_version, SASL_CLIENT_PLUG_VERSION);
+		mb_sasl_log(
+			utils, SASL_LOG_ERR,
+			"mailbearer: libsasl2 offers "
+			"client plugin API version %d, version %d is needed",
+			max_version, SASL_CLIENT_PLUG_VERSION);
 		return SASL_BADVERS;
 	}
 	*out_version = SASL_CLIENT_PLUG_VERSION;

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
+#include "sasl-log.h"
 
 bool
 mb_opt_parse_bool(const char *value, bool def)
@@ -59,10 +59,10 @@ mb_options_load(const sasl_utils_t *utils, const char *mech_name,
 		if (strlen(v) < sizeof(opts->socket_path))
 			memcpy(opts->socket_path, v, strlen(v) + 1);
 		else
-			mb_log(utils, SASL_LOG_WARN,
-			       "%s: mailbearer_socket is longer than %u "
-			       "bytes; ignored", mech_name,
-			       (unsigned)sizeof(opts->socket_path) - 1);
+			mb_sasl_log(utils, SASL_LOG_WARN,
+				    "%s: mailbearer_socket is longer than %u "
+				    "bytes; ignored", mech_name,
+				    (unsigned)sizeof(opts->socket_path) - 1);
 	}
 	v = opt_get(utils, mech_name, "mailbearer_timeout");
 	if (v != NULL && v[0] != '\0') {
@@ -72,9 +72,11 @@ mb_options_load(const sasl_utils_t *utils, const char *mech_name,
 		    n <= MB_HELPER_TIMEOUT_MAX)
 			opts->helper_timeout = (int)n;
 		else
-			mb_log(utils, SASL_LOG_WARN, "%s: mailbearer_timeout "
-			       "must be 1-%d seconds; using %d", mech_name,
-			       MB_HELPER_TIMEOUT_MAX, opts->helper_timeout);
+			mb_sasl_log(utils, SASL_LOG_WARN,
+				    "%s: mailbearer_timeout "
+				    "must be 1-%d seconds; using %d",
+				    mech_name, MB_HELPER_TIMEOUT_MAX,
+				    opts->helper_timeout);
 	}
 	v = opt_get(utils, mech_name, "mailbearer_strict_token");
 	opts->strict_token = mb_opt_parse_bool(v, false);

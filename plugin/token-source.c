@@ -6,7 +6,7 @@
 
 #include "helper-client.h"
 #include "ipc-proto.h"
-#include "log.h"
+#include "sasl-log.h"
 #include "xoauth2-msg.h"
 
 enum mb_ts_kind
@@ -33,7 +33,7 @@ ts_copy(const sasl_utils_t *utils, const char *data, size_t len,
 {
 	tok->data = utils->malloc(len + 1);
 	if (tok->data == NULL) {
-		mb_seterror(utils, "out of memory");
+		mb_sasl_seterror(utils, "out of memory");
 		return SASL_NOMEM;
 	}
 	memcpy(tok->data, data, len);
@@ -53,8 +53,10 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 	if (account_len >= sizeof(tok->account) ||
 	    memchr(account, '\0', account_len) != NULL) {
 		mb_xo_sanitize(who, sizeof(who), account, account_len);
-		mb_seterror(utils, "%s: \"%s\" cannot be a mailbearer account "
-			    "name", mech_name, who);
+		mb_sasl_seterror(utils,
+				 "%s: \"%s\" cannot be a mailbearer account "
+				 "name",
+				 mech_name, who);
 		return SASL_BADPARAM;
 	}
 	memcpy(tok->account, account, account_len);

@@ -1,7 +1,7 @@
 # Tests of the token helper's core (engineer C): unit tests in C linking
-# tokenhelper/libmbcore.la, integration tests against the mock provider.
+# tokenhelper/libmbhelper.la, integration tests against the mock provider.
 if TOKENHELPER
-mb_core_test_ldadd = tokenhelper/libmbcore.la tests/libtap.la
+mb_core_test_ldadd = tokenhelper/libmbhelper.la tests/libtap.la
 mb_core_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/tokenhelper
 

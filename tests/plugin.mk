@@ -10,7 +10,7 @@ EXTRA_DIST += tests/test-load.sh
 PLUGIN_UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugin \
 	-I$(top_srcdir)/tests
 PLUGIN_UNIT_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-PLUGIN_UNIT_LDADD = plugin/libmbcore.la common/libcommon.la tests/libtap.la
+PLUGIN_UNIT_LDADD = plugin/libmbplugin.la common/libcommon.la tests/libtap.la
 
 tests_test_xoauth2_msg_SOURCES = tests/test-xoauth2-msg.c
 tests_test_xoauth2_msg_CPPFLAGS = $(PLUGIN_UNIT_CPPFLAGS)

@@ -1,8 +1,8 @@
 # The token helper: the `mailbearer` command.  Everything but main.c lives
-# in libmbcore.la so that the unit tests (and `serve`) link the same code.
+# in libmbhelper.la so that the unit tests (and `serve`) link the same code.
 if TOKENHELPER
-noinst_LTLIBRARIES += tokenhelper/libmbcore.la
-tokenhelper_libmbcore_la_SOURCES = \
+noinst_LTLIBRARIES += tokenhelper/libmbhelper.la
+tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/advice.c tokenhelper/advice.h \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
 	tokenhelper/conf.c tokenhelper/conf.h \
@@ -19,16 +19,16 @@ tokenhelper_libmbcore_la_SOURCES = \
 	tokenhelper/token.c tokenhelper/token.h \
 	tokenhelper/xalloc.c tokenhelper/xalloc.h
 # Directories in make variables so that `make sysconfdir=...` works.
-tokenhelper_libmbcore_la_CPPFLAGS = $(AM_CPPFLAGS) \
+tokenhelper_libmbhelper_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_SYSCONFDIR='"$(sysconfdir)"' \
 	-DMB_LOCALSTATEDIR='"$(localstatedir)"' \
 	-DMB_SYSTEM_SOCKET='"$(mb_socket)"'
-tokenhelper_libmbcore_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
+tokenhelper_libmbhelper_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
 	-pthread
-tokenhelper_libmbcore_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
+tokenhelper_libmbhelper_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
 	$(JSONC_LIBS) -lpthread
 
 bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c
-tokenhelper_mailbearer_LDADD = tokenhelper/libmbcore.la
+tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 endif

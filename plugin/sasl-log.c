@@ -1,14 +1,14 @@
 #include <config.h>
 
-#include "log.h"
+#include "sasl-log.h"
 
 #include <stdarg.h>
 #include <stdio.h>	/* vsnprintf only: nothing here prints */
 
 void
-mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
+mb_sasl_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
 {
-	char buf[MB_LOG_MAX];
+	char buf[MB_SASL_LOG_MAX];
 	va_list ap;
 
 	if (utils == NULL || utils->log == NULL)
@@ -20,9 +20,9 @@ mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
 }
 
 void
-mb_seterror(const sasl_utils_t *utils, const char *fmt, ...)
+mb_sasl_seterror(const sasl_utils_t *utils, const char *fmt, ...)
 {
-	char buf[MB_LOG_MAX];
+	char buf[MB_SASL_LOG_MAX];
 	va_list ap;
 
 	if (utils == NULL || utils->seterror == NULL)

@@ -1,5 +1,5 @@
-#ifndef MB_LOG_H
-#define MB_LOG_H
+#ifndef MB_SASL_LOG_H
+#define MB_SASL_LOG_H
 
 /* Logging and error details for the plugin.  libsasl2's log and seterror
  * use a formatter of their own that is not printf (no length modifiers, no
@@ -13,10 +13,10 @@
 #include <sasl/saslplug.h>
 
 /* Longest message; longer ones are cut. */
-#define MB_LOG_MAX 1024
+#define MB_SASL_LOG_MAX 1024
 
 /* utils->log(utils->conn, level, "%s", formatted). */
-void mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
+void mb_sasl_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Records the text sasl_errdetail() returns (seterror with SASL_NOLOG)
@@ -25,7 +25,7 @@ void mb_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
  * default syslog output (log_level 1) and Postfix (verbose only) drop, so
  * the administrator would never see why.  At SASL_LOG_ERR it reaches
  * syslog for imtest/mbsync and Postfix's maillog as a warning. */
-void mb_seterror(const sasl_utils_t *utils, const char *fmt, ...)
+void mb_sasl_seterror(const sasl_utils_t *utils, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif
