@@ -1,7 +1,8 @@
 #include <config.h>
 
-/* A stand-in for the token core (config.h, token.h, log.h) so that
- * tokenhelper/serve.c and server.c can be tested on their own:
+/* A stand-in for the token core (conf.h, token.h, log.h) so that
+ * tokenhelper/cmd-serve.c, listener.c and token-cache.c can be tested
+ * on their own:
  * tests/mb-fake-serve is `mailbearer serve` linked against this file.
  *
  * Config: "[account]" sections with keys
@@ -24,7 +25,7 @@
 #include "conf.h"
 #include "expiry.h"
 #include "log.h"
-#include "serve.h"
+#include "cmd.h"
 #include "token.h"
 #include "wipe.h"
 

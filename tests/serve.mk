@@ -14,8 +14,8 @@ tests_mb_fake_serve_SOURCES = tests/fake-token.c \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
-	tokenhelper/server.c tokenhelper/server.h \
-	tokenhelper/serve.c tokenhelper/serve.h
+	tokenhelper/listener.c tokenhelper/listener.h \
+	tokenhelper/cmd-serve.c tokenhelper/cmd.h
 tests_mb_fake_serve_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tokenhelper \
 	-DMB_SYSTEM_SOCKET='"/nonexistent/mailbearer/socket"'
 tests_mb_fake_serve_CFLAGS = $(AM_CFLAGS) -pthread

@@ -1,5 +1,5 @@
 #!/bin/sh
-# `mailbearer serve` (tokenhelper/serve.c + server.c) linked against a fake
+# `mailbearer serve` (tokenhelper/cmd-serve.c, listener.c, token-cache.c) linked against a fake
 # token core (tests/fake-token.c, which counts refreshes in CONFIG.count):
 # protocol errors, access control by SO_PEERCRED, single-flight with many
 # waiting clients, rejection -> exactly one refresh, proactive and

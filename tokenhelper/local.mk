@@ -1,5 +1,6 @@
-# The token helper: the `mailbearer` command.  Everything but main.c lives
-# in libmbhelper.la so that the unit tests (and `serve`) link the same code.
+# The token helper: the `mailbearer` command.  The core lives in
+# libmbhelper.la so that the unit tests (and tests/mb-fake-serve) link the
+# same code; main.c dispatches to one file per command (cmd-*.c).
 if TOKENHELPER
 noinst_LTLIBRARIES += tokenhelper/libmbhelper.la
 tokenhelper_libmbhelper_la_SOURCES = \
@@ -12,8 +13,8 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/json.c tokenhelper/json.h \
 	tokenhelper/log.c tokenhelper/log.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
-	tokenhelper/serve.c tokenhelper/serve.h \
-	tokenhelper/server.c tokenhelper/server.h \
+	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
+	tokenhelper/listener.c tokenhelper/listener.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/token.c tokenhelper/token.h \
@@ -29,6 +30,9 @@ tokenhelper_libmbhelper_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
 	$(JSONC_LIBS) -lpthread
 
 bin_PROGRAMS += tokenhelper/mailbearer
-tokenhelper_mailbearer_SOURCES = tokenhelper/main.c
+tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
+	tokenhelper/cli.c tokenhelper/cli.h \
+	tokenhelper/cmd-import.c tokenhelper/cmd-status.c \
+	tokenhelper/cmd-token.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 endif

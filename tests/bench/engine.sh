@@ -1,5 +1,5 @@
 # Sourced by tests/bench/run: section 5, the serve engine under load and
-# abuse.  `serve` is tests/mb-fake-serve (serve.c, server.c and
+# abuse.  `serve` is tests/mb-fake-serve (cmd-serve.c, listener.c and
 # token-cache.c linked against the fake token core of tests/fake-token.c,
 # which sleeps delay_ms per refresh and appends "refresh ACCOUNT TOKEN"
 # to CONFIG.count), so that refresh counts and hangs are exact and cost

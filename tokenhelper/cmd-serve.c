@@ -1,11 +1,11 @@
 #include <config.h>
 
-#include "serve.h"
+#include "cmd.h"
 
 #include "conf.h"
 #include "errtext.h"
 #include "log.h"
-#include "server.h"
+#include "listener.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,7 +52,7 @@ struct serve_opts {
 	bool foreground;
 	bool syslog;
 	bool verbose;
-	struct mb_server_options srv;
+	struct mb_listener_options srv;
 };
 
 static void
@@ -187,7 +187,7 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	mb_server_options_default(&o->srv);
+	mb_listener_options_default(&o->srv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:s:fvh", longopts, NULL)) != -1) {
 		long v;
@@ -524,7 +524,7 @@ absolute_config_path(const char *path)
 }
 
 static void
-reload(struct mb_server *srv, const char *path)
+reload(struct mb_listener *srv, const char *path)
 {
 	struct mb_config *cfg = NULL;
 	char *error = NULL;
@@ -535,7 +535,7 @@ reload(struct mb_server *srv, const char *path)
 		free(error);
 		return;
 	}
-	mb_server_reload(srv, &cfg);
+	mb_listener_reload(srv, &cfg);
 	mb_log(LOG_NOTICE, "reloaded %s", path);
 }
 
@@ -543,15 +543,15 @@ reload(struct mb_server *srv, const char *path)
  * out of descriptors (EMFILE/ENFILE): the caller pauses accepting for a
  * moment instead of spinning on a socket that stays readable. */
 static bool
-accept_some(struct mb_server *srv, int lfd)
+accept_some(struct mb_listener *srv, int lfd)
 {
 	static time_t emfile_logged;
 
-	for (int i = 0; i < 16 && !mb_server_busy(srv); i++) {
+	for (int i = 0; i < 16 && !mb_listener_busy(srv); i++) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd >= 0) {
-			mb_server_accept(srv, fd);
+			mb_listener_accept(srv, fd);
 			continue;
 		}
 		if (errno == EMFILE || errno == ENFILE) {
@@ -586,7 +586,7 @@ raise_fd_limit(void)
 }
 
 static int
-main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
+main_loop(struct mb_listener *srv, struct serve_socket *socks, int n_socks,
 	  int sfd, const char *config_path)
 {
 	struct pollfd pfd[MB_MAX_SOCKETS + 2];
@@ -594,7 +594,7 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 	bool paused = false;
 
 	for (;;) {
-		bool busy = mb_server_busy(srv) || paused;
+		bool busy = mb_listener_busy(srv) || paused;
 		int nfds = 2;
 		int timeout = -1;
 		int rc;
@@ -602,7 +602,7 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 		pfd[0].fd = sfd;
 		pfd[0].events = POLLIN;
 		/* readable when a slot frees after we stopped accepting */
-		pfd[1].fd = mb_server_wake_fd(srv);
+		pfd[1].fd = mb_listener_wake_fd(srv);
 		pfd[1].events = POLLIN;
 		if (!busy) {
 			for (int i = 0; i < n_socks; i++) {
@@ -613,13 +613,13 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 		}
 		/* connections waiting for their uid's turn are looked at
 		 * when a connection ends, and at least once a second */
-		if (mb_server_waiting(srv))
+		if (mb_listener_waiting(srv))
 			timeout = 1000;
 		if (paused)
 			timeout = 100;
 		paused = false;
 		rc = poll(pfd, (nfds_t)nfds, timeout);
-		mb_server_tick(srv);
+		mb_listener_tick(srv);
 		if (rc < 0 && errno != EINTR) {
 			mb_log(LOG_ERR, "poll: %s", mb_errstr(errno));
 			return EX_OSERR;
@@ -641,7 +641,7 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
 			}
 		}
 		if (pfd[1].revents & POLLIN)
-			mb_server_wake_clear(srv);
+			mb_listener_wake_clear(srv);
 		for (int i = 2; i < nfds; i++) {
 			if ((pfd[i].revents & POLLIN) &&
 			    !accept_some(srv, pfd[i].fd))
@@ -657,11 +657,11 @@ main_loop(struct mb_server *srv, struct serve_socket *socks, int n_socks,
  * and the recovery of temporary files make safe.  Returns true if the
  * caller may free everything, false if it must _exit() instead. */
 static bool
-stop_server(struct mb_server *srv)
+stop_server(struct mb_listener *srv)
 {
 	if (srv == NULL)
 		return true;
-	if (mb_server_stop(srv, MB_STOP_GRACE_MS))
+	if (mb_listener_stop(srv, MB_STOP_GRACE_MS))
 		return true;
 	mb_log(LOG_WARNING, "a refresh or a request was still in flight "
 	       "after %d ms; exiting anyway", MB_STOP_GRACE_MS);
@@ -675,7 +675,7 @@ mb_cmd_serve(int argc, char **argv)
 	struct serve_socket socks[MB_MAX_SOCKETS];
 	int n_socks = 0;
 	struct mb_config *cfg = NULL;
-	struct mb_server *srv = NULL;
+	struct mb_listener *srv = NULL;
 	char *config_path = NULL;
 	char *error = NULL;
 	sigset_t mask;
@@ -749,7 +749,7 @@ mb_cmd_serve(int argc, char **argv)
 	}
 
 	raise_fd_limit();
-	srv = mb_server_new(&cfg, &o.srv);
+	srv = mb_listener_new(&cfg, &o.srv);
 	if (srv == NULL)
 		goto out;
 	mb_log(LOG_NOTICE, "serving %s on %d socket(s)", config_path, n_socks);
@@ -761,7 +761,7 @@ out:
 		closelog();
 		_exit(status);
 	}
-	mb_server_free(&srv);
+	mb_listener_free(&srv);
 	mb_config_free(&cfg);
 	if (sfd >= 0)
 		close(sfd);

@@ -1,6 +1,6 @@
 #include <config.h>
 
-#include "server.h"
+#include "listener.h"
 
 #include "ipc-proto.h"
 #include "errtext.h"
@@ -40,8 +40,8 @@ struct uid_count {
 	int queued;	/* waiting in srv->queue */
 };
 
-struct mb_server {
-	struct mb_server_options opt;
+struct mb_listener {
+	struct mb_listener_options opt;
 	struct mb_cache *cache;
 	int wake_fd;
 
@@ -56,7 +56,7 @@ struct mb_server {
 };
 
 struct srv_conn {
-	struct mb_server *srv;
+	struct mb_listener *srv;
 	int fd;
 	uid_t uid;
 	pid_t pid;
@@ -65,7 +65,7 @@ struct srv_conn {
 };
 
 void
-mb_server_options_default(struct mb_server_options *opts)
+mb_listener_options_default(struct mb_listener_options *opts)
 {
 	opts->keepalive = 7L * 24 * 3600;
 	opts->max_clients = 64;
@@ -122,7 +122,7 @@ answer_unavailable_account(const struct mb_config *cfg,
 }
 
 static void
-handle_request(struct mb_server *srv, const struct mb_ipc_request *req,
+handle_request(struct mb_listener *srv, const struct mb_ipc_request *req,
 	       uid_t uid, char *out, size_t out_size)
 {
 	struct mb_cache_gen *g = mb_cache_acquire(srv->cache);
@@ -212,7 +212,7 @@ write_all(int fd, const char *buf, size_t len)
 }
 
 static void
-serve_connection(struct mb_server *srv, const struct srv_conn *c)
+serve_connection(struct mb_listener *srv, const struct srv_conn *c)
 {
 	char *in = malloc(MB_IPC_LINE_MAX);
 	char *out = malloc(MB_IPC_LINE_MAX + 1);
@@ -259,7 +259,7 @@ out:
  * (cannot happen while every slot's uid has a connection or a queued
  * one, which never exceed max_clients uids... but be safe). */
 static struct uid_count *
-uid_slot(struct mb_server *srv, uid_t uid)
+uid_slot(struct mb_listener *srv, uid_t uid)
 {
 	struct uid_count *free_slot = NULL;
 
@@ -277,7 +277,7 @@ uid_slot(struct mb_server *srv, uid_t uid)
 }
 
 static void
-wake_main_loop(struct mb_server *srv)
+wake_main_loop(struct mb_listener *srv)
 {
 	uint64_t one = 1;
 
@@ -286,14 +286,14 @@ wake_main_loop(struct mb_server *srv)
 }
 
 static bool start_thread(struct srv_conn *c);
-static void refuse(struct mb_server *srv, int fd, uid_t uid,
+static void refuse(struct mb_listener *srv, int fd, uid_t uid,
 		   enum mb_ipc_err code, const char *msg);
 
 /* srv->mu held.  Takes out of the queue the connections that waited too
  * long (into *expired) and the oldest one whose uid is under its cap
  * while a slot is free (returned, counted as active), or NULL. */
 static struct srv_conn *
-queue_next(struct mb_server *srv, struct srv_conn **expired)
+queue_next(struct mb_listener *srv, struct srv_conn **expired)
 {
 	struct srv_conn **pp = &srv->queue, *c;
 	struct timespec now;
@@ -329,7 +329,7 @@ queue_next(struct mb_server *srv, struct srv_conn **expired)
 
 /* Starts what the queue allows and refuses what waited too long. */
 static void
-queue_run(struct mb_server *srv)
+queue_run(struct mb_listener *srv)
 {
 	for (;;) {
 		struct srv_conn *expired = NULL, *c;
@@ -365,13 +365,13 @@ queue_run(struct mb_server *srv)
 }
 
 void
-mb_server_tick(struct mb_server *srv)
+mb_listener_tick(struct mb_listener *srv)
 {
 	queue_run(srv);
 }
 
 bool
-mb_server_waiting(struct mb_server *srv)
+mb_listener_waiting(struct mb_listener *srv)
 {
 	bool w;
 
@@ -382,7 +382,7 @@ mb_server_waiting(struct mb_server *srv)
 }
 
 static void
-conn_end(struct mb_server *srv, uid_t uid)
+conn_end(struct mb_listener *srv, uid_t uid)
 {
 	bool was_busy;
 	struct uid_count *u;
@@ -404,7 +404,7 @@ static void *
 conn_thread(void *arg)
 {
 	struct srv_conn *c = arg;
-	struct mb_server *srv = c->srv;
+	struct mb_listener *srv = c->srv;
 	uid_t uid = c->uid;
 
 	serve_connection(srv, c);
@@ -416,7 +416,7 @@ conn_thread(void *arg)
 
 /* Tells a refused client why, without reading from it, and closes. */
 static void
-refuse(struct mb_server *srv, int fd, uid_t uid, enum mb_ipc_err code,
+refuse(struct mb_listener *srv, int fd, uid_t uid, enum mb_ipc_err code,
        const char *msg)
 {
 	char line[MB_IPC_TEXT_MAX + 64];
@@ -461,7 +461,7 @@ start_thread(struct srv_conn *c)
 }
 
 void
-mb_server_accept(struct mb_server *srv, int fd)
+mb_listener_accept(struct mb_listener *srv, int fd)
 {
 	struct ucred cred;
 	socklen_t cl = sizeof(cred);
@@ -533,7 +533,7 @@ mb_server_accept(struct mb_server *srv, int fd)
 }
 
 bool
-mb_server_busy(struct mb_server *srv)
+mb_listener_busy(struct mb_listener *srv)
 {
 	bool busy;
 
@@ -544,13 +544,13 @@ mb_server_busy(struct mb_server *srv)
 }
 
 int
-mb_server_wake_fd(const struct mb_server *srv)
+mb_listener_wake_fd(const struct mb_listener *srv)
 {
 	return srv->wake_fd;
 }
 
 void
-mb_server_wake_clear(struct mb_server *srv)
+mb_listener_wake_clear(struct mb_listener *srv)
 {
 	uint64_t v;
 
@@ -558,10 +558,10 @@ mb_server_wake_clear(struct mb_server *srv)
 		;
 }
 
-struct mb_server *
-mb_server_new(struct mb_config **cfg, const struct mb_server_options *opts)
+struct mb_listener *
+mb_listener_new(struct mb_config **cfg, const struct mb_listener_options *opts)
 {
-	struct mb_server *srv = calloc(1, sizeof(*srv));
+	struct mb_listener *srv = calloc(1, sizeof(*srv));
 	struct mb_cache_options co;
 
 	if (srv == NULL) {
@@ -585,26 +585,26 @@ mb_server_new(struct mb_config **cfg, const struct mb_server_options *opts)
 	if (srv->uids == NULL || srv->wake_fd < 0) {
 		mb_log(LOG_ERR, "cannot set up the server: %s",
 		       srv->uids == NULL ? "out of memory" : mb_errstr(errno));
-		mb_server_free(&srv);
+		mb_listener_free(&srv);
 		return NULL;
 	}
 	co.keepalive = opts->keepalive;
 	srv->cache = mb_cache_new(cfg, &co);
 	if (srv->cache == NULL) {
-		mb_server_free(&srv);
+		mb_listener_free(&srv);
 		return NULL;
 	}
 	return srv;
 }
 
 void
-mb_server_reload(struct mb_server *srv, struct mb_config **cfg)
+mb_listener_reload(struct mb_listener *srv, struct mb_config **cfg)
 {
 	(void)mb_cache_reload(srv->cache, cfg);
 }
 
 bool
-mb_server_stop(struct mb_server *srv, int grace_ms)
+mb_listener_stop(struct mb_listener *srv, int grace_ms)
 {
 	struct timespec dl;
 	bool clean;
@@ -629,9 +629,9 @@ mb_server_stop(struct mb_server *srv, int grace_ms)
 }
 
 void
-mb_server_free(struct mb_server **srvp)
+mb_listener_free(struct mb_listener **srvp)
 {
-	struct mb_server *srv = *srvp;
+	struct mb_listener *srv = *srvp;
 
 	if (srv == NULL)
 		return;

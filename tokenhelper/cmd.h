@@ -1,0 +1,16 @@
+#ifndef MB_CMD_H
+#define MB_CMD_H
+
+/* The commands of the `mailbearer` program, one file each (cmd-*.c).
+ * argv[0] is the command's name, its options and operands follow; each
+ * returns the process exit status (cli.h lists them). */
+
+int mb_cmd_token(int argc, char **argv);
+int mb_cmd_import(int argc, char **argv);
+int mb_cmd_status(int argc, char **argv);
+/* 0 after a clean SIGTERM/SIGINT shutdown, EX_USAGE (64), EX_CONFIG (78)
+ * when the config cannot be loaded, EX_OSERR (71) when a socket cannot be
+ * set up. */
+int mb_cmd_serve(int argc, char **argv);
+
+#endif
