@@ -1,4 +1,4 @@
-# Tests of the token helper's core : unit tests in C linking
+# Tests of the token helper's core: unit tests in C linking
 # tokenhelper/libmbhelper.la, integration tests against the mock provider.
 if TOKENHELPER
 mb_core_test_ldadd = tokenhelper/libmbhelper.la tests/libtap.la
