@@ -457,23 +457,16 @@ out:
 	return ok;
 }
 
-/* Turns a finished section into an account (presets, checks).  Returns
- * false with p->error set. */
+/* The provider's presets: endpoints and scope of google and microsoft
+ * (with the tenant); generic needs token_endpoint. */
 static bool
-cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
-		   struct mb_account *a)
+cfg_section_provider(struct cfg_parser *p, struct cfg_section *sec,
+		     struct mb_account *a)
 {
 	char **v = sec->values;
 	unsigned *ln = sec->lines;
 	const char *prov = v[K_PROVIDER];
-	static const enum cfg_key urls[] = {
-		K_TOKEN_ENDPOINT, K_AUTHORIZE_ENDPOINT, K_DEVICE_ENDPOINT,
-	};
-	size_t i;
 
-	memset(a, 0, sizeof(*a));
-	a->name = mb_xstrdup(sec->name);
-	a->line = sec->line;
 	if (prov == NULL) {
 		cfg_error(p, sec->line, "[%s]: no provider; set provider = "
 			  "google, microsoft or generic", sec->name);
@@ -518,7 +511,21 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 			  "token_endpoint", sec->name);
 		return false;
 	}
-	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+	return true;
+}
+
+/* Endpoint overrides (https only) and the scope. */
+static bool
+cfg_section_endpoints(struct cfg_parser *p, struct cfg_section *sec,
+		      struct mb_account *a)
+{
+	static const enum cfg_key urls[] = {
+		K_TOKEN_ENDPOINT, K_AUTHORIZE_ENDPOINT, K_DEVICE_ENDPOINT,
+	};
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		char **dst = urls[i] == K_TOKEN_ENDPOINT ? &a->token_endpoint :
 			     urls[i] == K_AUTHORIZE_ENDPOINT ?
 			     &a->authorize_endpoint : &a->device_endpoint;
@@ -540,6 +547,17 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 		free(a->scope);
 		a->scope = mb_xstrdup(v[K_SCOPE]);
 	}
+	return true;
+}
+
+/* The OAuth client: client_id, the user, the secret, the CA. */
+static bool
+cfg_section_client(struct cfg_parser *p, struct cfg_section *sec,
+		   struct mb_account *a)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+
 	if (v[K_CLIENT_ID] == NULL) {
 		cfg_error(p, sec->line, "[%s]: client_id is missing",
 			  sec->name);
@@ -576,6 +594,17 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 		if (!cfg_check_ca_file(p, ln[K_CA_FILE], a->ca_file))
 			return false;
 	}
+	return true;
+}
+
+/* refresh_margin and the timeouts, with their defaults. */
+static bool
+cfg_section_numbers(struct cfg_parser *p, struct cfg_section *sec,
+		    struct mb_account *a)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+
 	a->refresh_margin = 600;
 	if (v[K_REFRESH_MARGIN] != NULL &&
 	    !cfg_parse_long(v[K_REFRESH_MARGIN], 0, 86400,
@@ -599,6 +628,17 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 			  "a number of seconds from 1 to 600");
 		return false;
 	}
+	return true;
+}
+
+/* Where the state lives, and who may ask serve for the token. */
+static bool
+cfg_section_local(struct cfg_parser *p, struct cfg_section *sec,
+		  struct mb_account *a)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+
 	if (v[K_STATE_DIR] != NULL) {
 		a->state_dir = cfg_resolve(p, v[K_STATE_DIR]);
 	} else {
@@ -614,6 +654,22 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	    !cfg_parse_allow(p, ln[K_ALLOW], v[K_ALLOW], a))
 		return false;
 	return true;
+}
+
+/* Builds the account of a finished [section], in phases.  Returns true,
+ * or false with p->error set. */
+static bool
+cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
+		   struct mb_account *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->name = mb_xstrdup(sec->name);
+	a->line = sec->line;
+	return cfg_section_provider(p, sec, a) &&
+	       cfg_section_endpoints(p, sec, a) &&
+	       cfg_section_client(p, sec, a) &&
+	       cfg_section_numbers(p, sec, a) &&
+	       cfg_section_local(p, sec, a);
 }
 
 /* Cuts the line at the first "#" or ";" that starts it or follows white
