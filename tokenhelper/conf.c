@@ -702,19 +702,117 @@ cfg_trim(char *s)
 	return s;
 }
 
+/* Appends the finished section sec to cfg as an account. */
+static bool
+cfg_commit_section(struct cfg_parser *p, struct cfg_section *sec,
+		   struct mb_config *cfg)
+{
+	cfg->accounts = mb_xrealloc(cfg->accounts,
+		(cfg->n_accounts + 1) * sizeof(*cfg->accounts));
+	if (!cfg_finish_section(p, sec, &cfg->accounts[cfg->n_accounts])) {
+		cfg_account_clear(&cfg->accounts[cfg->n_accounts]);
+		return false;
+	}
+	cfg->n_accounts++;
+	cfg_section_clear(sec);
+	return true;
+}
+
+/* A "[account]" line (s, trimmed): commits the section before it and
+ * starts a new one. */
+static bool
+cfg_header_line(struct cfg_parser *p, char *s, unsigned lineno,
+		struct cfg_section *sec, bool *in_section,
+		struct mb_config *cfg)
+{
+	char *end = strchr(s, ']');
+
+	if (end == NULL || end[1] != '\0') {
+		cfg_error(p, lineno, "malformed section header (expected "
+			  "[account])");
+		return false;
+	}
+	*end = '\0';
+	s = cfg_trim(s + 1);
+	if (!cfg_valid_account_name(s)) {
+		cfg_error(p, lineno, "invalid account name \"%s\" (letters, "
+			  "digits and . _ - @ +, at most 128)", s);
+		return false;
+	}
+	for (size_t i = 0; i < cfg->n_accounts; i++) {
+		if (strcmp(cfg->accounts[i].name, s) == 0) {
+			cfg_error(p, lineno, "account [%s] defined twice "
+				  "(first at line %u)", s,
+				  cfg->accounts[i].line);
+			return false;
+		}
+	}
+	if (*in_section && strcmp(sec->name, s) == 0) {
+		cfg_error(p, lineno, "account [%s] defined twice (first at "
+			  "line %u)", s, sec->line);
+		return false;
+	}
+	if (*in_section && !cfg_commit_section(p, sec, cfg))
+		return false;
+	sec->name = mb_xstrdup(s);
+	sec->line = lineno;
+	*in_section = true;
+	return true;
+}
+
+/* A "key = value" line (s, trimmed) of the current section. */
+static bool
+cfg_key_line(struct cfg_parser *p, char *s, unsigned lineno,
+	     struct cfg_section *sec, bool in_section)
+{
+	char *eq = strchr(s, '='), *key, *value;
+	int k;
+
+	if (eq == NULL) {
+		cfg_error(p, lineno, "expected \"key = value\" or [account]");
+		return false;
+	}
+	*eq = '\0';
+	key = cfg_trim(s);
+	value = cfg_trim(eq + 1);
+	for (k = 0; k < K_COUNT; k++) {
+		if (strcmp(key, cfg_key_names[k]) == 0)
+			break;
+	}
+	if (k == K_COUNT) {
+		cfg_error(p, lineno, "unknown key \"%s\"", key);
+		return false;
+	}
+	if (!in_section) {
+		cfg_error(p, lineno, "\"%s\" outside an [account] section",
+			  key);
+		return false;
+	}
+	if (sec->values[k] != NULL) {
+		cfg_error(p, lineno, "\"%s\" set twice in [%s] (first at "
+			  "line %u)", key, sec->name, sec->lines[k]);
+		return false;
+	}
+	if (*value == '\0') {
+		cfg_error(p, lineno, "\"%s\" has an empty value", key);
+		return false;
+	}
+	sec->values[k] = mb_xstrdup(value);
+	sec->lines[k] = lineno;
+	return true;
+}
+
 static bool
 cfg_parse_text(struct cfg_parser *p, char *text, struct mb_config *cfg)
 {
 	struct cfg_section sec;
-	bool in_section = false;
+	bool in_section = false, ok = true;
 	unsigned lineno = 0;
 	char *line, *next;
-	size_t i;
 
 	memset(&sec, 0, sizeof(sec));
-	for (line = text; line != NULL; line = next) {
-		char *s, *eq, *key, *value;
-		int k;
+	for (line = text; line != NULL && ok; line = next) {
+		char *s;
 
 		next = strchr(line, '\n');
 		if (next != NULL)
@@ -724,105 +822,16 @@ cfg_parse_text(struct cfg_parser *p, char *text, struct mb_config *cfg)
 		s = cfg_trim(line);
 		if (*s == '\0')
 			continue;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-
-			if (end == NULL || end[1] != '\0') {
-				cfg_error(p, lineno, "malformed section "
-					  "header (expected [account])");
-				goto fail;
-			}
-			*end = '\0';
-			s = cfg_trim(s + 1);
-			if (!cfg_valid_account_name(s)) {
-				cfg_error(p, lineno, "invalid account name "
-					  "\"%s\" (letters, digits and . _ - "
-					  "@ +, at most 128)", s);
-				goto fail;
-			}
-			for (i = 0; i < cfg->n_accounts; i++) {
-				if (strcmp(cfg->accounts[i].name, s) == 0) {
-					cfg_error(p, lineno, "account [%s] "
-						  "defined twice (first at "
-						  "line %u)", s,
-						  cfg->accounts[i].line);
-					goto fail;
-				}
-			}
-			if (in_section && strcmp(sec.name, s) == 0) {
-				cfg_error(p, lineno, "account [%s] defined "
-					  "twice (first at line %u)", s,
-					  sec.line);
-				goto fail;
-			}
-			if (in_section) {
-				cfg->accounts = mb_xrealloc(cfg->accounts,
-					(cfg->n_accounts + 1) *
-					sizeof(*cfg->accounts));
-				if (!cfg_finish_section(p, &sec,
-					&cfg->accounts[cfg->n_accounts])) {
-					cfg_account_clear(
-					    &cfg->accounts[cfg->n_accounts]);
-					goto fail;
-				}
-				cfg->n_accounts++;
-				cfg_section_clear(&sec);
-			}
-			sec.name = mb_xstrdup(s);
-			sec.line = lineno;
-			in_section = true;
-			continue;
-		}
-		eq = strchr(s, '=');
-		if (eq == NULL) {
-			cfg_error(p, lineno, "expected \"key = value\" or "
-				  "[account]");
-			goto fail;
-		}
-		*eq = '\0';
-		key = cfg_trim(s);
-		value = cfg_trim(eq + 1);
-		for (k = 0; k < K_COUNT; k++) {
-			if (strcmp(key, cfg_key_names[k]) == 0)
-				break;
-		}
-		if (k == K_COUNT) {
-			cfg_error(p, lineno, "unknown key \"%s\"", key);
-			goto fail;
-		}
-		if (!in_section) {
-			cfg_error(p, lineno, "\"%s\" outside an [account] "
-				  "section", key);
-			goto fail;
-		}
-		if (sec.values[k] != NULL) {
-			cfg_error(p, lineno, "\"%s\" set twice in [%s] "
-				  "(first at line %u)", key, sec.name,
-				  sec.lines[k]);
-			goto fail;
-		}
-		if (*value == '\0') {
-			cfg_error(p, lineno, "\"%s\" has an empty value", key);
-			goto fail;
-		}
-		sec.values[k] = mb_xstrdup(value);
-		sec.lines[k] = lineno;
+		if (*s == '[')
+			ok = cfg_header_line(p, s, lineno, &sec, &in_section,
+					     cfg);
+		else
+			ok = cfg_key_line(p, s, lineno, &sec, in_section);
 	}
-	if (in_section) {
-		cfg->accounts = mb_xrealloc(cfg->accounts,
-			(cfg->n_accounts + 1) * sizeof(*cfg->accounts));
-		if (!cfg_finish_section(p, &sec,
-					&cfg->accounts[cfg->n_accounts])) {
-			cfg_account_clear(&cfg->accounts[cfg->n_accounts]);
-			goto fail;
-		}
-		cfg->n_accounts++;
-	}
+	if (ok && in_section)
+		ok = cfg_commit_section(p, &sec, cfg);
 	cfg_section_clear(&sec);
-	return true;
-fail:
-	cfg_section_clear(&sec);
-	return false;
+	return ok;
 }
 
 int
