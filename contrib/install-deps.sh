@@ -15,6 +15,7 @@ policy=${MB_POLICY_RC_D:-/usr/sbin/policy-rc.d}
 marker="# installed by mailbearer install-deps.sh, pid"
 pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev
+ libssl-dev
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync openssl python3 ca-certificates procps
  valgrind libsasl2-modules-kdexoauth2"

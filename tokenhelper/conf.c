@@ -56,6 +56,9 @@
 #define GOOGLE_DEVICE "https://oauth2.googleapis.com/device/code"
 #define GOOGLE_SCOPE "https://mail.google.com/"
 #define MS_HOST "https://login.microsoftonline.com/"
+/* App-only tokens carry the application permissions granted to the
+ * app (SMTP.SendAsApp, IMAP.AccessAsApp...): one ".default" scope. */
+#define MS_CC_SCOPE "https://outlook.office365.com/.default"
 #define MS_SCOPE "https://outlook.office.com/IMAP.AccessAsUser.All " \
 	"https://outlook.office.com/POP.AccessAsUser.All " \
 	"https://outlook.office.com/SMTP.Send offline_access"
@@ -64,7 +67,8 @@ enum cfg_key {
 	K_PROVIDER, K_USER, K_TENANT, K_TOKEN_ENDPOINT, K_AUTHORIZE_ENDPOINT,
 	K_DEVICE_ENDPOINT, K_SCOPE, K_CLIENT_ID, K_CLIENT_SECRET,
 	K_CLIENT_SECRET_FILE, K_CA_FILE, K_REFRESH_MARGIN, K_STATE_DIR,
-	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_COUNT
+	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
+	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -84,6 +88,9 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_ALLOW] = "allow",
 	[K_TIMEOUT] = "timeout",
 	[K_CONNECT_TIMEOUT] = "connect_timeout",
+	[K_FLOW] = "flow",
+	[K_CLIENT_CERTIFICATE_FILE] = "client_certificate_file",
+	[K_CLIENT_KEY_FILE] = "client_key_file",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -321,6 +328,8 @@ cfg_account_clear(struct mb_account *a)
 	free(a->scope);
 	free(a->client_id);
 	mb_free_secret(&a->client_secret);
+	free(a->client_certificate_file);
+	free(a->client_key_file);
 	free(a->ca_file);
 	free(a->state_dir);
 	free(a->allow_uids);
@@ -550,6 +559,132 @@ cfg_section_endpoints(struct cfg_parser *p, struct cfg_section *sec,
 	return true;
 }
 
+/* A file that must exist, be regular and be readable now; with secret,
+ * it must also be closed to group and others (a private key). */
+static bool
+cfg_check_file(struct cfg_parser *p, unsigned line, enum cfg_key k,
+	       const char *path, bool secret)
+{
+	const char *what = cfg_key_names[k];
+	struct stat st;
+	int fd;
+
+	fd = cfg_open_regular(p, line, what, path, &st);
+	if (fd < 0)
+		return false;
+	close(fd);
+	if (secret && (st.st_mode & 077) != 0) {
+		cfg_error(p, line, "%s %s is accessible by group or others "
+			  "(mode %04o); run: chmod 600 %s", what, path,
+			  (unsigned)(st.st_mode & 07777), path);
+		return false;
+	}
+	return true;
+}
+
+/* flow = client_credentials: how the client proves itself, and what it
+ * may ask for. */
+static bool
+cfg_section_cc(struct cfg_parser *p, struct cfg_section *sec,
+	       struct mb_account *a, bool cert, bool key, bool secret)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+
+	if (strcmp(a->provider, "google") == 0) {
+		cfg_error(p, ln[K_FLOW], "Google has no client credentials "
+			  "grant for Gmail (it uses service accounts with "
+			  "domain-wide delegation); use flow = refresh_token");
+		return false;
+	}
+	if (a->tenant != NULL && (strcmp(a->tenant, "common") == 0 ||
+	    strcmp(a->tenant, "organizations") == 0 ||
+	    strcmp(a->tenant, "consumers") == 0)) {
+		cfg_error(p, v[K_TENANT] ? ln[K_TENANT] : ln[K_FLOW],
+			  "flow = client_credentials needs the tenant's id "
+			  "or domain (tenant = contoso.onmicrosoft.com), not "
+			  "\"%s\"", a->tenant);
+		return false;
+	}
+	if (cert != key) {
+		cfg_error(p, ln[cert ? K_CLIENT_CERTIFICATE_FILE :
+			  K_CLIENT_KEY_FILE], "client_certificate_file and "
+			  "client_key_file go together; set both");
+		return false;
+	}
+	if (cert && secret) {
+		cfg_error(p, ln[K_CLIENT_CERTIFICATE_FILE], "a client secret "
+			  "and a client certificate are both set; keep one");
+		return false;
+	}
+	if (!cert && !secret) {
+		cfg_error(p, ln[K_FLOW], "flow = client_credentials needs "
+			  "client_secret_file, or client_certificate_file "
+			  "and client_key_file");
+		return false;
+	}
+	if (cert) {
+		a->client_certificate_file = cfg_resolve(p,
+			v[K_CLIENT_CERTIFICATE_FILE]);
+		a->client_key_file = cfg_resolve(p, v[K_CLIENT_KEY_FILE]);
+		if (!cfg_check_file(p, ln[K_CLIENT_CERTIFICATE_FILE],
+				    K_CLIENT_CERTIFICATE_FILE,
+				    a->client_certificate_file, false) ||
+		    !cfg_check_file(p, ln[K_CLIENT_KEY_FILE],
+				    K_CLIENT_KEY_FILE, a->client_key_file,
+				    true))
+			return false;
+	}
+	if (strcmp(a->provider, "microsoft") == 0 && v[K_SCOPE] == NULL) {
+		free(a->scope);
+		a->scope = mb_xstrdup(MS_CC_SCOPE);
+	}
+	return true;
+}
+
+const char *
+mb_flow_name(enum mb_flow flow)
+{
+	return flow == MB_FLOW_CLIENT_CREDENTIALS ? "client_credentials" :
+	       "refresh_token";
+}
+
+/* flow, and for client_credentials its needs: a tenant of its own
+ * (Microsoft has no app-only tokens for "common"), a secret or a
+ * certificate, the ".default" scope. */
+static bool
+cfg_section_flow(struct cfg_parser *p, struct cfg_section *sec,
+		 struct mb_account *a)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+	bool cert = v[K_CLIENT_CERTIFICATE_FILE] != NULL;
+	bool key = v[K_CLIENT_KEY_FILE] != NULL;
+	bool secret = v[K_CLIENT_SECRET] != NULL ||
+		      v[K_CLIENT_SECRET_FILE] != NULL;
+
+	if (v[K_FLOW] == NULL || strcmp(v[K_FLOW], "refresh_token") == 0) {
+		a->flow = MB_FLOW_REFRESH_TOKEN;
+	} else if (strcmp(v[K_FLOW], "client_credentials") == 0) {
+		a->flow = MB_FLOW_CLIENT_CREDENTIALS;
+	} else {
+		cfg_error(p, ln[K_FLOW], "unknown flow \"%s\" (refresh_token "
+			  "or client_credentials; `mailbearer authorize` "
+			  "obtains the refresh token)", v[K_FLOW]);
+		return false;
+	}
+	if ((cert || key) && a->flow != MB_FLOW_CLIENT_CREDENTIALS) {
+		cfg_error(p, ln[cert ? K_CLIENT_CERTIFICATE_FILE :
+			  K_CLIENT_KEY_FILE], "%s is only used with flow = "
+			  "client_credentials", cfg_key_names[cert ?
+			  K_CLIENT_CERTIFICATE_FILE : K_CLIENT_KEY_FILE]);
+		return false;
+	}
+	if (a->flow != MB_FLOW_CLIENT_CREDENTIALS)
+		return true;
+	return cfg_section_cc(p, sec, a, cert, key, secret);
+}
+
 /* The OAuth client: client_id, the user, the secret, the CA. */
 static bool
 cfg_section_client(struct cfg_parser *p, struct cfg_section *sec,
@@ -594,7 +729,7 @@ cfg_section_client(struct cfg_parser *p, struct cfg_section *sec,
 		if (!cfg_check_ca_file(p, ln[K_CA_FILE], a->ca_file))
 			return false;
 	}
-	return true;
+	return cfg_section_flow(p, sec, a);
 }
 
 /* refresh_margin and the timeouts, with their defaults. */

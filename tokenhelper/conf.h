@@ -8,6 +8,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* How the access token is obtained.  The authorization code and device
+ * flows of `mailbearer authorize` produce refresh tokens: those accounts
+ * are MB_FLOW_REFRESH_TOKEN. */
+enum mb_flow {
+	MB_FLOW_REFRESH_TOKEN = 0,
+	/* RFC 6749 4.4, app-only: no user, no refresh token; each access
+	 * token is requested with the client's own credentials. */
+	MB_FLOW_CLIENT_CREDENTIALS,
+};
+
 struct mb_account {
 	char *name;		/* section name: the account */
 	char *user;		/* login name for XOAUTH2 (default: name) */
@@ -18,6 +28,12 @@ struct mb_account {
 	char *scope;
 	char *client_id;
 	char *client_secret;	/* NULL if none; wiped on free */
+	enum mb_flow flow;	/* flow = (refresh_token) */
+	/* Certificate credentials (RFC 7523 client assertion), both set or
+	 * neither; absolute paths.  The key file is mode-checked like
+	 * client_secret_file, and read at each use, never kept. */
+	char *client_certificate_file;
+	char *client_key_file;
 	char *ca_file;		/* NULL: system CAs */
 	char *state_dir;	/* where <name>.json lives */
 	long refresh_margin;	/* seconds before expiry to refresh (600) */
@@ -58,6 +74,8 @@ const char *mb_config_system_path(void);
  * else $XDG_STATE_HOME/mailbearer (~/.local/state/mailbearer).  Returns a
  * malloc'd string, or NULL if no home directory can be found. */
 char *mb_config_default_state_dir(bool system);
+/* "refresh_token" or "client_credentials", as in the configuration. */
+const char *mb_flow_name(enum mb_flow flow);
 /* Frees everything, wipes secrets, sets *cfg to NULL.  NULL-safe. */
 void mb_config_free(struct mb_config **cfg);
 

@@ -6,6 +6,7 @@ noinst_LTLIBRARIES += tokenhelper/libmbhelper.la
 tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/advice.c tokenhelper/advice.h \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
+	tokenhelper/client-assertion.c tokenhelper/client-assertion.h \
 	tokenhelper/conf.c tokenhelper/conf.h \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
@@ -25,9 +26,9 @@ tokenhelper_libmbhelper_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_LOCALSTATEDIR='"$(localstatedir)"' \
 	-DMB_SYSTEM_SOCKET='"$(mb_socket)"'
 tokenhelper_libmbhelper_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
-	-pthread
+	$(CRYPTO_CFLAGS) -pthread
 tokenhelper_libmbhelper_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
-	$(JSONC_LIBS) -lpthread
+	$(JSONC_LIBS) $(CRYPTO_LIBS) -lpthread
 
 bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \

@@ -1,0 +1,346 @@
+#include <config.h>
+
+#include "client-assertion.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "errtext.h"
+#include "wipe.h"
+#include "xalloc.h"
+
+/* A PEM certificate or key larger than this is not one. */
+#define MB_PEM_MAX_SIZE 65536
+
+/* RFC 7515 base64url, no padding.  Returns a malloc'd string. */
+static char *
+ca_b64url(const unsigned char *in, size_t len)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789-_";
+	char *out = mb_xmalloc((len + 2) / 3 * 4 + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		*o++ = tab[in[i] >> 2];
+		*o++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+		*o++ = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
+		*o++ = tab[in[i + 2] & 63];
+	}
+	if (i < len) {
+		*o++ = tab[in[i] >> 2];
+		if (i + 1 < len) {
+			*o++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
+			*o++ = tab[(in[i + 1] & 15) << 2];
+		} else {
+			*o++ = tab[(in[i] & 3) << 4];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* s as the inside of a JSON string (client ids and URLs are plain, but
+ * nothing is assumed).  Returns a malloc'd string. */
+static char *
+ca_json_escape(const char *s)
+{
+	char *out = mb_xmalloc(strlen(s) * 6 + 1), *o = out;
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c < 0x20) {
+			o += sprintf(o, "\\u%04x", c);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Reads a whole PEM file into a memory BIO (the buffer is wiped).  With
+ * secret, the file must be closed to group and others.  NULL with
+ * *error_r set on failure. */
+static BIO *
+ca_read_pem(const char *what, const char *path, bool secret,
+	    char **error_r)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	BIO *bio = NULL;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*error_r = mb_xasprintf("cannot open %s %s: %s", what, path,
+					mb_errstr(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > MB_PEM_MAX_SIZE) {
+		*error_r = mb_xasprintf("%s %s is not a regular PEM file of "
+					"at most %d bytes", what, path,
+					MB_PEM_MAX_SIZE);
+		goto out;
+	}
+	if (secret && (st.st_mode & 077) != 0) {
+		*error_r = mb_xasprintf("%s %s is accessible by group or "
+			"others (mode %04o); run: chmod 600 %s", what, path,
+			(unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	buf = mb_xmalloc(MB_PEM_MAX_SIZE + 1);
+	while (len < MB_PEM_MAX_SIZE) {
+		n = read(fd, buf + len, MB_PEM_MAX_SIZE - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	bio = BIO_new(BIO_s_mem());
+	if (bio == NULL || BIO_write(bio, buf, (int)len) != (int)len) {
+		BIO_free(bio);
+		bio = NULL;
+		*error_r = mb_xasprintf("cannot read %s %s: out of memory",
+					what, path);
+	}
+out:
+	if (buf != NULL) {
+		mb_wipe(buf, MB_PEM_MAX_SIZE + 1);
+		free(buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	return bio;
+}
+
+static void
+ca_iso_time(const ASN1_TIME *t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "(unreadable date)");
+}
+
+/* The certificate, valid at now.  NULL with *error_r set otherwise. */
+static X509 *
+ca_load_cert(const struct mb_account *acct, time_t now, char **error_r)
+{
+	const char *path = acct->client_certificate_file;
+	BIO *bio = ca_read_pem("client_certificate_file", path, false,
+			       error_r);
+	X509 *cert;
+	char when[64];
+
+	if (bio == NULL)
+		return NULL;
+	cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (cert == NULL) {
+		*error_r = mb_xasprintf("client_certificate_file %s holds no "
+			"PEM certificate (-----BEGIN CERTIFICATE-----)", path);
+		return NULL;
+	}
+	if (X509_cmp_time(X509_get0_notAfter(cert), &now) <= 0) {
+		ca_iso_time(X509_get0_notAfter(cert), when, sizeof(when));
+		*error_r = mb_xasprintf("client_certificate_file %s expired "
+			"on %s: create a new key and certificate, upload the "
+			"certificate to the app registration (Certificates & "
+			"secrets) and point the configuration at them",
+			path, when);
+	} else if (X509_cmp_time(X509_get0_notBefore(cert), &now) > 0) {
+		ca_iso_time(X509_get0_notBefore(cert), when, sizeof(when));
+		*error_r = mb_xasprintf("client_certificate_file %s is not "
+			"valid before %s (check the clock)", path, when);
+	} else {
+		return cert;
+	}
+	X509_free(cert);
+	return NULL;
+}
+
+/* A PEM callback that refuses to prompt for a passphrase. */
+static int
+ca_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return -1;
+}
+
+/* The RSA private key of the certificate.  NULL with *error_r set. */
+static EVP_PKEY *
+ca_load_key(const struct mb_account *acct, X509 *cert, char **error_r)
+{
+	const char *path = acct->client_key_file;
+	BIO *bio = ca_read_pem("client_key_file", path, true, error_r);
+	EVP_PKEY *key;
+
+	if (bio == NULL)
+		return NULL;
+	key = PEM_read_bio_PrivateKey(bio, NULL, ca_no_passphrase, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (key == NULL) {
+		*error_r = mb_xasprintf("client_key_file %s holds no "
+			"unencrypted PEM private key (an encrypted key "
+			"cannot be used unattended: openssl pkey -in KEY "
+			"-out KEY.new, then chmod 600)", path);
+		return NULL;
+	}
+	if (EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
+		*error_r = mb_xasprintf("client_key_file %s is not an RSA "
+			"key (the client assertion is signed with RS256)",
+			path);
+	} else if (X509_check_private_key(cert, key) != 1) {
+		*error_r = mb_xasprintf("client_key_file %s is not the key "
+			"of client_certificate_file %s", path,
+			acct->client_certificate_file);
+	} else {
+		return key;
+	}
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	return NULL;
+}
+
+/* The JWT header with both thumbprints of the certificate. */
+static char *
+ca_header(X509 *cert)
+{
+	unsigned char sha1[EVP_MAX_MD_SIZE], sha256[EVP_MAX_MD_SIZE];
+	unsigned int n1 = 0, n256 = 0;
+	char *x5t, *x5t256, *json, *out;
+
+	if (X509_digest(cert, EVP_sha1(), sha1, &n1) != 1 ||
+	    X509_digest(cert, EVP_sha256(), sha256, &n256) != 1)
+		return NULL;
+	x5t = ca_b64url(sha1, n1);
+	x5t256 = ca_b64url(sha256, n256);
+	json = mb_xasprintf("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5t\":"
+			    "\"%s\",\"x5t#S256\":\"%s\"}", x5t, x5t256);
+	out = ca_b64url((const unsigned char *)json, strlen(json));
+	free(x5t);
+	free(x5t256);
+	free(json);
+	return out;
+}
+
+/* The JWT claims set. */
+static char *
+ca_payload(const struct mb_account *acct, time_t now, char **error_r)
+{
+	unsigned char jti[16];
+	char *aud, *iss, *id, *json, *out;
+
+	if (getrandom(jti, sizeof(jti), 0) != (ssize_t)sizeof(jti)) {
+		*error_r = mb_xasprintf("no random bytes for the client "
+					"assertion: %s", mb_errstr(errno));
+		return NULL;
+	}
+	aud = ca_json_escape(acct->token_endpoint);
+	iss = ca_json_escape(acct->client_id);
+	id = ca_b64url(jti, sizeof(jti));
+	json = mb_xasprintf("{\"aud\":\"%s\",\"iss\":\"%s\",\"sub\":\"%s\","
+			    "\"jti\":\"%s\",\"iat\":%lld,\"nbf\":%lld,"
+			    "\"exp\":%lld}", aud, iss, iss, id,
+			    (long long)now, (long long)now,
+			    (long long)now + MB_CLIENT_ASSERTION_LIFETIME);
+	out = ca_b64url((const unsigned char *)json, strlen(json));
+	free(aud);
+	free(iss);
+	free(id);
+	free(json);
+	return out;
+}
+
+/* "input.signature" with RS256.  NULL with *error_r set. */
+static char *
+ca_sign(EVP_PKEY *key, const char *input, char **error_r)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char *sig = NULL;
+	size_t len = 0;
+	char *b64, *out = NULL;
+
+	if (ctx == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, key) != 1 ||
+	    EVP_DigestSign(ctx, NULL, &len, (const unsigned char *)input,
+			   strlen(input)) != 1)
+		goto out;
+	sig = mb_xmalloc(len);
+	if (EVP_DigestSign(ctx, sig, &len, (const unsigned char *)input,
+			   strlen(input)) != 1)
+		goto out;
+	b64 = ca_b64url(sig, len);
+	out = mb_xasprintf("%s.%s", input, b64);
+	free(b64);
+out:
+	if (out == NULL)
+		*error_r = mb_xstrdup("cannot sign the client assertion "
+				      "with client_key_file (libcrypto)");
+	ERR_clear_error();
+	free(sig);
+	EVP_MD_CTX_free(ctx);
+	return out;
+}
+
+char *
+mb_client_assertion(const struct mb_account *acct, time_t now,
+		    char **error_r)
+{
+	char *header = NULL, *payload = NULL, *input, *jwt = NULL;
+	EVP_PKEY *key = NULL;
+	X509 *cert;
+
+	*error_r = NULL;
+	cert = ca_load_cert(acct, now, error_r);
+	if (cert == NULL)
+		return NULL;
+	key = ca_load_key(acct, cert, error_r);
+	if (key == NULL)
+		goto out;
+	header = ca_header(cert);
+	if (header == NULL) {
+		*error_r = mb_xasprintf("cannot compute the thumbprint of "
+			"client_certificate_file %s",
+			acct->client_certificate_file);
+		goto out;
+	}
+	payload = ca_payload(acct, now, error_r);
+	if (payload == NULL)
+		goto out;
+	input = mb_xasprintf("%s.%s", header, payload);
+	jwt = ca_sign(key, input, error_r);
+	free(input);
+out:
+	free(header);
+	free(payload);
+	EVP_PKEY_free(key);
+	X509_free(cert);
+	return jwt;
+}
