@@ -251,25 +251,11 @@ http_is_transient(CURLcode rc)
 	}
 }
 
-enum mb_http_result
-mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
-		  long timeout, const char *const *fields,
-		  struct mb_http_reply *reply, char **error_r)
+/* Refuses what must not be sent at all: a non-https URL, a libcurl that
+ * cannot start, a request cancelled before it began. */
+static enum mb_http_result
+http_post_precheck(const char *url, char **error_r)
 {
-	enum mb_http_result ret = MB_HTTP_LOCAL;
-	char errbuf[CURL_ERROR_SIZE];
-	struct curl_slist *headers = NULL;
-	struct http_sink sink;
-	char *form = NULL;
-	CURL *curl = NULL;
-	CURLcode rc;
-
-	memset(reply, 0, sizeof(*reply));
-	reply->retry_after = -1;
-	memset(&sink, 0, sizeof(sink));
-	sink.retry_after = -1;
-	*error_r = NULL;
-	errbuf[0] = '\0';
 	if (strncasecmp(url, "https://", 8) != 0) {
 		*error_r = mb_xasprintf("refusing to send credentials to %s: "
 					"only https:// URLs are allowed", url);
@@ -283,17 +269,14 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 		*error_r = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
 		return MB_HTTP_TRANSIENT;
 	}
-	curl = curl_easy_init();
-	form = mb_http_form_encode(fields);
-	if (curl == NULL || form == NULL) {
-		*error_r = mb_xstrdup("libcurl: out of memory");
-		goto out;
-	}
-	headers = curl_slist_append(headers, "Accept: application/json");
-	if (headers == NULL) {
-		*error_r = mb_xstrdup("libcurl: out of memory");
-		goto out;
-	}
+	return MB_HTTP_OK;
+}
+
+/* https only, no redirects, verified TLS, bounded in time and size. */
+static void
+http_setopt_transport(CURL *curl, const char *url, char *errbuf,
+		      const char *ca_file, long connect_timeout, long timeout)
+{
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -314,40 +297,92 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)MB_HTTP_MAX_BODY);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, PACKAGE_NAME "/"
 			 PACKAGE_VERSION);
+}
+
+/* The form body, and the callbacks that collect the reply into sink. */
+static void
+http_setopt_request(CURL *curl, struct curl_slist *headers, const char *form,
+		    struct http_sink *sink)
+{
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, form);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, http_write_cb);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, sink);
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, http_header_cb);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, sink);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, http_xferinfo_cb);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &sink);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, sink);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+}
+
+/* A failed transfer: its text and whether trying again may help. */
+static enum mb_http_result
+http_failure(CURLcode rc, const struct http_sink *sink, const char *url,
+	     const char *errbuf, char **error_r)
+{
+	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+
+	if (rc == CURLE_ABORTED_BY_CALLBACK) {
+		*error_r = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
+		return MB_HTTP_TRANSIENT;
+	}
+	if (sink->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+		*error_r = mb_xasprintf("the response of %s is larger "
+					"than %d bytes", url,
+					MB_HTTP_MAX_BODY);
+		return MB_HTTP_TRANSIENT;
+	}
+	if (rc == CURLE_PEER_FAILED_VERIFICATION ||
+	    rc == CURLE_SSL_CACERT_BADFILE ||
+	    rc == CURLE_SSL_CERTPROBLEM) {
+		*error_r = mb_xasprintf("TLS verification of %s "
+			"failed: %s (set ca_file if the provider uses "
+			"a private CA)", url, why);
+		return MB_HTTP_LOCAL;
+	}
+	*error_r = mb_xasprintf("%s: %s", url, why);
+	return http_is_transient(rc) ? MB_HTTP_TRANSIENT : MB_HTTP_LOCAL;
+}
+
+enum mb_http_result
+mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
+		  long timeout, const char *const *fields,
+		  struct mb_http_reply *reply, char **error_r)
+{
+	enum mb_http_result ret;
+	char errbuf[CURL_ERROR_SIZE];
+	struct curl_slist *headers = NULL;
+	struct http_sink sink;
+	char *form = NULL;
+	CURL *curl = NULL;
+	CURLcode rc;
+
+	memset(reply, 0, sizeof(*reply));
+	reply->retry_after = -1;
+	memset(&sink, 0, sizeof(sink));
+	sink.retry_after = -1;
+	*error_r = NULL;
+	errbuf[0] = '\0';
+	ret = http_post_precheck(url, error_r);
+	if (ret != MB_HTTP_OK)
+		return ret;
+	ret = MB_HTTP_LOCAL;
+	curl = curl_easy_init();
+	form = mb_http_form_encode(fields);
+	if (curl != NULL && form != NULL)
+		headers = curl_slist_append(headers,
+					    "Accept: application/json");
+	if (headers == NULL) {
+		*error_r = mb_xstrdup("libcurl: out of memory");
+		goto out;
+	}
+	http_setopt_transport(curl, url, errbuf, ca_file, connect_timeout,
+			      timeout);
+	http_setopt_request(curl, headers, form, &sink);
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		if (rc == CURLE_ABORTED_BY_CALLBACK) {
-			*error_r = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
-			ret = MB_HTTP_TRANSIENT;
-		} else if (sink.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-			*error_r = mb_xasprintf("the response of %s is larger "
-						"than %d bytes", url,
-						MB_HTTP_MAX_BODY);
-			ret = MB_HTTP_TRANSIENT;
-		} else if (rc == CURLE_PEER_FAILED_VERIFICATION ||
-			   rc == CURLE_SSL_CACERT_BADFILE ||
-			   rc == CURLE_SSL_CERTPROBLEM) {
-			*error_r = mb_xasprintf("TLS verification of %s "
-				"failed: %s (set ca_file if the provider uses "
-				"a private CA)", url,
-				errbuf[0] ? errbuf : curl_easy_strerror(rc));
-			ret = MB_HTTP_LOCAL;
-		} else {
-			*error_r = mb_xasprintf("%s: %s", url,
-				errbuf[0] ? errbuf : curl_easy_strerror(rc));
-			ret = http_is_transient(rc) ? MB_HTTP_TRANSIENT :
-			      MB_HTTP_LOCAL;
-		}
+		ret = http_failure(rc, &sink, url, errbuf, error_r);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
