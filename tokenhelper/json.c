@@ -257,78 +257,44 @@ mb_token_reply_clear(struct mb_token_reply *r)
 	r->expires_in = -1;
 }
 
-/*
- * RFC 6749, 5.1: access_token REQUIRED, token_type REQUIRED ("Bearer",
- * case-insensitive, RFC 6750 6.1.1), expires_in RECOMMENDED (seconds),
- * refresh_token OPTIONAL (a new one replaces the old: rotation), scope
- * OPTIONAL.  5.2: error REQUIRED (ASCII code), error_description and
- * error_uri OPTIONAL; Microsoft adds error_codes [n,...] and suberror.
- * We tolerate a missing token_type (some providers omit it) but not a
- * different one, and numeric strings for expires_in (Azure AD v1).
- */
-int
-mb_json_parse_token_reply(const char *body, size_t len,
-			  struct mb_token_reply *r, char **error_r)
+/* An error reply: its code, description and Microsoft's numbers, made
+ * printable. */
+static void
+json_reply_error(struct json_object *obj, struct mb_token_reply *r)
 {
-	struct json_object *obj, *codes;
-	char *token_type = NULL, *desc = NULL, *rt = NULL;
-	bool trailing;
+	struct json_object *codes, *c0;
+	char *clean, *desc = NULL, *sub = NULL;
+
+	clean = json_sanitize_text(r->error);
+	free(r->error);
+	r->error = clean;
+	if (json_get_string(obj, "error_description", &desc) > 0)
+		r->error_description = json_sanitize_text(desc);
+	if (r->error_description != NULL)
+		r->aadsts = json_aadsts_from_text(r->error_description);
+	if (json_object_object_get_ex(obj, "error_codes", &codes) &&
+	    json_object_is_type(codes, json_type_array) &&
+	    json_object_array_length(codes) > 0) {
+		c0 = json_object_array_get_idx(codes, 0);
+		if (json_object_is_type(c0, json_type_int) &&
+		    json_object_get_int64(c0) > 0 &&
+		    json_object_get_int64(c0) < LONG_MAX)
+			r->aadsts = (long)json_object_get_int64(c0);
+	}
+	if (json_get_string(obj, "suberror", &sub) > 0)
+		r->suberror = json_sanitize_text(sub);
+	free(sub);
+	free(desc);
+}
+
+/* A success reply: access_token, token_type, expires_in, scope. */
+static int
+json_reply_success(struct json_object *obj, struct mb_token_reply *r,
+		   char **error_r)
+{
+	char *token_type = NULL;
 	int ret = -1, g;
 
-	memset(r, 0, sizeof(*r));
-	r->expires_in = -1;
-	*error_r = NULL;
-	obj = json_parse_object(body, len, &trailing, error_r);
-	if (obj == NULL)
-		return -1;
-	/* First, whatever else is wrong: with strict rotation the token
-	 * that was sent is dead now, and this one is the grant. */
-	g = json_get_string(obj, "refresh_token", &rt);
-	if (g < 0 || (g > 0 && !mb_json_token_sane(rt))) {
-		*error_r = mb_xstrdup("refresh_token is not a usable token "
-				      "string");
-		goto out;
-	}
-	if (trailing) {
-		*error_r = mb_xstrdup("not valid JSON (trailing data)");
-		goto out;
-	}
-	g = json_get_string(obj, "error", &r->error);
-	if (g < 0) {
-		*error_r = mb_xstrdup("\"error\" is not a string");
-		goto out;
-	}
-	if (g > 0) {
-		char *clean = json_sanitize_text(r->error);
-
-		free(r->error);
-		r->error = clean;
-		if (json_get_string(obj, "error_description", &desc) > 0)
-			r->error_description = json_sanitize_text(desc);
-		if (r->error_description != NULL)
-			r->aadsts = json_aadsts_from_text(
-				r->error_description);
-		if (json_object_object_get_ex(obj, "error_codes", &codes) &&
-		    json_object_is_type(codes, json_type_array) &&
-		    json_object_array_length(codes) > 0) {
-			struct json_object *c0 =
-				json_object_array_get_idx(codes, 0);
-
-			if (json_object_is_type(c0, json_type_int) &&
-			    json_object_get_int64(c0) > 0 &&
-			    json_object_get_int64(c0) < LONG_MAX)
-				r->aadsts = (long)json_object_get_int64(c0);
-		}
-		{
-			char *sub = NULL;
-
-			if (json_get_string(obj, "suberror", &sub) > 0)
-				r->suberror = json_sanitize_text(sub);
-			free(sub);
-		}
-		ret = 0;
-		goto out;
-	}
 	g = json_get_string(obj, "access_token", &r->access_token);
 	if (g == 0) {
 		*error_r = mb_xstrdup("no access_token and no error in the "
@@ -361,6 +327,58 @@ mb_json_parse_token_reply(const char *body, size_t len,
 	}
 	ret = 0;
 out:
+	free(token_type);
+	return ret;
+}
+
+/*
+ * RFC 6749, 5.1: access_token REQUIRED, token_type REQUIRED ("Bearer",
+ * case-insensitive, RFC 6750 6.1.1), expires_in RECOMMENDED (seconds),
+ * refresh_token OPTIONAL (a new one replaces the old: rotation), scope
+ * OPTIONAL.  5.2: error REQUIRED (ASCII code), error_description and
+ * error_uri OPTIONAL; Microsoft adds error_codes [n,...] and suberror.
+ * We tolerate a missing token_type (some providers omit it) but not a
+ * different one, and numeric strings for expires_in (Azure AD v1).
+ */
+int
+mb_json_parse_token_reply(const char *body, size_t len,
+			  struct mb_token_reply *r, char **error_r)
+{
+	struct json_object *obj;
+	char *rt = NULL;
+	bool trailing;
+	int ret = -1, g;
+
+	memset(r, 0, sizeof(*r));
+	r->expires_in = -1;
+	*error_r = NULL;
+	obj = json_parse_object(body, len, &trailing, error_r);
+	if (obj == NULL)
+		return -1;
+	/* First, whatever else is wrong: with strict rotation the token
+	 * that was sent is dead now, and this one is the grant. */
+	g = json_get_string(obj, "refresh_token", &rt);
+	if (g < 0 || (g > 0 && !mb_json_token_sane(rt))) {
+		*error_r = mb_xstrdup("refresh_token is not a usable token "
+				      "string");
+		goto out;
+	}
+	if (trailing) {
+		*error_r = mb_xstrdup("not valid JSON (trailing data)");
+		goto out;
+	}
+	g = json_get_string(obj, "error", &r->error);
+	if (g < 0) {
+		*error_r = mb_xstrdup("\"error\" is not a string");
+		goto out;
+	}
+	if (g > 0) {
+		json_reply_error(obj, r);
+		ret = 0;
+	} else {
+		ret = json_reply_success(obj, r, error_r);
+	}
+out:
 	if (ret < 0)
 		mb_token_reply_clear(r);
 	if (rt != NULL && mb_json_token_sane(rt)) {
@@ -368,8 +386,6 @@ out:
 		rt = NULL;
 	}
 	mb_free_secret(&rt);
-	free(token_type);
-	free(desc);
 	json_wipe_member(obj, "access_token");
 	json_wipe_member(obj, "refresh_token");
 	json_wipe_member(obj, "id_token");
