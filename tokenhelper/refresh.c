@@ -204,6 +204,87 @@ refresh_mask(char *text, const struct mb_account *acct,
 	mb_redact_secrets(text, secrets, sizeof(secrets) / sizeof(secrets[0]));
 }
 
+/* An OAuth error reply: classified, its secrets masked, and told in one
+ * sentence with the advice for it. */
+static enum mb_refresh_result
+refresh_provider_error(const struct mb_account *acct,
+		       const char *refresh_token, long status,
+		       struct mb_token_reply *tr, struct mb_fail_input *fi,
+		       struct mb_refresh_out *out)
+{
+	enum mb_refresh_result ret;
+	const char *advice;
+	char code[32] = "";
+
+	/* Never repeat a secret the provider echoes back; a truncated echo
+	 * is at the end of each field. */
+	refresh_mask(tr->error_description, acct, refresh_token, tr, out);
+	refresh_mask(tr->suberror, acct, refresh_token, tr, out);
+	fi->error = tr->error;
+	fi->aadsts = tr->aadsts;
+	ret = refresh_kind(mb_advice_classify(fi, &advice));
+	refresh_mask(tr->error, acct, refresh_token, tr, out);
+	if (tr->aadsts > 0 && (tr->error_description == NULL ||
+	    strstr(tr->error_description, "AADSTS") == NULL))
+		snprintf(code, sizeof(code), " AADSTS%ld", tr->aadsts);
+	out->message = mb_xasprintf("the provider answered HTTP %ld "
+		"\"%s\"%s%s%s%s: %s", status, tr->error, code,
+		tr->error_description ? " (" : "",
+		tr->error_description ? tr->error_description : "",
+		tr->error_description ? ")" : "", advice);
+	return ret;
+}
+
+/* What a reply that arrived means: new tokens, an OAuth error, or a body
+ * or status that is no answer at all. */
+static enum mb_refresh_result
+refresh_from_reply(const struct mb_account *acct, const char *refresh_token,
+		   const struct mb_http_reply *reply,
+		   struct mb_token_reply *tr, struct mb_refresh_out *out)
+{
+	struct mb_fail_input fi;
+	const char *advice;
+	char *err = NULL;
+	int g;
+
+	memset(&fi, 0, sizeof(fi));
+	fi.http_status = reply->status;
+	fi.provider = acct->provider;
+	g = mb_json_parse_token_reply(reply->body, reply->len, tr, &err);
+	if (reply->status >= 200 && reply->status <= 299) {
+		/* A 2xx reply's new refresh token is the grant now, whatever
+		 * else is wrong with the reply: the caller saves it and does
+		 * not retry with the spent one. */
+		out->refresh_token = tr->refresh_token;
+		tr->refresh_token = NULL;
+	}
+	if (g < 0) {
+		mb_advice_classify(&fi, &advice);
+		out->message = mb_xasprintf("the token endpoint %s answered "
+			"HTTP %ld with an unusable body (%s); %s",
+			acct->token_endpoint, reply->status, err, advice);
+		free(err);
+		return MB_REFRESH_TRANSIENT;
+	}
+	if (tr->error != NULL)
+		return refresh_provider_error(acct, refresh_token,
+					      reply->status, tr, &fi, out);
+	if (reply->status < 200 || reply->status > 299) {
+		mb_advice_classify(&fi, &advice);
+		out->message = mb_xasprintf("the token endpoint %s answered "
+			"HTTP %ld; %s", acct->token_endpoint, reply->status,
+			advice);
+		return MB_REFRESH_TRANSIENT;
+	}
+	out->access_token = tr->access_token;
+	tr->access_token = NULL;
+	out->scope = tr->scope;
+	tr->scope = NULL;
+	out->expires_in = tr->expires_in > 0 ? tr->expires_in :
+			  MB_DEFAULT_EXPIRES_IN;
+	return MB_REFRESH_OK;
+}
+
 /*
  * RFC 6749, 6: POST to the token endpoint, form-encoded:
  *   grant_type=refresh_token, refresh_token, [scope]
@@ -215,7 +296,7 @@ enum mb_refresh_result
 mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 		struct mb_refresh_out *out)
 {
-	enum mb_refresh_result ret = MB_REFRESH_TRANSIENT;
+	enum mb_refresh_result ret;
 	const char *fields[] = {
 		"grant_type", "refresh_token",
 		"refresh_token", refresh_token,
@@ -227,11 +308,8 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 	};
 	struct mb_http_reply reply;
 	struct mb_token_reply tr;
-	struct mb_fail_input fi;
 	enum mb_http_result hr;
-	const char *advice;
 	char *err = NULL;
-	int g;
 
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
@@ -241,76 +319,18 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 			       &reply, &err);
 	if (hr != MB_HTTP_OK) {
 		out->message = err;
-		err = NULL;
 		ret = hr == MB_HTTP_TRANSIENT ? MB_REFRESH_TRANSIENT :
 		      MB_REFRESH_LOCAL;
-		goto out;
+	} else {
+		out->retry_after = reply.retry_after;
+		ret = refresh_from_reply(acct, refresh_token, &reply, &tr,
+					 out);
+		mb_http_reply_clear(&reply);
 	}
-	out->retry_after = reply.retry_after;
-	memset(&fi, 0, sizeof(fi));
-	fi.http_status = reply.status;
-	fi.provider = acct->provider;
-	g = mb_json_parse_token_reply(reply.body, reply.len, &tr, &err);
-	if (reply.status >= 200 && reply.status <= 299) {
-		/* A 2xx reply's new refresh token is the grant now, whatever
-		 * else is wrong with the reply: the caller saves it and does
-		 * not retry with the spent one. */
-		out->refresh_token = tr.refresh_token;
-		tr.refresh_token = NULL;
-	}
-	if (g < 0) {
-		mb_advice_classify(&fi, &advice);
-		out->message = mb_xasprintf("the token endpoint %s answered "
-			"HTTP %ld with an unusable body (%s); %s",
-			acct->token_endpoint, reply.status, err, advice);
-		ret = MB_REFRESH_TRANSIENT;
-		goto out;
-	}
-	if (tr.error != NULL) {
-		char code[32] = "";
-
-		/* Never repeat a secret the provider echoes back; a
-		 * truncated echo is at the end of each field. */
-		refresh_mask(tr.error_description, acct, refresh_token, &tr,
-			     out);
-		refresh_mask(tr.suberror, acct, refresh_token, &tr, out);
-		fi.error = tr.error;
-		fi.aadsts = tr.aadsts;
-		ret = refresh_kind(mb_advice_classify(&fi, &advice));
-		refresh_mask(tr.error, acct, refresh_token, &tr, out);
-		if (tr.aadsts > 0 && (tr.error_description == NULL ||
-		    strstr(tr.error_description, "AADSTS") == NULL))
-			snprintf(code, sizeof(code), " AADSTS%ld", tr.aadsts);
-		out->message = mb_xasprintf("the provider answered HTTP %ld "
-			"\"%s\"%s%s%s%s: %s", reply.status, tr.error, code,
-			tr.error_description ? " (" : "",
-			tr.error_description ? tr.error_description : "",
-			tr.error_description ? ")" : "", advice);
-		goto out;
-	}
-	if (reply.status < 200 || reply.status > 299) {
-		mb_advice_classify(&fi, &advice);
-		out->message = mb_xasprintf("the token endpoint %s answered "
-			"HTTP %ld; %s", acct->token_endpoint, reply.status,
-			advice);
-		ret = MB_REFRESH_TRANSIENT;
-		goto out;
-	}
-	out->access_token = tr.access_token;
-	tr.access_token = NULL;
-	out->scope = tr.scope;
-	tr.scope = NULL;
-	out->expires_in = tr.expires_in > 0 ? tr.expires_in :
-			  MB_DEFAULT_EXPIRES_IN;
-	ret = MB_REFRESH_OK;
-out:
 	/* The whole sentence too: it goes to the log, the state file and
 	 * the plugin. */
 	refresh_mask(out->message, acct, refresh_token, &tr, out);
-	free(err);
 	mb_token_reply_clear(&tr);
-	if (hr == MB_HTTP_OK)
-		mb_http_reply_clear(&reply);
 	return ret;
 }
 
