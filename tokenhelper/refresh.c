@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cancel.h"
+#include "client-assertion.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -291,29 +292,47 @@ refresh_from_reply(const struct mb_account *acct, const char *refresh_token,
  * with client authentication (2.3.1: client_id and client_secret in the
  * body).  Microsoft documents scope as expected on refresh; for the
  * others it is omitted, which means "the scope originally granted".
+ * flow = client_credentials (4.4): grant_type=client_credentials and the
+ * scope, no refresh token; the client authenticates with its secret or
+ * with an RFC 7523 client assertion (client_assertion_type,
+ * client_assertion), made anew for each request.
  */
 enum mb_refresh_result
 mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 		struct mb_refresh_out *out)
 {
+	bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
 	enum mb_refresh_result ret;
 	const char *fields[] = {
-		"grant_type", "refresh_token",
-		"refresh_token", refresh_token,
+		"grant_type", cc ? "client_credentials" : "refresh_token",
+		"refresh_token", cc ? NULL : refresh_token,
 		"client_id", acct->client_id,
 		"client_secret", acct->client_secret,
-		"scope", strcmp(acct->provider, "microsoft") == 0 ?
+		"client_assertion_type", NULL,
+		"client_assertion", NULL,
+		"scope", cc || strcmp(acct->provider, "microsoft") == 0 ?
 			 acct->scope : NULL,
 		NULL, NULL,
 	};
 	struct mb_http_reply reply;
 	struct mb_token_reply tr;
 	enum mb_http_result hr;
-	char *err = NULL;
+	char *err = NULL, *assertion = NULL;
 
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
 	memset(&tr, 0, sizeof(tr));
+	if (cc && acct->client_certificate_file != NULL) {
+		assertion = mb_client_assertion(acct, time(NULL), &err);
+		if (assertion == NULL) {
+			out->message = err;
+			return MB_REFRESH_LOCAL;
+		}
+		fields[9] = MB_CLIENT_ASSERTION_TYPE;
+		fields[11] = assertion;
+		/* Masked wherever the refresh token would be. */
+		refresh_token = assertion;
+	}
 	hr = mb_http_post_form(acct->token_endpoint, acct->ca_file,
 			       acct->connect_timeout, acct->timeout, fields,
 			       &reply, &err);
@@ -331,6 +350,7 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 	 * the plugin. */
 	refresh_mask(out->message, acct, refresh_token, &tr, out);
 	mb_token_reply_clear(&tr);
+	mb_free_secret(&assertion);
 	return ret;
 }
 

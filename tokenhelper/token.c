@@ -276,6 +276,13 @@ token_load(const struct mb_account *acct, struct mb_state *st,
 		*error_r = NULL;
 		return MB_TOKEN_OK;
 	case MB_STORE_MISSING:
+		if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+			/* Nothing to authorize: the first request makes
+			 * the state. */
+			free(*error_r);
+			*error_r = NULL;
+			return MB_TOKEN_OK;
+		}
 		*error_r = mb_xasprintf("account %s has no tokens yet: run "
 			"`mailbearer authorize %s` (or `mailbearer import %s` "
 			"with a refresh token on standard input)", acct->name,
@@ -344,8 +351,10 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 		struct mb_refresh_out *ro, struct mb_store_tmp *t,
 		time_t now, struct mb_access *out)
 {
-	char *spent = mb_xstrdup(st->refresh_token), *err = NULL;
-	bool rotated = ro->refresh_token != NULL;
+	char *spent = mb_xstrdup_or_null(st->refresh_token), *err = NULL;
+	bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
+	/* App-only tokens come alone; a refresh token would be unused. */
+	bool rotated = !cc && ro->refresh_token != NULL;
 
 	mb_free_secret(&st->access_token);
 	st->access_token = ro->access_token;
@@ -371,17 +380,47 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 		free(err);
 	}
 	mb_free_secret(&spent);
-	mb_log(LOG_INFO, "%s: access token refreshed (valid %ld s%s)",
-	       acct->name, ro->expires_in,
+	mb_log(LOG_INFO, "%s: access token %s (valid %ld s%s)",
+	       acct->name, cc ? "obtained with the client credentials" :
+	       "refreshed", ro->expires_in,
 	       rotated ? ", refresh token rotated" : "");
 	token_hand_out(st, out);
 	return MB_TOKEN_OK;
+}
+
+/* token_fail_status() for flow = client_credentials: nothing is kept,
+ * nobody needs to authorize; a refusal is the client's configuration. */
+static enum mb_token_status
+token_cc_fail_status(const struct mb_account *acct,
+		     enum mb_refresh_result fr, const char *msg,
+		     char **error_r)
+{
+	switch (fr) {
+	case MB_REFRESH_GRANT:
+	case MB_REFRESH_CLIENT:
+		*error_r = mb_xasprintf("account %s: the provider refused the "
+			"client credentials, fix the app registration or the "
+			"configuration: %s", acct->name, msg);
+		return MB_TOKEN_NEEDS_AUTHORIZE;
+	case MB_REFRESH_LOCAL:
+		*error_r = mb_xasprintf("account %s: cannot request a token: "
+					"%s", acct->name, msg);
+		return MB_TOKEN_ERROR;
+	case MB_REFRESH_TRANSIENT:
+	case MB_REFRESH_OK:
+	default:
+		*error_r = mb_xasprintf("account %s: token request failed "
+			"temporarily: %s", acct->name, msg);
+		return MB_TOKEN_TRANSIENT;
+	}
 }
 
 static enum mb_token_status
 token_fail_status(const struct mb_account *acct, enum mb_refresh_result fr,
 		  const char *msg, char **error_r)
 {
+	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS)
+		return token_cc_fail_status(acct, fr, msg, error_r);
 	switch (fr) {
 	case MB_REFRESH_GRANT:
 		/* The refresh token itself is dead: only a new grant helps. */
@@ -423,6 +462,13 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 	char *spent = NULL, *err = NULL;
 
 	token_set(&st->last_error, ro->message);
+	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+		/* No grant to lose: the fix is in the configuration, and
+		 * every call tries again. */
+		mb_free_secret(&ro->refresh_token);
+		if (fr == MB_REFRESH_GRANT)
+			fr = MB_REFRESH_CLIENT;
+	}
 	if (ro->refresh_token != NULL) {
 		spent = st->refresh_token;
 		st->refresh_token = ro->refresh_token;
@@ -561,7 +607,8 @@ mb_token_get_ex(const struct mb_account *acct,
 		goto out;
 	}
 	refused = refused || st.rejected;
-	if (st.refresh_token == NULL) {
+	if (st.refresh_token == NULL &&
+	    acct->flow != MB_FLOW_CLIENT_CREDENTIALS) {
 		*error_r = mb_xasprintf("account %s has no refresh token: run "
 			"`mailbearer authorize %s`", acct->name, acct->name);
 		ret = MB_TOKEN_NEEDS_AUTHORIZE;
