@@ -1,31 +1,270 @@
 #include <config.h>
 
-/* `mailbearer status [ACCOUNT]`: each account's state, no secrets; the
- * exit status says whether an account needs attention. */
+/* `mailbearer status [ACCOUNT] [--json] [--socket PATH]`: each account's
+ * state, no secrets; the exit status says whether an account needs
+ * attention.  The --json form is a stable interface (doc/status-json.md). */
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sysexits.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
+#include "errtext.h"
 #include "expiry.h"
 #include "log.h"
 #include "refresh.h"
 #include "store.h"
 #include "xalloc.h"
 
-/* The token lines of status: what is held, the server's refusal, the
- * refreshes, the last error (masked once more: a state file written by
- * an older version may hold a provider's echo of a secret). */
-static void
-status_tokens(const struct mb_account *a, struct mb_state *st, time_t now)
+#ifndef MB_SYSTEM_SOCKET
+#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
+#endif
+
+/* How long the probe of serve's socket may take. */
+#define STATUS_PROBE_MS 1000
+
+/* An account's verdict.  The names are those of the JSON "state". */
+enum status_state {
+	ST_OK,
+	ST_FAILING,
+	ST_NEEDS_AUTHORIZE,
+	ST_CLIENT_PROBLEM,
+	ST_NO_REFRESH_TOKEN,
+	ST_MISSING,
+	ST_CORRUPT,
+	ST_ERROR,
+};
+
+static const char *const status_state_names[] = {
+	"ok", "failing", "needs_authorize", "client_problem",
+	"no_refresh_token", "missing", "corrupt", "error",
+};
+
+struct status_opts {
+	bool json;
+	const char *socket;
+};
+
+static struct status_opts status_opts;
+
+/* What status knows of one account. */
+struct status_info {
+	const struct mb_account *a;
+	struct mb_state st;
+	enum status_state state;
+	bool usable;		/* the access token may be handed out */
+	char *path;		/* state file */
+	char *err;		/* store error (ST_CORRUPT, ST_ERROR) */
+	int exit;
+};
+
+static const char *
+status_flow(const struct mb_account *a)
 {
-	const char *secrets[] = {
-		st->refresh_token, st->access_token, a->client_secret,
-	};
+	(void)a;
+	return "authorization_code";
+}
+
+/* The socket `serve` would listen on for this user, as the plugin finds
+ * it (plugin/helper-client.h) minus the SASL option. */
+static void
+status_socket_path(char *buf, size_t size)
+{
+	const char *v = status_opts.socket, *rt;
+	struct stat sb;
+
+	if (v == NULL || v[0] == '\0')
+		v = getenv("MAILBEARER_SOCKET");
+	if (v == NULL || v[0] == '\0') {
+		rt = getenv("XDG_RUNTIME_DIR");
+		v = MB_SYSTEM_SOCKET;
+		if (rt != NULL && rt[0] == '/' && geteuid() != 0) {
+			snprintf(buf, size, "%s/mailbearer/socket", rt);
+			if (stat(buf, &sb) == 0 && S_ISSOCK(sb.st_mode))
+				return;
+		}
+	}
+	snprintf(buf, size, "%s", v);
+}
+
+/* Whether something accepts connections on path: a connection is made
+ * and closed without a request (serve counts it as nothing).  Returns
+ * true, or false with why in errbuf. */
+static bool
+status_probe(const char *path, char *errbuf, size_t errlen)
+{
+	struct sockaddr_un sun;
+	struct pollfd p;
+	socklen_t elen = sizeof(int);
+	int fd, e = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		snprintf(errbuf, errlen, "path too long");
+		return false;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "%s", mb_errstr(errno));
+		return false;
+	}
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		e = errno;
+		if (e == EINPROGRESS || e == EAGAIN) {
+			p.fd = fd;
+			p.events = POLLOUT;
+			p.revents = 0;
+			if (poll(&p, 1, STATUS_PROBE_MS) <= 0)
+				e = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
+					    &elen) < 0)
+				e = errno;
+		}
+	}
+	close(fd);
+	if (e != 0)
+		snprintf(errbuf, errlen, "%s", mb_errstr(e));
+	return e == 0;
+}
+
+/* Reads the state and decides the verdict and the exit status. */
+static void
+status_judge(struct status_info *in, time_t now)
+{
+	struct mb_state *st = &in->st;
+	const char *secrets[3];
+
+	in->path = mb_store_path(in->a, ".json");
+	switch (mb_store_read(in->a, false, st, &in->err)) {
+	case MB_STORE_FOUND:
+		break;
+	case MB_STORE_MISSING:
+		in->state = ST_MISSING;
+		in->exit = EX_NOPERM;
+		return;
+	case MB_STORE_CORRUPT:
+		in->state = ST_CORRUPT;
+		in->exit = EX_NOPERM;
+		return;
+	case MB_STORE_ERROR:
+	default:
+		in->state = ST_ERROR;
+		in->exit = EX_CONFIG;
+		return;
+	}
+	/* Masked once more: a state file written by an older version may
+	 * hold a provider's echo of a secret. */
+	secrets[0] = st->refresh_token;
+	secrets[1] = st->access_token;
+	secrets[2] = in->a->client_secret;
+	mb_redact_secrets(st->last_error, secrets, 3);
+	mb_redact_secrets(st->reason, secrets, 3);
+	in->usable = st->access_token != NULL && !st->rejected &&
+		     mb_expiry_usable(now, st->expires_at);
+	in->exit = EX_NOPERM;
+	if (st->needs_authorize && st->client_problem)
+		in->state = ST_CLIENT_PROBLEM;
+	else if (st->needs_authorize)
+		in->state = ST_NEEDS_AUTHORIZE;
+	else if (st->refresh_token == NULL)
+		in->state = ST_NO_REFRESH_TOKEN;
+	else if (!in->usable && st->last_error != NULL) {
+		in->state = ST_FAILING;
+		in->exit = EX_TEMPFAIL;
+	} else {
+		in->state = ST_OK;
+		in->exit = EX_OK;
+	}
+}
+
+static void
+status_info_clear(struct status_info *in)
+{
+	mb_state_clear(&in->st);
+	free(in->path);
+	free(in->err);
+}
+
+/* Why the account needs attention, or NULL; never a secret. */
+static const char *
+status_reason(const struct status_info *in)
+{
+	switch (in->state) {
+	case ST_OK:
+		return NULL;
+	case ST_FAILING:
+		return in->st.last_error;
+	case ST_NEEDS_AUTHORIZE:
+		return in->st.reason != NULL ? in->st.reason :
+			"the provider refused the refresh token; run "
+			"`mailbearer authorize`";
+	case ST_CLIENT_PROBLEM:
+		return in->st.reason != NULL ? in->st.reason :
+			"the provider refused the OAuth client";
+	case ST_NO_REFRESH_TOKEN:
+		return "no refresh token";
+	case ST_MISSING:
+		return "no tokens";
+	case ST_CORRUPT:
+	case ST_ERROR:
+	default:
+		return in->err;
+	}
+}
+
+/* The account's line: everything at a glance. */
+static void
+status_summary(const struct status_info *in, time_t now)
+{
+	const struct mb_state *st = &in->st;
+	char when[32];
+
+	printf("%s: %s, %s: %s", in->a->name, in->a->provider,
+	       status_flow(in->a), in->state == ST_OK ? "ok" :
+	       "NEEDS ATTENTION");
+	if (st->access_token == NULL)
+		printf("; no access token");
+	else {
+		mb_cli_format_time(st->expires_at, when, sizeof(when));
+		if (in->usable)
+			printf("; access token until %s (%lld min)", when,
+			       (long long)(st->expires_at - now) / 60);
+		else
+			printf("; access token %s %s", st->rejected ?
+			       "refused, expires" : "expired", when);
+	}
+	if (st->refresh_token != NULL && st->last_refresh > 0) {
+		mb_cli_format_time(st->last_refresh, when, sizeof(when));
+		printf("; refresh token last used %s (%lld days ago)", when,
+		       (long long)(now - st->last_refresh) / 86400);
+	}
+	if (in->state == ST_OK || in->state == ST_FAILING)
+		printf("; last refresh %s", st->last_error != NULL ?
+		       "failed" : "succeeded");
+	printf("\n");
+}
+
+/* The token lines of the details: what is held, the server's refusal,
+ * the refreshes, the last error (not repeated when the reason shown
+ * below already holds it: long advice is shown once). */
+static void
+status_tokens(const struct status_info *in, time_t now)
+{
+	const struct mb_state *st = &in->st;
+	const char *reason = status_reason(in);
 	char when[32];
 
 	printf("  refresh token: %s\n", st->refresh_token ? "present" :
@@ -51,88 +290,186 @@ status_tokens(const struct mb_account *a, struct mb_state *st, time_t now)
 		mb_cli_format_time(st->last_forced, when, sizeof(when));
 		printf("  last forced refresh: %s\n", when);
 	}
-	mb_redact_secrets(st->last_error, secrets, 3);
-	mb_redact_secrets(st->reason, secrets, 3);
-	if (st->last_error != NULL)
+	if (st->last_error != NULL && (reason == NULL ||
+				       in->state == ST_FAILING ||
+				       strstr(reason, st->last_error) == NULL))
 		printf("  last error: %s\n", st->last_error);
 }
 
-/* The status line and its exit status: "ok" only when a usable token is
- * held or the next use can get one without a known failure standing. */
-static int
-status_verdict(const struct mb_account *a, const struct mb_state *st,
-	       time_t now)
+/* The status line of the details, with what to do. */
+static void
+status_verdict(const struct status_info *in)
 {
-	bool usable = st->access_token != NULL && !st->rejected &&
-		      mb_expiry_usable(now, st->expires_at);
+	const char *name = in->a->name, *reason = status_reason(in);
 
-	if (st->needs_authorize && st->client_problem) {
+	switch (in->state) {
+	case ST_CLIENT_PROBLEM:
 		printf("  status: NEEDS ATTENTION: the provider refused the "
-		       "OAuth client, fix its configuration: %s\n",
-		       st->reason ? st->reason : "see the last error");
-		return EX_NOPERM;
-	}
-	if (st->needs_authorize) {
-		printf("  status: NEEDS ATTENTION: %s%s\n",
-		       st->reason ? st->reason : "run `mailbearer authorize`",
-		       usable ? " (the current access token is served until "
-		       "it expires)" : "");
-		return EX_NOPERM;
-	}
-	if (st->refresh_token == NULL) {
+		       "OAuth client, fix its configuration: %s\n", reason);
+		break;
+	case ST_NEEDS_AUTHORIZE:
+		printf("  status: NEEDS ATTENTION: %s%s\n", reason,
+		       in->usable ? " (the current access token is served "
+		       "until it expires)" : "");
+		break;
+	case ST_NO_REFRESH_TOKEN:
 		printf("  status: no refresh token; run `mailbearer "
-		       "authorize %s`\n", a->name);
-		return EX_NOPERM;
-	}
-	if (!usable && st->last_error != NULL) {
+		       "authorize %s`\n", name);
+		break;
+	case ST_FAILING:
 		printf("  status: FAILING: no usable access token and the "
 		       "last refresh failed (see the last error); `mailbearer "
-		       "token %s` tries again\n", a->name);
-		return EX_TEMPFAIL;
+		       "token %s` tries again\n", name);
+		break;
+	case ST_MISSING:
+		printf("  status: no tokens; run `mailbearer authorize %s` "
+		       "or `mailbearer import %s`\n", name, name);
+		break;
+	case ST_CORRUPT:
+	case ST_ERROR:
+		printf("  status: %s\n", reason);
+		break;
+	case ST_OK:
+	default:
+		printf("  status: ok%s\n", in->st.last_error != NULL ?
+		       " (the last refresh failed, the current token is "
+		       "served)" : "");
+		break;
 	}
-	printf("  status: ok%s\n", st->last_error != NULL ?
-	       " (the last refresh failed, the current token is served)" :
-	       "");
-	return EX_OK;
 }
 
-/* Prints one account; returns its exit status contribution. */
-static int
-status_account(const struct mb_account *a)
+static void
+status_human(const struct status_info *in, time_t now)
 {
-	struct mb_state st;
-	char *err = NULL, *path = mb_store_path(a, ".json");
-	time_t now = time(NULL);
-	int ret = EX_OK;
+	const struct mb_account *a = in->a;
 
-	printf("[%s]\n  provider: %s\n  user: %s\n  token endpoint: %s\n"
-	       "  state file: %s\n", a->name, a->provider, a->user,
-	       a->token_endpoint, path);
-	switch (mb_store_read(a, false, &st, &err)) {
-	case MB_STORE_FOUND:
-		break;
-	case MB_STORE_MISSING:
-		printf("  status: no tokens; run `mailbearer authorize %s` "
-		       "or `mailbearer import %s`\n", a->name, a->name);
-		ret = EX_NOPERM;
-		goto out;
-	case MB_STORE_CORRUPT:
-		printf("  status: %s\n", err);
-		ret = EX_NOPERM;
-		goto out;
-	case MB_STORE_ERROR:
-	default:
-		printf("  status: %s\n", err);
-		ret = EX_CONFIG;
-		goto out;
+	status_summary(in, now);
+	printf("[%s]\n  provider: %s\n  flow: %s\n  user: %s\n"
+	       "  token endpoint: %s\n  state file: %s\n", a->name,
+	       a->provider, status_flow(a), a->user, a->token_endpoint,
+	       in->path);
+	if (in->state != ST_MISSING && in->state != ST_CORRUPT &&
+	    in->state != ST_ERROR)
+		status_tokens(in, now);
+	status_verdict(in);
+}
+
+/* s as a JSON string, or null. */
+static void
+json_str(const char *s)
+{
+	const unsigned char *p;
+
+	if (s == NULL) {
+		fputs("null", stdout);
+		return;
 	}
-	status_tokens(a, &st, now);
-	ret = status_verdict(a, &st, now);
-out:
-	mb_state_clear(&st);
-	free(err);
-	free(path);
-	return ret;
+	putchar('"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+/* t as an ISO 8601 JSON string, or null for 0. */
+static void
+json_time(time_t t)
+{
+	char buf[32];
+
+	if (t <= 0) {
+		fputs("null", stdout);
+		return;
+	}
+	mb_cli_format_time(t, buf, sizeof(buf));
+	json_str(buf);
+}
+
+static void
+json_key(const char *key)
+{
+	printf(",\n      \"%s\": ", key);
+}
+
+/* One element of "accounts" (doc/status-json.md). */
+static void
+status_json_account(const struct status_info *in, time_t now, bool first)
+{
+	const struct mb_state *st = &in->st;
+	bool have = st->access_token != NULL;
+
+	printf("%s\n    {\n      \"name\": ", first ? "" : ",");
+	json_str(in->a->name);
+	json_key("provider");
+	json_str(in->a->provider);
+	json_key("flow");
+	json_str(status_flow(in->a));
+	json_key("user");
+	json_str(in->a->user);
+	json_key("token_endpoint");
+	json_str(in->a->token_endpoint);
+	json_key("state_file");
+	json_str(in->path);
+	json_key("state");
+	json_str(status_state_names[in->state]);
+	json_key("attention");
+	fputs(in->state == ST_OK ? "false" : "true", stdout);
+	json_key("reason");
+	json_str(status_reason(in));
+	json_key("refresh_token");
+	fputs(st->refresh_token != NULL ? "true" : "false", stdout);
+	json_key("access_token");
+	fputs(have ? "true" : "false", stdout);
+	json_key("access_token_expires_at");
+	json_time(have ? st->expires_at : 0);
+	json_key("access_token_expires_in");
+	if (have && st->expires_at > 0)
+		printf("%lld", (long long)(st->expires_at - now));
+	else
+		fputs("null", stdout);
+	json_key("access_token_usable");
+	fputs(in->usable ? "true" : "false", stdout);
+	json_key("access_token_rejected");
+	fputs(have && st->rejected ? "true" : "false", stdout);
+	json_key("scope");
+	json_str(st->scope);
+	json_key("last_refresh");
+	json_time(st->last_refresh);
+	json_key("last_error");
+	json_str(st->last_error);
+	json_key("last_forced_refresh");
+	json_time(st->last_forced);
+	json_key("updated");
+	json_time(st->updated);
+	printf("\n    }");
+}
+
+static void
+status_json_head(const char *cfg_path, const char *sock, bool answering,
+		 const char *why, time_t now)
+{
+	printf("{\n  \"version\": 1,\n  \"generated\": ");
+	json_time(now);
+	printf(",\n  \"config\": ");
+	json_str(cfg_path);
+	printf(",\n  \"serve\": {\n    \"socket\": ");
+	json_str(sock);
+	printf(",\n    \"answering\": %s,\n    \"error\": ",
+	       answering ? "true" : "false");
+	json_str(answering ? NULL : why);
+	printf("\n  },\n  \"accounts\": [");
+}
+
+static void
+status_json_tail(int exit_status)
+{
+	printf("\n  ],\n  \"attention\": %s,\n  \"exit_status\": %d\n}\n",
+	       exit_status != EX_OK ? "true" : "false", exit_status);
 }
 
 /* Of several accounts' exit statuses, the one that says most. */
@@ -151,38 +488,108 @@ status_rank(int status)
 	}
 }
 
-int
-mb_cmd_status(int argc, char **argv)
+/* Judges and prints one account; returns its exit status. */
+static int
+status_account(const struct mb_account *a, time_t now, bool first)
+{
+	struct status_info in;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	in.a = a;
+	status_judge(&in, now);
+	if (status_opts.json)
+		status_json_account(&in, now, first);
+	else
+		status_human(&in, now);
+	ret = in.exit;
+	status_info_clear(&in);
+	return ret;
+}
+
+static int
+status_opt(int opt, const char *arg)
+{
+	switch (opt) {
+	case 'j':
+		status_opts.json = true;
+		return 0;
+	case 'S':
+		status_opts.socket = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Every account, or the one named; the worst exit status. */
+static int
+status_run(const struct mb_config *cfg, const char *only, time_t now)
 {
 	const struct mb_account *acct;
-	struct mb_config *cfg;
 	int ret = EX_OK, r;
 	size_t i;
 
-	r = mb_cli_parse(argc, argv, false, NULL, NULL, 0, NULL);
+	if (only != NULL) {
+		acct = mb_config_account(cfg, only);
+		return acct == NULL ? EX_NOUSER : status_account(acct, now,
+								   true);
+	}
+	for (i = 0; i < cfg->n_accounts; i++) {
+		r = status_account(&cfg->accounts[i], now, i == 0);
+		if (status_rank(r) > status_rank(ret))
+			ret = r;
+	}
+	return ret;
+}
+
+int
+mb_cmd_status(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'S' },
+	};
+	const char *only = NULL;
+	struct mb_config *cfg;
+	char sock[256], why[128] = "";
+	time_t now = time(NULL);
+	bool answering;
+	int ret, r;
+
+	memset(&status_opts, 0, sizeof(status_opts));
+	r = mb_cli_parse(argc, argv, false, "", extra, 2, status_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
 	if (argc - optind > 1) {
-		mb_log(LOG_ERR, "usage: mailbearer status [ACCOUNT]");
+		mb_log(LOG_ERR, "usage: mailbearer status [ACCOUNT] [--json] "
+		       "[--socket PATH]");
 		return EX_USAGE;
 	}
 	cfg = mb_cli_load_config();
 	if (cfg == NULL)
 		return EX_CONFIG;
-	printf("configuration: %s\n", cfg->path);
 	if (optind < argc) {
-		acct = mb_cli_find_account(cfg, argv[optind]);
-		ret = acct == NULL ? EX_NOUSER : status_account(acct);
-	} else {
-		for (i = 0; i < cfg->n_accounts; i++) {
-			r = status_account(&cfg->accounts[i]);
-			if (status_rank(r) > status_rank(ret))
-				ret = r;
+		only = argv[optind];
+		if (mb_cli_find_account(cfg, only) == NULL) {
+			mb_config_free(&cfg);
+			return EX_NOUSER;
 		}
 	}
+	status_socket_path(sock, sizeof(sock));
+	answering = status_probe(sock, why, sizeof(why));
+	if (status_opts.json) {
+		status_json_head(cfg->path, sock, answering, why, now);
+	} else {
+		printf("configuration: %s\n", cfg->path);
+		printf("serve: %s on %s%s%s\n", answering ? "answering" :
+		       "not answering", sock, answering ? "" : ": ", why);
+	}
+	ret = status_run(cfg, only, now);
+	if (status_opts.json)
+		status_json_tail(ret);
 	mb_config_free(&cfg);
 	if (fflush(stdout) != 0)
 		return EX_IOERR;
 	return ret;
 }
-
