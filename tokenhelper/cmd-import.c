@@ -84,6 +84,13 @@ mb_cmd_import(int argc, char **argv)
 		ret = EX_NOUSER;
 		goto out;
 	}
+	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+		mb_log(LOG_ERR, "account %s uses flow = client_credentials: "
+		       "it needs no refresh token and no user step; "
+		       "`mailbearer token %s` requests an access token with "
+		       "the client's own credentials", acct->name, acct->name);
+		goto out;
+	}
 	rt = read_secret_line();
 	if (rt == NULL || !mb_json_token_sane(rt)) {
 		mb_log(LOG_ERR, "standard input does not hold a refresh token "
