@@ -8,6 +8,8 @@
 int mb_cmd_token(int argc, char **argv);
 int mb_cmd_import(int argc, char **argv);
 int mb_cmd_status(int argc, char **argv);
+/* 0 when no check failed, 1 when one did, EX_USAGE (64). */
+int mb_cmd_doctor(int argc, char **argv);
 /* 0 after a clean SIGTERM/SIGINT shutdown, EX_USAGE (64), EX_CONFIG (78)
  * when the config cannot be loaded, EX_OSERR (71) when a socket cannot be
  * set up. */

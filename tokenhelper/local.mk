@@ -34,6 +34,14 @@ bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cli.c tokenhelper/cli.h \
 	tokenhelper/cmd-import.c tokenhelper/cmd-status.c \
-	tokenhelper/cmd-token.c
+	tokenhelper/cmd-token.c \
+	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
+	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
+	tokenhelper/doctor-sasl.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
+# doctor loads libsasl2 as a mail client would, and logs in with libcurl.
+tokenhelper_mailbearer_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DMB_SYSTEM_SOCKET='"$(mb_socket)"' -DMB_PLUGINDIR='"$(plugindir)"'
+tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(CURL_CFLAGS)
+tokenhelper_mailbearer_LDADD += $(SASL_LIBS) $(CURL_LIBS)
 endif

@@ -46,6 +46,7 @@ static const struct mb_command commands[] = {
 	{ "import", mb_cmd_import,
 	  "store a refresh token read from standard input" },
 	{ "status", mb_cmd_status, "show the accounts' state (no secrets)" },
+	{ "doctor", mb_cmd_doctor, "check the whole set-up, PASS/FAIL/SKIP" },
 	{ "serve", mb_cmd_serve, "serve tokens to the SASL plugin on UNIX "
 	  "sockets" },
 	{ "help", cmd_help, "show this help" },
@@ -70,6 +71,8 @@ mb_cli_usage(FILE *f)
 		"[--format raw|xoauth2|oauthbearer]\n"
 		"  mailbearer import ACCOUNT < refresh-token\n"
 		"  mailbearer status [ACCOUNT]\n"
+		"  mailbearer doctor [ACCOUNT] [--socket PATH] "
+		"[--login URL]\n"
 		"\n"
 		"Exit codes: 0 ok, 64 usage, 65 bad input, 67 unknown "
 		"account,\n"

@@ -1,0 +1,441 @@
+#include <config.h>
+
+/* `mailbearer doctor [ACCOUNT] [--socket PATH] [--postfix-config DIR]
+ * [--login URL [--ca-file FILE]]`: every part of a set-up checked, one
+ * line each; exit 0 only when no check failed (SKIP is not a failure),
+ * else 1; 64 on a usage error. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "doctor.h"
+#include "errstr.h"
+#include "errtext.h"
+#include "ipc-proto.h"
+#include "log.h"
+#include "store.h"
+#include "token.h"
+#include "wipe.h"
+#include "xalloc.h"
+
+#ifndef MB_SYSTEM_SOCKET
+#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
+#endif
+
+/* Seconds for the whole exchange with serve (the plugin allows 30). */
+#define DOC_SOCKET_TIMEOUT 30
+
+void
+mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
+	      const char *fix, const char *fmt, ...)
+{
+	static const char *const words[] = { "PASS", "FAIL", "SKIP" };
+	va_list ap;
+
+	printf("%s %s: ", words[r], name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	if (fix != NULL && r == MB_DOC_FAIL)
+		printf("; fix: %s", fix);
+	printf("\n");
+	fflush(stdout);
+	if (r == MB_DOC_FAIL)
+		d->n_fail++;
+	else if (r == MB_DOC_PASS)
+		d->n_pass++;
+	else
+		d->n_skip++;
+}
+
+/* The socket the plugin would use without a mailbearer_socket option
+ * (plugin/helper-client.h): $MAILBEARER_SOCKET, else the per-user socket
+ * if it exists, else the compiled-in one. */
+static char *
+doc_default_socket(void)
+{
+	const char *env = getenv("MAILBEARER_SOCKET"), *rt;
+	struct stat st;
+	char *p;
+
+	if (env != NULL && env[0] != '\0')
+		return mb_xstrdup(env);
+	rt = getenv("XDG_RUNTIME_DIR");
+	if (rt != NULL && rt[0] == '/') {
+		p = mb_xasprintf("%s/mailbearer/socket", rt);
+		if (stat(p, &st) == 0 && S_ISSOCK(st.st_mode))
+			return p;
+		free(p);
+	}
+	return mb_xstrdup(MB_SYSTEM_SOCKET);
+}
+
+/* A file or directory that must be ours and closed to others. */
+static bool
+doc_mode_ok(struct mb_doctor *d, const char *what, const char *path,
+	    bool dir)
+{
+	struct stat st;
+	char *fix;
+
+	if (stat(path, &st) != 0)
+		return true;	/* absence is the state check's business */
+	if (st.st_uid != geteuid()) {
+		fix = mb_xasprintf("chown %u %s", (unsigned)geteuid(), path);
+		mb_doc_report(d, MB_DOC_FAIL, "modes", fix, "%s %s belongs to "
+			      "uid %u, not to uid %u running this check", what,
+			      path, (unsigned)st.st_uid, (unsigned)geteuid());
+		free(fix);
+		return false;
+	}
+	if ((st.st_mode & 077) != 0) {
+		fix = mb_xasprintf("chmod %s %s", dir ? "700" : "600", path);
+		mb_doc_report(d, MB_DOC_FAIL, "modes", fix, "%s %s is open to "
+			      "group or others (mode %04o)", what, path,
+			      (unsigned)(st.st_mode & 07777));
+		free(fix);
+		return false;
+	}
+	return true;
+}
+
+/* The state directory 0700 and the account's state file 0600, both ours
+ * (the config and the secret files were checked by the loader). */
+static void
+doc_check_modes(struct mb_doctor *d, const struct mb_account *a)
+{
+	char *path = mb_store_path(a, ".json");
+	bool ok;
+
+	ok = doc_mode_ok(d, "state directory", a->state_dir, true);
+	ok = doc_mode_ok(d, "state file", path, false) && ok;
+	if (ok)
+		mb_doc_report(d, MB_DOC_PASS, "modes", NULL, "[%s] state "
+			      "directory %s and its state file are private",
+			      a->name, a->state_dir);
+	free(path);
+}
+
+static void
+doc_check_state(struct mb_doctor *d, const struct mb_account *a)
+{
+	struct mb_state st;
+	char *err = NULL, *fix;
+
+	switch (mb_store_read(a, false, &st, &err)) {
+	case MB_STORE_FOUND:
+		break;
+	case MB_STORE_MISSING:
+		if (a->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+			mb_doc_report(d, MB_DOC_PASS, "state", NULL, "[%s] no "
+				      "state yet (client credentials need "
+				      "none)", a->name);
+			goto out;
+		}
+		fix = mb_xasprintf("run `mailbearer authorize %s` (or "
+				   "`mailbearer import %s`)", a->name,
+				   a->name);
+		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] no state "
+			      "file in %s: the account was never authorized",
+			      a->name, a->state_dir);
+		free(fix);
+		goto out;
+	default:
+		mb_doc_report(d, MB_DOC_FAIL, "state", "see the message; "
+			      "`mailbearer status` shows the details",
+			      "[%s] %s", a->name, err ? err : "unreadable");
+		goto out;
+	}
+	if (st.needs_authorize) {
+		fix = st.client_problem ? mb_xstrdup("correct the OAuth client "
+			"in the configuration") :
+			mb_xasprintf("run `mailbearer authorize %s`", a->name);
+		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] needs "
+			      "attention: %s", a->name,
+			      st.reason ? st.reason : "a refresh failed");
+		free(fix);
+	} else if (st.refresh_token == NULL &&
+		   a->flow != MB_FLOW_CLIENT_CREDENTIALS) {
+		fix = mb_xasprintf("run `mailbearer authorize %s`", a->name);
+		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] the state "
+			      "holds no refresh token", a->name);
+		free(fix);
+	} else {
+		mb_doc_report(d, MB_DOC_PASS, "state", NULL, "[%s] present, "
+			      "readable, no authorization needed", a->name);
+	}
+out:
+	mb_state_clear(&st);
+	free(err);
+}
+
+/* One request to serve; the answer line in buf (LF stripped, the parsed
+ * response in *resp).  -1 with *why_r set when nothing was answered. */
+static int
+doc_socket_ask(const char *path, const char *account, char *buf,
+	       size_t size, struct mb_ipc_response *resp, const char **why_r)
+{
+	struct sockaddr_un sun;
+	struct timeval tv = { DOC_SOCKET_TIMEOUT, 0 };
+	size_t len = 0;
+	ssize_t n;
+	int fd, e;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*why_r = "the path is too long for a UNIX socket";
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*why_r = mb_errstr(errno);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		e = errno;
+		close(fd);
+		*why_r = mb_errstr(e);
+		return -1;
+	}
+	n = mb_ipc_format_token_request(buf, size, account);
+	/* A refused uid is answered before its request is read: read the
+	 * answer even when the write fails. */
+	if (n > 0)
+		(void)send(fd, buf, (size_t)n, MSG_NOSIGNAL);
+	while (len + 1 < size && (len == 0 || buf[len - 1] != '\n')) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len == 0 || buf[len - 1] != '\n') {
+		mb_wipe(buf, size);
+		*why_r = "serve closed the connection without an answer";
+		return -1;
+	}
+	if (mb_ipc_parse_response(buf, len, resp, why_r) != 0) {
+		mb_wipe(buf, size);
+		return -1;
+	}
+	return 0;
+}
+
+/* serve answers on the socket and gives this uid the account's token. */
+static void
+doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
+{
+	static char buf[MB_IPC_LINE_MAX + 1];
+	struct mb_ipc_response resp;
+	const char *why = NULL, *p = d->socket_path;
+	char *fix;
+	unsigned uid = (unsigned)getuid();
+
+	if (doc_socket_ask(p, a->name, buf, sizeof(buf), &resp, &why) < 0) {
+		mb_doc_report(d, MB_DOC_FAIL, "socket", "start `mailbearer "
+			      "serve` on this socket (systemctl start "
+			      "mailbearer.socket), or give --socket PATH",
+			      "[%s] no answer on %s: %s", a->name, p, why);
+		return;
+	}
+	if (resp.type == MB_IPC_RESP_OK) {
+		mb_wipe(buf, sizeof(buf));
+		mb_doc_report(d, MB_DOC_PASS, "socket", NULL, "[%s] serve "
+			      "answers on %s and gives uid %u a token",
+			      a->name, p, uid);
+		return;
+	}
+	switch (resp.code) {
+	case MB_IPC_ERR_DENIED:
+		fix = mb_xasprintf("add uid %u to `allow =` in [%s] and "
+				   "restart serve", uid, a->name);
+		break;
+	case MB_IPC_ERR_UNKNOWN_ACCOUNT:
+		fix = mb_xasprintf("serve reads another configuration: "
+				   "restart it with the one that has [%s]",
+				   a->name);
+		break;
+	default:
+		fix = NULL;
+		break;
+	}
+	mb_doc_report(d, fix ? MB_DOC_FAIL : MB_DOC_PASS, "socket", fix,
+		      "[%s] serve on %s answers uid %u: %s %s", a->name, p,
+		      uid, resp.code_name, resp.text);
+	free(fix);
+}
+
+/* A token obtained as `mailbearer token` would; *token_r keeps it for
+ * --login (caller wipes). */
+static void
+doc_check_token(struct mb_doctor *d, const struct mb_account *a,
+		char **token_r)
+{
+	struct mb_access acc;
+	enum mb_token_status ts;
+	char *err = NULL, when[32];
+
+	memset(&acc, 0, sizeof(acc));
+	ts = mb_token_get_ex(a, NULL, &acc, &err);
+	if (ts != MB_TOKEN_OK) {
+		mb_doc_report(d, MB_DOC_FAIL, "token", ts == MB_TOKEN_TRANSIENT
+			      ? "try again once the provider answers" :
+			      "follow the advice above", "[%s] %s", a->name,
+			      err ? err : "no token");
+		free(err);
+		return;
+	}
+	mb_cli_format_time(acc.expires_at, when, sizeof(when));
+	mb_doc_report(d, MB_DOC_PASS, "token", NULL, "[%s] an access token "
+		      "valid until %s", a->name, when);
+	*token_r = acc.token;
+	acc.token = NULL;
+	mb_access_clear(&acc);
+}
+
+static void
+doc_account(struct mb_doctor *d, const struct mb_account *a)
+{
+	char *token = NULL;
+
+	doc_check_modes(d, a);
+	doc_check_state(d, a);
+	doc_check_socket(d, a);
+	mb_doc_check_endpoint(d, a);
+	doc_check_token(d, a, &token);
+	if (d->login_url != NULL) {
+		if (token != NULL)
+			mb_doc_check_login(d, a, token);
+		else
+			mb_doc_report(d, MB_DOC_FAIL, "login", "see the token "
+				      "check", "[%s] no token to log in with",
+				      a->name);
+	}
+	mb_free_secret(&token);
+}
+
+static struct mb_doctor doc_opts;
+
+static int
+doc_opt(int opt, const char *arg)
+{
+	switch (opt) {
+	case 's':
+		doc_opts.socket_path = arg;
+		return 0;
+	case 'P':
+		doc_opts.postfix_dir = arg;
+		return 0;
+	case 'l':
+		doc_opts.login_url = arg;
+		return 0;
+	case 'C':
+		doc_opts.login_ca = arg;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The config check; NULL when it does not load. */
+static struct mb_config *
+doc_check_config(struct mb_doctor *d)
+{
+	struct mb_config *cfg = NULL;
+	char *path = mb_cli_config ? mb_xstrdup(mb_cli_config) :
+		     mb_config_default_path();
+	char *err = NULL;
+
+	if (mb_config_load(path, &cfg, &err) != 0) {
+		mb_doc_report(d, MB_DOC_FAIL, "config", "correct the file "
+			      "(mailbearer.conf(5))", "%s", err);
+		cfg = NULL;
+	} else {
+		mb_doc_report(d, MB_DOC_PASS, "config", NULL, "%s parses, %zu "
+			      "account(s); secret files are private", path,
+			      cfg->n_accounts);
+	}
+	free(err);
+	free(path);
+	return cfg;
+}
+
+int
+mb_cmd_doctor(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "postfix-config", required_argument, NULL, 'P' },
+		{ "login", required_argument, NULL, 'l' },
+		{ "ca-file", required_argument, NULL, 'C' },
+	};
+	struct mb_doctor *d = &doc_opts;
+	const struct mb_account *a = NULL;
+	struct mb_config *cfg;
+	char *sock = NULL;
+	size_t i;
+	int r;
+
+	r = mb_cli_parse(argc, argv, false, "", extra, 4, doc_opt);
+	if (r != 0)
+		return r > 0 ? EX_OK : EX_USAGE;
+	if (argc - optind > 1) {
+		mb_log(LOG_ERR, "usage: mailbearer doctor [ACCOUNT] [--socket "
+		       "PATH] [--postfix-config DIR] [--login URL "
+		       "[--ca-file FILE]]");
+		return EX_USAGE;
+	}
+	if (d->login_url != NULL && !mb_doc_login_url_ok(d->login_url)) {
+		mb_log(LOG_ERR, "--login takes imap://, imaps://, smtp:// or "
+		       "smtps://HOST[:PORT]");
+		return EX_USAGE;
+	}
+	if (d->socket_path == NULL)
+		d->socket_path = sock = doc_default_socket();
+	mb_doc_check_sasl(d);
+	cfg = doc_check_config(d);
+	if (cfg != NULL && optind < argc) {
+		a = mb_config_account(cfg, argv[optind]);
+		if (a == NULL)
+			mb_doc_report(d, MB_DOC_FAIL, "account", "name an "
+				      "account of the configuration", "no "
+				      "account [%s] in %s", argv[optind],
+				      cfg->path);
+	} else if (cfg != NULL && cfg->n_accounts == 1) {
+		a = &cfg->accounts[0];
+	}
+	if (d->login_url != NULL && cfg != NULL && a == NULL)
+		mb_doc_report(d, MB_DOC_FAIL, "login", "name the ACCOUNT to "
+			      "log in as", "--login needs one account");
+	if (a != NULL) {
+		doc_account(d, a);
+	} else if (cfg != NULL && optind == argc) {
+		d->login_url = NULL;
+		for (i = 0; i < cfg->n_accounts; i++)
+			doc_account(d, &cfg->accounts[i]);
+	}
+	mb_doc_check_postfix(d);
+	printf("%u passed, %u failed, %u skipped\n", d->n_pass, d->n_fail,
+	       d->n_skip);
+	mb_config_free(&cfg);
+	free(sock);
+	if (fflush(stdout) != 0)
+		return EX_IOERR;
+	return d->n_fail == 0 ? EX_OK : 1;
+}
