@@ -54,6 +54,18 @@ static const struct {
 	{ 700016, MB_FAIL_CLIENT,
 	  "the application (client_id) was not found in the tenant: check "
 	  "client_id and tenant" },
+	{ 700027, MB_FAIL_CLIENT,
+	  "the certificate that signed the client assertion is not "
+	  "registered on the app registration: upload "
+	  "client_certificate_file's certificate under Certificates & "
+	  "secrets, or point client_certificate_file and client_key_file at "
+	  "the registered pair" },
+	{ 700024, MB_FAIL_CLIENT,
+	  "the client assertion is outside its valid time range: check "
+	  "this host's clock (NTP)" },
+	{ 1002012, MB_FAIL_CLIENT,
+	  "client credentials need the resource's \".default\" scope: "
+	  "scope = https://outlook.office365.com/.default, or remove scope" },
 	{ 90002, MB_FAIL_CLIENT,
 	  "the tenant was not found: check the tenant setting (common, "
 	  "organizations, consumers or the tenant id)" },
@@ -183,4 +195,76 @@ mb_fail_kind_name(enum mb_fail_kind kind)
 	default:
 		return "transient";
 	}
+}
+
+/* `mailbearer authorize`: errors of the authorization request, the code
+ * exchange and the device flow (PROVIDERS.md sections 2 and 3). */
+static const struct {
+	const char *error;
+	long aadsts;
+	const char *advice;
+} authorize_table[] = {
+	{ NULL, 7000218,
+	  "the app registration is a confidential client and wants a "
+	  "secret: turn on \"Allow public client flows\" (Authentication "
+	  "page of the app registration) or set client_secret_file" },
+	{ NULL, 700025,
+	  "the app registration is a public client, which must not send a "
+	  "secret: remove client_secret / client_secret_file" },
+	{ NULL, 7000215,
+	  "the client secret is wrong: copy the secret's Value (not its "
+	  "ID) into client_secret_file" },
+	{ NULL, 700016,
+	  "the application (client_id) was not found in this tenant: check "
+	  "client_id and tenant" },
+	{ "invalid_client", 0,
+	  "the provider does not know this client or its secret: check "
+	  "client_id and client_secret_file (Google: an OAuth client of type "
+	  "\"Desktop app\"; Microsoft: the Application (client) ID)" },
+	{ "unauthorized_client", 0,
+	  "this client may not use this flow: Google needs a \"Desktop "
+	  "app\" client; Microsoft needs the \"Mobile and desktop "
+	  "applications\" platform with http://localhost, and \"Allow public "
+	  "client flows\" for --device" },
+	{ "invalid_scope", 0,
+	  "the provider refused the configured scope: check scope (Google: "
+	  "https://mail.google.com/, never with --device; Microsoft: "
+	  "outlook.office.com scopes and offline_access, no Graph scopes)" },
+	{ "access_denied", 0,
+	  "the user (or an administrator's policy) declined the "
+	  "authorization; run `mailbearer authorize` again and accept, or "
+	  "ask the administrator to allow the app" },
+	{ "authorization_declined", 0,
+	  "the user declined the authorization; run `mailbearer authorize` "
+	  "again and accept" },
+	{ "expired_token", 0,
+	  "the code expired before it was entered; run `mailbearer "
+	  "authorize --device` again and enter the new code sooner" },
+	{ "invalid_grant", 0,
+	  "the authorization code was refused (expired, already used, or "
+	  "not issued for this verifier and redirect); run `mailbearer "
+	  "authorize` again" },
+	{ "redirect_uri_mismatch", 0,
+	  "the provider does not accept the loopback redirect: Google needs "
+	  "a \"Desktop app\" client; Microsoft needs http://localhost under "
+	  "\"Mobile and desktop applications\"" },
+};
+
+const char *
+mb_advice_authorize(const char *provider, const char *error, long aadsts)
+{
+	size_t i, n = sizeof(authorize_table) / sizeof(authorize_table[0]);
+
+	(void)provider;
+	for (i = 0; aadsts > 0 && i < n; i++) {
+		if (authorize_table[i].aadsts == aadsts)
+			return authorize_table[i].advice;
+	}
+	for (i = 0; error != NULL && i < n; i++) {
+		if (authorize_table[i].error != NULL &&
+		    strcmp(authorize_table[i].error, error) == 0)
+			return authorize_table[i].advice;
+	}
+	return "the provider refused the authorization; check the account's "
+	       "client_id, scope and endpoints";
 }

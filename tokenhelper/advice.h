@@ -34,4 +34,11 @@ enum mb_fail_kind mb_advice_classify(const struct mb_fail_input *in,
 /* "transient", "grant", "client". */
 const char *mb_fail_kind_name(enum mb_fail_kind kind);
 
+/* Advice for a failed `mailbearer authorize` (the provider's redirect
+ * error, the code exchange, the device flow): invalid_client,
+ * unauthorized_client, invalid_scope, access_denied, AADSTS7000218,
+ * AADSTS700025...  A static sentence, never NULL; aadsts 0 if none. */
+const char *mb_advice_authorize(const char *provider, const char *error,
+				long aadsts);
+
 #endif

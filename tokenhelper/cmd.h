@@ -8,6 +8,11 @@
 int mb_cmd_token(int argc, char **argv);
 int mb_cmd_import(int argc, char **argv);
 int mb_cmd_status(int argc, char **argv);
+/* 0 authorized, 64 usage (also --device for Google), 65 unusable pasted
+ * text, 67 unknown account, 75 no answer in time or provider failure,
+ * 77 refused (denied, expired, wrong state or code), 78 configuration
+ * or state directory, 128+N after signal N (nothing stored). */
+int mb_cmd_authorize(int argc, char **argv);
 /* 0 when no check failed, 1 when one did, EX_USAGE (64). */
 int mb_cmd_doctor(int argc, char **argv);
 /* 0 after a clean SIGTERM/SIGINT shutdown, EX_USAGE (64), EX_CONFIG (78)

@@ -34,7 +34,10 @@ bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cli.c tokenhelper/cli.h \
 	tokenhelper/cmd-import.c tokenhelper/cmd-status.c \
-	tokenhelper/cmd-token.c \
+	tokenhelper/cmd-token.c tokenhelper/cmd-authorize.c \
+	tokenhelper/flow-code.c tokenhelper/flow-code.h \
+	tokenhelper/flow-loopback.c tokenhelper/flow-paste.c \
+	tokenhelper/flow-device.c \
 	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
 	tokenhelper/doctor-sasl.c

@@ -42,6 +42,8 @@ static int cmd_version(int argc, char **argv);
 
 /* One line per command; argv[0] of run() is the command name. */
 static const struct mb_command commands[] = {
+	{ "authorize", mb_cmd_authorize, "obtain ACCOUNT's first tokens (the "
+	  "user signs in)" },
 	{ "token", mb_cmd_token, "print a valid access token for ACCOUNT" },
 	{ "import", mb_cmd_import,
 	  "store a refresh token read from standard input" },
@@ -67,6 +69,8 @@ mb_cli_usage(FILE *f)
 			commands[i].summary);
 	fprintf(f,
 		"\n"
+		"  mailbearer authorize ACCOUNT [--paste | --device] "
+		"[--timeout SECONDS]\n"
 		"  mailbearer token ACCOUNT [--refresh] "
 		"[--format raw|xoauth2|oauthbearer]\n"
 		"  mailbearer import ACCOUNT < refresh-token\n"

@@ -1,0 +1,826 @@
+#include <config.h>
+
+#include "flow-code.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "advice.h"
+#include "cancel.h"
+#include "cli.h"
+#include "errtext.h"
+#include "expiry.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "refresh.h"
+#include "store.h"
+#include "wipe.h"
+#include "xalloc.h"
+
+/* ------------------------------------------------------------------ */
+/* SHA-256 (FIPS 180-4), only for the PKCE challenge of a random
+ * verifier: no secret depends on its timing. */
+
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
+	0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+	0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
+	0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
+	0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+	0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+	0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
+	0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void
+sha256_block(uint32_t h[8], const unsigned char *p)
+{
+	uint32_t w[64], v[8], t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (; i < 64; i++)
+		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
+				    (w[i - 15] >> 3)) + w[i - 7] +
+		       (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
+			(w[i - 2] >> 10));
+	memcpy(v, h, sizeof(v));
+	for (i = 0; i < 64; i++) {
+		t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
+		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
+		t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
+		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		memmove(v + 1, v, 7 * sizeof(v[0]));
+		v[4] += t1;
+		v[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		h[i] += v[i];
+}
+
+static void
+sha256(const unsigned char *data, size_t len, unsigned char out[32])
+{
+	uint32_t h[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+	unsigned char last[128];
+	uint64_t bits = (uint64_t)len * 8;
+	size_t i, rest, n;
+
+	for (i = 0; i + 64 <= len; i += 64)
+		sha256_block(h, data + i);
+	rest = len - i;
+	memset(last, 0, sizeof(last));
+	memcpy(last, data + i, rest);
+	last[rest] = 0x80;
+	n = rest + 1 + 8 <= 64 ? 64 : 128;
+	for (i = 0; i < 8; i++)
+		last[n - 1 - i] = (unsigned char)(bits >> (8 * i));
+	sha256_block(h, last);
+	if (n == 128)
+		sha256_block(h, last + 64);
+	for (i = 0; i < 32; i++)
+		out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+	mb_wipe(last, sizeof(last));
+}
+
+/* ------------------------------------------------------------------ */
+
+/* base64url without padding (RFC 4648 5); out holds 4*ceil(n/3)+1. */
+static void
+b64url(const unsigned char *in, size_t n, char *out)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t i, o = 0;
+	uint32_t v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= in[i + 2];
+		out[o++] = a[(v >> 18) & 63];
+		out[o++] = a[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[o++] = a[(v >> 6) & 63];
+		if (i + 2 < n)
+			out[o++] = a[v & 63];
+	}
+	out[o] = '\0';
+}
+
+void
+mb_code_s256(const char *in, char out[44])
+{
+	unsigned char d[32];
+
+	sha256((const unsigned char *)in, strlen(in), d);
+	b64url(d, sizeof(d), out);
+}
+
+static int
+code_random(unsigned char *buf, size_t n, char **error_r)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = getrandom(buf + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			*error_r = mb_xasprintf("getrandom: %s",
+						mb_errstr(errno));
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int
+mb_code_session_init(struct mb_code_session *s, const char *redirect_uri,
+		     char **error_r)
+{
+	unsigned char rnd[48];
+
+	memset(s, 0, sizeof(*s));
+	/* 48 bytes: a 64-character verifier (RFC 7636 4.1: 43..128). */
+	if (code_random(rnd, sizeof(rnd), error_r) < 0)
+		return -1;
+	b64url(rnd, sizeof(rnd), s->verifier);
+	mb_code_s256(s->verifier, s->challenge);
+	if (code_random(rnd, 32, error_r) < 0) {
+		mb_code_session_clear(s);
+		return -1;
+	}
+	b64url(rnd, 32, s->state);
+	mb_wipe(rnd, sizeof(rnd));
+	s->redirect_uri = mb_xstrdup(redirect_uri);
+	return 0;
+}
+
+void
+mb_code_session_clear(struct mb_code_session *s)
+{
+	free(s->redirect_uri);
+	mb_wipe(s, sizeof(*s));
+	s->redirect_uri = NULL;
+}
+
+static bool
+scope_has(const char *scope, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = scope;
+
+	while (p != NULL && (p = strstr(p, word)) != NULL) {
+		if ((p == scope || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+int
+mb_code_check_account(const struct mb_account *acct, bool device,
+		      char **error_r)
+{
+	const char *url = device ? acct->device_endpoint :
+			  acct->authorize_endpoint;
+
+	if (url == NULL) {
+		*error_r = mb_xasprintf("[%s] has no %s: set it in the "
+			"account's section (the provider's %s URL)",
+			acct->name, device ? "device_endpoint" :
+			"authorize_endpoint", device ? "device authorization" :
+			"authorization");
+		return -1;
+	}
+	if (acct->client_id == NULL) {
+		*error_r = mb_xasprintf("[%s] has no client_id", acct->name);
+		return -1;
+	}
+	if (strcmp(acct->provider, "microsoft") == 0 &&
+	    !scope_has(acct->scope, "offline_access")) {
+		*error_r = mb_xasprintf("[%s]: Microsoft issues a refresh "
+			"token only when the scope includes offline_access; "
+			"add it to scope (without it the account would need "
+			"`mailbearer authorize` every hour)", acct->name);
+		return -1;
+	}
+	return 0;
+}
+
+char *
+mb_code_auth_url(const struct mb_account *acct,
+		 const struct mb_code_session *s)
+{
+	bool google = strcmp(acct->provider, "google") == 0;
+	const char *fields[] = {
+		"response_type", "code",
+		"client_id", acct->client_id,
+		"redirect_uri", s->redirect_uri,
+		"scope", acct->scope,
+		"state", s->state,
+		"code_challenge", s->challenge,
+		"code_challenge_method", "S256",
+		"login_hint", acct->user,
+		/* Google returns a refresh token only for offline access,
+		 * and again on a later authorization only with consent. */
+		"access_type", google ? "offline" : NULL,
+		"prompt", google ? "consent" : NULL,
+		NULL, NULL,
+	};
+	char *q, *url;
+
+	if (acct->authorize_endpoint == NULL)
+		return NULL;
+	q = mb_http_form_encode(fields);
+	if (q == NULL)
+		return NULL;
+	url = mb_xasprintf("%s%c%s", acct->authorize_endpoint,
+			   strchr(acct->authorize_endpoint, '?') ? '&' : '?',
+			   q);
+	free(q);
+	return url;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes [s, s+n) ('+' is a space); NULL on a bad escape or a
+ * NUL byte. */
+static char *
+url_decode(const char *s, size_t n)
+{
+	char *out = mb_xmalloc(n + 1);
+	size_t i, o = 0;
+	int hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			out[o++] = ' ';
+		} else if (s[i] == '%') {
+			if (i + 2 >= n)
+				goto bad;
+			hi = hexval((unsigned char)s[i + 1]);
+			lo = hexval((unsigned char)s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto bad;
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+bad:
+	mb_wipe(out, n + 1);
+	free(out);
+	return NULL;
+}
+
+int
+mb_code_parse_query(const char *query, struct mb_code_redirect *r)
+{
+	const char *p = query, *end, *eq;
+	char **dst, *v;
+
+	memset(r, 0, sizeof(*r));
+	end = query + strcspn(query, "#");
+	while (p < end) {
+		const char *amp = memchr(p, '&', (size_t)(end - p));
+		const char *stop = amp != NULL ? amp : end;
+		size_t klen;
+
+		eq = memchr(p, '=', (size_t)(stop - p));
+		klen = (size_t)((eq != NULL ? eq : stop) - p);
+		dst = klen == 4 && memcmp(p, "code", 4) == 0 ? &r->code :
+		      klen == 5 && memcmp(p, "state", 5) == 0 ? &r->state :
+		      klen == 5 && memcmp(p, "error", 5) == 0 ? &r->error :
+		      klen == 17 && memcmp(p, "error_description", 17) == 0 ?
+		      &r->error_description : NULL;
+		if (dst != NULL) {
+			if (*dst != NULL)
+				goto bad;
+			v = eq != NULL ? url_decode(eq + 1,
+					(size_t)(stop - eq - 1)) :
+				mb_xstrdup("");
+			if (v == NULL)
+				goto bad;
+			*dst = v;
+		}
+		p = stop + 1;
+	}
+	return 0;
+bad:
+	mb_code_redirect_clear(r);
+	return -1;
+}
+
+void
+mb_code_redirect_clear(struct mb_code_redirect *r)
+{
+	mb_free_secret(&r->code);
+	free(r->state);
+	free(r->error);
+	free(r->error_description);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Only printable ASCII of a provider's text, at most 300 bytes. */
+static char *
+code_printable(const char *s)
+{
+	size_t i, n = s != NULL ? strlen(s) : 0;
+	char *out;
+
+	if (n > 300)
+		n = 300;
+	out = mb_xstrndup(s != NULL ? s : "", n);
+	for (i = 0; i < n; i++) {
+		if (!isprint((unsigned char)out[i]))
+			out[i] = '?';
+	}
+	return out;
+}
+
+enum mb_auth_status
+mb_code_check_redirect(const struct mb_account *acct,
+		       const struct mb_code_redirect *r,
+		       const struct mb_code_session *s, char **error_r)
+{
+	if (r->state == NULL) {
+		*error_r = mb_xstrdup("the redirect carries no state, so it "
+			"cannot be told from a forged one; nothing was "
+			"stored: run `mailbearer authorize` again and use "
+			"the address it prints");
+		return MB_AUTH_DENIED;
+	}
+	if (strlen(r->state) != strlen(s->state) ||
+	    strcmp(r->state, s->state) != 0) {
+		*error_r = mb_xstrdup("the redirect's state does not match "
+			"this authorization (an old browser tab, or a forged "
+			"redirect); nothing was stored: run `mailbearer "
+			"authorize` again and use the address it prints");
+		return MB_AUTH_DENIED;
+	}
+	if (r->error != NULL) {
+		char *e = code_printable(r->error);
+		char *d = code_printable(r->error_description);
+
+		*error_r = mb_xasprintf("the provider answered \"%s\"%s%s%s: "
+			"%s; nothing was stored", e, d[0] ? " (" : "", d,
+			d[0] ? ")" : "",
+			mb_advice_authorize(acct->provider, r->error, 0));
+		free(e);
+		free(d);
+		return mb_grant_error_status(r->error, 0);
+	}
+	if (r->code == NULL || r->code[0] == '\0' ||
+	    !mb_json_token_sane(r->code)) {
+		*error_r = mb_xstrdup("the redirect carries no usable "
+			"authorization code; nothing was stored");
+		return MB_AUTH_INPUT;
+	}
+	return MB_AUTH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+
+void
+mb_grant_out_clear(struct mb_grant_out *out)
+{
+	mb_free_secret(&out->access_token);
+	mb_free_secret(&out->refresh_token);
+	free(out->scope);
+	free(out->error);
+	free(out->message);
+	memset(out, 0, sizeof(*out));
+	out->expires_in = -1;
+}
+
+enum mb_auth_status
+mb_grant_error_status(const char *error, long aadsts)
+{
+	static const char *const denied[] = {
+		"access_denied", "authorization_declined", "expired_token",
+		"invalid_grant", "bad_verification_code", "consent_required",
+		"interaction_required", "login_required",
+	};
+	static const char *const transient[] = {
+		"authorization_pending", "slow_down", "server_error",
+		"temporarily_unavailable",
+	};
+	size_t i;
+
+	if (aadsts == 7000218 || aadsts == 700025 || aadsts == 7000215 ||
+	    aadsts == 700016 || aadsts == 90002)
+		return MB_AUTH_CLIENT;
+	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		if (strcmp(error, denied[i]) == 0)
+			return MB_AUTH_DENIED;
+	}
+	for (i = 0; i < sizeof(transient) / sizeof(transient[0]); i++) {
+		if (strcmp(error, transient[i]) == 0)
+			return MB_AUTH_TRANSIENT;
+	}
+	return MB_AUTH_CLIENT;
+}
+
+static void
+grant_mask(char *text, const char *const *secrets, const char *a,
+	   const char *b)
+{
+	size_t i;
+
+	if (text == NULL)
+		return;
+	for (i = 0; secrets != NULL && secrets[i] != NULL; i++)
+		mb_redact(text, secrets[i]);
+	mb_redact(text, a);
+	mb_redact(text, b);
+}
+
+/* The provider's error reply as a sentence with advice. */
+static enum mb_auth_status
+grant_refused(const struct mb_account *acct, long status,
+	      struct mb_token_reply *tr, const char *const *secrets,
+	      struct mb_grant_out *out)
+{
+	char code[32] = "";
+	char *e, *d;
+
+	grant_mask(tr->error_description, secrets, tr->access_token,
+		   tr->refresh_token);
+	e = code_printable(tr->error);
+	d = code_printable(tr->error_description);
+	if (tr->aadsts > 0 && strstr(d, "AADSTS") == NULL)
+		snprintf(code, sizeof(code), " AADSTS%ld", tr->aadsts);
+	out->error = mb_xstrdup(tr->error);
+	out->message = mb_xasprintf("the provider answered HTTP %ld \"%s\"%s%s"
+		"%s%s: %s", status, e, code, d[0] ? " (" : "", d,
+		d[0] ? ")" : "", mb_advice_authorize(acct->provider,
+						     tr->error, tr->aadsts));
+	grant_mask(out->message, secrets, NULL, NULL);
+	free(e);
+	free(d);
+	if (status >= 500 || status == 429)
+		return MB_AUTH_TRANSIENT;
+	return mb_grant_error_status(tr->error, tr->aadsts);
+}
+
+enum mb_auth_status
+mb_grant_request(const struct mb_account *acct, const char *url,
+		 const char *const *fields, const char *const *secrets,
+		 struct mb_grant_out *out)
+{
+	enum mb_auth_status ret = MB_AUTH_TRANSIENT;
+	struct mb_http_reply reply;
+	struct mb_token_reply tr;
+	enum mb_http_result hr;
+	char *err = NULL;
+	int g;
+
+	memset(out, 0, sizeof(*out));
+	out->expires_in = -1;
+	memset(&tr, 0, sizeof(tr));
+	hr = mb_http_post_form(url, acct->ca_file, acct->connect_timeout,
+			       acct->timeout, fields, &reply, &err);
+	if (hr != MB_HTTP_OK) {
+		grant_mask(err, secrets, NULL, NULL);
+		out->message = err;
+		return mb_auth_signal() != 0 ? MB_AUTH_INTERRUPTED :
+		       hr == MB_HTTP_TRANSIENT ? MB_AUTH_TRANSIENT :
+		       MB_AUTH_LOCAL;
+	}
+	g = mb_json_parse_token_reply(reply.body, reply.len, &tr, &err);
+	if (reply.status >= 200 && reply.status <= 299 &&
+	    tr.refresh_token != NULL) {
+		/* Kept whatever else the reply holds: the code is spent. */
+		out->refresh_token = tr.refresh_token;
+		tr.refresh_token = NULL;
+	}
+	if (g == 0 && tr.error != NULL) {
+		ret = grant_refused(acct, reply.status, &tr, secrets, out);
+	} else if (g < 0 || reply.status < 200 || reply.status > 299) {
+		grant_mask(err, secrets, NULL, NULL);
+		out->message = mb_xasprintf("%s answered HTTP %ld%s%s", url,
+			reply.status, g < 0 ? " with an unusable body: " : "",
+			g < 0 ? err : "");
+		ret = MB_AUTH_TRANSIENT;
+	} else {
+		out->access_token = tr.access_token;
+		tr.access_token = NULL;
+		out->scope = tr.scope;
+		tr.scope = NULL;
+		out->expires_in = tr.expires_in;
+		ret = MB_AUTH_OK;
+	}
+	free(err);
+	mb_token_reply_clear(&tr);
+	mb_http_reply_clear(&reply);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+
+/* The new state from a successful grant; the previous refresh token is
+ * kept when the reply brought none. */
+static void
+grant_fill_state(struct mb_state *st, struct mb_grant_out *g, time_t now)
+{
+	char *old_rt = st->refresh_token;
+	long long gen = st->generation;
+
+	st->refresh_token = NULL;
+	mb_state_clear(st);
+	st->generation = gen;
+	st->refresh_token = g->refresh_token != NULL ? g->refresh_token :
+			    old_rt;
+	if (g->refresh_token != NULL)
+		mb_free_secret(&old_rt);
+	g->refresh_token = NULL;
+	st->access_token = g->access_token;
+	g->access_token = NULL;
+	st->scope = mb_xstrdup_or_null(g->scope);
+	if (st->access_token != NULL) {
+		st->expires_at = mb_expiry_at(now, g->expires_in > 0 ?
+					      g->expires_in : 3600);
+		st->last_refresh = now;
+	}
+}
+
+/* Under the lock: recover leftovers, read what is there (for its
+ * generation and refresh token), reserve the next state file. */
+static enum mb_auth_status
+grant_prepare(const struct mb_account *acct, struct mb_state *st,
+	      struct mb_store_tmp *t)
+{
+	char *err = NULL;
+
+	if (mb_store_recover(acct, &err) < 0) {
+		mb_log(LOG_WARNING, "%s: %s", acct->name, err);
+		free(err);
+		err = NULL;
+	}
+	switch (mb_store_read(acct, true, st, &err)) {
+	case MB_STORE_CORRUPT:
+		mb_log(LOG_WARNING, "%s", err);
+		/* fall through */
+	case MB_STORE_FOUND:
+	case MB_STORE_MISSING:
+		break;
+	case MB_STORE_ERROR:
+	default:
+		mb_log(LOG_ERR, "%s: %s; nothing was requested", acct->name,
+		       err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	free(err);
+	err = NULL;
+	if (mb_store_reserve(acct, st, t, &err) < 0) {
+		mb_log(LOG_ERR, "%s: the state cannot be written (%s); the "
+		       "authorization was not completed, so nothing is "
+		       "lost: fix the state directory and run `mailbearer "
+		       "authorize` again", acct->name, err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	return MB_AUTH_OK;
+}
+
+static void
+grant_print(const struct mb_account *acct, const struct mb_state *st,
+	    bool new_rt)
+{
+	char when[32];
+
+	mb_cli_format_time(st->expires_at, when, sizeof(when));
+	printf("authorized: %s (account %s)\n", acct->user, acct->name);
+	printf("scopes: %s\n", st->scope != NULL ? st->scope :
+	       "(not stated by the provider; as requested)");
+	printf("access token expires: %s\n", st->access_token != NULL ?
+	       when : "none issued yet (`mailbearer token` obtains one)");
+	if (st->refresh_token == NULL)
+		printf("refresh token: none; the account will need "
+		       "`mailbearer authorize` again when this access token "
+		       "expires\n");
+	else if (!new_rt)
+		printf("refresh token: none in this reply; the previous one "
+		       "is kept\n");
+	else
+		printf("refresh token: stored\n");
+	fflush(stdout);
+}
+
+/* Commits the reserved state; prints the summary. */
+static enum mb_auth_status
+grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
+	     struct mb_state *st, struct mb_grant_out *g)
+{
+	bool new_rt = g->refresh_token != NULL;
+	char *err = NULL;
+
+	grant_fill_state(st, g, time(NULL));
+	if (mb_store_commit(acct, t, st, &err) < 0) {
+		mb_log(LOG_ERR, "%s: the tokens could not be stored: %s",
+		       acct->name, err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	grant_print(acct, st, new_rt);
+	if (st->refresh_token == NULL) {
+		mb_log(LOG_ERR, "%s: the provider issued no refresh token: %s",
+		       acct->name, strcmp(acct->provider, "google") == 0 ?
+		       "revoke the app's access in the Google account and "
+		       "authorize again" : "check that scope asks for offline "
+		       "access (offline_access at Microsoft)");
+		return MB_AUTH_CLIENT;
+	}
+	return MB_AUTH_OK;
+}
+
+enum mb_auth_status
+mb_grant_store(const struct mb_account *acct, struct mb_grant_out *g)
+{
+	struct mb_store_tmp t = MB_STORE_TMP_INIT;
+	struct mb_state st;
+	enum mb_auth_status r;
+	char *err = NULL;
+	int lock = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (mb_store_lock(acct, &lock, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	r = grant_prepare(acct, &st, &t);
+	if (r == MB_AUTH_OK)
+		r = grant_commit(acct, &t, &st, g);
+	mb_store_release(&t);
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
+	return r;
+}
+
+enum mb_auth_status
+mb_grant_check_writable(const struct mb_account *acct)
+{
+	struct mb_store_tmp t = MB_STORE_TMP_INIT;
+	struct mb_state st;
+	enum mb_auth_status r;
+	char *err = NULL;
+	int lock = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (mb_store_lock(acct, &lock, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	r = grant_prepare(acct, &st, &t);
+	mb_store_release(&t);
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
+	return r;
+}
+
+enum mb_auth_status
+mb_code_redeem(const struct mb_account *acct,
+	       const struct mb_code_session *s, const char *code)
+{
+	const char *fields[] = {
+		"grant_type", "authorization_code",
+		"code", code,
+		"redirect_uri", s->redirect_uri,
+		"client_id", acct->client_id,
+		"client_secret", acct->client_secret,
+		"code_verifier", s->verifier,
+		NULL, NULL,
+	};
+	const char *secrets[] = {
+		code, s->verifier, acct->client_secret, NULL,
+	};
+	struct mb_store_tmp t = MB_STORE_TMP_INIT;
+	struct mb_grant_out g;
+	struct mb_state st;
+	enum mb_auth_status r;
+	char *err = NULL;
+	int lock = -1;
+
+	memset(&st, 0, sizeof(st));
+	memset(&g, 0, sizeof(g));
+	if (mb_store_lock(acct, &lock, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	r = grant_prepare(acct, &st, &t);
+	if (r == MB_AUTH_OK) {
+		r = mb_grant_request(acct, acct->token_endpoint, fields,
+				     secrets, &g);
+		if (r == MB_AUTH_OK || g.refresh_token != NULL) {
+			if (r != MB_AUTH_OK)
+				mb_log(LOG_WARNING, "%s: %s; the refresh "
+				       "token in the reply is stored",
+				       acct->name, g.message);
+			r = grant_commit(acct, &t, &st, &g);
+		} else {
+			mb_log(LOG_ERR, "%s: the code was not accepted: %s; "
+			       "nothing was stored", acct->name, g.message);
+		}
+	}
+	mb_store_release(&t);
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
+	mb_grant_out_clear(&g);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+
+static sigset_t auth_sigs;
+static int auth_pipe[2] = { -1, -1 };
+static atomic_int auth_sig;
+
+static void *
+auth_sig_thread(void *arg)
+{
+	int sig = 0;
+
+	(void)arg;
+	while (sigwait(&auth_sigs, &sig) != 0)
+		;
+	atomic_store(&auth_sig, sig);
+	mb_cancel_all();
+	if (write(auth_pipe[1], "x", 1) < 0) {
+		/* the flag and the cancellation still stop the waits */
+	}
+	return NULL;
+}
+
+int
+mb_auth_signals_start(void)
+{
+	pthread_t th;
+
+	sigemptyset(&auth_sigs);
+	sigaddset(&auth_sigs, SIGINT);
+	sigaddset(&auth_sigs, SIGTERM);
+	sigaddset(&auth_sigs, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &auth_sigs, NULL) != 0 ||
+	    pipe2(auth_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	if (pthread_create(&th, NULL, auth_sig_thread, NULL) != 0)
+		return -1;
+	pthread_detach(th);
+	return 0;
+}
+
+int
+mb_auth_signal_fd(void)
+{
+	return auth_pipe[0];
+}
+
+int
+mb_auth_signal(void)
+{
+	return atomic_load(&auth_sig);
+}

@@ -1,0 +1,373 @@
+#include <config.h>
+
+/* `mailbearer authorize ACCOUNT` (default flow): the provider redirects
+ * the browser to a listener on 127.0.0.1 and a random port (RFC 8252
+ * 7.3), which takes exactly one authorization response, answers the
+ * browser with a short plain page and goes away. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "errtext.h"
+#include "flow-code.h"
+#include "log.h"
+#include "wipe.h"
+#include "xalloc.h"
+
+/* A browser gets this long to send its request line once connected. */
+#define LOOP_REQUEST_SECS 10
+#define LOOP_REQUEST_MAX 8192
+
+static long
+loop_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+/* A listening socket on 127.0.0.1, port chosen by the kernel. */
+static int
+loop_listen(int *port_r)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = 0;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*port_r = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* The browser command, if one can be shown here: $BROWSER (its first
+ * ':'-separated entry), or xdg-open when there is a display. */
+static const char *
+loop_browser(char *buf, size_t len)
+{
+	const char *b = getenv("BROWSER"), *d = getenv("DISPLAY");
+	const char *w = getenv("WAYLAND_DISPLAY");
+
+	if (b != NULL && b[0] != '\0') {
+		snprintf(buf, len, "%.*s", (int)strcspn(b, ":"), b);
+		return buf[0] != '\0' ? buf : NULL;
+	}
+	if ((d != NULL && d[0] != '\0') || (w != NULL && w[0] != '\0'))
+		return access("/usr/bin/xdg-open", X_OK) == 0 ?
+		       "/usr/bin/xdg-open" : NULL;
+	return NULL;
+}
+
+/* Starts cmd URL detached (double fork: no zombie, no waiting), with
+ * signals unblocked and standard streams on /dev/null.  true if the
+ * intermediate child could be started. */
+static bool
+loop_spawn(const char *cmd, const char *url)
+{
+	sigset_t none;
+	pid_t pid;
+	int st, fd;
+
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		if (fork() != 0)
+			_exit(0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp(cmd, cmd, url, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return true;
+}
+
+static void
+loop_instructions(const char *url, int port, const struct mb_auth_opts *o)
+{
+	char buf[256], host[256];
+	const char *browser = o->no_browser ? NULL :
+			      loop_browser(buf, sizeof(buf));
+
+	printf("Open this address in a browser and sign in:\n%s\n", url);
+	if (browser != NULL && loop_spawn(browser, url)) {
+		printf("(started %s; if no window appeared, open the address "
+		       "yourself)\n", browser);
+	} else {
+		if (gethostname(host, sizeof(host)) != 0)
+			snprintf(host, sizeof(host), "this-host");
+		host[sizeof(host) - 1] = '\0';
+		printf("The browser must reach 127.0.0.1:%d on this machine. "
+		       "From a workstation, first run:\n"
+		       "  ssh -L %d:127.0.0.1:%d %s\n"
+		       "then open the address there.\n", port, port, port,
+		       host);
+	}
+	printf("Waiting up to %ld s for the provider's redirect...\n",
+	       o->timeout);
+	fflush(stdout);
+}
+
+/* Waits for fd to be readable (or, with out, writable) until the
+ * monotonic deadline; watches for signals.  1 ready, 0 timed out, -1
+ * interrupted. */
+static int
+loop_wait_fd(int fd, bool out, long deadline)
+{
+	struct pollfd p[2];
+	long left;
+	int r;
+
+	for (;;) {
+		if (mb_auth_signal() != 0)
+			return -1;
+		left = deadline - loop_now();
+		if (left <= 0)
+			return 0;
+		p[0].fd = fd;
+		p[0].events = out ? POLLOUT : POLLIN;
+		p[1].fd = mb_auth_signal_fd();
+		p[1].events = POLLIN;
+		r = poll(p, p[1].fd >= 0 ? 2 : 1,
+			 (int)(left > 1000 ? 1000000 : left * 1000));
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r > 0 && p[0].revents != 0)
+			return 1;
+	}
+}
+
+/* The request target of one HTTP request line ("GET /?code=... HTTP/1.1"),
+ * malloc'd, or NULL (no full line in time, or not a GET). */
+static char *
+loop_read_target(int conn, long deadline)
+{
+	char buf[LOOP_REQUEST_MAX + 1], *eol, *sp, *ret = NULL;
+	size_t got = 0;
+	ssize_t n;
+
+	if (deadline > loop_now() + LOOP_REQUEST_SECS)
+		deadline = loop_now() + LOOP_REQUEST_SECS;
+	while (got < LOOP_REQUEST_MAX) {
+		if (loop_wait_fd(conn, false, deadline) != 1)
+			break;
+		n = read(conn, buf + got, LOOP_REQUEST_MAX - got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		eol = strstr(buf, "\r\n");
+		if (eol == NULL)
+			continue;
+		*eol = '\0';
+		sp = strchr(buf + 4, ' ');
+		if (strncmp(buf, "GET /", 5) == 0 && sp != NULL) {
+			*sp = '\0';
+			ret = mb_xstrdup(buf + 4);
+		}
+		break;
+	}
+	mb_wipe(buf, sizeof(buf));
+	return ret;
+}
+
+/* A short plain page; best effort, bounded. */
+static void
+loop_answer(int conn, int status, const char *text)
+{
+	char *msg = mb_xasprintf("HTTP/1.1 %d %s\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"Content-Length: %zu\r\nCache-Control: no-store\r\n"
+		"Connection: close\r\n\r\n%s", status,
+		status == 200 ? "OK" : status == 404 ? "Not Found" :
+		"Bad Request", strlen(text), text);
+	size_t off = 0, len = strlen(msg);
+	long deadline = loop_now() + 5;
+	ssize_t n;
+
+	while (off < len && loop_wait_fd(conn, true, deadline) == 1) {
+		n = send(conn, msg + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(msg);
+}
+
+/* One connection: 1 it carried an authorization response (parsed into
+ * *r), 0 anything else (answered, keep waiting). */
+static int
+loop_take(int conn, long deadline, struct mb_code_redirect *r)
+{
+	char *target = loop_read_target(conn, deadline);
+	size_t plen;
+
+	if (target == NULL)
+		return 0;
+	plen = strcspn(target, "?#");
+	if (plen != 1) {
+		loop_answer(conn, 404, "mailbearer: not here.\n");
+		free(target);
+		return 0;
+	}
+	if (target[plen] != '?' || mb_code_parse_query(target + 2, r) < 0 ||
+	    (r->code == NULL && r->state == NULL && r->error == NULL)) {
+		mb_code_redirect_clear(r);
+		loop_answer(conn, 400, "mailbearer: this is not an "
+			    "authorization response.\n");
+		mb_free_secret(&target);
+		return 0;
+	}
+	mb_free_secret(&target);
+	return 1;
+}
+
+/* Accepts until one connection carries an authorization response.
+ * Returns its connection (r filled), or -1 with *st_r. */
+static int
+loop_accept(int lfd, long deadline, struct mb_code_redirect *r,
+	    enum mb_auth_status *st_r)
+{
+	int w, conn;
+
+	for (;;) {
+		w = loop_wait_fd(lfd, false, deadline);
+		if (w <= 0) {
+			*st_r = w < 0 ? MB_AUTH_INTERRUPTED :
+				MB_AUTH_TRANSIENT;
+			return -1;
+		}
+		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (conn < 0)
+			continue;
+		if (loop_take(conn, deadline, r) == 1)
+			return conn;
+		close(conn);
+	}
+}
+
+static enum mb_auth_status
+loop_finish(const struct mb_account *acct, struct mb_code_session *s,
+	    int conn, struct mb_code_redirect *r)
+{
+	enum mb_auth_status st;
+	char *err = NULL, *page;
+
+	st = mb_code_check_redirect(acct, r, s, &err);
+	if (st != MB_AUTH_OK) {
+		page = mb_xasprintf("mailbearer: authorization of %s "
+				    "refused: %s\n", acct->name, err);
+		loop_answer(conn, 400, page);
+		mb_log(LOG_ERR, "%s: %s", acct->name, err);
+		free(page);
+		free(err);
+		return st;
+	}
+	st = mb_code_redeem(acct, s, r->code);
+	page = mb_xasprintf(st == MB_AUTH_OK ?
+			    "mailbearer: %s is authorized. You can close "
+			    "this window.\n" :
+			    "mailbearer: the authorization of %s did not "
+			    "complete; see the terminal.\n", acct->name);
+	loop_answer(conn, st == MB_AUTH_OK ? 200 : 400, page);
+	free(page);
+	return st;
+}
+
+enum mb_auth_status
+mb_authorize_loopback(const struct mb_account *acct,
+		      const struct mb_auth_opts *o)
+{
+	struct mb_code_redirect r;
+	struct mb_code_session s;
+	enum mb_auth_status st = MB_AUTH_LOCAL;
+	char *err = NULL, *redirect, *url;
+	int lfd, port = 0, conn;
+	long deadline;
+
+	memset(&r, 0, sizeof(r));
+	lfd = loop_listen(&port);
+	if (lfd < 0) {
+		mb_log(LOG_ERR, "cannot listen on 127.0.0.1: %s",
+		       mb_errstr(errno));
+		return MB_AUTH_LOCAL;
+	}
+	/* Microsoft registers http://localhost (any port); Google and RFC
+	 * 8252 prefer the literal address.  Either way only 127.0.0.1
+	 * listens. */
+	redirect = mb_xasprintf("http://%s:%d/",
+				strcmp(acct->provider, "microsoft") == 0 ?
+				"localhost" : "127.0.0.1", port);
+	if (mb_code_session_init(&s, redirect, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		free(err);
+		free(redirect);
+		close(lfd);
+		return MB_AUTH_LOCAL;
+	}
+	free(redirect);
+	url = mb_code_auth_url(acct, &s);
+	if (url == NULL)
+		goto out;
+	loop_instructions(url, port, o);
+	deadline = loop_now() + o->timeout;
+	conn = loop_accept(lfd, deadline, &r, &st);
+	/* One response is all we take: no listener from here on. */
+	close(lfd);
+	lfd = -1;
+	if (conn < 0) {
+		if (st == MB_AUTH_TRANSIENT)
+			mb_log(LOG_ERR, "%s: no redirect arrived within %ld s; "
+			       "nothing was stored (--timeout sets the wait)",
+			       acct->name, o->timeout);
+		goto out;
+	}
+	st = loop_finish(acct, &s, conn, &r);
+	close(conn);
+out:
+	if (lfd >= 0)
+		close(lfd);
+	free(url);
+	mb_code_redirect_clear(&r);
+	mb_code_session_clear(&s);
+	return st;
+}
