@@ -518,3 +518,92 @@ out:
 	json_object_put(obj);
 	return ret;
 }
+
+void
+mb_device_reply_clear(struct mb_device_reply *r)
+{
+	if (r == NULL)
+		return;
+	mb_free_secret(&r->device_code);
+	free(r->user_code);
+	free(r->verification_uri);
+	free(r->verification_uri_complete);
+	memset(r, 0, sizeof(*r));
+	r->expires_in = -1;
+	r->interval = -1;
+}
+
+/* A short, printable, space-free string (user codes and URIs are shown
+ * to the user as they are). */
+static bool
+json_device_text_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] <= 0x20 || s[i] >= 0x7f || i >= max)
+			return false;
+	}
+	return i > 0;
+}
+
+static int
+json_device_fields(struct json_object *obj, struct mb_device_reply *r,
+		   char **error_r)
+{
+	/* Google has long said verification_url (PROVIDERS.md 2). */
+	if (json_get_string(obj, "verification_uri",
+			    &r->verification_uri) == 0)
+		json_get_string(obj, "verification_url", &r->verification_uri);
+	json_get_string(obj, "verification_uri_complete",
+			&r->verification_uri_complete);
+	if (json_get_string(obj, "device_code", &r->device_code) <= 0 ||
+	    !mb_json_token_sane(r->device_code) ||
+	    json_get_string(obj, "user_code", &r->user_code) <= 0 ||
+	    !json_device_text_ok(r->user_code, 64) ||
+	    r->verification_uri == NULL ||
+	    !json_device_text_ok(r->verification_uri, 512) ||
+	    strncmp(r->verification_uri, "https://", 8) != 0 ||
+	    (r->verification_uri_complete != NULL &&
+	     (!json_device_text_ok(r->verification_uri_complete, 1024) ||
+	      strncmp(r->verification_uri_complete, "https://", 8) != 0))) {
+		*error_r = mb_xstrdup("the device authorization response "
+			"lacks a usable device_code, user_code or https "
+			"verification_uri");
+		return -1;
+	}
+	if (json_get_long(obj, "expires_in", &r->expires_in) <= 0 ||
+	    r->expires_in <= 0) {
+		*error_r = mb_xstrdup("the device authorization response "
+				      "has no positive expires_in");
+		return -1;
+	}
+	if (json_get_long(obj, "interval", &r->interval) < 0)
+		r->interval = -1;
+	return 0;
+}
+
+int
+mb_json_parse_device_reply(const char *body, size_t len,
+			   struct mb_device_reply *r, char **error_r)
+{
+	struct json_object *obj, *e;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->expires_in = -1;
+	r->interval = -1;
+	*error_r = NULL;
+	obj = json_parse_all(body, len, error_r);
+	if (obj == NULL)
+		return -1;
+	if (json_object_object_get_ex(obj, "error", &e) && e != NULL)
+		ret = 1;
+	else
+		ret = json_device_fields(obj, r, error_r);
+	if (ret != 0)
+		mb_device_reply_clear(r);
+	json_wipe_member(obj, "device_code");
+	json_object_put(obj);
+	return ret;
+}
