@@ -50,4 +50,23 @@ int mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
  * characters (\1 separates XOAUTH2 fields) out of SASL messages. */
 bool mb_json_token_sane(const char *s);
 
+/* RFC 8628 3.2, the device authorization response (Google's
+ * verification_url is taken for verification_uri).  Strings malloc'd;
+ * clear with mb_device_reply_clear(). */
+struct mb_device_reply {
+	char *device_code;	/* secret */
+	char *user_code;
+	char *verification_uri;	/* https:// */
+	char *verification_uri_complete; /* NULL if none */
+	long expires_in;	/* seconds, > 0 */
+	long interval;		/* seconds, -1 if absent */
+};
+
+/* 0: a usable success (device_code, user_code, an https verification URI,
+ * a positive expires_in); 1: an error object (read it with
+ * mb_json_parse_token_reply()); -1 with *error_r (malloc'd) otherwise. */
+int mb_json_parse_device_reply(const char *body, size_t len,
+			       struct mb_device_reply *r, char **error_r);
+void mb_device_reply_clear(struct mb_device_reply *r);
+
 #endif
