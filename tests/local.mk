@@ -28,3 +28,4 @@ endif
 check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
 include $(top_srcdir)/tests/leak.mk
+include $(top_srcdir)/tests/cc.mk

@@ -587,6 +587,11 @@ CONTROL = {
 }
 
 
+# Client credentials (grant, POST /control/app) live in mock_cc.py.
+import mock_cc  # noqa: E402
+mock_cc.install(sys.modules[__name__])
+
+
 # ---------------------------------------------------------------------------
 
 class Handler(BaseHTTPRequestHandler):

@@ -10,6 +10,10 @@ tests/lib-servers.sh start_provider).  Commands:
           [--rotation none|rotate|strict] [--style google|microsoft]
           [--access-ttl N] [--refresh-ttl N] [--scope S] [--token-bytes N]
                                   create/replace; prints the refresh token
+  app CLIENT_ID --user USER [--client-secret S] [--cert PEM-FILE]
+          [--access-ttl N] [--scope S]
+                                  client credentials app for USER's mailbox
+                                  (mock_cc.py); prints the x5t#S256
   issue USER [--ttl N] [--scope S] [--token-bytes N]
                                   prints a new access token
   revoke USER [--what access|refresh|all] [--reason R] [--token T]
@@ -123,6 +127,14 @@ def main():
     p.add_argument("--scope")
     p.add_argument("--token-bytes", type=int, default=0)
 
+    p = sub.add_parser("app")
+    p.add_argument("client_id")
+    p.add_argument("--user", required=True)
+    p.add_argument("--client-secret")
+    p.add_argument("--cert", help="PEM certificate file to register")
+    p.add_argument("--access-ttl", type=int)
+    p.add_argument("--scope")
+
     p = sub.add_parser("issue")
     p.add_argument("user")
     p.add_argument("--ttl", type=int)
@@ -184,6 +196,16 @@ def main():
             "access_ttl": a.access_ttl, "refresh_ttl": a.refresh_ttl,
             "scope": a.scope, "token_bytes": a.token_bytes})
         print(r["refresh_token"])
+    elif a.cmd == "app":
+        cert = None
+        if a.cert:
+            with open(a.cert) as f:
+                cert = f.read()
+        r = post("/control/app", {
+            "client_id": a.client_id, "user": a.user,
+            "client_secret": a.client_secret, "certificate": cert,
+            "access_ttl": a.access_ttl, "scope": a.scope})
+        print(r["x5t#S256"] or "")
     elif a.cmd == "issue":
         r = post("/control/issue", {"user": a.user, "ttl": a.ttl,
                                     "scope": a.scope,
