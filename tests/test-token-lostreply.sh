@@ -13,8 +13,9 @@ rt=$(mockctl account "$u" --client-id cid --rotation strict)
 remember_secret "$rt"
 printf '%s\n' "$rt" | mb import "$u"
 ok $? "import"
-# the account's timeout is 2 s; the provider answers after 3 s
-mockctl fault token slow --delay 3 --count 1 > /dev/null
+# the account's timeout is 2 s; the provider carries out the grant at
+# once and answers after 4 s
+mockctl fault token late --delay 4 --count 1 > /dev/null
 mb token "$u"
 check "the token call fails: exit 77 (needs authorize)" [ "$mb_rc" = 77 ]
 contains "... naming invalid_grant" "$MB_TMP/err" 'invalid_grant'

@@ -475,7 +475,7 @@ def ctl_revoke(body, expire=False):
 BAD_REPLY_KINDS = ("bad_expires_zero", "bad_expires_negative",
                    "bad_token_type", "bad_no_access_token",
                    "bad_access_token", "bad_trailing")
-FAULT_KINDS = ("status", "429", "drop", "slow", "invalid_grant",
+FAULT_KINDS = ("status", "429", "drop", "slow", "late", "invalid_grant",
                "invalid_client", "garbage", "huge", "content_type",
                "truncated", "empty", "echo", "echo_json") + BAD_REPLY_KINDS
 
@@ -673,7 +673,12 @@ class Handler(BaseHTTPRequestHandler):
             STATE.bump("endpoints", name)
             fault = STATE.pop_fault(name)
         spoil = None
-        if fault and fault["kind"] in BAD_REPLY_KINDS:
+        late = None
+        if fault and fault["kind"] == "late":
+            # the grant is carried out at once, its reply held back
+            log("fault late on %s" % name)
+            late = fault
+        elif fault and fault["kind"] in BAD_REPLY_KINDS:
             log("fault %s on %s" % (fault["kind"], name))
             spoil = fault["kind"]
         elif fault:
@@ -702,6 +707,8 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 do_token(self, form)
             except HttpReply as r:
+                if late is not None:
+                    STOP.wait(late["delay"])
                 raise spoil_reply(spoil, r) if spoil else r
         else:
             do_introspect(self, form)

@@ -22,7 +22,7 @@ tests/lib-servers.sh start_provider).  Commands:
   fault ENDPOINT KIND [--count N] [--delay S] [--retry-after S] [--size N]
         [--status N] [--error CODE]
         ENDPOINT: token, introspect or '*'; KIND: an HTTP status (500, 503,
-        429...), drop, slow, invalid_grant, invalid_client, garbage, huge,
+        429...), drop, slow, late, invalid_grant, invalid_client, garbage, huge,
         content_type, truncated, empty, echo, echo_json, bad_*
   counters                        prints all counters as JSON
   count PATH                      prints one counter (0 if absent), e.g.
