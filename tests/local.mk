@@ -29,3 +29,4 @@ check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
 include $(top_srcdir)/tests/leak.mk
 include $(top_srcdir)/tests/cc.mk
+include $(top_srcdir)/tests/ops.mk

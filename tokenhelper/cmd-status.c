@@ -72,8 +72,7 @@ struct status_info {
 static const char *
 status_flow(const struct mb_account *a)
 {
-	(void)a;
-	return "authorization_code";
+	return mb_flow_name(a->flow);
 }
 
 /* The socket `serve` would listen on for this user, as the plugin finds
@@ -146,14 +145,17 @@ status_judge(struct status_info *in, time_t now)
 {
 	struct mb_state *st = &in->st;
 	const char *secrets[3];
+	bool cc;
 
 	in->path = mb_store_path(in->a, ".json");
 	switch (mb_store_read(in->a, false, st, &in->err)) {
 	case MB_STORE_FOUND:
 		break;
 	case MB_STORE_MISSING:
-		in->state = ST_MISSING;
-		in->exit = EX_NOPERM;
+		/* Client credentials need no tokens to start with. */
+		cc = in->a->flow == MB_FLOW_CLIENT_CREDENTIALS;
+		in->state = cc ? ST_OK : ST_MISSING;
+		in->exit = cc ? EX_OK : EX_NOPERM;
 		return;
 	case MB_STORE_CORRUPT:
 		in->state = ST_CORRUPT;
@@ -179,7 +181,8 @@ status_judge(struct status_info *in, time_t now)
 		in->state = ST_CLIENT_PROBLEM;
 	else if (st->needs_authorize)
 		in->state = ST_NEEDS_AUTHORIZE;
-	else if (st->refresh_token == NULL)
+	else if (st->refresh_token == NULL &&
+		 in->a->flow != MB_FLOW_CLIENT_CREDENTIALS)
 		in->state = ST_NO_REFRESH_TOKEN;
 	else if (!in->usable && st->last_error != NULL) {
 		in->state = ST_FAILING;
@@ -232,9 +235,12 @@ status_summary(const struct status_info *in, time_t now)
 	const struct mb_state *st = &in->st;
 	char when[32];
 
-	printf("%s: %s, %s: %s", in->a->name, in->a->provider,
-	       status_flow(in->a), in->state == ST_OK ? "ok" :
-	       "NEEDS ATTENTION");
+	printf("%s: %s, %s: ", in->a->name, in->a->provider,
+	       status_flow(in->a));
+	if (in->state == ST_OK)
+		printf("ok");
+	else
+		printf("NEEDS ATTENTION (%s)", status_state_names[in->state]);
 	if (st->access_token == NULL)
 		printf("; no access token");
 	else {
@@ -268,7 +274,8 @@ status_tokens(const struct status_info *in, time_t now)
 	char when[32];
 
 	printf("  refresh token: %s\n", st->refresh_token ? "present" :
-	       "missing");
+	       in->a->flow == MB_FLOW_CLIENT_CREDENTIALS ?
+	       "none (client credentials)" : "missing");
 	mb_cli_format_time(st->expires_at, when, sizeof(when));
 	if (st->access_token == NULL)
 		printf("  access token: none\n");
