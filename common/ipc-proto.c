@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "token-syntax.h"
+
 /* Pure code linked into the plugin: no stdio, no allocation.  The
  * grammar is in ipc-proto.h and doc/protocol.md. */
 
@@ -44,30 +46,10 @@ mb_ipc_valid_account(const char *s, size_t len)
 	return true;
 }
 
-/* RFC 6750, 2.1:
- *   b64token    = 1*( ALPHA / DIGIT /
- *                     "-" / "." / "_" / "~" / "+" / "/" ) *"="
- */
 bool
 mb_ipc_valid_token(const char *s, size_t len)
 {
-	size_t i = 0;
-
-	if (s == NULL || len == 0 || len > MB_IPC_TOKEN_MAX)
-		return false;
-	while (i < len) {
-		char c = s[i];
-
-		if (!is_alnum(c) && c != '-' && c != '.' && c != '_' &&
-		    c != '~' && c != '+' && c != '/')
-			break;
-		i++;
-	}
-	if (i == 0)
-		return false;
-	while (i < len && s[i] == '=')
-		i++;
-	return i == len;
+	return mb_token_valid(s, len);
 }
 
 bool

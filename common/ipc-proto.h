@@ -20,7 +20,6 @@
 /* Longest line in either direction, the final LF included. */
 #define MB_IPC_LINE_MAX		32768
 #define MB_IPC_ACCOUNT_MAX	255
-#define MB_IPC_TOKEN_MAX	16384
 #define MB_IPC_LOGIN_MAX	255
 #define MB_IPC_TEXT_MAX		1024
 /* Largest expires-at accepted (year 33658): 12 digits at most. */
@@ -75,9 +74,7 @@ struct mb_ipc_response {
 /* account = 1*255( ALPHA / DIGIT / "." / "_" / "-" / "@" / "+" / "%" ),
  * not starting with "." or "-" (the name is also a state file name). */
 bool mb_ipc_valid_account(const char *s, size_t len);
-/* RFC 6750 section 2.1:
- *   b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
- * and at most MB_IPC_TOKEN_MAX bytes. */
+/* token, as defined once in token-syntax.h (1*16384 VCHAR). */
 bool mb_ipc_valid_token(const char *s, size_t len);
 /* login = 1*255( %x21-7E ): printable ASCII without space. */
 bool mb_ipc_valid_login(const char *s, size_t len);

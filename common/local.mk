@@ -4,4 +4,5 @@ noinst_LTLIBRARIES += common/libcommon.la
 common_libcommon_la_SOURCES = \
 	common/errstr.c common/errstr.h \
 	common/wipe.c common/wipe.h \
-	common/ipc-proto.c common/ipc-proto.h
+	common/ipc-proto.c common/ipc-proto.h \
+	common/token-syntax.c common/token-syntax.h

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "token-syntax.h"
+
 /* A bounded writer with snprintf semantics: len counts every byte asked
  * for, buf receives what fits (always NUL-terminated when size > 0). */
 struct xo_writer {
@@ -201,51 +203,13 @@ mb_xo_token_trim(const char *token, size_t len)
 	return len;
 }
 
-/* RFC 6750, section 2.1:
- *	b64token    = 1*( ALPHA / DIGIT /
- *	                  "-" / "." / "_" / "~" / "+" / "/" ) *"="
- * We refuse what can never be a token on the wire (controls, space,
- * non-ASCII: RFC 7628's value is VCHAR/SP/HTAB/CR/LF, and a space or a
- * control character there would change the message) and only report
- * other deviations from b64token, because some providers' opaque tokens
- * are not strictly b64token. */
 const char *
 mb_xo_check_token(const char *token, size_t len, bool *strict_r)
 {
-	bool strict = true, padding = false;
-	size_t i;
+	enum mb_token_syntax syn = mb_token_syntax(token, len);
 
-	*strict_r = false;
-	if (token == NULL || len == 0)
-		return "is empty";
-	if (len > MB_XO_TOKEN_MAX)
-		return "is longer than 65536 bytes";
-	if (memchr(token, '\001', len) != NULL)
-		return "contains the ^A (0x01) separator of the protocol";
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)token[i];
-
-		if (c <= 0x20 || c == 0x7f)
-			return "contains a space or a control character, so "
-			       "it is not an OAuth2 access token";
-		if (c >= 0x80)
-			return "contains a non-ASCII byte, so it is not an "
-			       "OAuth2 access token";
-		if (c == '=') {
-			padding = true;
-		} else if (padding) {
-			strict = false;
-		} else if (!((c >= 'a' && c <= 'z') ||
-			     (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-			     c == '_' || c == '~' || c == '+' || c == '/')) {
-			strict = false;
-		}
-	}
-	if (token[0] == '=')
-		strict = false;
-	*strict_r = strict;
-	return NULL;
+	*strict_r = syn == MB_TOKEN_B64TOKEN;
+	return mb_token_syntax_why(syn);
 }
 
 /* Length of the valid UTF-8 sequence at s (2..4), or 0.  Overlong forms,

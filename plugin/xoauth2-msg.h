@@ -9,8 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Largest access token we accept (Microsoft JWTs are several KB). */
-#define MB_XO_TOKEN_MAX 65536
 /* Largest error challenge we try to parse as JSON; longer ones are
  * reported as oversized, with a sanitised prefix. */
 #define MB_XO_CHALLENGE_MAX 8192
@@ -58,11 +56,12 @@ bool mb_xo_host_ok(const char *host, size_t len);
 const char *mb_xo_check_user(const char *user, size_t len);
 
 /* Checks an access token (after trailing CR/LF/blank stripping, see
- * mb_xo_token_trim): returns NULL if it may be sent, else a static,
- * secret-free sentence fragment.  Refused: empty, longer than
- * MB_XO_TOKEN_MAX, containing ^A, any other control character, a space or
- * a non-ASCII byte.  *strict_r is set to whether the token is an RFC 6750
- * b64token (callers log a warning when it is not, but still send it). */
+ * mb_xo_token_trim) against the one token syntax, common/token-syntax.h:
+ * returns NULL if it may be sent, else a static, secret-free sentence
+ * fragment.  Refused: empty, longer than MB_TOKEN_MAX, containing ^A, any
+ * other control character, a space or a non-ASCII byte.  *strict_r is set
+ * to whether the token is an RFC 6750 b64token (callers log a warning when
+ * it is not, but still send it, unless mailbearer_strict_token is on). */
 const char *mb_xo_check_token(const char *token, size_t len,
 			      bool *strict_r);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "token-syntax.h"
 #include "xoauth2-msg.h"
 
 #define S(x) x, sizeof(x) - 1
@@ -137,13 +138,16 @@ test_checks(void)
 			       "token %zu refused: %s", i, tok[i].why);
 		}
 	}
-	big = malloc(MB_XO_TOKEN_MAX + 1);
+	big = malloc(MB_TOKEN_MAX + 1);
 	if (big != NULL) {
-		memset(big, 'a', MB_XO_TOKEN_MAX + 1);
-		tap_ok(mb_xo_check_token(big, MB_XO_TOKEN_MAX, &strict) ==
+		memset(big, 'a', MB_TOKEN_MAX + 1);
+		tap_ok(mb_xo_check_token(big, MB_TOKEN_MAX, &strict) ==
 		       NULL, "a token of the maximum size is accepted");
-		tap_ok(mb_xo_check_token(big, MB_XO_TOKEN_MAX + 1, &strict) !=
+		tap_ok(mb_xo_check_token(big, MB_TOKEN_MAX + 1, &strict) !=
 		       NULL, "a larger token is refused");
+		tap_ok(mb_xo_check_token(big, 16385, &strict) != NULL,
+		       "a token of 16385 bytes is refused, as by the socket "
+		       "and the helper");
 		free(big);
 	}
 	for (i = 0; i < sizeof(user) / sizeof(user[0]); i++) {

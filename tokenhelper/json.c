@@ -13,10 +13,10 @@
 #include <json-c/json.h>
 
 #include "store.h"
+#include "token-syntax.h"
 #include "wipe.h"
 #include "xalloc.h"
 
-#define MB_TOKEN_MAX 16384
 #define MB_DESC_MAX 300
 #define MB_JSON_DEPTH 16
 /* A year: anything longer is not a real access-token lifetime. */
@@ -25,15 +25,7 @@
 bool
 mb_json_token_sane(const char *s)
 {
-	size_t n = 0;
-
-	if (s == NULL)
-		return false;
-	for (; s[n] != '\0'; n++) {
-		if (n >= MB_TOKEN_MAX || s[n] <= 0x20 || s[n] >= 0x7f)
-			return false;
-	}
-	return n > 0;
+	return mb_token_valid_str(s);
 }
 
 /* json-c frees its strings without wiping them; wipe the ones that held
