@@ -591,6 +591,13 @@ CONTROL = {
 import mock_cc  # noqa: E402
 mock_cc.install(sys.modules[__name__])
 
+# (method, path) -> fn(handler, body), raising its HttpReply: endpoints
+# beyond /token and /introspect.  The authorization code and device
+# grants, GET /authorize and POST /devicecode live in mock_authz.py.
+ROUTES = {}
+import mock_authz  # noqa: E402
+mock_authz.install(sys.modules[__name__])
+
 
 # ---------------------------------------------------------------------------
 
@@ -646,6 +653,8 @@ class Handler(BaseHTTPRequestHandler):
             elif path in ("/token", "/introspect") and \
                     self.command == "POST":
                 self.endpoint(path[1:], body)
+            elif (self.command, path) in ROUTES:
+                ROUTES[(self.command, path)](self, body)
             else:
                 raise json_reply(404, {"error": "not found"})
         except HttpReply as r:

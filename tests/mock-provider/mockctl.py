@@ -14,6 +14,14 @@ tests/lib-servers.sh start_provider).  Commands:
           [--access-ttl N] [--scope S]
                                   client credentials app for USER's mailbox
                                   (mock_cc.py); prints the x5t#S256
+  authorize-mode MODE...          next /authorize answers: ok, deny,
+                                  wrong_state, no_state (mock_authz.py)
+  device [--interval N] [--expires-in N] [--script a,b,...]
+                                  next device codes; script of answers:
+                                  pending, slow_down, deny, expire
+  device-approve USER [--user-code C] / device-deny USER [--user-code C]
+                                  the user signs in (or declines); prints 1
+  devices                         device codes with poll gaps (JSON)
   issue USER [--ttl N] [--scope S] [--token-bytes N]
                                   prints a new access token
   revoke USER [--what access|refresh|all] [--reason R] [--token T]
@@ -135,6 +143,21 @@ def main():
     p.add_argument("--access-ttl", type=int)
     p.add_argument("--scope")
 
+    # mock_authz.py: the authorization code and device grants.
+    p = sub.add_parser("authorize-mode")
+    p.add_argument("modes", nargs="+",
+                   choices=("ok", "deny", "wrong_state", "no_state"))
+    p = sub.add_parser("device")
+    p.add_argument("--interval", type=int)
+    p.add_argument("--expires-in", type=int)
+    p.add_argument("--script", help="comma-separated: pending, slow_down, "
+                   "deny, expire")
+    for name in ("device-approve", "device-deny"):
+        p = sub.add_parser(name)
+        p.add_argument("user")
+        p.add_argument("--user-code")
+    sub.add_parser("devices")
+
     p = sub.add_parser("issue")
     p.add_argument("user")
     p.add_argument("--ttl", type=int)
@@ -206,6 +229,20 @@ def main():
             "client_secret": a.client_secret, "certificate": cert,
             "access_ttl": a.access_ttl, "scope": a.scope})
         print(r["x5t#S256"] or "")
+    elif a.cmd == "authorize-mode":
+        print(post("/control/authorize", {"modes": a.modes})["queued"])
+    elif a.cmd == "device":
+        body = {"interval": a.interval, "expires_in": a.expires_in}
+        if a.script is not None:
+            body["script"] = [x for x in a.script.split(",") if x]
+        print(json.dumps(post("/control/device", body), sort_keys=True))
+    elif a.cmd in ("device-approve", "device-deny"):
+        r = post("/control/device/" + a.cmd[7:],
+                 {"user": a.user, "user_code": a.user_code})
+        print(r["changed"])
+    elif a.cmd == "devices":
+        print(json.dumps(call(a.url, a.ca, "GET", "/control/devices"),
+                         indent=1, sort_keys=True))
     elif a.cmd == "issue":
         r = post("/control/issue", {"user": a.user, "ttl": a.ttl,
                                     "scope": a.scope,
