@@ -242,6 +242,7 @@ mb_code_auth_url(const struct mb_account *acct,
 		 const struct mb_code_session *s)
 {
 	bool google = strcmp(acct->provider, "google") == 0;
+	bool ms = strcmp(acct->provider, "microsoft") == 0;
 	const char *fields[] = {
 		"response_type", "code",
 		"client_id", acct->client_id,
@@ -252,8 +253,10 @@ mb_code_auth_url(const struct mb_account *acct,
 		"code_challenge_method", "S256",
 		"login_hint", acct->user,
 		/* Google returns a refresh token only for offline access,
-		 * and again on a later authorization only with consent. */
-		"access_type", google ? "offline" : NULL,
+		 * and again on a later authorization only with consent.
+		 * Other providers ignore a parameter they do not know (RFC
+		 * 6749 3.1); Microsoft's is offline_access in scope. */
+		"access_type", ms ? NULL : "offline",
 		"prompt", google ? "consent" : NULL,
 		NULL, NULL,
 	};
