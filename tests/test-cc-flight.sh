@@ -2,7 +2,7 @@
 # Single flight for client credentials: 100 concurrent `mailbearer token`
 # calls on an app-only account without a valid token (first use, then
 # expired) make exactly one token request each time, and all get the
-# same token.
+# same token; serve makes no keep-alive requests for such an account.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
@@ -60,4 +60,20 @@ check "expired: a new token" \
 	test "$(st_get relay@example.com access_token)" != "$old"
 check "no refresh token anywhere" \
 	test -z "$(st_get relay@example.com refresh_token)"
+
+# serve's keep-alive refreshes keep refresh tokens alive; an app-only
+# account has none: even with a 1 s keep-alive, no request while the
+# token is fresh.
+n=$(mockctl count endpoints.token)
+SOCK=$MB_TMP/serve.sock
+"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
+	--keepalive 1 2> "$MB_TMP/serve.log" &
+spid=$!
+at_exit "stop_pid $spid"
+check "serve started" wait_for 20 test -S "$SOCK"
+sleep 4
+stop_pid "$spid"
+check "serve with --keepalive 1: no keep-alive request for an app-only account" \
+	test "$(mockctl count endpoints.token)" = "$n"
+lacks "... and none logged" "$MB_TMP/serve.log" "keep-alive"
 done_testing

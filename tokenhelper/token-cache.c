@@ -749,6 +749,9 @@ sched_entry(struct mb_cache *c, struct mb_cache_gen *g,
 	    time_t now, bool may_start)
 {
 	long due = MB_SCHED_MAX_SLEEP;
+	/* An app-only account has no grant to keep alive. */
+	long keepalive = acct->flow == MB_FLOW_CLIENT_CREDENTIALS ? 0 :
+			 c->opt.keepalive;
 	enum job_kind kind;
 
 	if (e->refreshing)
@@ -757,8 +760,7 @@ sched_entry(struct mb_cache *c, struct mb_cache_gen *g,
 		return (long)(e->retry_at - now);
 	if (!e->warmed || e->pending_write)
 		kind = JOB_LOAD;
-	else if (c->opt.keepalive > 0 &&
-		 now >= e->last_refresh + c->opt.keepalive)
+	else if (keepalive > 0 && now >= e->last_refresh + keepalive)
 		kind = JOB_KEEPALIVE;
 	else if (e->token != NULL && e->used &&
 		 now >= mb_expiry_refresh_at(e->expires_at, e->obtained_at,
@@ -769,9 +771,9 @@ sched_entry(struct mb_cache *c, struct mb_cache_gen *g,
 			due = min_due(due, (long)(mb_expiry_refresh_at(
 				e->expires_at, e->obtained_at,
 				acct->refresh_margin) - now));
-		if (c->opt.keepalive > 0)
+		if (keepalive > 0)
 			due = min_due(due, (long)(e->last_refresh +
-						  c->opt.keepalive - now));
+						  keepalive - now));
 		return due;
 	}
 	if (!may_start)
