@@ -22,28 +22,10 @@ static const char *const mb_ipc_err_names[] = {
 #define MB_IPC_N_ERR \
 	(sizeof(mb_ipc_err_names) / sizeof(mb_ipc_err_names[0]))
 
-static bool
-is_alnum(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9');
-}
-
 bool
 mb_ipc_valid_account(const char *s, size_t len)
 {
-	if (s == NULL || len == 0 || len > MB_IPC_ACCOUNT_MAX)
-		return false;
-	if (s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (!is_alnum(c) && c != '.' && c != '_' && c != '-' &&
-		    c != '@' && c != '+' && c != '%')
-			return false;
-	}
-	return true;
+	return mb_account_name_valid(s, len);
 }
 
 bool

@@ -16,10 +16,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "account-name.h"
+
 #define MB_IPC_VERSION		"MAILBEARER1"
 /* Longest line in either direction, the final LF included. */
 #define MB_IPC_LINE_MAX		32768
-#define MB_IPC_ACCOUNT_MAX	255
+/* The one account-name rule (account-name.h) bounds it. */
+#define MB_IPC_ACCOUNT_MAX	MB_ACCOUNT_NAME_MAX
 #define MB_IPC_LOGIN_MAX	255
 #define MB_IPC_TEXT_MAX		1024
 /* Largest expires-at accepted (year 33658): 12 digits at most. */
@@ -71,8 +74,7 @@ struct mb_ipc_response {
 	const char *text;	/* ERR: printable ASCII, <= MB_IPC_TEXT_MAX */
 };
 
-/* account = 1*255( ALPHA / DIGIT / "." / "_" / "-" / "@" / "+" / "%" ),
- * not starting with "." or "-" (the name is also a state file name). */
+/* account, as defined once in account-name.h. */
 bool mb_ipc_valid_account(const char *s, size_t len);
 /* token, as defined once in token-syntax.h (1*16384 VCHAR). */
 bool mb_ipc_valid_token(const char *s, size_t len);

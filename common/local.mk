@@ -5,4 +5,5 @@ common_libcommon_la_SOURCES = \
 	common/errstr.c common/errstr.h \
 	common/wipe.c common/wipe.h \
 	common/ipc-proto.c common/ipc-proto.h \
-	common/token-syntax.c common/token-syntax.h
+	common/token-syntax.c common/token-syntax.h \
+	common/account-name.c common/account-name.h

@@ -308,6 +308,13 @@ main(void)
 	fails("[a]\nprovider = microsoft\ntenant = a/b\nclient_id = c\n",
 	      0644, ":3: tenant \"a/b\" is not", "bad tenant");
 	fails("[a b]\n", 0644, ":1: invalid account name", "bad name");
+	/* One account-name rule with the socket (common/account-name.h):
+	 * a section the plugin could never ask for is refused here, with
+	 * the file, the line and the rule. */
+	fails("# work\n[-work]\n", 0644, ":2: invalid account name "
+	      "\"-work\" (letters, digits and . _ - @ + %, not starting "
+	      "with . or -, at most 128)", "[-work] refused at its line");
+	fails("[.a]\n", 0644, ":1: invalid account name", "[.a] refused");
 	fails("[a\n", 0644, ":1: malformed section header", "bad header");
 	fails("[a]\nprovider google\n", 0644, ":2: expected \"key = value\"",
 	      "no equals sign");

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account-name.h"
 #include "errstr.h"
 #include "wipe.h"
 #include "xalloc.h"
@@ -37,8 +38,7 @@
  *   comment = ( BOL / WSP ) ( "#" / ";" ) *CHAR
  *   section = *WSP "[" *WSP account *WSP "]" *WSP
  *   setting = *WSP key *WSP "=" *WSP value *WSP
- *   account = 1*128( ALPHA / DIGIT / "." / "_" / "-" / "@" / "+" )
- *             (not starting with ".")
+ *   account = the one account-name rule of common/account-name.h
  *
  * A "#" or ";" at the start of a line or after white space starts a
  * comment that runs to the end of the line, so a value can never hold
@@ -263,20 +263,6 @@ cfg_resolve(const struct cfg_parser *p, const char *value)
 	if (value[0] == '/')
 		return mb_xstrdup(value);
 	return mb_xasprintf("%s/%s", p->dir, value);
-}
-
-static bool
-cfg_valid_account_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128 || s[0] == '.')
-		return false;
-	for (; *s != '\0'; s++) {
-		if (!isalnum((unsigned char)*s) && strchr("._-@+", *s) == NULL)
-			return false;
-	}
-	return true;
 }
 
 static bool
@@ -869,9 +855,9 @@ cfg_header_line(struct cfg_parser *p, char *s, unsigned lineno,
 	}
 	*end = '\0';
 	s = cfg_trim(s + 1);
-	if (!cfg_valid_account_name(s)) {
-		cfg_error(p, lineno, "invalid account name \"%s\" (letters, "
-			  "digits and . _ - @ +, at most 128)", s);
+	if (!mb_account_name_valid(s, strlen(s))) {
+		cfg_error(p, lineno, "invalid account name \"%s\" (%s)", s,
+			  MB_ACCOUNT_NAME_RULE);
 		return false;
 	}
 	for (size_t i = 0; i < cfg->n_accounts; i++) {
