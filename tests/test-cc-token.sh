@@ -4,7 +4,8 @@
 # a certificate (RFC 7523 client assertion, verified by the mock with
 # openssl), no refresh token stored, the freshness rule, a wrong secret
 # and a foreign or expired certificate with plain advice, the
-# configuration's checks (file:line), `import` refused, no secret leaked.
+# configuration's checks (file:line), `import` and `authorize` refused,
+# no secret leaked.
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
@@ -200,6 +201,14 @@ printf 'x%.0s' 1 2 3 | mb import relay@example.com
 check "import: refused" test "$mb_rc" != 0
 contains "import: says no user step is needed" "$MB_TMP/err" \
 	"client_credentials.*no (refresh token|user step)"
+
+# --- authorize: no user step ---
+mb authorize relay@example.com < /dev/null
+check "authorize: exit 64" test "$mb_rc" = 64
+contains "authorize: says no user step is needed" "$MB_TMP/err" \
+	"flow = client_credentials: no user step is needed"
+check "authorize: no request, no listener" \
+	test "$(mockctl count endpoints.token)" = "$n"
 
 # --- configuration checks, with file and line ---
 conf_err() { # conf_err NAME EXTRA-LINES PATTERN

@@ -153,6 +153,14 @@ mb_cmd_authorize(int argc, char **argv)
 		mb_config_free(&cfg);
 		return EX_NOUSER;
 	}
+	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+		mb_log(LOG_ERR, "account %s uses flow = client_credentials: "
+		       "no user step is needed (the app's own credentials get "
+		       "each access token); check it with `mailbearer token "
+		       "%s > /dev/null`", acct->name, acct->name);
+		mb_config_free(&cfg);
+		return EX_USAGE;
+	}
 	if (auth_flow == AUTH_DEVICE && auth_device_refused(acct)) {
 		mb_config_free(&cfg);
 		return EX_USAGE;
