@@ -1,37 +1,46 @@
 #include <config.h>
 
-/* `mailbearer import ACCOUNT`: store a refresh token read from standard
- * input (never from the command line). */
+/* `mailbearer import ACCOUNT`: store a refresh token, or the tokens of
+ * another tool's token file (sasl-xoauth2, mutt_oauth2.py, any JSON
+ * object with a refresh_token), read from standard input (never from the
+ * command line). */
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "cmd.h"
 #include "json.h"
+#include "expiry.h"
 #include "log.h"
 #include "store.h"
 #include "wipe.h"
 #include "xalloc.h"
 
-/* Reads one line (the refresh token) from standard input without echo
- * when it is a terminal.  Returns a malloc'd string or NULL. */
+/* The most standard input may hold: a token file of another tool. */
+#define IMPORT_MAX 65536
+
+/* Reads standard input: one line without echo from a terminal (a JSON
+ * token file must then be on one line), everything up to IMPORT_MAX
+ * otherwise.  Returns a malloc'd string the caller wipes, or NULL. */
 static char *
-read_secret_line(void)
+read_secret_input(void)
 {
-	char buf[16384 + 2];
 	struct termios old, quiet;
 	bool tty = isatty(STDIN_FILENO) == 1, echo_off = false;
-	size_t len;
-	char *ret = NULL;
+	char *buf = mb_xmalloc(IMPORT_MAX + 2);
+	size_t len = 0, n;
 
 	if (tty) {
-		fprintf(stderr, "Refresh token (input hidden): ");
+		fprintf(stderr, "Refresh token or token file (input "
+			"hidden): ");
 		fflush(stderr);
 		if (tcgetattr(STDIN_FILENO, &old) == 0) {
 			quiet = old;
@@ -39,22 +48,110 @@ read_secret_line(void)
 			echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH,
 					     &quiet) == 0;
 		}
-	}
-	if (fgets(buf, sizeof(buf), stdin) != NULL) {
-		len = strlen(buf);
-		while (len > 0 && (buf[len - 1] == '\n' ||
-				   buf[len - 1] == '\r' ||
-				   buf[len - 1] == ' ' ||
-				   buf[len - 1] == '\t'))
-			buf[--len] = '\0';
-		ret = mb_xstrdup(buf);
+		if (fgets(buf, IMPORT_MAX + 1, stdin) != NULL)
+			len = strlen(buf);
+	} else {
+		while (len <= IMPORT_MAX &&
+		       (n = fread(buf + len, 1, IMPORT_MAX + 1 - len,
+				  stdin)) > 0)
+			len += n;
 	}
 	if (echo_off) {
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
 		fputc('\n', stderr);
 	}
-	mb_wipe(buf, sizeof(buf));
+	buf[len] = '\0';
+	if (len == 0 || len > IMPORT_MAX || strlen(buf) != len) {
+		mb_wipe(buf, IMPORT_MAX + 2);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* The first line of text, trimmed, as the refresh token: the plain
+ * form of import.  NULL when it is not a token. */
+static char *
+import_plain(char *text)
+{
+	size_t len = strcspn(text, "\r\n");
+
+	text[len] = '\0';
+	while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+		text[--len] = '\0';
+	while (*text == ' ' || *text == '\t')
+		text++;
+	return mb_json_token_sane(text) ? mb_xstrdup(text) : NULL;
+}
+
+/* Reads and recognizes the input into *imp.  0, or EX_DATAERR after
+ * saying why (never quoting the input). */
+static int
+import_read(const struct mb_account *acct, struct mb_import *imp)
+{
+	char *text = read_secret_input(), *err = NULL;
+	const char *p = text;
+	int ret = EX_OK;
+
+	memset(imp, 0, sizeof(*imp));
+	while (p != NULL && (*p == ' ' || *p == '\t' || *p == '\n' ||
+			     *p == '\r'))
+		p++;
+	if (p != NULL && *p == '{') {
+		if (mb_json_parse_import(p, strlen(p), imp, &err) < 0) {
+			mb_log(LOG_ERR, "standard input is JSON but not a "
+			       "token file: %s", err);
+			ret = EX_DATAERR;
+		}
+	} else if (text != NULL) {
+		imp->format = "refresh token";
+		imp->refresh_token = import_plain(text);
+	}
+	if (ret == EX_OK && imp->refresh_token == NULL) {
+		mb_log(LOG_ERR, "standard input holds neither a refresh token "
+		       "(one line of visible ASCII characters) nor a JSON "
+		       "token file with a refresh_token");
+		ret = EX_DATAERR;
+	}
+	if (ret == EX_OK && imp->client_id != NULL &&
+	    strcmp(imp->client_id, acct->client_id) != 0) {
+		mb_log(LOG_ERR, "the %s file was issued to client_id %s, but "
+		       "account %s uses client_id %s: the provider would "
+		       "refuse the refresh token; set client_id (and its "
+		       "secret) in the account to the file's", imp->format,
+		       imp->client_id, acct->name, acct->client_id);
+		ret = EX_DATAERR;
+	}
+	if (ret == EX_OK && imp->user != NULL && imp->user[0] != '\0' &&
+	    strcasecmp(imp->user, acct->user) != 0)
+		mb_log(LOG_WARNING, "the %s file names %s, but account %s "
+		       "logs in as %s", imp->format, imp->user, acct->name,
+		       acct->user);
+	if (text != NULL) {
+		mb_wipe(text, strlen(text));
+		free(text);
+	}
+	free(err);
+	if (ret != EX_OK)
+		mb_import_clear(imp);
 	return ret;
+}
+
+/* Moves what was read into a fresh state: an access token only while it
+ * is still usable. */
+static void
+import_to_state(struct mb_import *imp, struct mb_state *st)
+{
+	st->refresh_token = imp->refresh_token;
+	imp->refresh_token = NULL;
+	if (imp->access_token != NULL &&
+	    mb_expiry_usable(time(NULL), imp->expires_at)) {
+		st->access_token = imp->access_token;
+		imp->access_token = NULL;
+		st->expires_at = imp->expires_at;
+		st->scope = imp->scope;
+		imp->scope = NULL;
+	}
 }
 
 int
@@ -63,17 +160,20 @@ mb_cmd_import(int argc, char **argv)
 	const struct mb_account *acct;
 	struct mb_config *cfg = NULL;
 	struct mb_state st;
-	char *err = NULL, *rt = NULL;
+	struct mb_import imp;
+	char *err = NULL, when[32];
 	int ret = EX_USAGE, lock = -1, r;
 
 	memset(&st, 0, sizeof(st));
+	memset(&imp, 0, sizeof(imp));
 	r = mb_cli_parse(argc, argv, false, NULL, NULL, 0, NULL);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
 	if (optind != argc - 1) {
 		mb_log(LOG_ERR, "usage: mailbearer import ACCOUNT < FILE "
-		       "(the refresh token is read from standard input, "
-		       "never from the command line)");
+		       "(a refresh token or another tool's token file, "
+		       "read from standard input, never from the command "
+		       "line)");
 		return EX_USAGE;
 	}
 	cfg = mb_cli_load_config();
@@ -91,13 +191,10 @@ mb_cmd_import(int argc, char **argv)
 		       "the client's own credentials", acct->name, acct->name);
 		goto out;
 	}
-	rt = read_secret_line();
-	if (rt == NULL || !mb_json_token_sane(rt)) {
-		mb_log(LOG_ERR, "standard input does not hold a refresh token "
-		       "(one line of visible ASCII characters)");
-		ret = EX_DATAERR;
+	ret = import_read(acct, &imp);
+	if (ret != EX_OK)
 		goto out;
-	}
+	ret = EX_USAGE;
 	if (mb_store_lock(acct, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		ret = EX_CONFIG;
@@ -120,19 +217,26 @@ mb_cmd_import(int argc, char **argv)
 		goto out;
 	}
 	mb_state_clear(&st);
-	st.refresh_token = rt;
-	rt = NULL;
+	import_to_state(&imp, &st);
 	if (mb_store_write(acct, &st, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		ret = EX_CONFIG;
 		goto out;
 	}
-	printf("account %s: refresh token stored; `mailbearer token %s` "
-	       "fetches an access token\n", acct->name, acct->name);
+	if (st.access_token != NULL) {
+		mb_cli_format_time(st.expires_at, when, sizeof(when));
+		printf("account %s: refresh token and access token (valid "
+		       "until %s) stored from a %s file\n", acct->name, when,
+		       imp.format);
+	} else {
+		printf("account %s: refresh token stored (from: %s); "
+		       "`mailbearer token %s` fetches an access token\n",
+		       acct->name, imp.format, acct->name);
+	}
 	ret = EX_OK;
 out:
 	mb_store_unlock(&lock);
-	mb_free_secret(&rt);
+	mb_import_clear(&imp);
 	mb_state_clear(&st);
 	free(err);
 	mb_config_free(&cfg);

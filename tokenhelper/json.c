@@ -599,3 +599,136 @@ mb_json_parse_device_reply(const char *body, size_t len,
 	json_object_put(obj);
 	return ret;
 }
+
+void
+mb_import_clear(struct mb_import *imp)
+{
+	mb_free_secret(&imp->refresh_token);
+	mb_free_secret(&imp->access_token);
+	free(imp->scope);
+	free(imp->client_id);
+	free(imp->user);
+	memset(imp, 0, sizeof(*imp));
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" with optional fraction and "Z": UTC with the Z,
+ * else local time (mutt_oauth2.py writes datetime.now().isoformat()).
+ * 0 when the text is not such a time. */
+static time_t
+json_import_iso_time(const char *s)
+{
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (p == NULL)
+		return 0;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (strcmp(p, "Z") == 0 || strcmp(p, "+00:00") == 0)
+		return timegm(&tm);
+	if (*p != '\0')
+		return 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	return t < 0 ? 0 : t;
+}
+
+/* A time given as seconds since the epoch (number or digits) or as an
+ * ISO 8601 string; 0 when absent, empty or not a time. */
+static time_t
+json_import_time(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+	long n = 0;
+	time_t t;
+
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
+		return 0;
+	if (json_get_long(obj, key, &n) > 0)
+		return n > 0 ? (time_t)n : 0;
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	t = json_import_iso_time(json_object_get_string(v));
+	return t;
+}
+
+/* The members every format shares; -1 with *error_r on a bad one. */
+static int
+json_import_fields(struct json_object *obj, struct mb_import *imp,
+		   char **error_r)
+{
+	const char *bad = NULL;
+
+	if (json_get_string(obj, "refresh_token", &imp->refresh_token) <= 0 ||
+	    !mb_json_token_sane(imp->refresh_token))
+		bad = "refresh_token";
+	else if (json_get_string(obj, "access_token", &imp->access_token) < 0)
+		bad = "access_token";
+	else if (json_get_string(obj, "scope", &imp->scope) < 0)
+		bad = "scope";
+	else if (json_get_string(obj, "client_id", &imp->client_id) < 0)
+		bad = "client_id";
+	if (bad != NULL) {
+		*error_r = mb_xasprintf("the JSON object's \"%s\" is missing "
+					"or not a usable string", bad);
+		return -1;
+	}
+	if (imp->access_token != NULL &&
+	    (imp->access_token[0] == '\0' ||
+	     !mb_json_token_sane(imp->access_token)))
+		mb_free_secret(&imp->access_token);
+	if (imp->client_id != NULL && imp->client_id[0] == '\0') {
+		free(imp->client_id);
+		imp->client_id = NULL;
+	}
+	return 0;
+}
+
+int
+mb_json_parse_import(const char *text, size_t len, struct mb_import *imp,
+		     char **error_r)
+{
+	struct json_object *obj, *v;
+
+	memset(imp, 0, sizeof(*imp));
+	*error_r = NULL;
+	obj = json_parse_all(text, len, error_r);
+	if (obj == NULL)
+		return -1;
+	if (json_import_fields(obj, imp, error_r) < 0)
+		goto fail;
+	if (json_object_object_get_ex(obj, "registration", &v) ||
+	    json_object_object_get_ex(obj, "access_token_expiration", &v)) {
+		imp->format = "mutt_oauth2.py";
+		imp->expires_at = json_import_time(obj,
+						   "access_token_expiration");
+		if (json_get_string(obj, "email", &imp->user) < 0)
+			imp->user = NULL;
+	} else if (json_object_object_get_ex(obj, "expiry", &v)) {
+		imp->format = "sasl-xoauth2";
+		imp->expires_at = json_import_time(obj, "expiry");
+		if (json_get_string(obj, "user", &imp->user) < 0)
+			imp->user = NULL;
+	} else {
+		imp->format = "JSON";
+		imp->expires_at = json_import_time(obj, "expires_at");
+	}
+	if (imp->expires_at == 0)
+		mb_free_secret(&imp->access_token);
+	json_wipe_member(obj, "refresh_token");
+	json_wipe_member(obj, "access_token");
+	json_wipe_member(obj, "client_secret");
+	json_object_put(obj);
+	return 0;
+fail:
+	mb_import_clear(imp);
+	json_wipe_member(obj, "refresh_token");
+	json_wipe_member(obj, "access_token");
+	json_wipe_member(obj, "client_secret");
+	json_object_put(obj);
+	return -1;
+}

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct mb_state;
 
@@ -68,5 +69,27 @@ struct mb_device_reply {
 int mb_json_parse_device_reply(const char *body, size_t len,
 			       struct mb_device_reply *r, char **error_r);
 void mb_device_reply_clear(struct mb_device_reply *r);
+
+/* What `mailbearer import` read from another tool's token file, told
+ * apart by its shape: mutt_oauth2.py's decrypted JSON ("registration",
+ * "access_token_expiration" in local time), sasl-xoauth2's token file
+ * ("expiry", seconds since the epoch as a string), or any JSON object
+ * with a "refresh_token" ("expires_at": seconds or ISO 8601).  Strings
+ * malloc'd; clear with mb_import_clear(). */
+struct mb_import {
+	const char *format;	/* static: the format's name */
+	char *refresh_token;	/* secret */
+	char *access_token;	/* secret; NULL unless its expiry is known */
+	time_t expires_at;	/* of access_token; 0 unknown */
+	char *scope;		/* NULL if not given */
+	char *client_id;	/* the client it was issued to; NULL unknown */
+	char *user;		/* the mailbox it names; NULL unknown */
+};
+
+/* 0, or -1 with *error_r (malloc'd, secret-free) when the text is not a
+ * JSON object with a usable refresh_token. */
+int mb_json_parse_import(const char *text, size_t len, struct mb_import *imp,
+			 char **error_r);
+void mb_import_clear(struct mb_import *imp);
 
 #endif
