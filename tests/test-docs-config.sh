@@ -10,8 +10,9 @@
 # Each block is loaded by `mailbearer status --config FILE`, which needs
 # no network: the configuration parsed if status gets as far as printing
 # "configuration: FILE".  Absolute client_secret_file, ca_file and
-# state_dir paths are moved under a temporary root where the files are
-# created (a secret with mode 0600), since the examples name /etc paths.
+# state_dir paths (and client_certificate_file, client_key_file) are
+# moved under a temporary root where the files are created (mode 0600),
+# since the examples name /etc paths.
 . "$top_srcdir/tests/lib.sh"
 
 [ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
@@ -91,7 +92,8 @@ prepare() {
 	awk -v root="$root" -v list="$blocks/$1.files" '
 	{
 		line = $0; v = line; sub(/[ \t][#;].*/, "", v)
-		if (v ~ /^[ \t]*(client_secret_file|ca_file|state_dir)[ \t]*=/)
+		if (v ~ ("^[ \t]*(client_(secret|certificate|key)_file|" \
+			 "ca_file|state_dir)[ \t]*="))
 		{
 			k = v; sub(/[ \t]*=.*/, "", k); sub(/^[ \t]*/, "", k)
 			sub(/^[^=]*=[ \t]*/, "", v); sub(/[ \t]*$/, "", v)
