@@ -264,11 +264,11 @@ doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
 	switch (resp.code) {
 	case MB_IPC_ERR_DENIED:
 		fix = mb_xasprintf("add uid %u to `allow =` in [%s] and "
-				   "restart serve", uid, a->name);
+				   "reload serve (SIGHUP)", uid, a->name);
 		break;
 	case MB_IPC_ERR_UNKNOWN_ACCOUNT:
 		fix = mb_xasprintf("serve reads another configuration: "
-				   "restart it with the one that has [%s]",
+				   "start it with the one that has [%s]",
 				   a->name);
 		break;
 	default:
