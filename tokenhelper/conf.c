@@ -54,6 +54,7 @@
 #define GOOGLE_AUTHORIZE "https://accounts.google.com/o/oauth2/v2/auth"
 #define GOOGLE_TOKEN "https://oauth2.googleapis.com/token"
 #define GOOGLE_DEVICE "https://oauth2.googleapis.com/device/code"
+#define GOOGLE_REVOKE "https://oauth2.googleapis.com/revoke"
 #define GOOGLE_SCOPE "https://mail.google.com/"
 #define MS_HOST "https://login.microsoftonline.com/"
 /* App-only tokens carry the application permissions granted to the
@@ -68,7 +69,8 @@ enum cfg_key {
 	K_DEVICE_ENDPOINT, K_SCOPE, K_CLIENT_ID, K_CLIENT_SECRET,
 	K_CLIENT_SECRET_FILE, K_CA_FILE, K_REFRESH_MARGIN, K_STATE_DIR,
 	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
-	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_COUNT
+	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_REVOCATION_ENDPOINT,
+	K_NOTIFY, K_NOTIFY_AFTER, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -91,6 +93,9 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_FLOW] = "flow",
 	[K_CLIENT_CERTIFICATE_FILE] = "client_certificate_file",
 	[K_CLIENT_KEY_FILE] = "client_key_file",
+	[K_REVOCATION_ENDPOINT] = "revocation_endpoint",
+	[K_NOTIFY] = "notify",
+	[K_NOTIFY_AFTER] = "notify_after",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -106,6 +111,9 @@ struct cfg_parser {
 	char *dir;		/* directory of path, for relative paths */
 	mode_t mode;		/* of the config file */
 	char *error;		/* first error, malloc'd */
+	/* the keys before the first [account]: defaults of every account
+	 * (only notify and notify_after) */
+	struct cfg_section global;
 	char errbuf[128];	/* for cfg_strerror() */
 };
 
@@ -311,6 +319,8 @@ cfg_account_clear(struct mb_account *a)
 	free(a->token_endpoint);
 	free(a->authorize_endpoint);
 	free(a->device_endpoint);
+	free(a->revocation_endpoint);
+	free(a->notify);
 	free(a->scope);
 	free(a->client_id);
 	mb_free_secret(&a->client_secret);
@@ -483,6 +493,7 @@ cfg_section_provider(struct cfg_parser *p, struct cfg_section *sec,
 		a->token_endpoint = mb_xstrdup(GOOGLE_TOKEN);
 		a->authorize_endpoint = mb_xstrdup(GOOGLE_AUTHORIZE);
 		a->device_endpoint = mb_xstrdup(GOOGLE_DEVICE);
+		a->revocation_endpoint = mb_xstrdup(GOOGLE_REVOKE);
 		a->scope = mb_xstrdup(GOOGLE_SCOPE);
 	} else if (strcmp(prov, "microsoft") == 0) {
 		const char *t = v[K_TENANT] ? v[K_TENANT] : "common";
@@ -516,6 +527,7 @@ cfg_section_endpoints(struct cfg_parser *p, struct cfg_section *sec,
 {
 	static const enum cfg_key urls[] = {
 		K_TOKEN_ENDPOINT, K_AUTHORIZE_ENDPOINT, K_DEVICE_ENDPOINT,
+		K_REVOCATION_ENDPOINT,
 	};
 	char **v = sec->values;
 	unsigned *ln = sec->lines;
@@ -523,7 +535,9 @@ cfg_section_endpoints(struct cfg_parser *p, struct cfg_section *sec,
 	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
 		char **dst = urls[i] == K_TOKEN_ENDPOINT ? &a->token_endpoint :
 			     urls[i] == K_AUTHORIZE_ENDPOINT ?
-			     &a->authorize_endpoint : &a->device_endpoint;
+			     &a->authorize_endpoint :
+			     urls[i] == K_REVOCATION_ENDPOINT ?
+			     &a->revocation_endpoint : &a->device_endpoint;
 		const char *url = v[urls[i]];
 
 		if (url == NULL)
@@ -777,6 +791,32 @@ cfg_section_local(struct cfg_parser *p, struct cfg_section *sec,
 	return true;
 }
 
+/* notify and notify_after, the account's or else the global ones; an
+ * empty notify turns a global one off for the account. */
+static bool
+cfg_section_notify(struct cfg_parser *p, struct cfg_section *sec,
+		   struct mb_account *a)
+{
+	struct cfg_section *g = &p->global;
+	enum cfg_key k = K_NOTIFY_AFTER;
+	const char *cmd = sec->values[K_NOTIFY] != NULL ?
+		sec->values[K_NOTIFY] : g->values[K_NOTIFY];
+	const char *after = sec->values[k] != NULL ? sec->values[k] :
+		g->values[k];
+
+	if (cmd != NULL && cmd[0] != '\0')
+		a->notify = mb_xstrdup(cmd);
+	a->notify_after = 3600;
+	if (after != NULL &&
+	    !cfg_parse_long(after, 0, 30L * 86400, &a->notify_after)) {
+		cfg_error(p, sec->values[k] != NULL ? sec->lines[k] :
+			  g->lines[k], "notify_after must be a number of "
+			  "seconds from 0 to 2592000 (30 days)");
+		return false;
+	}
+	return true;
+}
+
 /* Builds the account of a finished [section], in phases.  Returns true,
  * or false with p->error set. */
 static bool
@@ -790,7 +830,8 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	       cfg_section_endpoints(p, sec, a) &&
 	       cfg_section_client(p, sec, a) &&
 	       cfg_section_numbers(p, sec, a) &&
-	       cfg_section_local(p, sec, a);
+	       cfg_section_local(p, sec, a) &&
+	       cfg_section_notify(p, sec, a);
 }
 
 /* Cuts the line at the first "#" or ";" that starts it or follows white
@@ -904,17 +945,22 @@ cfg_key_line(struct cfg_parser *p, char *s, unsigned lineno,
 		cfg_error(p, lineno, "unknown key \"%s\"", key);
 		return false;
 	}
-	if (!in_section) {
-		cfg_error(p, lineno, "\"%s\" outside an [account] section",
-			  key);
+	if (!in_section && k != K_NOTIFY && k != K_NOTIFY_AFTER) {
+		cfg_error(p, lineno, "\"%s\" outside an [account] section "
+			  "(only notify and notify_after may come before "
+			  "the first one)", key);
 		return false;
 	}
+	if (!in_section)
+		sec = &p->global;
 	if (sec->values[k] != NULL) {
-		cfg_error(p, lineno, "\"%s\" set twice in [%s] (first at "
-			  "line %u)", key, sec->name, sec->lines[k]);
+		cfg_error(p, lineno, "\"%s\" set twice in %s%s%s (first at "
+			  "line %u)", key, in_section ? "[" : "the global part",
+			  in_section ? sec->name : "", in_section ? "]" : "",
+			  sec->lines[k]);
 		return false;
 	}
-	if (*value == '\0') {
+	if (*value == '\0' && !(k == K_NOTIFY && in_section)) {
 		cfg_error(p, lineno, "\"%s\" has an empty value", key);
 		return false;
 	}
@@ -1025,6 +1071,7 @@ out:
 		close(fd);
 	free(p.dir);
 	free(p.error);
+	cfg_section_clear(&p.global);
 	return ret;
 }
 

@@ -25,6 +25,13 @@ struct mb_account {
 	char *token_endpoint;	/* https:// URL */
 	char *authorize_endpoint;
 	char *device_endpoint;
+	/* RFC 7009 revocation (Google's preset; Microsoft has none for
+	 * refresh tokens); NULL when none */
+	char *revocation_endpoint;
+	/* run through /bin/sh -c when the account starts or stops needing
+	 * attention (notify.h); NULL when none */
+	char *notify;
+	long notify_after;	/* seconds of failing refreshes (3600) */
 	char *scope;
 	char *client_id;
 	char *client_secret;	/* NULL if none; wiped on free */
