@@ -11,7 +11,8 @@ N=100
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mailbearer-flight \
 	-keyout "$MB_TMP/app.key" -out "$MB_TMP/app.pem" -days 30 2> /dev/null
 chmod 600 "$MB_TMP/app.key"
-mb_conf_account "$MB_CONF" relay@example.com microsoft "flow = client_credentials
+mb_conf_account "$MB_CONF" relay@example.com microsoft \
+	"flow = client_credentials
 tenant = contoso.onmicrosoft.com
 client_certificate_file = $MB_TMP/app.pem
 client_key_file = $MB_TMP/app.key"
@@ -34,12 +35,14 @@ burst() {
 	for p in $pids; do
 		wait "$p"
 	done
-	check "$1: all $N calls finished" test "$(ls "$d" | grep -c '\.rc$')" = "$N"
+	check "$1: all $N calls finished" \
+		test "$(ls "$d" | grep -c '\.rc$')" = "$N"
 	check "$1: all exited 0" test "$(cat "$d"/*.rc | sort -u)" = 0
 	check "$1: all got the same token" \
 		test "$(cat "$d"/*.out | sort -u | wc -l)" = 1
 	check "$1: it is the stored one" \
-		test "$(st_get relay@example.com access_token)" = "$(cat "$d/0.out")"
+		test "$(st_get relay@example.com access_token)" = \
+		"$(cat "$d/0.out")"
 }
 
 # The winner's request stays in flight for a second: the others really
@@ -73,7 +76,7 @@ at_exit "stop_pid $spid"
 check "serve started" wait_for 20 test -S "$SOCK"
 sleep 4
 stop_pid "$spid"
-check "serve with --keepalive 1: no keep-alive request for an app-only account" \
+check "--keepalive 1: no keep-alive request for an app-only account" \
 	test "$(mockctl count endpoints.token)" = "$n"
 lacks "... and none logged" "$MB_TMP/serve.log" "keep-alive"
 done_testing

@@ -188,6 +188,61 @@ contains "mismatched key: says so" "$MB_TMP/err" \
 check "mismatched key: no request made" \
 	test "$(mockctl count endpoints.token)" = "$n"
 
+# --- the mock really checks what it is sent (else the certificate tests
+# above would prove nothing): assertions made here with openssl ---
+# jwt KEY CERT CLAIMS-CHANGES: an assertion for app-cert, signed by KEY,
+# naming CERT's thumbprint, with claims changed by the Python dict given.
+jwt() {
+	python3 - "$@" "$MB_PROVIDER_URL/token" <<'PY'
+import base64, hashlib, json, subprocess, sys, time
+key, cert, change, aud = sys.argv[1:5]
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
+                     capture_output=True, check=True).stdout
+t = int(time.time())
+h = {"alg": "RS256", "typ": "JWT",
+     "x5t#S256": b64(hashlib.sha256(der).digest())}
+c = {"aud": aud, "iss": "app-cert", "sub": "app-cert",
+     "jti": b64((str(t) + change).encode()),
+     "nbf": t, "iat": t, "exp": t + 300}
+c.update(eval(change, {"t": t}))
+inp = b64(json.dumps(h).encode()) + "." + b64(json.dumps(c).encode())
+sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
+                     input=inp.encode(), capture_output=True,
+                     check=True).stdout
+print(inp + "." + b64(sig))
+PY
+}
+JWT_BEARER=urn:ietf:params:oauth:client-assertion-type:jwt-bearer
+MS_CC_SCOPE=https://outlook.office365.com/.default
+# post_jwt NAME JWT PATTERN: the token endpoint's answer matches PATTERN.
+post_jwt() {
+	mockctl raw POST /token grant_type=client_credentials \
+		client_id=app-cert "scope=$MS_CC_SCOPE" \
+		"client_assertion_type=$JWT_BEARER" \
+		"client_assertion=$2" > "$MB_TMP/raw" 2>&1
+	contains "mock: $1" "$MB_TMP/raw" "$3"
+}
+post_jwt "a good assertion is accepted" \
+	"$(jwt "$MB_TMP/app.key" "$MB_TMP/app.pem" '{}')" '"access_token"'
+post_jwt "a signature by another key is refused" \
+	"$(jwt "$MB_TMP/other.key" "$MB_TMP/app.pem" '{}')" \
+	'AADSTS700027: Client assertion failed signature validation'
+post_jwt "another audience is refused" "$(jwt "$MB_TMP/app.key" \
+	"$MB_TMP/app.pem" '{"aud": "https://x/token"}')" 'AADSTS700021'
+post_jwt "another issuer is refused" \
+	"$(jwt "$MB_TMP/app.key" "$MB_TMP/app.pem" '{"iss": "x"}')" \
+	'AADSTS700023'
+post_jwt "an expired assertion is refused" "$(jwt "$MB_TMP/app.key" \
+	"$MB_TMP/app.pem" '{"exp": t - 400, "nbf": t - 700}')" 'AADSTS700024'
+post_jwt "a long-lived assertion is refused" \
+	"$(jwt "$MB_TMP/app.key" "$MB_TMP/app.pem" '{"exp": t + 86400}')" \
+	'AADSTS700024'
+good=$(jwt "$MB_TMP/app.key" "$MB_TMP/app.pem" '{"jti": "once"}')
+post_jwt "an assertion used once is accepted" "$good" '"access_token"'
+post_jwt "... and refused the second time (jti)" "$good" \
+	'jti has already been used'
+
 # --- the key file's mode is checked at each use ---
 chmod 640 "$MB_TMP/app.key"
 mb token --refresh cert@example.com
@@ -203,6 +258,7 @@ contains "import: says no user step is needed" "$MB_TMP/err" \
 	"client_credentials.*no (refresh token|user step)"
 
 # --- authorize: no user step ---
+n=$(mockctl count endpoints.token)
 mb authorize relay@example.com < /dev/null
 check "authorize: exit 64" test "$mb_rc" = 64
 contains "authorize: says no user step is needed" "$MB_TMP/err" \
@@ -225,7 +281,8 @@ conf_err() { # conf_err NAME EXTRA-LINES PATTERN
 conf_err "unknown flow" "flow = password" \
 	"bad.conf:[0-9]+: unknown flow \"password\""
 conf_err "no credentials" "flow = client_credentials
-tenant = contoso.com" "bad.conf:[0-9]+: flow = client_credentials needs client_secret_file"
+tenant = contoso.com" \
+	"bad.conf:[0-9]+: flow = client_credentials needs client_secret_file"
 conf_err "tenant common" "flow = client_credentials
 client_secret_file = $MB_TMP/secret" \
 	"flow = client_credentials needs the tenant's id or domain"
@@ -240,8 +297,10 @@ conf_err "secret and certificate" "flow = client_credentials
 tenant = contoso.com
 client_secret_file = $MB_TMP/secret
 client_certificate_file = $MB_TMP/app.pem
-client_key_file = $MB_TMP/app.key" "a client secret and a client certificate are both set"
-conf_err "certificate with refresh_token" "client_certificate_file = $MB_TMP/app.pem
+client_key_file = $MB_TMP/app.key" \
+	"a client secret and a client certificate are both set"
+conf_err "certificate with refresh_token" \
+	"client_certificate_file = $MB_TMP/app.pem
 client_key_file = $MB_TMP/app.key" \
 	"client_certificate_file is only used with flow = client_credentials"
 chmod 644 "$MB_TMP/app.key"
@@ -249,7 +308,7 @@ conf_err "key file mode" "flow = client_credentials
 tenant = contoso.com
 client_certificate_file = $MB_TMP/app.pem
 client_key_file = $MB_TMP/app.key" \
-	"bad.conf:[0-9]+: client_key_file .*app.key is accessible by group or others"
+	"bad.conf:[0-9]+: client_key_file .*app.key is accessible by group"
 chmod 600 "$MB_TMP/app.key"
 
 # --- no secret ever on stderr ---
@@ -260,5 +319,6 @@ while read -r s; do
 		leaks=$((leaks + 1))
 	fi
 done < "$MB_TMP/secrets"
-ok "$leaks" "no secret, key or token in stderr or the provider's log ($(wc -l < "$MB_TMP/secrets") checked)"
+n=$(wc -l < "$MB_TMP/secrets")
+ok "$leaks" "no secret, key or token in stderr or the provider's log ($n)"
 done_testing
