@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "creds.h"
+#include "initial-response.h"
 #include "sasl-log.h"
 #include "options.h"
 #include "token-source.h"
@@ -97,6 +98,18 @@ mb_mech_dispose(void *conn_context, const sasl_utils_t *utils)
 	utils->free(ctx);
 }
 
+/* The initial response of ctx->mech into buf[0..size), snprintf-like. */
+static size_t
+mb_initial_msg(const struct mb_ctx *ctx, char *buf, size_t size,
+	       const char *host, unsigned port)
+{
+	if (ctx->mech == MB_XO_XOAUTH2)
+		return mb_ir_xoauth2(buf, size, ctx->authid, ctx->authid_len,
+				     ctx->token.data, ctx->token.len);
+	return mb_ir_oauthbearer(buf, size, ctx->authid, ctx->authid_len,
+				 host, port, ctx->token.data, ctx->token.len);
+}
+
 /* Builds the initial response of ctx->mech into ctx->out. */
 static int
 mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
@@ -106,11 +119,7 @@ mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 	unsigned port = 0;
 	size_t need;
 
-	if (ctx->mech == MB_XO_XOAUTH2) {
-		need = mb_xo_build_xoauth2(NULL, 0, ctx->authid,
-					   ctx->authid_len, ctx->token.data,
-					   ctx->token.len);
-	} else {
+	if (ctx->mech == MB_XO_OAUTHBEARER) {
 		if (params->serverFQDN != NULL &&
 		    mb_xo_host_ok(params->serverFQDN,
 				  strlen(params->serverFQDN)))
@@ -118,11 +127,8 @@ mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 		if (params->ipremoteport != NULL)
 			port = mb_xo_parse_port(params->ipremoteport,
 						strlen(params->ipremoteport));
-		need = mb_xo_build_oauthbearer(NULL, 0, ctx->authid,
-					       ctx->authid_len, host, port,
-					       ctx->token.data,
-					       ctx->token.len);
 	}
+	need = mb_initial_msg(ctx, NULL, 0, host, port);
 	ctx->out = utils->malloc(need + 1);
 	if (ctx->out == NULL) {
 		mb_sasl_seterror(utils, "%s: out of memory",
@@ -130,53 +136,38 @@ mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 		return SASL_NOMEM;
 	}
 	ctx->out_len = need + 1;
-	if (ctx->mech == MB_XO_XOAUTH2)
-		mb_xo_build_xoauth2(ctx->out, need + 1, ctx->authid,
-				    ctx->authid_len, ctx->token.data,
-				    ctx->token.len);
-	else
-		mb_xo_build_oauthbearer(ctx->out, need + 1, ctx->authid,
-					ctx->authid_len, host, port,
-					ctx->token.data, ctx->token.len);
+	mb_initial_msg(ctx, ctx->out, need + 1, host, port);
 	return SASL_OK;
 }
 
+/* The authentication name: from the callbacks or prompts, checked,
+ * canonicalised by libsasl2, checked again and kept in ctx->authid.  The
+ * password (creds->password) is left to mb_step_token(). */
 static int
-mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
-		sasl_interact_t **prompt_need, const char **clientout,
-		unsigned *clientoutlen, sasl_out_params_t *oparams)
+mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
+	     sasl_interact_t **prompt_need, sasl_out_params_t *oparams,
+	     struct mb_creds *creds)
 {
 	const sasl_utils_t *utils = params->utils;
 	const char *name = mb_xo_mech_name(ctx->mech);
 	const char *why;
-	struct mb_creds creds;
 	char who[160];
-	bool strict;
 	int result;
 
-	if (params->props.min_ssf > params->external_ssf) {
-		mb_sasl_seterror(
-			utils,
-			"%s: offers no security layer, and the "
-			"application requires one beyond its TLS layer",
-			name);
-		return SASL_TOOWEAK;
-	}
 	result = mb_creds_get(params, name, prompt_need, &ctx->prompts,
-			      &creds);
+			      creds);
 	if (result != SASL_OK)
 		return result;
-
-	why = mb_xo_check_user(creds.authid, creds.authid_len);
+	why = mb_xo_check_user(creds->authid, creds->authid_len);
 	if (why != NULL) {
-		mb_xo_sanitize(who, sizeof(who), creds.authid,
-			       creds.authid_len);
+		mb_xo_sanitize(who, sizeof(who), creds->authid,
+			       creds->authid_len);
 		mb_sasl_seterror(utils, "%s: the user name \"%s\" %s", name,
 				 who, why);
 		return SASL_BADPARAM;
 	}
-	result = params->canon_user(utils->conn, creds.authid,
-				    creds.authid_len,
+	result = params->canon_user(utils->conn, creds->authid,
+				    creds->authid_len,
 				    SASL_CU_AUTHID | SASL_CU_AUTHZID, oparams);
 	if (result != SASL_OK)
 		return result;
@@ -197,13 +188,25 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	memcpy(ctx->authid, oparams->authid, oparams->alen);
 	ctx->authid[oparams->alen] = '\0';
 	ctx->authid_len = oparams->alen;
-	mb_xo_sanitize(who, sizeof(who), ctx->authid, ctx->authid_len);
+	return SASL_OK;
+}
+
+/* The access token for ctx->authid, from its source, checked against the
+ * token syntax (common/token-syntax.h) and mailbearer_strict_token. */
+static int
+mb_step_token(struct mb_ctx *ctx, const sasl_utils_t *utils,
+	      const struct mb_creds *creds, const char *who)
+{
+	const char *name = mb_xo_mech_name(ctx->mech);
+	const char *why;
+	bool strict;
+	int result;
 
 	mb_options_load(utils, name, &ctx->opts);
 	mb_token_clear(utils, &ctx->token);
 	result = mb_token_source_resolve(utils, &ctx->opts, name, ctx->authid,
-					 ctx->authid_len, creds.password,
-					 creds.password_len, &ctx->token);
+					 ctx->authid_len, creds->password,
+					 creds->password_len, &ctx->token);
 	if (result != SASL_OK)
 		return result;
 	why = mb_xo_check_token(ctx->token.data, ctx->token.len, &strict);
@@ -221,7 +224,35 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 			    "%s: the access token for %s is "
 			    "not an RFC 6750 b64token; sending it anyway",
 			    name, who);
+	return SASL_OK;
+}
 
+static int
+mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
+		sasl_interact_t **prompt_need, const char **clientout,
+		unsigned *clientoutlen, sasl_out_params_t *oparams)
+{
+	const sasl_utils_t *utils = params->utils;
+	const char *name = mb_xo_mech_name(ctx->mech);
+	struct mb_creds creds;
+	char who[160];
+	int result;
+
+	if (params->props.min_ssf > params->external_ssf) {
+		mb_sasl_seterror(
+			utils,
+			"%s: offers no security layer, and the "
+			"application requires one beyond its TLS layer",
+			name);
+		return SASL_TOOWEAK;
+	}
+	result = mb_step_user(ctx, params, prompt_need, oparams, &creds);
+	if (result != SASL_OK)
+		return result;
+	mb_xo_sanitize(who, sizeof(who), ctx->authid, ctx->authid_len);
+	result = mb_step_token(ctx, utils, &creds, who);
+	if (result != SASL_OK)
+		return result;
 	result = mb_build_initial(utils, params, ctx);
 	if (result != SASL_OK)
 		return result;

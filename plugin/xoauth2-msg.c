@@ -47,69 +47,6 @@ mb_xo_mech_name(enum mb_xo_mech mech)
 	return mech == MB_XO_OAUTHBEARER ? "OAUTHBEARER" : "XOAUTH2";
 }
 
-/* Google, "OAuth 2.0 Mechanism" (developers.google.com/gmail/imap/xoauth2-
- * protocol):
- *	base64("user=" {User} "^Aauth=Bearer " {Access Token} "^A^A")
- * (the protocol layer does the base64). */
-size_t
-mb_xo_build_xoauth2(char *buf, size_t size, const char *user,
-		    size_t user_len, const char *token, size_t token_len)
-{
-	struct xo_writer w = { buf, size, 0 };
-
-	xo_puts(&w, "user=");
-	xo_put(&w, user, user_len);
-	xo_puts(&w, "\001auth=Bearer ");
-	xo_put(&w, token, token_len);
-	xo_puts(&w, "\001\001");
-	return xo_finish(&w);
-}
-
-/* RFC 7628, section 3.1:
- *	kvsep          = %x01
- *	key            = 1*(ALPHA)
- *	value          = *(VCHAR / SP / HTAB / CR / LF )
- *	kvpair         = key "=" value kvsep
- *	client-resp    = (gs2-header kvsep *kvpair kvsep) / kvsep
- * with the gs2-header of RFC 5801 ("n," [ "a=" saslname ] ","), where
- *	saslname       = 1*(UTF8-char-safe / "=2C" / "=3D")
- * and the keys "host", "port" (RECOMMENDED) and "auth" ("Bearer " token). */
-size_t
-mb_xo_build_oauthbearer(char *buf, size_t size, const char *user,
-			size_t user_len, const char *host, unsigned port,
-			const char *token, size_t token_len)
-{
-	struct xo_writer w = { buf, size, 0 };
-	char num[16];
-	size_t i;
-
-	xo_puts(&w, "n,a=");
-	for (i = 0; i < user_len; i++) {
-		if (user[i] == ',')
-			xo_puts(&w, "=2C");
-		else if (user[i] == '=')
-			xo_puts(&w, "=3D");
-		else
-			xo_put(&w, user + i, 1);
-	}
-	xo_puts(&w, ",\001");
-	if (host != NULL && host[0] != '\0') {
-		xo_puts(&w, "host=");
-		xo_puts(&w, host);
-		xo_puts(&w, "\001");
-	}
-	if (port > 0 && port <= 65535) {
-		snprintf(num, sizeof(num), "%u", port);
-		xo_puts(&w, "port=");
-		xo_puts(&w, num);
-		xo_puts(&w, "\001");
-	}
-	xo_puts(&w, "auth=Bearer ");
-	xo_put(&w, token, token_len);
-	xo_puts(&w, "\001\001");
-	return xo_finish(&w);
-}
-
 static unsigned
 xo_port_digits(const char *s, size_t len)
 {

@@ -1,10 +1,11 @@
 #ifndef MB_XOAUTH2_MSG_H
 #define MB_XOAUTH2_MSG_H
 
-/* The pure part of the plugin: building the client's initial responses
- * and decoding the server's error challenge.  No libsasl2, no allocation,
- * no I/O: every function works on caller-provided buffers, so that the
- * whole module is tested with tables (tests/test-xoauth2-msg.c). */
+/* The pure part of the plugin: checking what goes into the client's
+ * initial response (built by common/initial-response.h) and decoding the
+ * server's error challenge.  No libsasl2, no allocation, no I/O: every
+ * function works on caller-provided buffers, so that the whole module is
+ * tested with tables (tests/test-xoauth2-msg.c). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,26 +21,6 @@ enum mb_xo_mech {
 
 /* Name of the mechanism ("XOAUTH2", "OAUTHBEARER"); static storage. */
 const char *mb_xo_mech_name(enum mb_xo_mech mech);
-
-/* Builds the XOAUTH2 initial client response
- *	"user=" user ^A "auth=Bearer " token ^A ^A
- * into buf (at most size bytes, NUL-terminated when size > 0).  Returns the
- * full length of the message without the NUL, like snprintf: call once with
- * size 0 to learn the size.  The caller owns buf and must wipe it. */
-size_t mb_xo_build_xoauth2(char *buf, size_t size, const char *user,
-			   size_t user_len, const char *token,
-			   size_t token_len);
-
-/* Builds the RFC 7628 OAUTHBEARER initial client response
- *	"n,a=" saslname(user) "," ^A ["host=" host ^A] ["port=" port ^A]
- *	"auth=Bearer " token ^A ^A
- * host may be NULL (left out), port 0 (left out).  ',' and '=' in the user
- * are escaped as "=2C" and "=3D" (RFC 5801 saslname).  Same buffer and
- * return conventions as mb_xo_build_xoauth2(). */
-size_t mb_xo_build_oauthbearer(char *buf, size_t size, const char *user,
-			       size_t user_len, const char *host,
-			       unsigned port, const char *token,
-			       size_t token_len);
 
 /* Extracts the server's port from libsasl2's ipremoteport string
  * ("127.0.0.1;143", "[::1];993", "::1;993", "[::1]:993", "10.0.0.1:25").

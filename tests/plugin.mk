@@ -34,3 +34,11 @@ tests_test_sasl_client_SOURCES = tests/test-sasl-client.c
 tests_test_sasl_client_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 tests_test_sasl_client_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tests_test_sasl_client_LDADD = tests/libtap.la $(SASL_LIBS)
+
+# Units of common/, what the plugin and the helper share: base64, the
+# initial responses, the account-name rule and the token syntax.
+check_PROGRAMS += tests/test-common-units
+TESTS += tests/test-common-units
+tests_test_common_units_SOURCES = tests/test-common-units.c
+tests_test_common_units_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+tests_test_common_units_LDADD = tests/libtap.la common/libcommon.la

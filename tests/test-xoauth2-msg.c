@@ -9,13 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "initial-response.h"
 #include "tap.h"
 #include "token-syntax.h"
 #include "xoauth2-msg.h"
 
 #define S(x) x, sizeof(x) - 1
 
-/* ---- initial responses ---- */
+/* ---- initial responses (common/initial-response.c) ---- */
 
 static void
 test_build(void)
@@ -49,23 +50,26 @@ test_build(void)
 		{ "a,b=c", "h", 25, "n,a=a=2Cb=3Dc,\001host=h\001port=25\001"
 		  "auth=Bearer tok\001\001" },
 		{ "u", "", 70000, "n,a=u,\001auth=Bearer tok\001\001" },
+		{ "u", NULL, 65535, "n,a=u,\001port=65535\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 1, "n,a=u,\001port=1\001auth=Bearer tok\001\001" },
 	};
 	char buf[256], small[8];
 	size_t i, n;
 
 	for (i = 0; i < sizeof(xo) / sizeof(xo[0]); i++) {
-		n = mb_xo_build_xoauth2(buf, sizeof(buf), xo[i].user,
+		n = mb_ir_xoauth2(buf, sizeof(buf), xo[i].user,
 					strlen(xo[i].user), xo[i].token,
 					strlen(xo[i].token));
 		tap_is_mem(buf, n, xo[i].want, strlen(xo[i].want),
 			   "XOAUTH2 initial response");
-		tap_is_int((long long)mb_xo_build_xoauth2(NULL, 0, xo[i].user,
+		tap_is_int((long long)mb_ir_xoauth2(NULL, 0, xo[i].user,
 			   strlen(xo[i].user), xo[i].token,
 			   strlen(xo[i].token)), (long long)n,
 			   "XOAUTH2 size query");
 	}
 	for (i = 0; i < sizeof(ob) / sizeof(ob[0]); i++) {
-		n = mb_xo_build_oauthbearer(buf, sizeof(buf), ob[i].user,
+		n = mb_ir_oauthbearer(buf, sizeof(buf), ob[i].user,
 					    strlen(ob[i].user), ob[i].host,
 					    ob[i].port, "tok", 3);
 		tap_is_mem(buf, n, ob[i].want, strlen(ob[i].want),
@@ -74,7 +78,7 @@ test_build(void)
 	/* A short buffer gets a NUL-terminated prefix, the full length is
 	 * still returned. */
 	memset(small, 'x', sizeof(small));
-	n = mb_xo_build_xoauth2(small, sizeof(small), "alice", 5, "tok", 3);
+	n = mb_ir_xoauth2(small, sizeof(small), "alice", 5, "tok", 3);
 	tap_is_int((long long)n, 28, "short buffer: full length returned");
 	tap_is_str(small, "user=al", "short buffer: NUL-terminated prefix");
 }

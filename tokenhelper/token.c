@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
+#include "initial-response.h"
 #include "log.h"
 #include "refresh.h"
 #include "store.h"
@@ -699,69 +701,31 @@ mb_token_flush_pending(const struct mb_account *acct, char **error_r)
 	return ret;
 }
 
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* RFC 4648 section 4 base64 with padding; malloc'd. */
-static char *
-token_base64(const unsigned char *in, size_t len)
-{
-	char *out = mb_xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	for (i = 0; i + 2 < len; i += 3) {
-		*o++ = b64_alphabet[in[i] >> 2];
-		*o++ = b64_alphabet[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*o++ = b64_alphabet[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		*o++ = b64_alphabet[in[i + 2] & 63];
-	}
-	if (i < len) {
-		*o++ = b64_alphabet[in[i] >> 2];
-		if (i + 1 < len) {
-			*o++ = b64_alphabet[((in[i] & 3) << 4) |
-					    (in[i + 1] >> 4)];
-			*o++ = b64_alphabet[(in[i + 1] & 15) << 2];
-		} else {
-			*o++ = b64_alphabet[(in[i] & 3) << 4];
-			*o++ = '=';
-		}
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
+/* The message is built and encoded by the code the plugin uses
+ * (common/initial-response.h, common/base64.h). */
 char *
 mb_token_format(const char *format, const char *user, const char *token)
 {
+	size_t ulen = strlen(user), tlen = strlen(token), n, len;
+	bool xoauth2 = strcmp(format, "xoauth2") == 0;
 	char *msg, *out;
 
 	if (strcmp(format, "raw") == 0)
 		return mb_xstrdup(token);
-	if (strcmp(format, "xoauth2") == 0)
-		msg = mb_xasprintf("user=%s\001auth=Bearer %s\001\001", user,
-				   token);
-	else if (strcmp(format, "oauthbearer") == 0) {
-		/* RFC 7628 3.1 / RFC 5801: gs2-header "n,a=" saslname ","
-		 * where saslname escapes "," as "=2C" and "=" as "=3D". */
-		char *name = mb_xmalloc(strlen(user) * 3 + 1), *n = name;
-		const char *u;
-
-		for (u = user; *u != '\0'; u++) {
-			if (*u == ',' || *u == '=') {
-				memcpy(n, *u == ',' ? "=2C" : "=3D", 3);
-				n += 3;
-			} else {
-				*n++ = *u;
-			}
-		}
-		*n = '\0';
-		msg = mb_xasprintf("n,a=%s,\001auth=Bearer %s\001\001", name,
-				   token);
-		free(name);
-	} else
+	if (!xoauth2 && strcmp(format, "oauthbearer") != 0)
 		return NULL;
-	out = token_base64((const unsigned char *)msg, strlen(msg));
-	mb_free_secret(&msg);
+	n = xoauth2 ? mb_ir_xoauth2(NULL, 0, user, ulen, token, tlen) :
+	    mb_ir_oauthbearer(NULL, 0, user, ulen, NULL, 0, token, tlen);
+	msg = mb_xmalloc(n + 1);
+	if (xoauth2)
+		mb_ir_xoauth2(msg, n + 1, user, ulen, token, tlen);
+	else
+		mb_ir_oauthbearer(msg, n + 1, user, ulen, NULL, 0, token,
+				  tlen);
+	len = mb_base64_len(n);
+	out = mb_xmalloc(len + 1);
+	mb_base64_encode(out, len + 1, msg, n);
+	mb_wipe(msg, n);
+	free(msg);
 	return out;
 }
