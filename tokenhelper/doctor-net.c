@@ -98,15 +98,19 @@ mb_doc_check_endpoint(struct mb_doctor *d, const struct mb_account *a)
 struct doc_trace {
 	char buf[DOC_TRACE_MAX];
 	size_t len;
+	size_t since;	/* where the answers to our last command start */
 };
 
-/* Keeps the server's lines only: what we send carries the token. */
+/* Keeps the server's lines only: what we send carries the token, and is
+ * only noted as having happened. */
 static int
 doc_debug(CURL *c, curl_infotype type, char *data, size_t size, void *rock)
 {
 	struct doc_trace *t = rock;
 	size_t room = sizeof(t->buf) - 1 - t->len;
 
+	if (type == CURLINFO_HEADER_OUT)
+		t->since = t->len;
 	if (type != CURLINFO_HEADER_IN)
 		return 0;
 	if (size > room)
@@ -152,12 +156,13 @@ doc_b64_decode(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* The server's challenge, decoded ("" if none), and its last line. */
+/* The server's challenge, decoded ("" if none), and its last line other
+ * than a challenge since our last command ("" if none). */
 static void
-doc_trace_parse(const char *trace, char *chal, size_t csize, char *last,
-		size_t lsize)
+doc_trace_parse(const struct doc_trace *t, char *chal, size_t csize,
+		char *last, size_t lsize)
 {
-	const char *line = trace, *end, *p;
+	const char *line = t->buf, *end, *p;
 	size_t n;
 
 	chal[0] = last[0] = '\0';
@@ -173,7 +178,7 @@ doc_trace_parse(const char *trace, char *chal, size_t csize, char *last,
 			p = line + 4;
 		if (p != NULL && (size_t)(p - line) < n)
 			doc_b64_decode(p, chal, csize);
-		if (n > 0) {
+		else if (n > 0 && (size_t)(line - t->buf) >= t->since) {
 			if (n >= lsize)
 				n = lsize - 1;
 			memcpy(last, line, n);
@@ -271,7 +276,7 @@ mb_doc_check_login(struct mb_doctor *d, const struct mb_account *a,
 	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, doc_debug);
 	curl_easy_setopt(c, CURLOPT_DEBUGDATA, &trace);
 	rc = curl_easy_perform(c);
-	doc_trace_parse(trace.buf, chal, sizeof(chal), last, sizeof(last));
+	doc_trace_parse(&trace, chal, sizeof(chal), last, sizeof(last));
 	if (rc == CURLE_OK) {
 		mb_doc_report(d, MB_DOC_PASS, "login", NULL, "[%s] XOAUTH2 "
 			      "login as %s at %s accepted: %s", a->name,
@@ -279,9 +284,11 @@ mb_doc_check_login(struct mb_doctor *d, const struct mb_account *a,
 	} else if (rc == CURLE_LOGIN_DENIED) {
 		mb_doc_report(d, MB_DOC_FAIL, "login",
 			      doc_login_advice(chal, last), "[%s] %s refused "
-			      "XOAUTH2 for %s: \"%s\"%s%s", a->name,
-			      d->login_url, a->user, last,
-			      chal[0] ? " after the challenge " : "", chal);
+			      "XOAUTH2 for %s: %s%s%s%s%s", a->name,
+			      d->login_url, a->user,
+			      chal[0] ? "error challenge " : "", chal,
+			      chal[0] && last[0] ? ", then " : "",
+			      last[0] ? "final reply " : "", last);
 	} else {
 		mb_doc_report(d, MB_DOC_FAIL, "login", doc_curl_fix(rc,
 			      d->login_ca != NULL), "[%s] %s: %s (last "
