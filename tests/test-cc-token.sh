@@ -20,8 +20,9 @@ mkcert() { # mkcert NAME DAYS-OR-DATES...
 		2> "$MB_TMP/openssl.err" || mb_diag_file "$MB_TMP/openssl.err"
 	chmod 600 "$MB_TMP/$n.key"
 }
-mkcert app -days 30
-mkcert other -days 30
+mkcert app -days 365
+mkcert other -days 365
+mkcert soon -days 10
 # Expired: valid for one day, a year ago (openssl x509 -not_before needs
 # OpenSSL 3.4; a CA-signed one with -days would not be expired).
 openssl req -new -newkey rsa:2048 -nodes -subj /CN=old \
@@ -78,6 +79,9 @@ client_key_file = $MB_TMP/other.key"
 cc_account expired@example.com "client_id = app-cert
 client_certificate_file = $MB_TMP/old.pem
 client_key_file = $MB_TMP/old.key"
+cc_account soon@example.com "client_id = app-soon
+client_certificate_file = $MB_TMP/soon.pem
+client_key_file = $MB_TMP/soon.key"
 cc_account mixed@example.com "client_id = app-cert
 client_certificate_file = $MB_TMP/app.pem
 client_key_file = $MB_TMP/other.key"
@@ -90,6 +94,8 @@ ok $? "mock: app with a secret registered"
 mockctl app app-cert --user mailbox@example.com --cert "$MB_TMP/app.pem" \
 	> /dev/null
 ok $? "mock: app with a certificate registered"
+mockctl app app-soon --user mailbox@example.com --cert "$MB_TMP/soon.pem" \
+	> /dev/null
 cc() { mockctl count "users.mailbox@example.com.$1"; }
 
 # --- a client secret ---
@@ -144,6 +150,16 @@ mb token cert@example.com
 ok $? "certificate: a second assertion (new jti) accepted"
 remember_secret "$(cat "$MB_TMP/out")"
 check "certificate: two verified assertions" test "$(cc cc_certificate)" = 2
+lacks "certificate valid for a year: no expiry warning" "$MB_TMP/err" \
+	"expires on"
+
+# --- a certificate about to expire: works, and says so ---
+mb token soon@example.com
+ok $? "certificate expiring in 10 days: token exit 0"
+remember_secret "$(cat "$MB_TMP/out")"
+contains "... with a warning: the date, the days left, what to do" \
+	"$MB_TMP/err" \
+	"soon.pem expires on 20[0-9-]+T[0-9:]+Z \(in [89] days\): make a new key"
 
 # --- a wrong secret: invalid_client with plain advice ---
 mb token bad@example.com

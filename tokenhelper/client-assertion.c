@@ -18,11 +18,14 @@
 #include <openssl/x509.h>
 
 #include "errtext.h"
+#include "log.h"
 #include "wipe.h"
 #include "xalloc.h"
 
 /* A PEM certificate or key larger than this is not one. */
 #define MB_PEM_MAX_SIZE 65536
+/* Each token request warns when the certificate expires sooner. */
+#define MB_CERT_WARN_DAYS 30
 
 /* RFC 7515 base64url, no padding.  Returns a malloc'd string. */
 static char *
@@ -144,6 +147,30 @@ ca_iso_time(const ASN1_TIME *t, char *buf, size_t size)
 		snprintf(buf, size, "(unreadable date)");
 }
 
+/* A warning, at each use, from MB_CERT_WARN_DAYS before the end. */
+static void
+ca_warn_expiry(const struct mb_account *acct, X509 *cert, time_t now)
+{
+	time_t soon = now + MB_CERT_WARN_DAYS * 86400L;
+	int days = 0, secs = 0;
+	ASN1_TIME *t;
+	char when[64];
+
+	if (X509_cmp_time(X509_get0_notAfter(cert), &soon) > 0)
+		return;
+	t = ASN1_TIME_set(NULL, now);
+	if (t == NULL ||
+	    ASN1_TIME_diff(&days, &secs, t, X509_get0_notAfter(cert)) != 1)
+		days = 0;
+	ASN1_TIME_free(t);
+	ca_iso_time(X509_get0_notAfter(cert), when, sizeof(when));
+	mb_log(LOG_WARNING, "%s: client_certificate_file %s expires on %s "
+	       "(in %d days): make a new key and certificate, upload the "
+	       "certificate to the app registration, then point the "
+	       "configuration at them", acct->name,
+	       acct->client_certificate_file, when, days);
+}
+
 /* The certificate, valid at now.  NULL with *error_r set otherwise. */
 static X509 *
 ca_load_cert(const struct mb_account *acct, time_t now, char **error_r)
@@ -175,6 +202,7 @@ ca_load_cert(const struct mb_account *acct, time_t now, char **error_r)
 		*error_r = mb_xasprintf("client_certificate_file %s is not "
 			"valid before %s (check the clock)", path, when);
 	} else {
+		ca_warn_expiry(acct, cert, now);
 		return cert;
 	}
 	X509_free(cert);
