@@ -1,6 +1,8 @@
 # Operations: `status --json`, `revoke`, `import` of other tools' files,
 # `notify`, the helper's log lines.
-EXTRA_DIST += tests/test-ops-status.sh tests/test-ops-import.sh
+EXTRA_DIST += tests/test-ops-status.sh tests/test-ops-import.sh \
+	tests/test-ops-revoke.sh tests/mock-provider/mock_revoke.py
 if TOKENHELPER
-TESTS += tests/test-ops-status.sh tests/test-ops-import.sh
+TESTS += tests/test-ops-status.sh tests/test-ops-import.sh \
+	tests/test-ops-revoke.sh
 endif

@@ -8,6 +8,7 @@
 int mb_cmd_token(int argc, char **argv);
 int mb_cmd_import(int argc, char **argv);
 int mb_cmd_status(int argc, char **argv);
+int mb_cmd_revoke(int argc, char **argv);
 /* 0 authorized, 64 usage (also --device for Google), 65 unusable pasted
  * text, 67 unknown account, 75 no answer in time or provider failure,
  * 77 refused (denied, expired, wrong state or code), 78 configuration

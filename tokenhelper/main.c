@@ -46,8 +46,10 @@ static const struct mb_command commands[] = {
 	  "user signs in)" },
 	{ "token", mb_cmd_token, "print a valid access token for ACCOUNT" },
 	{ "import", mb_cmd_import,
-	  "store a refresh token read from standard input" },
+	  "store a refresh token or token file read from standard input" },
 	{ "status", mb_cmd_status, "show the accounts' state (no secrets)" },
+	{ "revoke", mb_cmd_revoke, "revoke ACCOUNT's grant at the provider, "
+	  "remove its tokens" },
 	{ "doctor", mb_cmd_doctor, "check the whole set-up, PASS/FAIL/SKIP" },
 	{ "serve", mb_cmd_serve, "serve tokens to the SASL plugin on UNIX "
 	  "sockets" },
@@ -74,7 +76,8 @@ mb_cli_usage(FILE *f)
 		"  mailbearer token ACCOUNT [--refresh] "
 		"[--format raw|xoauth2|oauthbearer]\n"
 		"  mailbearer import ACCOUNT < refresh-token\n"
-		"  mailbearer status [ACCOUNT]\n"
+		"  mailbearer status [ACCOUNT] [--json] [--socket PATH]\n"
+		"  mailbearer revoke ACCOUNT [--local]\n"
 		"  mailbearer doctor [ACCOUNT] [--socket PATH] "
 		"[--login URL]\n"
 		"\n"

@@ -597,6 +597,10 @@ mock_cc.install(sys.modules[__name__])
 ROUTES = {}
 import mock_authz  # noqa: E402
 mock_authz.install(sys.modules[__name__])
+# Revocation (RFC 7009; Google's /revoke and a generic /oauth2/revoke)
+# lives in mock_revoke.py.
+import mock_revoke  # noqa: E402
+mock_revoke.install(sys.modules[__name__])
 
 
 # ---------------------------------------------------------------------------
