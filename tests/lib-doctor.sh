@@ -5,9 +5,12 @@
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin; export PATH ;; esac
 
 # doc_account ACCOUNT: an account at the mock provider with a refresh
-# token imported (the refresh token is remembered as a secret).
+# token imported (the refresh token is remembered as a secret); Postfix's
+# smtp(8) is allowed to use it when there is a postfix user.
 doc_account() {
-	mb_conf_account "$MB_CONF" "$1"
+	doc_allow=
+	id postfix > /dev/null 2>&1 && doc_allow="allow = postfix"
+	mb_conf_account "$MB_CONF" "$1" generic "$doc_allow"
 	doc_rt=$(mockctl account "$1" --client-id cid)
 	remember_secret "$doc_rt"
 	printf '%s\n' "$doc_rt" | mb import "$1"

@@ -22,7 +22,8 @@ ok $? "doctor exits 0 on a good set-up"
 check "every line is PASS or SKIP (and the summary)" \
 	sh -c "! grep -Ev '^(PASS|SKIP) [a-z-]+: |^[0-9]+ passed, 0 failed' '$MB_TMP/doc.out'"
 for name in sasl-plugin sasl-shadow config modes state socket endpoint \
-	token postfix-password postfix-mechs postfix-tls postfix-chroot; do
+	token postfix-password postfix-account postfix-mechs postfix-tls \
+	postfix-chroot; do
 	check "PASS $name" doc_line PASS "$name"
 done
 check "the plugin is found in the build tree through SASL_PATH" \

@@ -14,7 +14,19 @@
 command -v postconf > /dev/null 2>&1 || skip_all "no postconf"
 need postmap python3
 MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
+# postfix-account: the table's entry names this account
+doc_conf() {
+	cat > "$MB_CONF" <<EOC
+[alice@example.com]
+provider = generic
+token_endpoint = https://127.0.0.1:1/token
+client_id = cid
+state_dir = $MB_TMP/state
+$1
+EOC
+	chmod 600 "$MB_CONF"
+}
+doc_conf "allow = postfix"
 : > "$MB_TMP/all-stderr"
 : > "$MB_TMP/secrets"
 # A socket for the plugin to find (no serve needed: only its existence
@@ -30,11 +42,26 @@ pfdoc() { doctor --postfix-config "$PF"; }
 pfdoc
 check "good configuration: PASS postfix-password" doc_line PASS postfix-password \
 	"\[127.0.0.1\]:2525 has an entry in texthash:$PF/sasl_passwd for user alice@example.com"
+check "... PASS postfix-account: serve gives the account to smtp's uid" \
+	doc_line PASS postfix-account "\[alice@example.com\] allows smtp's uid [0-9]+ \(postfix\)"
 check "... PASS postfix-mechs" doc_line PASS postfix-mechs
 check "... PASS postfix-tls (level)" doc_line PASS postfix-tls "smtp_tls_security_level = secure"
 check "... PASS postfix-tls (SASL options)" doc_line PASS postfix-tls "smtp_sasl_tls_security_options = noanonymous"
 check "... PASS postfix-chroot" doc_line PASS postfix-chroot "smtp is not chrooted; serve's socket is at $SOCK"
 check "... no postfix FAIL" sh -c "! grep -q '^FAIL postfix' '$MB_TMP/doc.out'"
+
+doc_conf ""
+pfdoc
+check "postfix's uid not in allow: FAIL postfix-account" \
+	doc_line FAIL postfix-account \
+	"\[alice@example.com\] does not allow smtp's uid [0-9]+ \(postfix\); fix: add \`allow = postfix\` to \[alice@example.com\]"
+printf '[127.0.0.1]:2525 alice@example.com:mailbearer:work\n' > "$PF/sasl_passwd"
+pfdoc
+check "the table names an account the config lacks: FAIL postfix-account" \
+	doc_line FAIL postfix-account \
+	"the table sends smtp to account work, which $MB_CONF does not have; fix: add \[work\]"
+printf '[127.0.0.1]:2525 alice@example.com:\n' > "$PF/sasl_passwd"
+doc_conf "allow = postfix"
 
 pf relayhost=[smtp.example.net]:587
 pfdoc

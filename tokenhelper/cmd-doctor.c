@@ -430,6 +430,7 @@ mb_cmd_doctor(int argc, char **argv)
 		for (i = 0; i < cfg->n_accounts; i++)
 			doc_account(d, &cfg->accounts[i]);
 	}
+	d->cfg = cfg;
 	mb_doc_check_postfix(d);
 	printf("%u passed, %u failed, %u skipped\n", d->n_pass, d->n_fail,
 	       d->n_skip);

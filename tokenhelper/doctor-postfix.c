@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,69 @@ pf_has_word(const char *list, const char *word)
 	return found;
 }
 
+/* The account the plugin asks serve for, from the table's "USER:PASSWORD"
+ * (doc/plugin.md): an empty password or "mailbearer:" means USER,
+ * "mailbearer:ACCOUNT" means ACCOUNT; any other password is the token
+ * itself and serve is not used (NULL). */
+static char *
+pf_entry_account(const char *entry)
+{
+	const char *colon = strchr(entry, ':'), *pw;
+
+	if (colon == NULL)
+		return NULL;
+	pw = colon + 1;
+	if (*pw == '\0' || strcmp(pw, "mailbearer:") == 0)
+		return mb_xstrndup(entry, (size_t)(colon - entry));
+	if (strncmp(pw, "mailbearer:", 11) == 0)
+		return mb_xstrdup(pw + 11);
+	return NULL;
+}
+
+/* The entry's account exists and serve gives it to Postfix's mail_owner
+ * (the uid smtp(8) runs as). */
+static void
+pf_check_account(struct mb_doctor *d, const char *account)
+{
+	const struct mb_account *a;
+	char owner[256], *fix;
+	struct passwd *pw;
+	bool ok = false;
+	size_t i;
+
+	if (d->cfg == NULL)
+		return;
+	a = mb_config_account(d->cfg, account);
+	if (a == NULL) {
+		fix = mb_xasprintf("add [%s] to %s, or name an account of it "
+				   "in the table (USER:mailbearer:ACCOUNT)",
+				   account, d->cfg->path);
+		mb_doc_report(d, MB_DOC_FAIL, "postfix-account", fix, "the "
+			      "table sends smtp to account %s, which %s does "
+			      "not have", account, d->cfg->path);
+		free(fix);
+		return;
+	}
+	pf_param(d, "mail_owner", owner, sizeof(owner));
+	pw = getpwnam(owner);
+	if (pw == NULL) {
+		mb_doc_report(d, MB_DOC_SKIP, "postfix-account", NULL, "[%s] "
+			      "mail_owner %s is not a user here", account,
+			      owner);
+		return;
+	}
+	for (i = 0; i < a->n_allow_uids; i++)
+		ok = ok || a->allow_uids[i] == pw->pw_uid;
+	ok = ok || pw->pw_uid == 0 || pw->pw_uid == geteuid();
+	fix = mb_xasprintf("add `allow = %s` to [%s] and reload serve "
+			   "(SIGHUP)", owner, account);
+	mb_doc_report(d, ok ? MB_DOC_PASS : MB_DOC_FAIL, "postfix-account",
+		      fix, "[%s] %s smtp's uid %u (%s)", account,
+		      ok ? "allows" : "does not allow",
+		      (unsigned)pw->pw_uid, owner);
+	free(fix);
+}
+
 /* The relayhost's entry: under the relayhost as written, then under its
  * bare host name, in each table of smtp_sasl_password_maps. */
 static void
@@ -124,7 +188,7 @@ pf_check_password(struct mb_doctor *d, const char *relay)
 {
 	char maps[PF_OUT_MAX], list[PF_OUT_MAX], out[PF_OUT_MAX], host[256];
 	char *save = NULL;
-	char *m, *colon;
+	char *m, *colon, *acct;
 	const char *keys[2], *args[4];
 	size_t k, n;
 
@@ -144,13 +208,18 @@ pf_check_password(struct mb_doctor *d, const char *relay)
 			args[3] = NULL;
 			if (pf_run(d, "postmap", args, out, sizeof(out)) != 0)
 				continue;
+			acct = pf_entry_account(out);
 			colon = strchr(out, ':');
 			if (colon != NULL)
 				*colon = '\0';
 			mb_doc_report(d, MB_DOC_PASS, "postfix-password", NULL,
-				      "%s has an entry in %s for user %s",
-				      keys[k], m, out);
+				      "%s has an entry in %s for user %s (%s)",
+				      keys[k], m, out, acct ? "token from "
+				      "serve" : "a token in the table");
 			mb_wipe(out, sizeof(out));
+			if (acct != NULL)
+				pf_check_account(d, acct);
+			free(acct);
 			return;
 		}
 	}

@@ -20,6 +20,7 @@ struct mb_doctor {
 	const char *postfix_dir;	/* --postfix-config, NULL: default */
 	const char *login_url;		/* --login, NULL: no login */
 	const char *login_ca;		/* --ca-file for --login */
+	const struct mb_config *cfg;	/* NULL when it does not load */
 	unsigned n_fail, n_pass, n_skip;
 };
 
