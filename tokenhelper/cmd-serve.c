@@ -168,6 +168,58 @@ parse_spec(const char *spec, char *path, size_t path_size, mode_t *mode_r,
 	return 0;
 }
 
+/* A count option (--max-clients, --max-per-uid): 1-10000, else -1. */
+static int
+parse_count(const char *arg, const char *name)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 10000) {
+		fprintf(stderr, "mailbearer serve: bad --%s \"%s\" "
+			"(1-10000)\n", name, arg);
+		return -1;
+	}
+	return (int)v;
+}
+
+/* The engine's limits: --keepalive, --max-clients, --max-per-uid,
+ * --request-timeout (option c with argument arg). */
+static int
+parse_limit(int c, const char *arg, struct mb_listener_options *srv)
+{
+	long v;
+
+	switch (c) {
+	case 'k':
+		v = parse_duration(arg);
+		if (v < 0) {
+			fprintf(stderr, "mailbearer serve: bad "
+				"--keepalive \"%s\"\n", arg);
+			return -1;
+		}
+		srv->keepalive = v;
+		return 0;
+	case 'm':
+		srv->max_clients = parse_count(arg, "max-clients");
+		return srv->max_clients < 0 ? -1 : 0;
+	case 'u':
+		srv->max_per_uid = parse_count(arg, "max-per-uid");
+		return srv->max_per_uid < 0 ? -1 : 0;
+	default:
+		v = parse_duration(arg);
+		if (v < 1 || v > 3600) {
+			fprintf(stderr, "mailbearer serve: bad "
+				"--request-timeout \"%s\"\n", arg);
+			return -1;
+		}
+		srv->request_timeout_ms = (int)(v * 1000);
+		return 0;
+	}
+}
+
 static int
 parse_args(int argc, char **argv, struct serve_opts *o)
 {
@@ -190,9 +242,6 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 	mb_listener_options_default(&o->srv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:s:fvh", longopts, NULL)) != -1) {
-		long v;
-		char *end = NULL;
-
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -212,44 +261,11 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 			o->syslog = true;
 			break;
 		case 'k':
-			v = parse_duration(optarg);
-			if (v < 0) {
-				fprintf(stderr, "mailbearer serve: bad "
-					"--keepalive \"%s\"\n", optarg);
-				return -1;
-			}
-			o->srv.keepalive = v;
-			break;
 		case 'm':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || v < 1 || v > 10000) {
-				fprintf(stderr, "mailbearer serve: bad "
-					"--max-clients \"%s\" (1-10000)\n",
-					optarg);
-				return -1;
-			}
-			o->srv.max_clients = (int)v;
-			break;
 		case 'u':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || v < 1 || v > 10000) {
-				fprintf(stderr, "mailbearer serve: bad "
-					"--max-per-uid \"%s\" (1-10000)\n",
-					optarg);
-				return -1;
-			}
-			o->srv.max_per_uid = (int)v;
-			break;
 		case 'T':
-			v = parse_duration(optarg);
-			if (v < 1 || v > 3600) {
-				fprintf(stderr, "mailbearer serve: bad "
-					"--request-timeout \"%s\"\n", optarg);
+			if (parse_limit(c, optarg, &o->srv) < 0)
 				return -1;
-			}
-			o->srv.request_timeout_ms = (int)(v * 1000);
 			break;
 		case 'v':
 			o->verbose = true;
@@ -341,6 +357,97 @@ adopt_activated(struct serve_socket *socks, int max)
 	return (int)n;
 }
 
+/* The socket's parent directory (of path, modified and restored): created
+ * if missing (one level), never group/world-writable. */
+static int
+socket_parent_dir(char *path)
+{
+	char *slash = strrchr(path, '/');
+	struct stat st;
+
+	if (slash == NULL || slash == path)
+		return 0;
+	*slash = '\0';
+	if (mkdir(path, geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST) {
+		mb_log(LOG_ERR, "cannot create %s: %s", path,
+		       mb_errstr(errno));
+		*slash = '/';
+		return -1;
+	}
+	if (stat(path, &st) == 0 && (st.st_mode & 0022) != 0 &&
+	    !(st.st_mode & S_ISVTX))
+		mb_log(LOG_WARNING, "%s is group/world-writable: "
+		       "others could replace the socket", path);
+	*slash = '/';
+	return 0;
+}
+
+/* Whatever is at sa's path: a stale socket of a dead server is removed;
+ * a live server's socket or anything that is not a socket is kept. */
+static int
+socket_clear_stale(const struct sockaddr_un *sa)
+{
+	const char *path = sa->sun_path;
+	struct stat st;
+	int probe;
+
+	if (lstat(path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		mb_log(LOG_ERR, "%s exists and is not a socket; "
+		       "refusing to replace it", path);
+		return -1;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (const struct sockaddr *)sa,
+				  sizeof(*sa)) == 0) {
+		close(probe);
+		mb_log(LOG_ERR, "%s: another mailbearer serve is "
+		       "already running there", path);
+		return -1;
+	}
+	if (probe >= 0)
+		close(probe);
+	unlink(path);
+	return 0;
+}
+
+/* A listening socket bound at sa with mode and group gid; its file's
+ * identity in *st.  Returns the descriptor or -1. */
+static int
+socket_bind_listen(const struct sockaddr_un *sa, mode_t mode, gid_t gid,
+		   struct stat *st)
+{
+	const char *path = sa->sun_path;
+	mode_t old;
+	int fd, rc, err;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		mb_log(LOG_ERR, "socket: %s", mb_errstr(errno));
+		return -1;
+	}
+	/* nobody may connect before the final mode is set */
+	old = umask(0777);
+	rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	err = errno;
+	umask(old);
+	if (rc < 0) {
+		mb_log(LOG_ERR, "bind %s: %s", path, mb_errstr(err));
+		close(fd);
+		return -1;
+	}
+	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    chmod(path, mode) < 0 || stat(path, st) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		mb_log(LOG_ERR, "%s: %s", path, mb_errstr(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
 /* Creates, binds and listens on one socket.  Returns 0 or -1 (logged). */
 static int
 open_socket(const char *spec, struct serve_socket *s)
@@ -350,79 +457,21 @@ open_socket(const char *spec, struct serve_socket *s)
 	struct stat st;
 	mode_t mode;
 	gid_t gid;
-	char *slash;
-	int fd = -1;
+	int fd;
 
 	s->fd = -1;
 	s->path = NULL;
-	if (parse_spec(spec, path, sizeof(path), &mode, &gid) < 0)
+	if (parse_spec(spec, path, sizeof(path), &mode, &gid) < 0 ||
+	    socket_parent_dir(path) < 0)
 		return -1;
-	/* the parent directory: created if missing (one level), never
-	 * group/world-writable */
-	slash = strrchr(path, '/');
-	if (slash != NULL && slash != path) {
-		*slash = '\0';
-		if (mkdir(path, geteuid() == 0 ? 0755 : 0700) < 0 &&
-		    errno != EEXIST) {
-			mb_log(LOG_ERR, "cannot create %s: %s", path,
-			       mb_errstr(errno));
-			return -1;
-		}
-		if (stat(path, &st) == 0 && (st.st_mode & 0022) != 0 &&
-		    !(st.st_mode & S_ISVTX))
-			mb_log(LOG_WARNING, "%s is group/world-writable: "
-			       "others could replace the socket", path);
-		*slash = '/';
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	if (lstat(path, &st) == 0) {
-		int probe;
-
-		if (!S_ISSOCK(st.st_mode)) {
-			mb_log(LOG_ERR, "%s exists and is not a socket; "
-			       "refusing to replace it", path);
-			return -1;
-		}
-		probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa,
-					  sizeof(sa)) == 0) {
-			close(probe);
-			mb_log(LOG_ERR, "%s: another mailbearer serve is "
-			       "already running there", path);
-			return -1;
-		}
-		if (probe >= 0)
-			close(probe);
-		unlink(path);	/* stale socket of a dead server */
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		mb_log(LOG_ERR, "socket: %s", mb_errstr(errno));
+	if (socket_clear_stale(&sa) < 0)
 		return -1;
-	}
-	{
-		/* nobody may connect before the final mode is set */
-		mode_t old = umask(0777);
-		int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-		int err = errno;
-
-		umask(old);
-		if (rc < 0) {
-			mb_log(LOG_ERR, "bind %s: %s", path, mb_errstr(err));
-			close(fd);
-			return -1;
-		}
-	}
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
-	    chmod(path, mode) < 0 || stat(path, &st) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
-		mb_log(LOG_ERR, "%s: %s", path, mb_errstr(errno));
-		close(fd);
-		unlink(path);
+	fd = socket_bind_listen(&sa, mode, gid, &st);
+	if (fd < 0)
 		return -1;
-	}
 	s->fd = fd;
 	s->path = strdup(path);
 	s->dev = st.st_dev;
@@ -668,6 +717,83 @@ stop_server(struct mb_listener *srv)
 	return false;
 }
 
+/* The configuration named by --config (or the default), by its absolute
+ * path, which a reload reads again.  Returns 0, or an exit status. */
+static int
+serve_load_config(const struct serve_opts *o, char **config_path_r,
+		  struct mb_config **cfg_r)
+{
+	char *given, *error = NULL;
+	int status = 0;
+
+	given = o->config != NULL ? strdup(o->config) :
+		mb_config_default_path();
+	*config_path_r = given != NULL ? absolute_config_path(given) : NULL;
+	free(given);
+	if (*config_path_r == NULL)
+		return EX_OSERR;
+	if (mb_config_load(*config_path_r, cfg_r, &error) < 0) {
+		mb_log(LOG_ERR, "%s", error != NULL ? error : *config_path_r);
+		status = EX_CONFIG;
+	}
+	free(error);
+	return status;
+}
+
+/* The sockets: those passed by systemd, then those of --socket, or the
+ * default one when there are neither.  *n_socks counts the ones open,
+ * also on failure (-1), so that the caller closes them. */
+static int
+serve_open_sockets(const struct serve_opts *o, struct serve_socket *socks,
+		   int *n_socks)
+{
+	int n = adopt_activated(socks, MB_MAX_SOCKETS);
+
+	*n_socks = 0;
+	if (n < 0)
+		return -1;
+	*n_socks = n;
+	if (o->n_specs == 0 && *n_socks == 0) {
+		char def[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+		if (default_socket(def, sizeof(def)) < 0 ||
+		    open_socket(def, &socks[*n_socks]) < 0)
+			return -1;
+		(*n_socks)++;
+	}
+	for (int i = 0; i < o->n_specs; i++) {
+		if (*n_socks == MB_MAX_SOCKETS) {
+			mb_log(LOG_ERR, "too many sockets");
+			return -1;
+		}
+		if (open_socket(o->socket_specs[i], &socks[*n_socks]) < 0)
+			return -1;
+		(*n_socks)++;
+	}
+	return 0;
+}
+
+/* SIGTERM, SIGINT and SIGHUP arrive on the returned descriptor only
+ * (every thread inherits the mask); SIGPIPE is ignored.  -1 on error. */
+static int
+serve_signals(void)
+{
+	sigset_t mask;
+	int sfd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		mb_log(LOG_ERR, "signalfd: %s", mb_errstr(errno));
+		return -1;
+	}
+	return sfd;
+}
+
 int
 mb_cmd_serve(int argc, char **argv)
 {
@@ -677,11 +803,8 @@ mb_cmd_serve(int argc, char **argv)
 	struct mb_config *cfg = NULL;
 	struct mb_listener *srv = NULL;
 	char *config_path = NULL;
-	char *error = NULL;
-	sigset_t mask;
 	int sfd = -1;
-	int status = EX_OSERR;
-	int n;
+	int status;
 
 	for (int i = 0; i < MB_MAX_SOCKETS; i++) {
 		socks[i].fd = -1;
@@ -691,63 +814,20 @@ mb_cmd_serve(int argc, char **argv)
 		return EX_USAGE;
 	o.verbose = o.verbose || mb_log_verbose();
 	mb_log_init("mailbearer", o.syslog, o.verbose);
-
-	{
-		char *given = o.config != NULL ? strdup(o.config) :
-			mb_config_default_path();
-
-		config_path = given != NULL ? absolute_config_path(given) :
-			NULL;
-		free(given);
-	}
-	if (config_path == NULL)
+	status = serve_load_config(&o, &config_path, &cfg);
+	if (status != 0)
 		goto out;
-	if (mb_config_load(config_path, &cfg, &error) < 0) {
-		mb_log(LOG_ERR, "%s", error != NULL ? error : config_path);
-		status = EX_CONFIG;
+	status = EX_OSERR;
+	if (serve_open_sockets(&o, socks, &n_socks) < 0)
 		goto out;
-	}
-
-	n = adopt_activated(socks, MB_MAX_SOCKETS);
-	if (n < 0)
-		goto out;
-	n_socks = n;
-	if (o.n_specs == 0 && n_socks == 0) {
-		char def[sizeof(((struct sockaddr_un *)0)->sun_path)];
-
-		if (default_socket(def, sizeof(def)) < 0 ||
-		    open_socket(def, &socks[n_socks]) < 0)
-			goto out;
-		n_socks++;
-	}
-	for (int i = 0; i < o.n_specs; i++) {
-		if (n_socks == MB_MAX_SOCKETS) {
-			mb_log(LOG_ERR, "too many sockets");
-			goto out;
-		}
-		if (open_socket(o.socket_specs[i], &socks[n_socks]) < 0)
-			goto out;
-		n_socks++;
-	}
-
 	if (!o.foreground) {
 		if (daemonize() < 0)
 			goto out;
 		mb_log_init("mailbearer", true, o.verbose);
 	}
-
-	/* every thread inherits this mask; signals arrive on sfd only */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
-		mb_log(LOG_ERR, "signalfd: %s", mb_errstr(errno));
+	sfd = serve_signals();
+	if (sfd < 0)
 		goto out;
-	}
-
 	raise_fd_limit();
 	srv = mb_listener_new(&cfg, &o.srv);
 	if (srv == NULL)
@@ -766,6 +846,5 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	free(config_path);
-	free(error);
 	return status;
 }
