@@ -45,7 +45,8 @@ if [ -e "$kde" ]; then
 		--postfix-config "$MB_TMP/pf"
 	ok $? "kdexoauth2 scanned first: still exit 0"
 	check "... ours is chosen (it ranks below ours: NODICTIONARY)" \
-		doc_line PASS sasl-shadow "XOAUTH2: ours"
+		doc_line PASS sasl-shadow \
+		"XOAUTH2: ours is the one libsasl2 chooses \(also provided by $MB_TMP/kde/libkdexoauth2.so, ranked below\)"
 else
 	skip "kdexoauth2 not installed"
 	skip "kdexoauth2 not installed"

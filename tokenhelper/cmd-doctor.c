@@ -296,7 +296,7 @@ doc_check_token(struct mb_doctor *d, const struct mb_account *a,
 	if (ts != MB_TOKEN_OK) {
 		mb_doc_report(d, MB_DOC_FAIL, "token", ts == MB_TOKEN_TRANSIENT
 			      ? "try again once the provider answers" :
-			      "follow the advice above", "[%s] %s", a->name,
+			      "as the message says", "[%s] %s", a->name,
 			      err ? err : "no token");
 		free(err);
 		return;

@@ -85,16 +85,36 @@ doc_plugin_file(const char *plugname)
 	return NULL;
 }
 
+/* The directory of the first plugin file libsasl2 opened, or NULL. */
+static char *
+doc_first_dir(void)
+{
+	char *copy, *dir;
+
+	if (doc_sasl.n_files == 0)
+		return NULL;
+	copy = mb_xstrdup(doc_sasl.files[0]);
+	dir = mb_xstrdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
 /* The directories libsasl2 scans, as its default path callback finds
- * them: $SASL_PATH unless set-uid, else its compiled-in directory. */
+ * them: $SASL_PATH unless set-uid, else its compiled-in directory, known
+ * from where it loaded its plugins (configure's plugindir otherwise). */
 static char *
 doc_scanned(void)
 {
 	const char *env = getenv("SASL_PATH");
+	char *dir, *s;
 
 	if (env != NULL && getuid() == geteuid() && getgid() == getegid())
 		return mb_xasprintf("SASL_PATH=%s", env);
-	return mb_xasprintf("libsasl2's directory %s", MB_PLUGINDIR);
+	dir = doc_first_dir();
+	s = mb_xasprintf("its built-in directory %s", dir ? dir :
+			 MB_PLUGINDIR);
+	free(dir);
+	return s;
 }
 
 /* Index of the first mechanism named mech, and of the first one of ours
@@ -115,17 +135,37 @@ doc_find(const char *mech, long *first_r, long *ours_r)
 	}
 }
 
+/* The file (else the name) of another plugin providing mech, or NULL. */
+static const char *
+doc_other(const char *mech)
+{
+	const char *f;
+	size_t i;
+
+	for (i = 0; i < doc_sasl.n_mechs; i++) {
+		if (strcasecmp(doc_sasl.mech[i], mech) != 0 ||
+		    strcmp(doc_sasl.plug[i], "mailbearer") == 0)
+			continue;
+		f = doc_plugin_file(doc_sasl.plug[i]);
+		return f ? f : doc_sasl.plug[i];
+	}
+	return NULL;
+}
+
 static void
 doc_sasl_mech(struct mb_doctor *d, const char *mech, const char *where)
 {
 	const char *file, *other;
 	long first, ours;
-	char *fix;
+	char *fix, *dir;
 
 	doc_find(mech, &first, &ours);
 	if (ours < 0) {
+		dir = doc_first_dir();
 		fix = mb_xasprintf("install libmailbearer.so into %s, or add "
-				   "its directory to SASL_PATH", MB_PLUGINDIR);
+				   "its directory to SASL_PATH",
+				   dir ? dir : MB_PLUGINDIR);
+		free(dir);
 		mb_doc_report(d, MB_DOC_FAIL, "sasl-plugin", fix, "libsasl2 "
 			      "(%s) loads no %s from libmailbearer.so", where,
 			      mech);
@@ -137,8 +177,12 @@ doc_sasl_mech(struct mb_doctor *d, const char *mech, const char *where)
 		      "lists %s from %s", where, mech,
 		      file ? file : "libmailbearer.so");
 	if (first == ours) {
+		other = doc_other(mech);
 		mb_doc_report(d, MB_DOC_PASS, "sasl-shadow", NULL, "%s: ours "
-			      "is the one libsasl2 chooses", mech);
+			      "is the one libsasl2 chooses%s%s%s", mech,
+			      other ? " (also provided by " : "",
+			      other ? other : "", other ? ", ranked below)" :
+			      "");
 		return;
 	}
 	other = doc_plugin_file(doc_sasl.plug[first]);
@@ -160,11 +204,12 @@ mb_doc_check_sasl(struct mb_doctor *d)
 		{ SASL_CB_VERIFYFILE, (sasl_callback_ft)(void (*)(void))doc_verifyfile, NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
-	char *where = doc_scanned();
+	char *where;
 	size_t i;
 	int r;
 
 	r = sasl_client_init(cbs);
+	where = doc_scanned();
 	if (r != SASL_OK) {
 		mb_doc_report(d, MB_DOC_FAIL, "sasl-plugin", "install "
 			      "libsasl2's plugins (libsasl2-modules)",
