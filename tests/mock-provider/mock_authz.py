@@ -230,8 +230,11 @@ def route_devicecode(handler, body):
     dc = "mbdc-" + secrets.token_urlsafe(24)
     uc = secrets.token_hex(4).upper()
     base = "https://%s:%d" % handler.server.server_address[:2]
+    # Who signs in is known only at approval (POST /control/device/
+    # approve names the user); until then the code belongs to the client.
     with M.STATE.lock:
-        DEVICES[dc] = {"user": acct.user, "user_code": uc, "scope": scope,
+        DEVICES[dc] = {"user": None, "client_id": acct.client_id,
+                       "user_code": uc, "scope": scope,
                        "exp": time.time() + DEVICE_CFG["expires_in"],
                        "interval": DEVICE_CFG["interval"],
                        "script": list(DEVICE_CFG["script"]),
@@ -284,14 +287,12 @@ def grant_device(handler, form):
     cid, secret = M.client_auth(handler, form)
     with M.STATE.lock:
         rec = DEVICES.get(dc) if dc else None
-        acct = M.STATE.accounts.get(rec["user"]) if rec else None
+    acct = find_account(rec["client_id"], rec["user"]) if rec else None
     if acct is None:
         raise M.oauth_error("google", "invalid_grant", "bad_code")
     M.check_client(acct, cid, secret)
     with M.STATE.lock:
         err = device_answer(rec)
-        u = M.STATE.counters["users"].setdefault(acct.user, {})
-        u["device_poll"] = u.get("device_poll", 0) + 1
     if err == "access_denied" and acct.style == "microsoft":
         err = "authorization_declined"
     if err is not None:
@@ -328,7 +329,8 @@ def ctl_device(body):
 
 
 def ctl_device_set(body, state):
-    """Approve or deny the user's newest pending code (or user_code)."""
+    """The user (an account of the code's client) signs in and approves,
+    or declines, the newest pending code (or the one with user_code)."""
     n = 0
     with M.STATE.lock:
         for rec in reversed(list(DEVICES.values())):
@@ -336,9 +338,13 @@ def ctl_device_set(body, state):
                 continue
             if body.get("user_code") not in (None, rec["user_code"]):
                 continue
-            if body.get("user") not in (None, rec["user"]):
+            user = body.get("user")
+            if user is not None and (user not in M.STATE.accounts or
+                                     M.STATE.accounts[user].client_id !=
+                                     rec["client_id"]):
                 continue
             rec["state"] = state
+            rec["user"] = user
             n = 1
             break
     return {"changed": n}
@@ -349,6 +355,7 @@ def ctl_devices(_body):
         return {"devices": [
             {"user": r["user"], "user_code": r["user_code"],
              "state": r["state"], "interval": r["interval"],
+             "polls": len(r["polls"]),
              "too_fast": r.get("too_fast", 0),
              "gaps": [round(b - a, 2) for a, b in
                       zip(r["polls"], r["polls"][1:])]}
