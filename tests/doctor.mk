@@ -10,6 +10,6 @@ tests_libdocshadow_la_LDFLAGS = -module -avoid-version -shared \
 TESTS += tests/test-doctor-good.sh tests/test-doctor-local.sh \
 	tests/test-doctor-postfix.sh tests/test-doctor-login.sh
 endif
-EXTRA_DIST += tests/lib-doctor.sh tests/doctor-ms-smtp.py tests/test-doctor-good.sh \
-	tests/test-doctor-local.sh tests/test-doctor-postfix.sh \
-	tests/test-doctor-login.sh
+EXTRA_DIST += tests/lib-doctor.sh tests/doctor-ms-smtp.py \
+	tests/test-doctor-good.sh tests/test-doctor-local.sh \
+	tests/test-doctor-postfix.sh tests/test-doctor-login.sh

@@ -325,8 +325,9 @@ pf_check_chroot(struct mb_doctor *d)
 		char *fix = mb_xasprintf("give serve a socket there: "
 					 "mailbearer serve --socket %s,mode="
 					 "0660,group=postfix", path);
-		mb_doc_report(d, MB_DOC_FAIL, "postfix-chroot", fix, "smtp %s%s,"
-			      " so the plugin looks for %s: no socket there",
+		mb_doc_report(d, MB_DOC_FAIL, "postfix-chroot", fix,
+			      "smtp %s%s, so the plugin looks for %s: no "
+			      "socket there",
 			      chroot ? "is chrooted in " : "is not chrooted",
 			      chroot ? q : "", sock);
 		free(fix);

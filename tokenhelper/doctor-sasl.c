@@ -201,7 +201,8 @@ void
 mb_doc_check_sasl(struct mb_doctor *d)
 {
 	static sasl_callback_t cbs[] = {
-		{ SASL_CB_VERIFYFILE, (sasl_callback_ft)(void (*)(void))doc_verifyfile, NULL },
+		{ SASL_CB_VERIFYFILE,
+		  (sasl_callback_ft)(void (*)(void))doc_verifyfile, NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 	char *where;
