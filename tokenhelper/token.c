@@ -517,9 +517,12 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 	time_t now = time(NULL);
 
 	if (mb_store_reserve(acct, st, &t, &err) < 0) {
-		*error_r = mb_xasprintf("account %s: refresh not attempted "
-			"(the refresh token is kept unused): the new state "
-			"could not be saved: %s", acct->name, err);
+		bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
+
+		*error_r = mb_xasprintf("account %s: %s not attempted%s: the "
+			"new state could not be saved: %s", acct->name,
+			cc ? "token request" : "refresh",
+			cc ? "" : " (the refresh token is kept unused)", err);
 		free(err);
 		if (refused || !token_usable(st, now))
 			return MB_TOKEN_ERROR;
