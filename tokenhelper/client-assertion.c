@@ -115,7 +115,12 @@ ca_read_pem(const char *what, const char *path, bool secret,
 		n = read(fd, buf + len, MB_PEM_MAX_SIZE - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0) {
+			*error_r = mb_xasprintf("cannot read %s %s: %s", what,
+						path, mb_errstr(errno));
+			goto out;
+		}
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
