@@ -218,10 +218,16 @@ def route_devicecode(handler, body):
     with M.STATE.lock:
         M.STATE.bump("endpoints", "devicecode")
     form = parse_form(body)
-    acct = find_account(form.get("client_id"))
+    scope = form.get("scope", "")
+    # The client's registration: the mock keeps it per account; take one
+    # of the client's accounts that can grant this scope.
+    with M.STATE.lock:
+        accts = [a for a in M.STATE.accounts.values()
+                 if a.client_id == form.get("client_id")]
+    acct = next((a for a in accts if grantable(a, scope)),
+                accts[0] if accts else None)
     if acct is None:
         raise M.oauth_error("google", "invalid_client")
-    scope = form.get("scope", "")
     if acct.style == "google" and M.GOOGLE_SCOPE in scope.split():
         raise M.oauth_error("google", "invalid_scope",
                             "invalid_scope_device")
