@@ -363,8 +363,9 @@ doc_check_config(struct mb_doctor *d)
 	char *err = NULL;
 
 	if (mb_config_load(path, &cfg, &err) != 0) {
-		mb_doc_report(d, MB_DOC_FAIL, "config", "correct the file "
-			      "(mailbearer.conf(5))", "%s", err);
+		mb_doc_report(d, MB_DOC_FAIL, "config", "write or correct "
+			      "it (mailbearer.conf(5)), or give --config FILE",
+			      "%s", err);
 		cfg = NULL;
 	} else {
 		mb_doc_report(d, MB_DOC_PASS, "config", NULL, "%s parses, %zu "
