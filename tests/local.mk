@@ -30,4 +30,5 @@ check-local: check-TESTS
 include $(top_srcdir)/tests/leak.mk
 include $(top_srcdir)/tests/cc.mk
 include $(top_srcdir)/tests/ops.mk
+include $(top_srcdir)/tests/doctor.mk
 include $(top_srcdir)/tests/authorize.mk
