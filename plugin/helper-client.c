@@ -281,10 +281,9 @@ call_begin(struct helper_call *c, const sasl_utils_t *utils,
 		mb_xo_sanitize(who, sizeof(who), account,
 			       account != NULL ? strlen(account) : 0);
 		call_fail(c, "%s: \"%s\" cannot be a mailbearer account "
-			    "name (letters, digits and . _ - @ + %% only, "
-			    "at most %d); use the password "
+			    "name (%s); use the password "
 			    "mailbearer:<account>", mech_name, who,
-			    MB_IPC_ACCOUNT_MAX);
+			    MB_ACCOUNT_NAME_RULE);
 		return SASL_BADPARAM;
 	}
 	if (mb_helper_socket_path(opts, c->path, sizeof(c->path)) < 0) {
