@@ -15,6 +15,7 @@
 #include "errstr.h"
 #include "expiry.h"
 #include "log.h"
+#include "notify.h"
 #include "store.h"
 #include "token.h"
 #include "xalloc.h"
@@ -132,6 +133,7 @@ mb_cmd_token(int argc, char **argv)
 	     mb_token_get_ex(acct, NULL, &access, &err);
 	if (ts != MB_TOKEN_OK) {
 		ret = token_fail(ts, err);
+		mb_notify_observe(acct, ts, false, err, true);
 		goto out;
 	}
 	token_warn_attention(acct, &access);
@@ -142,6 +144,8 @@ mb_cmd_token(int argc, char **argv)
 		ret = EX_IOERR;
 		goto out;
 	}
+	/* after the token is out: a notification never delays it */
+	mb_notify_observe(acct, ts, false, NULL, true);
 	ret = EX_OK;
 out:
 	mb_free_secret(&text);

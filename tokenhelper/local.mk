@@ -13,6 +13,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/http.c tokenhelper/http.h \
 	tokenhelper/json.c tokenhelper/json.h \
 	tokenhelper/log.c tokenhelper/log.h \
+	tokenhelper/notify.c tokenhelper/notify.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/listener.c tokenhelper/listener.h \

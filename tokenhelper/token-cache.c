@@ -7,6 +7,7 @@
 #include "ipc-proto.h"
 #include "errtext.h"
 #include "log.h"
+#include "notify.h"
 #include "token.h"
 #include "wipe.h"
 
@@ -445,6 +446,7 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 	time_t expires_at;
 	long backoff;
 	bool stale = false;
+	char *why;
 
 	if (st == MB_TOKEN_OK && (a->token == NULL ||
 	    !mb_ipc_valid_token(a->token, strlen(a->token)))) {
@@ -497,8 +499,12 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 	backoff = e->backoff;
 	if (!stale)
 		job_log(j, st, e->error, expires_at, backoff);
+	why = e->error != NULL ? strdup(e->error) : NULL;
 	pthread_cond_broadcast(&e->cond);
 	pthread_mutex_unlock(&e->mu);
+	/* after the entry's lock: it may wait for the notify file's */
+	mb_notify_observe(j->acct, st, stale, why, false);
+	free(why);
 
 	pthread_mutex_lock(&c->mu);
 	c->workers--;
