@@ -49,6 +49,16 @@ doctor "$user" --socket "$SOCK"
 check "state directory 0755: FAIL modes, chmod 700" doc_line FAIL modes \
 	"state directory $MB_TMP/state is open to group or others \(mode 0755\); fix: chmod 700 $MB_TMP/state"
 chmod 700 "$MB_TMP/state"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534 "$st"
+	doctor "$user" --socket "$SOCK"
+	check "a state file of another user: FAIL modes, run as that user" \
+		doc_line FAIL modes \
+		"state file $st belongs to uid 65534, not to uid 0 running this check; fix: run the doctor as the user serve runs as \(sudo -u $(id -nu 65534) "
+	chown 0 "$st"
+else
+	skip "needs root to give a file to another user"
+fi
 
 conf=$MB_CONF
 MB_CONF=$MB_TMP/secret.conf

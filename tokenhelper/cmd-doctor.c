@@ -6,6 +6,7 @@
  * else 1; 64 on a usage error. */
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -87,13 +88,20 @@ static bool
 doc_mode_ok(struct mb_doctor *d, const char *what, const char *path,
 	    bool dir)
 {
+	struct passwd *pw;
 	struct stat st;
 	char *fix;
 
 	if (stat(path, &st) != 0)
 		return true;	/* absence is the state check's business */
 	if (st.st_uid != geteuid()) {
-		fix = mb_xasprintf("chown %u %s", (unsigned)geteuid(), path);
+		pw = getpwuid(st.st_uid);
+		fix = mb_xasprintf("run the doctor as the user serve runs as "
+				   "(sudo -u %s mailbearer doctor), or if "
+				   "that is uid %u: chown %u %s",
+				   pw ? pw->pw_name : "OWNER",
+				   (unsigned)geteuid(), (unsigned)geteuid(),
+				   path);
 		mb_doc_report(d, MB_DOC_FAIL, "modes", fix, "%s %s belongs to "
 			      "uid %u, not to uid %u running this check", what,
 			      path, (unsigned)st.st_uid, (unsigned)geteuid());
