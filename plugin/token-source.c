@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "account-name.h"
 #include "helper-client.h"
 #include "ipc-proto.h"
 #include "sasl-log.h"
@@ -50,13 +51,15 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 {
 	char who[160];
 
-	if (account_len >= sizeof(tok->account) ||
-	    memchr(account, '\0', account_len) != NULL) {
+	/* The one rule (common/account-name.h) also bounds the copy. */
+	if (!mb_account_name_valid(account, account_len) ||
+	    account_len >= sizeof(tok->account)) {
 		mb_xo_sanitize(who, sizeof(who), account, account_len);
 		mb_sasl_seterror(utils,
 				 "%s: \"%s\" cannot be a mailbearer account "
-				 "name",
-				 mech_name, who);
+				 "name (%s); use the password "
+				 "mailbearer:<account>",
+				 mech_name, who, MB_ACCOUNT_NAME_RULE);
 		return SASL_BADPARAM;
 	}
 	memcpy(tok->account, account, account_len);
