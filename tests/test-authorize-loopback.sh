@@ -152,6 +152,51 @@ contains "... says to add offline_access" "$MB_TMP/err" "offline_access"
 check "... before any request" \
 	test "$(mockctl count endpoints.authorize)" = "$n0"
 
+# No refresh token in the reply (a generic provider, Microsoft style,
+# without offline_access): exit 78; the one imported before is kept (then
+# exit 0: the account still works).
+n=norefresh@example.com
+mockctl account "$n" --client-id cid --style microsoft \
+	--scope "$ms_scope" > /dev/null
+az_conf "$n" generic "scope = https://outlook.office.com/IMAP.AccessAsUser.All"
+az_start norefresh "$n"
+az_browse "$(az_url norefresh)" "$MB_TMP/norefresh.page"
+check "no refresh token returned: exit 78" test "$(az_rc norefresh)" = 78
+contains "... says so" "$MB_TMP/norefresh.err" "issued no refresh token"
+echo "mbrt-imported-before-1" | mb import "$n"
+az_start kept "$n"
+az_browse "$(az_url kept)" "$MB_TMP/kept.page"
+check "with a refresh token imported before: exit 0" \
+	test "$(az_rc kept)" = 0
+contains "... says the previous one is kept" "$MB_TMP/kept.out" \
+	"previous one is kept"
+check "... the previous refresh token is still there" \
+	test "$(st_get "$n" refresh_token)" = mbrt-imported-before-1
+
+# A state directory that cannot be used: said before the user is asked.
+r=ro@example.com
+: > "$MB_TMP/not-a-dir"
+MB_ACCT_STATE_DIR=$MB_TMP/not-a-dir/state az_conf "$r" google
+n0=$(mockctl count endpoints.authorize)
+mb authorize "$r" --timeout 5
+check "unusable state directory: exit 78" test $? = 78
+lacks "... before any URL is printed" "$MB_TMP/out" "^https://"
+check "... no request" test "$(mockctl count endpoints.authorize)" = "$n0"
+
+# Other requests to the listener get 404 and do not end the wait.
+az_start other "$g"
+url=$(az_url other)
+p=$(az_port other)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+	"http://127.0.0.1:$p/favicon.ico")
+check "a favicon request: 404" test "$code" = 404
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+	"http://127.0.0.1:$p/?foo=bar")
+check "a query without code, state or error: 400" test "$code" = 400
+check "... still listening" az_listening "$p"
+az_browse "$url" "$MB_TMP/other.page"
+check "... then the redirect completes it: exit 0" test "$(az_rc other)" = 0
+
 # --- the client's configuration: advice --------------------------------
 advice() {	# NAME ACCOUNT PATTERN
 	az_start "$1" "$2"
