@@ -2,7 +2,8 @@
 # flow = client_credentials (Microsoft 365 app-only) with `mailbearer
 # token` against the mock provider: a token with a client secret and with
 # a certificate (RFC 7523 client assertion, verified by the mock with
-# openssl), no refresh token stored, the freshness rule, a wrong secret
+# openssl), no refresh token stored, the freshness rule, transient
+# failures retried then reported as temporary, a wrong secret
 # and a foreign or expired certificate with plain advice, the
 # configuration's checks (file:line), `import` and `authorize` refused,
 # no secret leaked.
@@ -134,6 +135,23 @@ mb token --refresh relay@example.com
 ok $? "--refresh asks for a new one"
 remember_secret "$(cat "$MB_TMP/out")"
 check "three requests" test "$(cc cc_ok)" = 3
+
+# --- transient failures: retried, then reported as temporary ---
+time_left relay@example.com -10
+mockctl fault token 503 --count 1 > /dev/null
+mb token relay@example.com
+ok $? "one 503: retried, a token"
+remember_secret "$(cat "$MB_TMP/out")"
+time_left relay@example.com -10
+mockctl fault token 503 --count 10 > /dev/null
+mb token relay@example.com
+check "provider down: exit 75 (temporary)" test "$mb_rc" = 75
+contains "provider down: says it is temporary" "$MB_TMP/err" \
+	"token request failed temporarily: .*HTTP 503"
+mockctl reset faults > /dev/null
+mb token relay@example.com
+ok $? "provider back: a token"
+remember_secret "$(cat "$MB_TMP/out")"
 
 # --- a certificate: RFC 7523 client assertion ---
 mb token cert@example.com
