@@ -194,8 +194,19 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
 	"http://127.0.0.1:$p/?foo=bar")
 check "a query without code, state or error: 400" test "$code" = 400
 check "... still listening" az_listening "$p"
+# A browser's speculative connection that never sends anything.
+python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+time.sleep(15)' "$p" &
+idle=$!
+at_exit "kill $idle"
+sleep 0.5
+t0=$(date +%s)
 az_browse "$url" "$MB_TMP/other.page"
 check "... then the redirect completes it: exit 0" test "$(az_rc other)" = 0
+check "... at once, not held up by an idle connection" \
+	test $(( $(date +%s) - t0 )) -le 4
+kill "$idle" 2>/dev/null
 
 # --- the client's configuration: advice --------------------------------
 advice() {	# NAME ACCOUNT PATTERN

@@ -28,6 +28,8 @@
 /* A browser gets this long to send its request line once connected. */
 #define LOOP_REQUEST_SECS 10
 #define LOOP_REQUEST_MAX 8192
+/* Connections read at once. */
+#define LOOP_CONNS 8
 
 static long
 loop_now(void)
@@ -172,42 +174,6 @@ loop_wait_fd(int fd, bool out, long deadline)
 	}
 }
 
-/* The request target of one HTTP request line ("GET /?code=... HTTP/1.1"),
- * malloc'd, or NULL (no full line in time, or not a GET). */
-static char *
-loop_read_target(int conn, long deadline)
-{
-	char buf[LOOP_REQUEST_MAX + 1], *eol, *sp, *ret = NULL;
-	size_t got = 0;
-	ssize_t n;
-
-	if (deadline > loop_now() + LOOP_REQUEST_SECS)
-		deadline = loop_now() + LOOP_REQUEST_SECS;
-	while (got < LOOP_REQUEST_MAX) {
-		if (loop_wait_fd(conn, false, deadline) != 1)
-			break;
-		n = read(conn, buf + got, LOOP_REQUEST_MAX - got);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		buf[got] = '\0';
-		eol = strstr(buf, "\r\n");
-		if (eol == NULL)
-			continue;
-		*eol = '\0';
-		sp = strchr(buf + 4, ' ');
-		if (strncmp(buf, "GET /", 5) == 0 && sp != NULL) {
-			*sp = '\0';
-			ret = mb_xstrdup(buf + 4);
-		}
-		break;
-	}
-	mb_wipe(buf, sizeof(buf));
-	return ret;
-}
-
 /* A short plain page; best effort, bounded. */
 static void
 loop_answer(int conn, int status, const char *text)
@@ -233,56 +199,179 @@ loop_answer(int conn, int status, const char *text)
 	free(msg);
 }
 
-/* One connection: 1 it carried an authorization response (parsed into
- * *r), 0 anything else (answered, keep waiting). */
-static int
-loop_take(int conn, long deadline, struct mb_code_redirect *r)
-{
-	char *target = loop_read_target(conn, deadline);
-	size_t plen;
+/* A connection whose request line has not arrived yet.  A browser may
+ * open speculative connections it never uses: several are read at once,
+ * so that an idle one does not hold up the redirect. */
+struct loop_conn {
+	int fd;			/* -1: free slot */
+	long deadline;
+	size_t got;
+	char buf[LOOP_REQUEST_MAX + 1];
+};
 
-	if (target == NULL)
-		return 0;
-	plen = strcspn(target, "?#");
-	if (plen != 1) {
-		loop_answer(conn, 404, "mailbearer: not here.\n");
-		free(target);
-		return 0;
-	}
-	if (target[plen] != '?' || mb_code_parse_query(target + 2, r) < 0 ||
-	    (r->code == NULL && r->state == NULL && r->error == NULL)) {
+static void
+loop_conn_close(struct loop_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->got = 0;
+	mb_wipe(c->buf, sizeof(c->buf));
+}
+
+/* The request target of a complete request line in c->buf
+ * ("GET /?code=... HTTP/1.1"), malloc'd; NULL when it is not a GET. */
+static char *
+loop_target(struct loop_conn *c)
+{
+	char *eol = strstr(c->buf, "\r\n"), *sp;
+
+	*eol = '\0';
+	if (strncmp(c->buf, "GET /", 5) != 0)
+		return NULL;
+	sp = strchr(c->buf + 4, ' ');
+	if (sp == NULL)
+		return NULL;
+	*sp = '\0';
+	return mb_xstrdup(c->buf + 4);
+}
+
+/* c's request line is complete: 1 it carried an authorization response
+ * (parsed into *r; c stays open), 0 anything else (answered, closed). */
+static int
+loop_take(struct loop_conn *c, struct mb_code_redirect *r)
+{
+	char *target = loop_target(c);
+	size_t plen = target != NULL ? strcspn(target, "?#") : 0;
+
+	if (target == NULL || plen != 1) {
+		loop_answer(c->fd, 404, "mailbearer: not here.\n");
+	} else if (target[plen] != '?' ||
+		   mb_code_parse_query(target + 2, r) < 0 ||
+		   (r->code == NULL && r->state == NULL && r->error == NULL)) {
 		mb_code_redirect_clear(r);
-		loop_answer(conn, 400, "mailbearer: this is not an "
+		loop_answer(c->fd, 400, "mailbearer: this is not an "
 			    "authorization response.\n");
+	} else {
 		mb_free_secret(&target);
-		return 0;
+		return 1;
 	}
 	mb_free_secret(&target);
-	return 1;
+	loop_conn_close(c);
+	return 0;
+}
+
+/* Reads what c has; 1 when its request line is complete, 0 not yet, -1
+ * closed (end of stream, error, or too long). */
+static int
+loop_conn_read(struct loop_conn *c)
+{
+	ssize_t n;
+
+	n = read(c->fd, c->buf + c->got, LOOP_REQUEST_MAX - c->got);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n > 0) {
+		c->got += (size_t)n;
+		c->buf[c->got] = '\0';
+		if (strstr(c->buf, "\r\n") != NULL)
+			return 1;
+		if (c->got < LOOP_REQUEST_MAX)
+			return 0;
+	}
+	loop_conn_close(c);
+	return -1;
+}
+
+/* A free slot for a new connection (the oldest is dropped if none). */
+static struct loop_conn *
+loop_slot(struct loop_conn *cs, size_t n)
+{
+	size_t i, old = 0;
+
+	for (i = 0; i < n; i++) {
+		if (cs[i].fd < 0)
+			return &cs[i];
+		if (cs[i].deadline < cs[old].deadline)
+			old = i;
+	}
+	loop_conn_close(&cs[old]);
+	return &cs[old];
+}
+
+/* One poll over the listener, the signal pipe and the connections;
+ * accepts, reads, expires.  The index of a connection that carried an
+ * authorization response, else -1. */
+static int
+loop_step(int lfd, struct loop_conn *cs, size_t n, long deadline,
+	  struct mb_code_redirect *r)
+{
+	struct pollfd p[LOOP_CONNS + 2];
+	long now = loop_now(), wake = deadline;
+	struct loop_conn *c;
+	size_t i;
+	int fd;
+
+	p[0].fd = lfd;
+	p[1].fd = mb_auth_signal_fd();
+	for (i = 0; i < n; i++) {
+		p[i + 2].fd = cs[i].fd;
+		if (cs[i].fd >= 0 && cs[i].deadline < wake)
+			wake = cs[i].deadline;
+	}
+	for (i = 0; i < n + 2; i++) {
+		p[i].events = POLLIN;
+		p[i].revents = 0;
+	}
+	(void)poll(p, n + 2, wake > now ? (int)(wake - now) * 1000 : 0);
+	for (i = 0; i < n; i++) {
+		if (cs[i].fd < 0)
+			continue;
+		if (p[i + 2].revents != 0 && loop_conn_read(&cs[i]) == 1 &&
+		    loop_take(&cs[i], r) == 1)
+			return (int)i;
+		if (cs[i].fd >= 0 && loop_now() >= cs[i].deadline)
+			loop_conn_close(&cs[i]);
+	}
+	if (p[0].revents != 0) {
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0) {
+			c = loop_slot(cs, n);
+			c->fd = fd;
+			c->deadline = loop_now() + LOOP_REQUEST_SECS;
+		}
+	}
+	return -1;
 }
 
 /* Accepts until one connection carries an authorization response.
- * Returns its connection (r filled), or -1 with *st_r. */
+ * Returns its fd (r filled), or -1 with *st_r; every other connection is
+ * closed either way. */
 static int
 loop_accept(int lfd, long deadline, struct mb_code_redirect *r,
 	    enum mb_auth_status *st_r)
 {
-	int w, conn;
+	static struct loop_conn cs[LOOP_CONNS];
+	int k = -1, fd = -1;
+	size_t i;
 
-	for (;;) {
-		w = loop_wait_fd(lfd, false, deadline);
-		if (w <= 0) {
-			*st_r = w < 0 ? MB_AUTH_INTERRUPTED :
+	for (i = 0; i < LOOP_CONNS; i++)
+		cs[i].fd = -1;
+	while (k < 0) {
+		if (mb_auth_signal() != 0 || loop_now() >= deadline) {
+			*st_r = mb_auth_signal() != 0 ? MB_AUTH_INTERRUPTED :
 				MB_AUTH_TRANSIENT;
-			return -1;
+			break;
 		}
-		conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (conn < 0)
-			continue;
-		if (loop_take(conn, deadline, r) == 1)
-			return conn;
-		close(conn);
+		k = loop_step(lfd, cs, LOOP_CONNS, deadline, r);
 	}
+	if (k >= 0) {
+		fd = cs[k].fd;
+		cs[k].fd = -1;
+	}
+	for (i = 0; i < LOOP_CONNS; i++)
+		loop_conn_close(&cs[i]);
+	return fd;
 }
 
 static enum mb_auth_status
