@@ -53,7 +53,8 @@ az_port() {
 az_listening() {
 	az_hex=$(printf '%04X' "$1")
 	awk -v p=":$az_hex" '$4 == "0A" && substr($2, length($2) - 4) == p \
-		{ f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+		{ f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 \
+		2>/dev/null
 }
 
 # az_listen_addr PORT: the local address (hex, /proc/net/tcp) listening.

@@ -85,8 +85,9 @@ check "wrong state: the code was never redeemed" \
 mockctl authorize-mode no_state > /dev/null
 refused no-state "$b" "carries no state.*nothing was stored"
 # A code issued for another challenge: our verifier does not match it.
+other=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 refused wrong-verifier "$b" "invalid_grant.*Invalid code verifier" \
-	's/code_challenge=[^&]*/code_challenge=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/'
+	"s/code_challenge=[^&]*/code_challenge=$other/"
 check "wrong verifier: refused at the token endpoint" \
 	test "$(mockctl count "users.$b.code")" = 1
 mockctl authorize-mode deny > /dev/null

@@ -34,8 +34,10 @@ check "the whole redirect address: exit 0" test "$(az_rc whole)" = 0
 case $url in *redirect_uri=http%3A%2F%2F127.0.0.1%3A*) ok 0 \
 	"Google: a loopback redirect URI (nothing listens on it)" ;;
 *) ok 1 "Google: a loopback redirect URI"; diag "$url" ;; esac
-case $loc in *code=*state=*) ok 0 "the provider redirected with code and state" ;;
-*) ok 1 "the provider redirected with code and state"; diag "$loc" ;; esac
+case $loc in
+*code=*state=*) ok 0 "the provider redirected with code and state" ;;
+*) ok 1 "the provider redirected with code and state"; diag "$loc" ;;
+esac
 contains "prints who is authorized" "$MB_TMP/whole.out" "^authorized: $g "
 contains "prints the expiry" "$MB_TMP/whole.out" \
 	'^access token expires: 20[0-9-]{8}T[0-9:]{8}Z$'
@@ -79,8 +81,9 @@ contains "... says why" "$MB_TMP/missing-state.err" "carries no state"
 check "... nothing stored" no_state "$b"
 # The provider bound the code to another challenge than ours.
 other_loc() {
+	other=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
 	az_location "$(printf '%s' "$url" | sed \
-	's/code_challenge=[^&]*/code_challenge=BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB/')"
+		"s/code_challenge=[^&]*/code_challenge=$other/")"
 	echo
 }
 paste_run wrong-verifier "$b" other_loc
