@@ -381,6 +381,29 @@ code_printable(const char *s)
 	return out;
 }
 
+/* Equal strings, in a time that does not depend on where they differ. */
+static bool
+code_same(const char *a, const char *b)
+{
+	size_t i, n = strlen(a);
+	unsigned char d = 0;
+
+	if (strlen(b) != n)
+		return false;
+	for (i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* "AADSTS50020: ..." in a redirect's error_description: 50020; else 0. */
+static long
+code_aadsts(const char *desc)
+{
+	const char *p = desc != NULL ? strstr(desc, "AADSTS") : NULL;
+
+	return p != NULL ? strtol(p + 6, NULL, 10) : 0;
+}
+
 enum mb_auth_status
 mb_code_check_redirect(const struct mb_account *acct,
 		       const struct mb_code_redirect *r,
@@ -393,8 +416,7 @@ mb_code_check_redirect(const struct mb_account *acct,
 			"the address it prints");
 		return MB_AUTH_DENIED;
 	}
-	if (strlen(r->state) != strlen(s->state) ||
-	    strcmp(r->state, s->state) != 0) {
+	if (!code_same(r->state, s->state)) {
 		*error_r = mb_xstrdup("the redirect's state does not match "
 			"this authorization (an old browser tab, or a forged "
 			"redirect); nothing was stored: run `mailbearer "
@@ -404,14 +426,15 @@ mb_code_check_redirect(const struct mb_account *acct,
 	if (r->error != NULL) {
 		char *e = code_printable(r->error);
 		char *d = code_printable(r->error_description);
+		long aadsts = code_aadsts(d);
 
 		*error_r = mb_xasprintf("the provider answered \"%s\"%s%s%s: "
 			"%s; nothing was stored", e, d[0] ? " (" : "", d,
 			d[0] ? ")" : "",
-			mb_advice_authorize(acct->provider, r->error, 0));
+			mb_advice_authorize(acct->provider, r->error, aadsts));
 		free(e);
 		free(d);
-		return mb_grant_error_status(r->error, 0);
+		return mb_grant_error_status(r->error, aadsts);
 	}
 	if (r->code == NULL || r->code[0] == '\0' ||
 	    !mb_json_token_sane(r->code)) {
