@@ -702,30 +702,6 @@ grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 }
 
 enum mb_auth_status
-mb_grant_store(const struct mb_account *acct, struct mb_grant_out *g)
-{
-	struct mb_store_tmp t = MB_STORE_TMP_INIT;
-	struct mb_state st;
-	enum mb_auth_status r;
-	char *err = NULL;
-	int lock = -1;
-
-	memset(&st, 0, sizeof(st));
-	if (mb_store_lock(acct, &lock, &err) < 0) {
-		mb_log(LOG_ERR, "%s", err);
-		free(err);
-		return MB_AUTH_LOCAL;
-	}
-	r = grant_prepare(acct, &st, &t);
-	if (r == MB_AUTH_OK)
-		r = grant_commit(acct, &t, &st, g);
-	mb_store_release(&t);
-	mb_store_unlock(&lock);
-	mb_state_clear(&st);
-	return r;
-}
-
-enum mb_auth_status
 mb_grant_check_writable(const struct mb_account *acct)
 {
 	struct mb_store_tmp t = MB_STORE_TMP_INIT;
@@ -748,6 +724,42 @@ mb_grant_check_writable(const struct mb_account *acct)
 }
 
 enum mb_auth_status
+mb_grant_redeem(const struct mb_account *acct, const char *const *fields,
+		const char *const *secrets, struct mb_grant_out *g)
+{
+	struct mb_store_tmp t = MB_STORE_TMP_INIT;
+	struct mb_state st;
+	enum mb_auth_status r;
+	char *err = NULL;
+	int lock = -1;
+
+	memset(&st, 0, sizeof(st));
+	memset(g, 0, sizeof(*g));
+	g->expires_in = -1;
+	if (mb_store_lock(acct, &lock, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		free(err);
+		return MB_AUTH_LOCAL;
+	}
+	r = grant_prepare(acct, &st, &t);
+	if (r == MB_AUTH_OK) {
+		r = mb_grant_request(acct, acct->token_endpoint, fields,
+				     secrets, g);
+		if (r == MB_AUTH_OK || g->refresh_token != NULL) {
+			if (r != MB_AUTH_OK)
+				mb_log(LOG_WARNING, "%s: %s; the refresh "
+				       "token in the reply is stored",
+				       acct->name, g->message);
+			r = grant_commit(acct, &t, &st, g);
+		}
+	}
+	mb_store_release(&t);
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
+	return r;
+}
+
+enum mb_auth_status
 mb_code_redeem(const struct mb_account *acct,
 	       const struct mb_code_session *s, const char *code)
 {
@@ -763,38 +775,13 @@ mb_code_redeem(const struct mb_account *acct,
 	const char *secrets[] = {
 		code, s->verifier, acct->client_secret, NULL,
 	};
-	struct mb_store_tmp t = MB_STORE_TMP_INIT;
 	struct mb_grant_out g;
-	struct mb_state st;
 	enum mb_auth_status r;
-	char *err = NULL;
-	int lock = -1;
 
-	memset(&st, 0, sizeof(st));
-	memset(&g, 0, sizeof(g));
-	if (mb_store_lock(acct, &lock, &err) < 0) {
-		mb_log(LOG_ERR, "%s", err);
-		free(err);
-		return MB_AUTH_LOCAL;
-	}
-	r = grant_prepare(acct, &st, &t);
-	if (r == MB_AUTH_OK) {
-		r = mb_grant_request(acct, acct->token_endpoint, fields,
-				     secrets, &g);
-		if (r == MB_AUTH_OK || g.refresh_token != NULL) {
-			if (r != MB_AUTH_OK)
-				mb_log(LOG_WARNING, "%s: %s; the refresh "
-				       "token in the reply is stored",
-				       acct->name, g.message);
-			r = grant_commit(acct, &t, &st, &g);
-		} else {
-			mb_log(LOG_ERR, "%s: the code was not accepted: %s; "
-			       "nothing was stored", acct->name, g.message);
-		}
-	}
-	mb_store_release(&t);
-	mb_store_unlock(&lock);
-	mb_state_clear(&st);
+	r = mb_grant_redeem(acct, fields, secrets, &g);
+	if (r != MB_AUTH_OK && g.message != NULL)
+		mb_log(LOG_ERR, "%s: the code was not accepted: %s; nothing "
+		       "was stored", acct->name, g.message);
 	mb_grant_out_clear(&g);
 	return r;
 }

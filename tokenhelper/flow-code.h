@@ -113,13 +113,16 @@ enum mb_auth_status mb_grant_error_status(const char *error, long aadsts);
 enum mb_auth_status mb_code_redeem(const struct mb_account *acct,
 				   const struct mb_code_session *s,
 				   const char *code);
-/* Stores a successful reply (under the lock) and prints who is
- * authorized, the scopes granted and when the access token expires.
- * Used by the device flow, whose grant is already spent.  A reply
- * without a refresh token keeps a previous one. */
-enum mb_auth_status mb_grant_store(const struct mb_account *acct,
-				   struct mb_grant_out *g);
-
+/* One token-endpoint request (fields, secrets as for mb_grant_request())
+ * under the account's lock, with the next state file reserved first; a
+ * reply that carries tokens (or only a refresh token) is stored at once
+ * and the summary printed.  MB_AUTH_OK when stored; otherwise nothing
+ * was stored and g says why (g->message NULL for a local failure, which
+ * is logged).  Clear g with mb_grant_out_clear(). */
+enum mb_auth_status mb_grant_redeem(const struct mb_account *acct,
+				    const char *const *fields,
+				    const char *const *secrets,
+				    struct mb_grant_out *g);
 /* Before the user is asked to do anything: the state directory can take
  * the new state (the same check as when storing, then released).
  * MB_AUTH_OK, or MB_AUTH_LOCAL after logging why. */

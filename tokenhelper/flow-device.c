@@ -124,8 +124,9 @@ device_verdict(const struct mb_account *acct, enum mb_auth_status st,
 	       struct mb_grant_out *g, long *interval,
 	       enum mb_auth_status *st_r)
 {
-	if (st == MB_AUTH_OK || g->refresh_token != NULL) {
-		*st_r = mb_grant_store(acct, g);
+	if (st == MB_AUTH_OK || g->message == NULL) {
+		/* stored, or a local failure already logged */
+		*st_r = st;
 		return 0;
 	}
 	if (g->error != NULL &&
@@ -181,8 +182,7 @@ device_poll(const struct mb_account *acct, const struct mb_device_reply *d,
 		}
 		if (mb_cancel_sleep(interval) < 0)
 			return MB_AUTH_INTERRUPTED;
-		r = mb_grant_request(acct, acct->token_endpoint, fields,
-				     secrets, &g);
+		r = mb_grant_redeem(acct, fields, secrets, &g);
 		if (device_verdict(acct, r, &g, &interval, &st) == 0) {
 			mb_grant_out_clear(&g);
 			return st;
