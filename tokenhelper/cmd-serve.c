@@ -814,6 +814,7 @@ mb_cmd_serve(int argc, char **argv)
 		return EX_USAGE;
 	o.verbose = o.verbose || mb_log_verbose();
 	mb_log_init("mailbearer", o.syslog, o.verbose);
+	mb_log_timestamps(true);
 	status = serve_load_config(&o, &config_path, &cfg);
 	if (status != 0)
 		goto out;
