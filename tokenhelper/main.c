@@ -75,7 +75,7 @@ mb_cli_usage(FILE *f)
 		"[--timeout SECONDS]\n"
 		"  mailbearer token ACCOUNT [--refresh] "
 		"[--format raw|xoauth2|oauthbearer]\n"
-		"  mailbearer import ACCOUNT < refresh-token\n"
+		"  mailbearer import ACCOUNT < refresh-token-or-token-file\n"
 		"  mailbearer status [ACCOUNT] [--json] [--socket PATH]\n"
 		"  mailbearer revoke ACCOUNT [--local]\n"
 		"  mailbearer doctor [ACCOUNT] [--socket PATH] "
