@@ -59,6 +59,26 @@ check "... with the authorized access token" \
 	test "$(cat "$MB_TMP/out")" = "$(st_get "$g" access_token)"
 check "... without a refresh" test "$(mockctl count "users.$g.refresh")" = 0
 
+# --- a browser, when one is available ($BROWSER) ---------------------------
+# The fake browser records the address it was given and follows it.
+cat > "$MB_TMP/browser" <<EOB
+#!/bin/sh
+printf '%s\n' "\$1" > "$MB_TMP/browser.arg"
+exec curl -s -L --max-time 20 --cacert "$MB_CA" -o "$MB_TMP/browser.page" "\$1"
+EOB
+chmod 755 "$MB_TMP/browser"
+BROWSER=$MB_TMP/browser
+export BROWSER
+az_start browser "$g"
+unset BROWSER
+check "\$BROWSER: started with the address, and the flow completes" \
+	test "$(az_rc browser)" = 0
+check "... it got exactly the printed address" \
+	test "$(cat "$MB_TMP/browser.arg")" = "$(az_url browser)"
+contains "... the output says it was started" "$MB_TMP/browser.out" \
+	"^\(started .*/browser;"
+lacks "... and prints no ssh -L line" "$MB_TMP/browser.out" "ssh -L"
+
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
 	az_start "$1" "$2"
