@@ -4,7 +4,7 @@
 if TOKENHELPER
 check_PROGRAMS += tests/test-flow-code
 tests_test_flow_code_SOURCES = tests/test-flow-code.c \
-	tokenhelper/flow-code.c tokenhelper/flow-code.h tokenhelper/cli.c
+	tokenhelper/flow-code.c tokenhelper/flow-code.h
 tests_test_flow_code_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests \
 	-I$(top_srcdir)/tokenhelper
 tests_test_flow_code_LDADD = tokenhelper/libmbhelper.la tests/libtap.la

@@ -11,16 +11,8 @@
 #include <string.h>
 
 #include "advice.h"
-#include "cli.h"
 #include "flow-code.h"
 #include "tap.h"
-
-/* cli.c calls it on --help; the program defines it in main.c. */
-void
-mb_cli_usage(FILE *f)
-{
-	(void)f;
-}
 
 /* BASE64URL(SHA-256(first n bytes of the pattern)), from Python's
  * hashlib: 0 and 3 bytes, 43 (the shortest verifier), the SHA-256

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "advice.h"
 #include "cancel.h"
-#include "cli.h"
 #include "errtext.h"
 #include "expiry.h"
 #include "http.h"
@@ -654,9 +654,12 @@ static void
 grant_print(const struct mb_account *acct, const struct mb_state *st,
 	    bool new_rt)
 {
-	char when[32];
+	char when[32] = "";
+	struct tm tm;
 
-	mb_cli_format_time(st->expires_at, when, sizeof(when));
+	/* ISO 8601, UTC, as everywhere in mailbearer's output. */
+	if (gmtime_r(&st->expires_at, &tm) != NULL)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("authorized: %s (account %s)\n", acct->user, acct->name);
 	printf("scopes: %s\n", st->scope != NULL ? st->scope :
 	       "(not stated by the provider; as requested)");
