@@ -154,17 +154,66 @@ import_to_state(struct mb_import *imp, struct mb_state *st)
 	}
 }
 
+/* Under the account's lock: the state replaced by what was read. */
+static int
+import_store(const struct mb_account *acct, struct mb_import *imp)
+{
+	struct mb_state st;
+	char *err = NULL, when[32];
+	int ret = EX_CONFIG, lock = -1;
+
+	memset(&st, 0, sizeof(st));
+	if (mb_store_lock(acct, &lock, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		goto out;
+	}
+	switch (mb_store_read(acct, true, &st, &err)) {
+	case MB_STORE_FOUND:
+	case MB_STORE_MISSING:
+		break;
+	case MB_STORE_CORRUPT:
+		/* Moved aside already; start afresh. */
+		mb_log(LOG_WARNING, "%s", err);
+		free(err);
+		err = NULL;
+		break;
+	case MB_STORE_ERROR:
+	default:
+		mb_log(LOG_ERR, "%s", err);
+		goto out;
+	}
+	mb_state_clear(&st);
+	import_to_state(imp, &st);
+	if (mb_store_write(acct, &st, &err) < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		goto out;
+	}
+	if (st.access_token != NULL) {
+		mb_cli_format_time(st.expires_at, when, sizeof(when));
+		printf("account %s: refresh token and access token (valid "
+		       "until %s) stored from a %s file\n", acct->name, when,
+		       imp->format);
+	} else {
+		printf("account %s: refresh token stored (from: %s); "
+		       "`mailbearer token %s` fetches an access token\n",
+		       acct->name, imp->format, acct->name);
+	}
+	ret = EX_OK;
+out:
+	mb_store_unlock(&lock);
+	mb_state_clear(&st);
+	free(err);
+	return ret;
+}
+
 int
 mb_cmd_import(int argc, char **argv)
 {
 	const struct mb_account *acct;
 	struct mb_config *cfg = NULL;
-	struct mb_state st;
 	struct mb_import imp;
-	char *err = NULL, when[32];
-	int ret = EX_USAGE, lock = -1, r;
+	int ret = EX_USAGE, r;
 
-	memset(&st, 0, sizeof(st));
 	memset(&imp, 0, sizeof(imp));
 	r = mb_cli_parse(argc, argv, false, NULL, NULL, 0, NULL);
 	if (r != 0)
@@ -194,51 +243,9 @@ mb_cmd_import(int argc, char **argv)
 	ret = import_read(acct, &imp);
 	if (ret != EX_OK)
 		goto out;
-	ret = EX_USAGE;
-	if (mb_store_lock(acct, &lock, &err) < 0) {
-		mb_log(LOG_ERR, "%s", err);
-		ret = EX_CONFIG;
-		goto out;
-	}
-	switch (mb_store_read(acct, true, &st, &err)) {
-	case MB_STORE_FOUND:
-	case MB_STORE_MISSING:
-		break;
-	case MB_STORE_CORRUPT:
-		/* Moved aside already; start afresh. */
-		mb_log(LOG_WARNING, "%s", err);
-		free(err);
-		err = NULL;
-		break;
-	case MB_STORE_ERROR:
-	default:
-		mb_log(LOG_ERR, "%s", err);
-		ret = EX_CONFIG;
-		goto out;
-	}
-	mb_state_clear(&st);
-	import_to_state(&imp, &st);
-	if (mb_store_write(acct, &st, &err) < 0) {
-		mb_log(LOG_ERR, "%s", err);
-		ret = EX_CONFIG;
-		goto out;
-	}
-	if (st.access_token != NULL) {
-		mb_cli_format_time(st.expires_at, when, sizeof(when));
-		printf("account %s: refresh token and access token (valid "
-		       "until %s) stored from a %s file\n", acct->name, when,
-		       imp.format);
-	} else {
-		printf("account %s: refresh token stored (from: %s); "
-		       "`mailbearer token %s` fetches an access token\n",
-		       acct->name, imp.format, acct->name);
-	}
-	ret = EX_OK;
+	ret = import_store(acct, &imp);
 out:
-	mb_store_unlock(&lock);
 	mb_import_clear(&imp);
-	mb_state_clear(&st);
-	free(err);
 	mb_config_free(&cfg);
 	return ret;
 }

@@ -4,8 +4,9 @@
 /* The helper's logging: stderr for one-shot commands, syslog (facility
  * mail) for `mailbearer serve`.  One line per event: control characters
  * become spaces, and a message that starts "account NAME: " does not
- * repeat that prefix after a later ": ".  Levels are syslog's (LOG_ERR, LOG_WARNING,
- * LOG_NOTICE, LOG_INFO, LOG_DEBUG); LOG_DEBUG is shown only when verbose.
+ * repeat that prefix after a later ": ".  Levels are syslog's (LOG_ERR,
+ * LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG); LOG_DEBUG is shown only
+ * when verbose.
  * Callers never pass tokens or secrets: messages name accounts, files,
  * URLs and provider error codes only. */
 
