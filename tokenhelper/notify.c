@@ -147,6 +147,21 @@ notify_side_write(int fd, const struct notify_side *s, const char *path)
 		       mb_errstr(errno));
 }
 
+static bool
+notify_side_equal(const struct notify_side *a, const struct notify_side *b)
+{
+	int k;
+
+	if (a->attention != b->attention ||
+	    a->failing_since != b->failing_since)
+		return false;
+	for (k = 0; k < NK_COUNT; k++) {
+		if (a->sent[k] != b->sent[k])
+			return false;
+	}
+	return true;
+}
+
 /* Printable ASCII, bounded: the reason is one line of an environment
  * variable. */
 static char *
@@ -231,7 +246,7 @@ static enum notify_kind
 notify_decide(const struct mb_account *a, enum notify_kind cur, time_t now,
 	      time_t *since_r)
 {
-	struct notify_side s;
+	struct notify_side s, before;
 	enum notify_kind ev;
 	char *path = mb_store_path(a, ".notify"), *err = NULL, t[32];
 	int fd;
@@ -248,6 +263,7 @@ notify_decide(const struct mb_account *a, enum notify_kind cur, time_t now,
 		return NK_OK;
 	}
 	notify_side_read(fd, &s);
+	before = s;
 	ev = notify_transition(&s, cur, now, a->notify_after);
 	*since_r = s.failing_since;
 	if (ev != NK_OK && s.sent[ev] > 0 && now >= s.sent[ev] &&
@@ -260,7 +276,8 @@ notify_decide(const struct mb_account *a, enum notify_kind cur, time_t now,
 	} else if (ev != NK_OK) {
 		s.sent[ev] = now;
 	}
-	notify_side_write(fd, &s, path);
+	if (!notify_side_equal(&before, &s))
+		notify_side_write(fd, &s, path);
 	close(fd);
 	free(path);
 	return ev;
