@@ -79,6 +79,31 @@ contains "... the output says it was started" "$MB_TMP/browser.out" \
 	"^\(started .*/browser;"
 lacks "... and prints no ssh -L line" "$MB_TMP/browser.out" "ssh -L"
 
+# --- OpenID Connect: who signed in is checked ------------------------------
+o=oidc@example.com
+x=someone-else@example.com
+oscope="https://mail.google.com/ openid email"
+mockctl account "$o" --client-id cid --scope "$oscope" > /dev/null
+mockctl account "$x" --client-id cid --scope "$oscope" > /dev/null
+az_conf "$o" google "scope = $oscope"
+az_start oidc "$o"
+az_browse "$(az_url oidc)" "$MB_TMP/oidc.page"
+check "openid in scope: exit 0" test "$(az_rc oidc)" = 0
+contains "... the provider's id_token confirms who signed in" \
+	"$MB_TMP/oidc.out" "^authorized: $o \(account $o; confirmed by"
+rt_before=$(st_get "$o" refresh_token)
+remember_secret "$rt_before"
+mockctl authorize-mode "as:$x" > /dev/null
+az_start as-other "$o"
+az_browse "$(az_url as-other)" "$MB_TMP/as-other.page"
+check "someone else signed in: exit 77" test "$(az_rc as-other)" = 77
+contains "... says who signed in and what to do" "$MB_TMP/as-other.err" \
+	"says $x signed in, but the account's user is $o.*nothing was stored"
+check "... nothing stored (the previous grant is kept)" \
+	test "$(st_get "$o" refresh_token)" = "$rt_before"
+contains "without openid: says who signed in is not confirmed" \
+	"$MB_TMP/g1.out" "^authorized: $g \(account $g; who signed in is not"
+
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
 	az_start "$1" "$2"

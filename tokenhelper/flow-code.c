@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -453,6 +454,7 @@ mb_grant_out_clear(struct mb_grant_out *out)
 	mb_free_secret(&out->access_token);
 	mb_free_secret(&out->refresh_token);
 	free(out->scope);
+	free(out->id_user);
 	free(out->error);
 	free(out->message);
 	memset(out, 0, sizeof(*out));
@@ -554,6 +556,8 @@ mb_grant_request(const struct mb_account *acct, const char *url,
 		       MB_AUTH_LOCAL;
 	}
 	g = mb_json_parse_token_reply(reply.body, reply.len, &tr, &err);
+	if (reply.status >= 200 && reply.status <= 299)
+		out->id_user = mb_json_reply_id_user(reply.body, reply.len);
 	if (reply.status >= 200 && reply.status <= 299 &&
 	    tr.refresh_token != NULL) {
 		/* Kept whatever else the reply holds: the code is spent. */
@@ -650,9 +654,15 @@ grant_prepare(const struct mb_account *acct, struct mb_state *st,
 	return MB_AUTH_OK;
 }
 
+static const char *
+grant_user(const struct mb_account *acct)
+{
+	return acct->user != NULL ? acct->user : acct->name;
+}
+
 static void
 grant_print(const struct mb_account *acct, const struct mb_state *st,
-	    bool new_rt)
+	    const char *id_user, bool new_rt)
 {
 	char when[32] = "";
 	struct tm tm;
@@ -660,7 +670,13 @@ grant_print(const struct mb_account *acct, const struct mb_state *st,
 	/* ISO 8601, UTC, as everywhere in mailbearer's output. */
 	if (gmtime_r(&st->expires_at, &tm) != NULL)
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("authorized: %s (account %s)\n", acct->user, acct->name);
+	if (id_user != NULL)
+		printf("authorized: %s (account %s; confirmed by the "
+		       "provider's id_token)\n", id_user, acct->name);
+	else
+		printf("authorized: %s (account %s; who signed in is not "
+		       "confirmed: add openid to scope to check it)\n",
+		       grant_user(acct), acct->name);
 	printf("scopes: %s\n", st->scope != NULL ? st->scope :
 	       "(not stated by the provider; as requested)");
 	printf("access token expires: %s\n", st->access_token != NULL ?
@@ -683,8 +699,19 @@ grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 	     struct mb_state *st, struct mb_grant_out *g)
 {
 	bool new_rt = g->refresh_token != NULL;
-	char *err = NULL;
+	char *err = NULL, *id_user = g->id_user;
 
+	/* Tokens of another mailbox would be refused at every login as
+	 * the account's user: keep nothing. */
+	if (id_user != NULL && strcasecmp(id_user, grant_user(acct)) != 0) {
+		mb_log(LOG_ERR, "%s: the provider says %s signed in, but the "
+		       "account's user is %s (whose logins those tokens would "
+		       "fail); nothing was stored: run `mailbearer authorize "
+		       "%s` again and sign in as %s, or set user = %s",
+		       acct->name, id_user, grant_user(acct), acct->name,
+		       grant_user(acct), id_user);
+		return MB_AUTH_DENIED;
+	}
 	grant_fill_state(st, g, time(NULL));
 	if (mb_store_commit(acct, t, st, &err) < 0) {
 		mb_log(LOG_ERR, "%s: the tokens could not be stored: %s",
@@ -692,7 +719,7 @@ grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 		free(err);
 		return MB_AUTH_LOCAL;
 	}
-	grant_print(acct, st, new_rt);
+	grant_print(acct, st, id_user, new_rt);
 	if (st->refresh_token == NULL) {
 		mb_log(LOG_ERR, "%s: the provider issued no refresh token: %s",
 		       acct->name, strcmp(acct->provider, "google") == 0 ?

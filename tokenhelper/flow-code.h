@@ -54,6 +54,7 @@ struct mb_grant_out {
 	char *refresh_token;	/* secret; NULL if none */
 	char *scope;		/* as granted, NULL if not said */
 	long expires_in;	/* -1 if unknown */
+	char *id_user;		/* who signed in (OpenID id_token), or NULL */
 	char *error;		/* the provider's error code, if refused */
 	char *message;		/* secret-free sentence on failure */
 };

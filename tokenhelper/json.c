@@ -732,3 +732,90 @@ fail:
 	json_object_put(obj);
 	return -1;
 }
+
+/* base64url (padding optional) of at most 8 KiB into a malloc'd
+ * NUL-terminated buffer; NULL if malformed. */
+static char *
+json_b64url_decode(const char *s, size_t n)
+{
+	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				"abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned v = 0, bits = 0;
+	size_t i, o = 0;
+	char *out, *p;
+
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	if (n > 8192)
+		return NULL;
+	out = mb_xmalloc(n + 1);
+	for (i = 0; i < n; i++) {
+		p = memchr(a, s[i], sizeof(a) - 1);
+		if (p == NULL || s[i] == '\0') {
+			free(out);
+			return NULL;
+		}
+		v = (v << 6) | (unsigned)(p - a);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (char)((v >> bits) & 0xff);
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* The user an OpenID Connect id_token names: email, else
+ * preferred_username, else upn; printable, at most 320 bytes. */
+static char *
+json_id_token_user(const char *jwt)
+{
+	static const char *const claims[] = {
+		"email", "preferred_username", "upn",
+	};
+	const char *dot1 = strchr(jwt, '.'), *dot2;
+	struct json_object *obj = NULL;
+	char *payload, *err = NULL, *user = NULL;
+	size_t i;
+
+	dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
+	if (dot2 == NULL)
+		return NULL;
+	payload = json_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1));
+	if (payload != NULL)
+		obj = json_parse_all(payload, strlen(payload), &err);
+	for (i = 0; obj != NULL && user == NULL && i < 3; i++) {
+		if (json_get_string(obj, claims[i], &user) > 0 &&
+		    (!json_device_text_ok(user, 320) || strchr(user, '\\'))) {
+			free(user);
+			user = NULL;
+		}
+	}
+	if (obj != NULL)
+		json_object_put(obj);
+	free(err);
+	free(payload);
+	return user;
+}
+
+char *
+mb_json_reply_id_user(const char *body, size_t len)
+{
+	struct json_object *obj;
+	char *jwt = NULL, *err = NULL, *user = NULL;
+	bool trailing;
+
+	obj = json_parse_object(body, len, &trailing, &err);
+	free(err);
+	if (obj == NULL)
+		return NULL;
+	if (json_get_string(obj, "id_token", &jwt) > 0)
+		user = json_id_token_user(jwt);
+	mb_free_secret(&jwt);
+	json_wipe_member(obj, "access_token");
+	json_wipe_member(obj, "refresh_token");
+	json_wipe_member(obj, "id_token");
+	json_object_put(obj);
+	return user;
+}

@@ -30,6 +30,7 @@ m.ROUTES).
 
 import base64
 import hashlib
+import json
 import secrets
 import time
 import urllib.parse
@@ -144,6 +145,9 @@ def route_authorize(handler, _body):
     if not grantable(acct, scope):
         raise redirect(uri, {"error": "invalid_scope", "state": state})
     mode = MODES.pop(0) if MODES else "ok"
+    if mode.startswith("as:"):
+        # The person at the browser signs in as another user.
+        acct = find_account(acct.client_id, mode[3:]) or acct
     with M.STATE.lock:
         u = M.STATE.counters["users"].setdefault(acct.user, {})
         u["authorize"] = u.get("authorize", 0) + 1
@@ -196,7 +200,25 @@ def grant_code(handler, form):
         u["code_ok"] = u.get("code_ok", 0) + 1
     scope = " ".join(s for s in rec["scope"].split()
                      if s != "offline_access") or acct.scope
-    return M.token_response(acct, acct.user, scope, rt)
+    return with_id_token(M.token_response(acct, acct.user, scope, rt),
+                         acct, rec["scope"])
+
+
+def with_id_token(r, acct, scope):
+    """OpenID Connect: an id_token (unsigned here) naming the user when
+    openid was asked for."""
+    if "openid" not in scope.split() or r.status != 200:
+        return r
+    def b64(obj):
+        raw = json.dumps(obj).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    body = json.loads(r.body)
+    body["id_token"] = "%s.%s.sig" % (b64({"alg": "none"}), b64({
+        "sub": acct.user, "email": acct.user,
+        "preferred_username": acct.user, "aud": acct.client_id,
+        "iat": int(time.time()), "exp": int(time.time()) + 3600}))
+    r.body = json.dumps(body).encode()
+    return r
 
 
 def parse_form(body):
@@ -313,12 +335,13 @@ def grant_device(handler, form):
 
 def ctl_authorize(body):
     """Queue behaviours of the next /authorize requests: ok, deny,
-    wrong_state, no_state."""
+    wrong_state, no_state, as:USER (the user signs in as USER)."""
     modes = body.get("modes", [])
     for m in modes:
-        if m not in ("ok", "deny", "wrong_state", "no_state"):
+        if m not in ("ok", "deny", "wrong_state", "no_state") and \
+                not m.startswith("as:"):
             raise M.json_reply(400, {"error": "mode: ok, deny, "
-                                     "wrong_state or no_state"})
+                                     "wrong_state, no_state or as:USER"})
     MODES.extend(modes)
     return {"queued": len(MODES)}
 

@@ -15,7 +15,8 @@ tests/lib-servers.sh start_provider).  Commands:
                                   client credentials app for USER's mailbox
                                   (mock_cc.py); prints the x5t#S256
   authorize-mode MODE...          next /authorize answers: ok, deny,
-                                  wrong_state, no_state (mock_authz.py)
+                                  wrong_state, no_state, as:USER (signs
+                                  in as USER) (mock_authz.py)
   device [--interval N] [--expires-in N] [--script a,b,...]
                                   next device codes; script of answers:
                                   pending, slow_down, deny, expire
@@ -146,7 +147,7 @@ def main():
     # mock_authz.py: the authorization code and device grants.
     p = sub.add_parser("authorize-mode")
     p.add_argument("modes", nargs="+",
-                   choices=("ok", "deny", "wrong_state", "no_state"))
+                   help="ok, deny, wrong_state, no_state or as:USER")
     p = sub.add_parser("device")
     p.add_argument("--interval", type=int)
     p.add_argument("--expires-in", type=int)
