@@ -86,6 +86,11 @@ mb_log_verbose(void)
 	return false;
 }
 
+void
+mb_log_timestamps(bool on)
+{
+}
+
 char *
 mb_config_default_path(void)
 {
