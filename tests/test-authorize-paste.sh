@@ -106,6 +106,22 @@ exec 3>&-
 contains "... says so" "$MB_TMP/slow.err" "nothing was pasted in time"
 check "... nothing stored" no_state "$b"
 
+# SIGHUP (the ssh session drops) while waiting for the paste.
+rm -f "$MB_TMP/fifo"
+mkfifo "$MB_TMP/fifo"
+"$MB_HELPER" --config "$MB_CONF" authorize "$b" --paste --timeout 50 \
+	< "$MB_TMP/fifo" > "$MB_TMP/hup.out" 2> "$MB_TMP/hup.err" &
+hpid=$!
+at_exit "kill -9 $hpid"
+exec 3> "$MB_TMP/fifo"
+wait_for 10 grep -q '^https://' "$MB_TMP/hup.out"
+kill -HUP "$hpid"
+wait_for 5 sh -c "! kill -0 $hpid"
+wait "$hpid"
+check "SIGHUP while waiting: exit 129 at once" test $? = 129
+exec 3>&-
+check "... nothing stored" no_state "$b"
+
 leak=0
 while read -r s; do
 	[ -n "$s" ] && grep -qF -- "$s" "$MB_TMP/all-stderr" && leak=1
