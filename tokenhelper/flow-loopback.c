@@ -339,6 +339,10 @@ loop_step(int lfd, struct loop_conn *cs, size_t n, long deadline,
 			c = loop_slot(cs, n);
 			c->fd = fd;
 			c->deadline = loop_now() + LOOP_REQUEST_SECS;
+		} else if (errno == EMFILE || errno == ENFILE ||
+			   errno == ENOBUFS || errno == ENOMEM) {
+			/* The connection stays queued: no busy loop. */
+			(void)poll(NULL, 0, 100);
 		}
 	}
 	return -1;
