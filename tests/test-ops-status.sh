@@ -7,12 +7,12 @@
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
 token_setup
-for a in ok fail auth none; do
+for a in ok fail auth none auth2 auth3; do
 	mb_conf_account "$MB_CONF" "$a@example.com"
 done
 mb_conf_account "$MB_CONF" client@example.com google
 mb_conf_account "$MB_CONF" bad@example.com
-for a in ok fail auth client bad; do
+for a in ok fail auth client bad auth2 auth3; do
 	rt=$(mockctl account $a@example.com --client-id cid)
 	remember_secret "$rt"
 	printf '%s\n' "$rt" | mb import $a@example.com
@@ -114,6 +114,22 @@ contains "summary line: ok" "$MB_TMP/out" \
 contains "summary line: needs attention" "$MB_TMP/out" \
 	'^auth@example.com: generic, refresh_token: NEEDS ATTENTION \(needs_authorize\)'
 contains "serve line" "$MB_TMP/out" '^serve: not answering on '
+# auth2 and auth3 share a long reason: printed once, then referred to
+long='("the provider refused the refresh token (expired or revoked):"
+	" Google expires them after 7 days while the consent screen is in"
+	" Testing mode")'
+for a in auth2 auth3; do
+	st_set $a@example.com needs_authorize True
+	st_set $a@example.com reason "$long"
+done
+mb status
+check "long advice printed once" \
+	test "$(grep -c 'consent screen is in Testing mode' "$MB_TMP/out")" = 1
+contains "... the other account refers to it" "$MB_TMP/out" \
+	'^  status: NEEDS ATTENTION: the same as for \[auth2@example\.com\] above'
+mb status --json
+check "JSON: every account has its whole reason" \
+	test "$(grep -c 'consent screen is in Testing mode' "$MB_TMP/out")" = 2
 cat "$MB_TMP/out" "$MB_TMP/json-all" >> "$MB_TMP/all-stderr"
 
 # --- a serve answering on the socket ---

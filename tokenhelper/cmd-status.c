@@ -263,6 +263,45 @@ status_summary(const struct status_info *in, time_t now)
 	printf("\n");
 }
 
+/* Long advice is printed once: the accounts that share it say so. */
+#define STATUS_SAID_MAX 64
+#define STATUS_SAID_LONG 80
+static struct {
+	char *text;
+	const char *account;
+} status_said[STATUS_SAID_MAX];
+static size_t status_n_said;
+
+/* text, or "the same as for [ACCOUNT] above" when a long text was already
+ * printed for another account (buf holds that). */
+static const char *
+status_once(const char *text, const char *account, char *buf, size_t len)
+{
+	size_t i;
+
+	if (text == NULL || strlen(text) < STATUS_SAID_LONG)
+		return text;
+	for (i = 0; i < status_n_said; i++) {
+		if (strcmp(status_said[i].text, text) == 0) {
+			snprintf(buf, len, "the same as for [%s] above",
+				 status_said[i].account);
+			return buf;
+		}
+	}
+	if (status_n_said < STATUS_SAID_MAX) {
+		status_said[status_n_said].text = mb_xstrdup(text);
+		status_said[status_n_said++].account = account;
+	}
+	return text;
+}
+
+static void
+status_said_clear(void)
+{
+	while (status_n_said > 0)
+		free(status_said[--status_n_said].text);
+}
+
 /* The token lines of the details: what is held, the server's refusal,
  * the refreshes, the last error (not repeated when the reason shown
  * below already holds it: long advice is shown once). */
@@ -271,7 +310,7 @@ status_tokens(const struct status_info *in, time_t now)
 {
 	const struct mb_state *st = &in->st;
 	const char *reason = status_reason(in);
-	char when[32];
+	char when[32], buf[300];
 
 	printf("  refresh token: %s\n", st->refresh_token ? "present" :
 	       in->a->flow == MB_FLOW_CLIENT_CREDENTIALS ?
@@ -300,14 +339,18 @@ status_tokens(const struct status_info *in, time_t now)
 	if (st->last_error != NULL && (reason == NULL ||
 				       in->state == ST_FAILING ||
 				       strstr(reason, st->last_error) == NULL))
-		printf("  last error: %s\n", st->last_error);
+		printf("  last error: %s\n", status_once(st->last_error,
+			in->a->name, buf, sizeof(buf)));
 }
 
 /* The status line of the details, with what to do. */
 static void
 status_verdict(const struct status_info *in)
 {
-	const char *name = in->a->name, *reason = status_reason(in);
+	const char *name = in->a->name;
+	char buf[300];
+	const char *reason = status_once(status_reason(in), name, buf,
+					 sizeof(buf));
 
 	switch (in->state) {
 	case ST_CLIENT_PROBLEM:
@@ -547,6 +590,7 @@ status_run(const struct mb_config *cfg, const char *only, time_t now)
 		if (status_rank(r) > status_rank(ret))
 			ret = r;
 	}
+	status_said_clear();
 	return ret;
 }
 
