@@ -23,6 +23,8 @@ mb_conf_account "$MB_CONF" slow@example.com generic "notify_after = 3600"
 mb_conf_account "$MB_CONF" off@example.com generic "notify ="
 mb_conf_account "$MB_CONF" bad@example.com generic "notify = echo oops-from-notify >&2; exit 3"
 mb_conf_account "$MB_CONF" s@example.com
+mb_conf_account "$MB_CONF" c@example.com generic "client_secret = wrong-secret-456"
+remember_secret wrong-secret-456
 remember_secret a-secret-123
 events() { grep -c "^$1 $2\$" "$N/events" 2>/dev/null || true; }
 # the detached command runs after `token` returns: wait for its line
@@ -120,6 +122,16 @@ mb token slow@example.com
 remember_secret "$(cat "$MB_TMP/out")"
 quiet slow@example.com recovered 0
 ok $? "never notified as failing: no recovered either"
+
+# --- the client is refused (a wrong secret): client-refused ---
+setup c@example.com "--client-secret right-secret-789"
+remember_secret right-secret-789
+mb token c@example.com
+check "wrong client secret: token exits 77" test "$mb_rc" = 77
+fired c@example.com client-refused 1
+ok $? "client-refused sent"
+contains "its reason names the client" "$N/env.c@example.com.client-refused" \
+	'^MAILBEARER_REASON=.*client'
 
 # --- serve: notifies from its refresh workers, once with one-shots ---
 setup s@example.com
