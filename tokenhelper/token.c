@@ -334,9 +334,9 @@ token_rate_limited(const struct mb_account *acct, const struct mb_state *st,
 
 	if (st->last_forced <= 0 || now < st->last_forced || now >= next)
 		return false;
-	if (localtime_r(&next, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
-		snprintf(when, sizeof(when), "%lld", (long long)next);
+	if (gmtime_r(&next, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof(when), "a moment");
 	*error_r = mb_xasprintf("account %s: %s; a forced refresh was made "
 		"%lld s ago and the next one is allowed at %s (in %lld s; at "
 		"most one per %d s)", acct->name, st->rejected ?
