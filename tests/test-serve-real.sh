@@ -39,6 +39,22 @@ check "... with $n token-endpoint requests (at most 3: one per 12 s)" \
 	[ "$n" -ge 1 ] && [ "$n" -le 3 ]
 stop_pid "$spid"
 
+# --- an account authorized while serve runs is served at once --------------
+mb_conf_account "$MB_CONF" new@example.com
+serve_start
+r=$(python3 "$top_srcdir/tests/ipc-client.py" "$SOCK" \
+	'MAILBEARER1 TOKEN new@example.com')
+case $r in "MAILBEARER1 ERR needs-authorize "*) ok 0 "no tokens yet: needs-authorize";;
+	*) ok 1 "no tokens yet: needs-authorize"; diag "got: $r";; esac
+rt=$(mockctl account new@example.com --client-id cid)
+remember_secret "$rt"
+printf '%s\n' "$rt" | mb import new@example.com
+r=$(python3 "$top_srcdir/tests/ipc-client.py" "$SOCK" \
+	'MAILBEARER1 TOKEN new@example.com')
+case $r in "MAILBEARER1 OK "*) ok 0 "right after the import: served (no 10-s wait)";;
+	*) ok 1 "right after the import: served"; diag "got: $r";; esac
+stop_pid "$spid"
+
 # --- a token endpoint that hangs --------------------------------------------
 MB_ACCT_TIMEOUT=20 mb_conf_account "$MB_CONF" hang@example.com
 rt=$(mockctl account hang@example.com --client-id cid --rotation strict)

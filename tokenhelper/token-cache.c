@@ -8,10 +8,12 @@
 #include "errtext.h"
 #include "log.h"
 #include "notify.h"
+#include "store.h"
 #include "token.h"
 #include "wipe.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +42,16 @@ enum job_kind {
 	JOB_KEEPALIVE,	/* nobody asked for a long time */
 };
 
+/* Which state file a refresh saw: a new one (`mailbearer authorize`,
+ * `import`, another process's refresh) lets a request try again at once
+ * instead of waiting out MB_CACHE_REQUEST_RETRY after a failure. */
+struct state_stamp {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+};
+
 struct mb_cache_entry {
 	atomic_uint refs;
 	char *name;
@@ -55,6 +67,7 @@ struct mb_cache_entry {
 	enum mb_token_status status;	/* of the last one */
 	char *error;		/* its secret-free message, or NULL */
 	time_t failed_at;	/* when the last one failed, 0 if it did not */
+	struct state_stamp fail_stamp;	/* the state file at that time */
 	time_t retry_at;	/* scheduler back-off */
 	long backoff;
 	time_t last_refresh;	/* a new token was last seen (keep-alive) */
@@ -88,7 +101,32 @@ struct job {
 	struct mb_cache_entry *e;
 	enum job_kind kind;
 	time_t prev_obtained;	/* of the cached token when it started */
+	struct state_stamp stamp;	/* the state file when it ended */
 };
+
+static void
+state_stamp_read(const struct mb_account *acct, struct state_stamp *st)
+{
+	char *path = mb_store_path(acct, ".json");
+	struct stat sb;
+
+	memset(st, 0, sizeof(*st));
+	if (path != NULL && stat(path, &sb) == 0) {
+		st->dev = sb.st_dev;
+		st->ino = sb.st_ino;
+		st->size = sb.st_size;
+		st->mtime = sb.st_mtim;
+	}
+	free(path);
+}
+
+static bool
+state_stamp_same(const struct state_stamp *a, const struct state_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
 
 static const char *const job_names[] = {
 	[JOB_LOAD] = "token check",
@@ -482,6 +520,7 @@ job_finish(struct job *j, enum mb_token_status st, struct mb_access *a,
 			e->retry_at = now + MB_BACKOFF_MIN;
 	} else {
 		entry_failed(e, st, error, now);
+		e->fail_stamp = j->stamp;
 	}
 	e->pending_write = pending;
 	if (stale) {
@@ -527,6 +566,7 @@ job_run(void *arg)
 	job_request(j, &req, &copy);
 	pthread_mutex_unlock(&j->e->mu);
 	st = mb_token_get_ex(j->acct, &req, &a, &error);
+	state_stamp_read(j->acct, &j->stamp);
 	pending = mb_token_flush_pending(j->acct, &ferr) < 0;
 	if (pending)
 		mb_log(LOG_ERR, "account %s: %s", j->e->name,
@@ -652,6 +692,20 @@ answer_no_token(struct mb_cache *c, struct mb_cache_entry *e, char *out,
 	}
 }
 
+/* e->mu held: whether the state file changed since e's last failure.
+ * The lock is let go for the stat(2), so the caller looks again at what
+ * it decided before. */
+static bool
+state_changed(const struct mb_account *acct, struct mb_cache_entry *e)
+{
+	struct state_stamp then = e->fail_stamp, now;
+
+	pthread_mutex_unlock(&e->mu);
+	state_stamp_read(acct, &now);
+	pthread_mutex_lock(&e->mu);
+	return !e->refreshing && !state_stamp_same(&then, &now);
+}
+
 void
 mb_cache_answer_token(struct mb_cache *c, struct mb_cache_gen *g,
 		      const struct mb_account *acct,
@@ -672,7 +726,8 @@ mb_cache_answer_token(struct mb_cache *c, struct mb_cache_gen *g,
 		return;
 	}
 	if (!e->refreshing && (e->failed_at == 0 ||
-	    now >= e->failed_at + MB_CACHE_REQUEST_RETRY))
+	    now >= e->failed_at + MB_CACHE_REQUEST_RETRY ||
+	    state_changed(acct, e)))
 		entry_kick(c, g, acct, e,
 			   e->rejected != NULL ? JOB_REJECTED : JOB_LOAD);
 	entry_wait(c, e);
