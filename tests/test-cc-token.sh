@@ -123,6 +123,9 @@ check "state file is 0600" \
 	test "$(stat -c %a "$MB_TMP/state/relay@example.com.json")" = 600
 mb token relay@example.com
 check "fresh token served from the state" test "$(cat "$MB_TMP/out")" = "$at1"
+lacks "... with no warning (an app needs no refresh token)" "$MB_TMP/err" \
+	'authorize|no refresh token'
+
 check "no second request while fresh" test "$(cc cc)" = 1
 time_left relay@example.com 100
 mb token relay@example.com

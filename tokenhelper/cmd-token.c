@@ -71,7 +71,9 @@ token_warn_attention(const struct mb_account *acct,
 		       "access token is valid until %s", acct->name,
 		       st.reason ? st.reason : "see `mailbearer status`",
 		       when);
-	else if (st.needs_authorize || st.refresh_token == NULL)
+	else if (st.needs_authorize ||
+		 (st.refresh_token == NULL &&
+		  acct->flow != MB_FLOW_CLIENT_CREDENTIALS))
 		mb_log(LOG_WARNING, "account %s needs `mailbearer authorize "
 		       "%s`: %s; the printed access token is valid until %s "
 		       "(%lld min), then `mailbearer token` fails with exit "
