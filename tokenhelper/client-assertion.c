@@ -2,6 +2,8 @@
 
 #include "client-assertion.h"
 
+#include "base64.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,27 +33,10 @@
 static char *
 ca_b64url(const unsigned char *in, size_t len)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		"abcdefghijklmnopqrstuvwxyz0123456789-_";
-	char *out = mb_xmalloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
+	size_t n = mb_base64url_len(len) + 1;
+	char *out = mb_xmalloc(n);
 
-	for (i = 0; i + 2 < len; i += 3) {
-		*o++ = tab[in[i] >> 2];
-		*o++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-		*o++ = tab[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
-		*o++ = tab[in[i + 2] & 63];
-	}
-	if (i < len) {
-		*o++ = tab[in[i] >> 2];
-		if (i + 1 < len) {
-			*o++ = tab[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
-			*o++ = tab[(in[i + 1] & 15) << 2];
-		} else {
-			*o++ = tab[(in[i] & 3) << 4];
-		}
-	}
-	*o = '\0';
+	mb_base64url_encode(out, n, in, len);
 	return out;
 }
 

@@ -18,7 +18,9 @@
 #include <unistd.h>
 
 #include "advice.h"
+#include "base64.h"
 #include "cancel.h"
+#include "digest.h"
 #include "errtext.h"
 #include "expiry.h"
 #include "http.h"
@@ -29,109 +31,11 @@
 #include "wipe.h"
 #include "xalloc.h"
 
-/* ------------------------------------------------------------------ */
-/* SHA-256 (FIPS 180-4), only for the PKCE challenge of a random
- * verifier: no secret depends on its timing. */
-
-static const uint32_t sha_k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
-	0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-	0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
-	0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
-	0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-	0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-	0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
-	0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void
-sha256_block(uint32_t h[8], const unsigned char *p)
-{
-	uint32_t w[64], v[8], t1, t2;
-	int i;
-
-	for (i = 0; i < 16; i++)
-		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-		       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-	for (; i < 64; i++)
-		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
-				    (w[i - 15] >> 3)) + w[i - 7] +
-		       (ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
-			(w[i - 2] >> 10));
-	memcpy(v, h, sizeof(v));
-	for (i = 0; i < 64; i++) {
-		t1 = v[7] + (ROR(v[4], 6) ^ ROR(v[4], 11) ^ ROR(v[4], 25)) +
-		     ((v[4] & v[5]) ^ (~v[4] & v[6])) + sha_k[i] + w[i];
-		t2 = (ROR(v[0], 2) ^ ROR(v[0], 13) ^ ROR(v[0], 22)) +
-		     ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
-		memmove(v + 1, v, 7 * sizeof(v[0]));
-		v[4] += t1;
-		v[0] = t1 + t2;
-	}
-	for (i = 0; i < 8; i++)
-		h[i] += v[i];
-}
-
-static void
-sha256(const unsigned char *data, size_t len, unsigned char out[32])
-{
-	uint32_t h[8] = {
-		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-	};
-	unsigned char last[128];
-	uint64_t bits = (uint64_t)len * 8;
-	size_t i, rest, n;
-
-	for (i = 0; i + 64 <= len; i += 64)
-		sha256_block(h, data + i);
-	rest = len - i;
-	memset(last, 0, sizeof(last));
-	memcpy(last, data + i, rest);
-	last[rest] = 0x80;
-	n = rest + 1 + 8 <= 64 ? 64 : 128;
-	for (i = 0; i < 8; i++)
-		last[n - 1 - i] = (unsigned char)(bits >> (8 * i));
-	sha256_block(h, last);
-	if (n == 128)
-		sha256_block(h, last + 64);
-	for (i = 0; i < 32; i++)
-		out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
-	mb_wipe(last, sizeof(last));
-}
-
-/* ------------------------------------------------------------------ */
-
 /* base64url without padding (RFC 4648 5); out holds 4*ceil(n/3)+1. */
 static void
 b64url(const unsigned char *in, size_t n, char *out)
 {
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"abcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t i, o = 0;
-	uint32_t v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (uint32_t)in[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < n)
-			v |= in[i + 2];
-		out[o++] = a[(v >> 18) & 63];
-		out[o++] = a[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[o++] = a[(v >> 6) & 63];
-		if (i + 2 < n)
-			out[o++] = a[v & 63];
-	}
-	out[o] = '\0';
+	mb_base64url_encode(out, mb_base64url_len(n) + 1, in, n);
 }
 
 void
@@ -139,7 +43,10 @@ mb_code_s256(const char *in, char out[44])
 {
 	unsigned char d[32];
 
-	sha256((const unsigned char *)in, strlen(in), d);
+	if (mb_sha256(in, strlen(in), d) < 0) {
+		out[0] = '\0';	/* the provider refuses the exchange */
+		return;
+	}
 	b64url(d, sizeof(d), out);
 }
 

@@ -8,6 +8,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
 	tokenhelper/client-assertion.c tokenhelper/client-assertion.h \
 	tokenhelper/conf.c tokenhelper/conf.h \
+	tokenhelper/digest.c tokenhelper/digest.h \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/http.c tokenhelper/http.h \
