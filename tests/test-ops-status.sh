@@ -39,7 +39,7 @@ top = {"version": int, "generated": T, "config": str, "serve": dict,
 acct = {"name": str, "provider": str, "flow": str, "user": str,
         "token_endpoint": str, "state_file": str, "state": str,
         "attention": B, "reason": S, "refresh_token": B,
-        "access_token": B, "access_token_expires_at": T,
+        "refresh_token_since": T, "access_token": B, "access_token_expires_at": T,
         "access_token_expires_in": I, "access_token_usable": B,
         "access_token_rejected": B, "scope": S, "last_refresh": T,
         "last_error": S, "last_forced_refresh": T, "updated": T}
@@ -111,6 +111,18 @@ mb status
 check "human form: exit 77" test "$mb_rc" = 77
 contains "summary line: ok" "$MB_TMP/out" \
 	'^ok@example.com: generic, refresh_token: ok; access token until [0-9]{4}-'
+contains "... with the refresh token's age" "$MB_TMP/out" \
+	'^ok@example.com: .*; refresh token 0 days old; last used [0-9]{4}-'
+contains "... and when it was obtained" "$MB_TMP/out" \
+	'^  refresh token: present, obtained [0-9]{4}-[0-9][0-9]-[0-9][0-9]T'
+cp "$MB_TMP/out" "$MB_TMP/human.out"
+mb status ok@example.com --json
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["accounts"][0]["refresh_token_since"] else 1)' \
+	"$MB_TMP/out"
+ok $? "--json: refresh_token_since of an imported token"
+cp "$MB_TMP/human.out" "$MB_TMP/out"
 contains "summary line: needs attention" "$MB_TMP/out" \
 	'^auth@example.com: generic, refresh_token: NEEDS ATTENTION \(needs_authorize\)'
 contains "serve line" "$MB_TMP/out" '^serve: not answering on '

@@ -144,6 +144,7 @@ import_to_state(struct mb_import *imp, struct mb_state *st)
 {
 	st->refresh_token = imp->refresh_token;
 	imp->refresh_token = NULL;
+	st->refresh_since = time(NULL);
 	if (imp->access_token != NULL &&
 	    mb_expiry_usable(time(NULL), imp->expires_at)) {
 		st->access_token = imp->access_token;

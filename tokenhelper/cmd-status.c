@@ -252,9 +252,12 @@ status_summary(const struct status_info *in, time_t now)
 			printf("; access token %s %s", st->rejected ?
 			       "refused, expires" : "expired", when);
 	}
+	if (st->refresh_token != NULL && st->refresh_since > 0)
+		printf("; refresh token %lld days old",
+		       (long long)(now - st->refresh_since) / 86400);
 	if (st->refresh_token != NULL && st->last_refresh > 0) {
 		mb_cli_format_time(st->last_refresh, when, sizeof(when));
-		printf("; refresh token last used %s (%lld days ago)", when,
+		printf("; last used %s (%lld days ago)", when,
 		       (long long)(now - st->last_refresh) / 86400);
 	}
 	if (in->state == ST_OK || in->state == ST_FAILING)
@@ -312,9 +315,14 @@ status_tokens(const struct status_info *in, time_t now)
 	const char *reason = status_reason(in);
 	char when[32], buf[300];
 
-	printf("  refresh token: %s\n", st->refresh_token ? "present" :
+	printf("  refresh token: %s", st->refresh_token ? "present" :
 	       in->a->flow == MB_FLOW_CLIENT_CREDENTIALS ?
 	       "none (client credentials)" : "missing");
+	if (st->refresh_token != NULL && st->refresh_since > 0) {
+		mb_cli_format_time(st->refresh_since, when, sizeof(when));
+		printf(", obtained %s", when);
+	}
+	printf("\n");
 	mb_cli_format_time(st->expires_at, when, sizeof(when));
 	if (st->access_token == NULL)
 		printf("  access token: none\n");
@@ -473,6 +481,8 @@ status_json_account(const struct status_info *in, time_t now, bool first)
 	json_str(status_reason(in));
 	json_key("refresh_token");
 	fputs(st->refresh_token != NULL ? "true" : "false", stdout);
+	json_key("refresh_token_since");
+	json_time(st->refresh_token != NULL ? st->refresh_since : 0);
 	json_key("access_token");
 	fputs(have ? "true" : "false", stdout);
 	json_key("access_token_expires_at");

@@ -508,8 +508,10 @@ grant_fill_state(struct mb_state *st, struct mb_grant_out *g, time_t now)
 	st->generation = gen;
 	st->refresh_token = g->refresh_token != NULL ? g->refresh_token :
 			    old_rt;
-	if (g->refresh_token != NULL)
+	if (g->refresh_token != NULL) {
 		mb_free_secret(&old_rt);
+		st->refresh_since = now;
+	}
 	g->refresh_token = NULL;
 	st->access_token = g->access_token;
 	g->access_token = NULL;

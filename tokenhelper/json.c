@@ -423,6 +423,8 @@ mb_json_state_encode(const struct mb_state *st)
 			       json_object_new_int64(st->last_forced));
 	json_object_object_add(obj, "generation",
 			       json_object_new_int64(st->generation));
+	json_object_object_add(obj, "refresh_since",
+			       json_object_new_int64(st->refresh_since));
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	out = text != NULL ? mb_xasprintf("%s\n", text) : NULL;
@@ -493,6 +495,8 @@ mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
 		bad = "updated";
 	else if (json_get_time(obj, "last_forced", &st->last_forced) < 0)
 		bad = "last_forced";
+	else if (json_get_time(obj, "refresh_since", &st->refresh_since) < 0)
+		bad = "refresh_since";
 	else if (json_get_long(obj, "generation", &generation) < 0 ||
 		 generation < 0)
 		bad = "generation";

@@ -30,6 +30,10 @@ struct mb_state {
 	/* the last forced refresh (rejected token, --refresh): forced
 	 * refreshes are rate-limited across processes; 0 none */
 	time_t last_forced;
+	/* when the current refresh token was obtained (import, authorize,
+	 * rotation); 0 unknown.  Google's "Testing" consent screens kill it
+	 * after 7 days, Microsoft's after 90 idle days. */
+	time_t refresh_since;
 	/* +1 on every write: a leftover temporary file is adopted only when
 	 * it is newer than the state file (0 in files that predate it) */
 	long long generation;

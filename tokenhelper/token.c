@@ -365,6 +365,7 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 		mb_free_secret(&st->refresh_token);
 		st->refresh_token = ro->refresh_token;
 		ro->refresh_token = NULL;
+		st->refresh_since = now;
 	}
 	if (ro->scope != NULL)
 		token_set(&st->scope, ro->scope);
@@ -475,6 +476,7 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		spent = st->refresh_token;
 		st->refresh_token = ro->refresh_token;
 		ro->refresh_token = NULL;
+		st->refresh_since = time(NULL);
 		fr = MB_REFRESH_TRANSIENT;
 	} else if (fr == MB_REFRESH_GRANT || fr == MB_REFRESH_CLIENT) {
 		st->needs_authorize = true;
