@@ -9,4 +9,5 @@ common_libcommon_la_SOURCES = \
 	common/token-syntax.c common/token-syntax.h \
 	common/account-name.c common/account-name.h \
 	common/base64.c common/base64.h \
+	common/bounded-writer.c common/bounded-writer.h \
 	common/initial-response.c common/initial-response.h

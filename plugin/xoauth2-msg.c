@@ -1,5 +1,6 @@
 #include <config.h>
 
+#include "bounded-writer.h"
 #include "xoauth2-msg.h"
 
 #include <stdio.h>	/* snprintf only: nothing here prints */
@@ -7,39 +8,6 @@
 #include <strings.h>
 
 #include "token-syntax.h"
-
-/* A bounded writer with snprintf semantics: len counts every byte asked
- * for, buf receives what fits (always NUL-terminated when size > 0). */
-struct xo_writer {
-	char *buf;
-	size_t size;
-	size_t len;
-};
-
-static void
-xo_put(struct xo_writer *w, const char *s, size_t n)
-{
-	if (w->size > 0 && w->len < w->size - 1) {
-		size_t room = w->size - 1 - w->len;
-
-		memcpy(w->buf + w->len, s, n < room ? n : room);
-	}
-	w->len += n;
-}
-
-static void
-xo_puts(struct xo_writer *w, const char *s)
-{
-	xo_put(w, s, strlen(s));
-}
-
-static size_t
-xo_finish(struct xo_writer *w)
-{
-	if (w->size > 0)
-		w->buf[w->len < w->size - 1 ? w->len : w->size - 1] = '\0';
-	return w->len;
-}
 
 const char *
 mb_xo_mech_name(enum mb_xo_mech mech)
@@ -641,40 +609,40 @@ mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
 		     const struct mb_xo_error *err)
 {
 	char who[160];
-	struct xo_writer w = { buf, size, 0 };
+	struct mb_bw w = { buf, size, 0 };
 	char num[32];
 
 	mb_xo_sanitize(who, sizeof(who), user != NULL ? user : "",
 		       user != NULL ? user_len : 0);
-	xo_puts(&w, mb_xo_mech_name(mech));
-	xo_puts(&w, ": server rejected the access token for ");
-	xo_puts(&w, who[0] != '\0' ? who : "(no user)");
+	mb_bw_puts(&w, mb_xo_mech_name(mech));
+	mb_bw_puts(&w, ": server rejected the access token for ");
+	mb_bw_puts(&w, who[0] != '\0' ? who : "(no user)");
 	if (!err->is_json) {
 		snprintf(num, sizeof(num), "%lu", (unsigned long)err->raw_len);
 		if (err->oversized)
-			xo_puts(&w, " (its error challenge is too large to "
+			mb_bw_puts(&w, " (its error challenge is too large to "
 				    "decode: ");
 		else
-			xo_puts(&w, " (its error challenge is not JSON: ");
-		xo_puts(&w, num);
-		xo_puts(&w, " bytes, \"");
-		xo_puts(&w, err->raw);
-		xo_puts(&w, "\")");
-		xo_finish(&w);
+			mb_bw_puts(&w, " (its error challenge is not JSON: ");
+		mb_bw_puts(&w, num);
+		mb_bw_puts(&w, " bytes, \"");
+		mb_bw_puts(&w, err->raw);
+		mb_bw_puts(&w, "\")");
+		mb_bw_finish(&w);
 		return buf;
 	}
-	xo_puts(&w, " (status ");
-	xo_puts(&w, err->status[0] != '\0' ? err->status : "missing");
+	mb_bw_puts(&w, " (status ");
+	mb_bw_puts(&w, err->status[0] != '\0' ? err->status : "missing");
 	if (err->scope[0] != '\0') {
-		xo_puts(&w, ", scope ");
-		xo_puts(&w, err->scope);
+		mb_bw_puts(&w, ", scope ");
+		mb_bw_puts(&w, err->scope);
 	}
 	if (err->openid_configuration[0] != '\0') {
-		xo_puts(&w, ", openid-configuration ");
-		xo_puts(&w, err->openid_configuration);
+		mb_bw_puts(&w, ", openid-configuration ");
+		mb_bw_puts(&w, err->openid_configuration);
 	}
-	xo_puts(&w, "): ");
-	xo_puts(&w, xo_explain(err->status));
-	xo_finish(&w);
+	mb_bw_puts(&w, "): ");
+	mb_bw_puts(&w, xo_explain(err->status));
+	mb_bw_finish(&w);
 	return buf;
 }
