@@ -1,12 +1,12 @@
 #include <config.h>
 
-#include "bounded-writer.h"
 #include "xoauth2-msg.h"
 
 #include <stdio.h>	/* snprintf only: nothing here prints */
 #include <string.h>
 #include <strings.h>
 
+#include "bounded-writer.h"
 #include "token-syntax.h"
 
 const char *
