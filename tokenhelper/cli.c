@@ -10,6 +10,8 @@
 #include "log.h"
 #include "xalloc.h"
 
+#include <sysexits.h>
+
 const char *mb_cli_config;
 bool mb_cli_verbose;
 
@@ -100,3 +102,25 @@ mb_cli_format_time(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "never");
 }
 
+
+int
+mb_cli_account_operand(int argc, char **argv, const char *usage,
+		       struct mb_config **cfg_r,
+		       const struct mb_account **acct_r)
+{
+	*cfg_r = NULL;
+	*acct_r = NULL;
+	if (optind != argc - 1) {
+		mb_log(LOG_ERR, "usage: %s", usage);
+		return EX_USAGE;
+	}
+	*cfg_r = mb_cli_load_config();
+	if (*cfg_r == NULL)
+		return EX_CONFIG;
+	*acct_r = mb_cli_find_account(*cfg_r, argv[optind]);
+	if (*acct_r == NULL) {
+		mb_config_free(cfg_r);
+		return EX_NOUSER;
+	}
+	return EX_OK;
+}

@@ -38,6 +38,13 @@ struct mb_config *mb_cli_load_config(void);
 /* The account, or NULL after logging that there is none. */
 const struct mb_account *mb_cli_find_account(const struct mb_config *cfg,
 					     const char *name);
+/* After mb_cli_parse(): exactly one ACCOUNT operand, the configuration
+ * loaded and the account found.  Returns EX_OK with *cfg_r (the caller
+ * frees it) and *acct_r set, or the exit status after saying why: usage
+ * (logged as "usage: USAGE"), configuration, or unknown account. */
+int mb_cli_account_operand(int argc, char **argv, const char *usage,
+			   struct mb_config **cfg_r,
+			   const struct mb_account **acct_r);
 /* t as ISO 8601 UTC ("2026-11-28T19:37:31Z"), or "never" for 0. */
 void mb_cli_format_time(time_t t, char *buf, size_t len);
 

@@ -219,21 +219,12 @@ mb_cmd_import(int argc, char **argv)
 	r = mb_cli_parse(argc, argv, false, NULL, NULL, 0, NULL);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
-	if (optind != argc - 1) {
-		mb_log(LOG_ERR, "usage: mailbearer import ACCOUNT < FILE "
-		       "(a refresh token or another tool's token file, "
-		       "read from standard input, never from the command "
-		       "line)");
-		return EX_USAGE;
-	}
-	cfg = mb_cli_load_config();
-	if (cfg == NULL)
-		return EX_CONFIG;
-	acct = mb_cli_find_account(cfg, argv[optind]);
-	if (acct == NULL) {
-		ret = EX_NOUSER;
-		goto out;
-	}
+	r = mb_cli_account_operand(argc, argv, "mailbearer import ACCOUNT "
+				   "< FILE (a refresh token or another tool's "
+				   "token file, read from standard input, never "
+				   "from the command line)", &cfg, &acct);
+	if (r != EX_OK)
+		return r;
 	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
 		mb_log(LOG_ERR, "account %s uses flow = client_credentials: "
 		       "it needs no refresh token and no user step; "

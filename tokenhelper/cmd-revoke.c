@@ -260,18 +260,10 @@ mb_cmd_revoke(int argc, char **argv)
 	r = mb_cli_parse(argc, argv, false, "", extra, 1, revoke_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
-	if (optind != argc - 1) {
-		mb_log(LOG_ERR, "usage: mailbearer revoke ACCOUNT [--local]");
-		return EX_USAGE;
-	}
-	cfg = mb_cli_load_config();
-	if (cfg == NULL)
-		return EX_CONFIG;
-	acct = mb_cli_find_account(cfg, argv[optind]);
-	if (acct == NULL) {
-		mb_config_free(&cfg);
-		return EX_NOUSER;
-	}
+	r = mb_cli_account_operand(argc, argv, "mailbearer revoke ACCOUNT "
+				   "[--local]", &cfg, &acct);
+	if (r != EX_OK)
+		return r;
 	if (mb_store_lock(acct, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);

@@ -118,19 +118,11 @@ mb_cmd_token(int argc, char **argv)
 	r = mb_cli_parse(argc, argv, false, "f:r", extra, 2, token_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
-	if (optind != argc - 1) {
-		mb_log(LOG_ERR, "usage: mailbearer token ACCOUNT [--refresh] "
-		       "[--format raw|xoauth2|oauthbearer]");
-		return EX_USAGE;
-	}
-	cfg = mb_cli_load_config();
-	if (cfg == NULL)
-		return EX_CONFIG;
-	acct = mb_cli_find_account(cfg, argv[optind]);
-	if (acct == NULL) {
-		ret = EX_NOUSER;
-		goto out;
-	}
+	r = mb_cli_account_operand(argc, argv, "mailbearer token ACCOUNT "
+				   "[--refresh] [--format raw|xoauth2|"
+				   "oauthbearer]", &cfg, &acct);
+	if (r != EX_OK)
+		return r;
 	ts = token_refresh ? mb_token_get_forced(acct, &access, &err) :
 	     mb_token_get_ex(acct, NULL, &access, &err);
 	if (ts != MB_TOKEN_OK) {
