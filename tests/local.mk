@@ -32,3 +32,4 @@ include $(top_srcdir)/tests/cc.mk
 include $(top_srcdir)/tests/ops.mk
 include $(top_srcdir)/tests/doctor.mk
 include $(top_srcdir)/tests/authorize.mk
+include $(top_srcdir)/tests/pkg.mk
