@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -52,7 +53,18 @@ struct serve_opts {
 	bool foreground;
 	bool syslog;
 	bool verbose;
+	const char *pidfile;
 	struct mb_listener_options srv;
+};
+
+/* --pidfile: locked (flock) from before daemonising until exit, so a
+ * second serve with the same file is refused while the first lives and a
+ * file left by a killed one is simply taken over. */
+struct serve_pidfile {
+	int fd;
+	char *path;		/* absolute: the daemon changes to / */
+	dev_t dev;
+	ino_t ino;
 };
 
 static void
@@ -63,7 +75,7 @@ usage(FILE *f)
 "                        [--foreground] [--syslog] [--keepalive DURATION]\n"
 "                        [--max-clients N] [--max-per-uid N]\n"
 "                        [--request-timeout DURATION]\n"
-"                        [--verbose]\n"
+"                        [--pidfile PATH] [--verbose]\n"
 "Serves access tokens to the SASL plugin over UNIX sockets.\n"
 "Default socket: %s (root), else $XDG_RUNTIME_DIR/mailbearer/socket.\n"
 "DURATION: seconds, or a number followed by s, m, h or d (default 7d;\n"
@@ -233,6 +245,7 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 		{ "max-per-uid", required_argument, NULL, 'u' },
 		{ "request-timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "pidfile", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -269,6 +282,9 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'v':
 			o->verbose = true;
+			break;
+		case 'P':
+			o->pidfile = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -572,6 +588,74 @@ absolute_config_path(const char *path)
 	return abs;
 }
 
+/* Opens and locks PATH.  Returns 0, or -1 (logged) when it cannot, or
+ * when another live serve holds it. */
+static int
+pidfile_open(struct serve_pidfile *pf, const char *path)
+{
+	struct stat st;
+	char buf[32];
+	ssize_t n;
+
+	pf->path = absolute_config_path(path);
+	if (pf->path == NULL)
+		return -1;
+	pf->fd = open(pf->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		      0644);
+	if (pf->fd < 0) {
+		mb_log(LOG_ERR, "pidfile %s: %s", pf->path, mb_errstr(errno));
+		return -1;
+	}
+	if (flock(pf->fd, LOCK_EX | LOCK_NB) < 0) {
+		n = pread(pf->fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		mb_log(LOG_ERR, "pidfile %s: held by a running serve (pid %s)",
+		       pf->path, buf[0] != '\0' ? buf : "unknown");
+		close(pf->fd);
+		pf->fd = -1;
+		return -1;
+	}
+	if (fstat(pf->fd, &st) < 0)
+		return -1;
+	pf->dev = st.st_dev;
+	pf->ino = st.st_ino;
+	return 0;
+}
+
+/* Writes our pid (after daemonising: the pid that stays). */
+static int
+pidfile_write(struct serve_pidfile *pf)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (pf->fd < 0)
+		return 0;
+	if (ftruncate(pf->fd, 0) < 0 || pwrite(pf->fd, buf, n, 0) != n) {
+		mb_log(LOG_ERR, "pidfile %s: %s", pf->path, mb_errstr(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Removes the file if it is still ours, then unlocks it. */
+static void
+pidfile_remove(struct serve_pidfile *pf)
+{
+	struct stat st;
+
+	if (pf->fd >= 0) {
+		if (stat(pf->path, &st) == 0 && st.st_dev == pf->dev &&
+		    st.st_ino == pf->ino)
+			unlink(pf->path);
+		close(pf->fd);
+		pf->fd = -1;
+	}
+	free(pf->path);
+	pf->path = NULL;
+}
+
 static void
 reload(struct mb_listener *srv, const char *path)
 {
@@ -802,6 +886,7 @@ mb_cmd_serve(int argc, char **argv)
 	int n_socks = 0;
 	struct mb_config *cfg = NULL;
 	struct mb_listener *srv = NULL;
+	struct serve_pidfile pf = { .fd = -1 };
 	char *config_path = NULL;
 	int sfd = -1;
 	int status;
@@ -819,6 +904,10 @@ mb_cmd_serve(int argc, char **argv)
 	if (status != 0)
 		goto out;
 	status = EX_OSERR;
+	if (o.pidfile != NULL && pidfile_open(&pf, o.pidfile) < 0) {
+		status = EX_TEMPFAIL;
+		goto out;
+	}
 	if (serve_open_sockets(&o, socks, &n_socks) < 0)
 		goto out;
 	if (!o.foreground) {
@@ -826,6 +915,8 @@ mb_cmd_serve(int argc, char **argv)
 			goto out;
 		mb_log_init("mailbearer", true, o.verbose);
 	}
+	if (pidfile_write(&pf) < 0)
+		goto out;
 	sfd = serve_signals();
 	if (sfd < 0)
 		goto out;
@@ -838,6 +929,7 @@ mb_cmd_serve(int argc, char **argv)
 out:
 	/* stop accepting first, then let the requests in flight finish */
 	close_sockets(socks, n_socks);
+	pidfile_remove(&pf);
 	if (!stop_server(srv)) {
 		closelog();
 		_exit(status);
