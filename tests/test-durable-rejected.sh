@@ -41,7 +41,7 @@ check "second rejection within the interval: refused (exit $rc)" \
 	test "$rc" != 0
 check "no request" test "$(cnt)" = 2
 contains "the error says when the next attempt is allowed" \
-	"$MB_TMP/err" 'next one is allowed at [0-9:]+ \(in [0-9]+ s'
+	"$MB_TMP/err" 'next one is allowed at [0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9:]+Z \(in [0-9]+ s'
 check "the rejected token is not printed" test ! -s "$MB_TMP/out"
 api "$u" forced
 check "an explicit forced refresh is limited too" test "$(cnt)" = 2

@@ -41,7 +41,9 @@ check "the helper runs (waiting for the endpoint)" \
 	wait_for 5 grep -q mailbearer "/proc/$pid/comm"
 check "it runs as uid 65534" \
 	grep -Eq '^Uid:[[:space:]]+65534[[:space:]]' "/proc/$pid/status"
-# (Not the directory /proc/PID itself, which keeps the task's uid.)
+# (Not the directory /proc/PID itself, which keeps the task's uid.)  The
+# exec and main()'s first lines take a moment: wait, bounded, for root.
+wait_for 5 sh -c "[ \"\$(stat -c %u /proc/$pid/status)\" = 0 ]"
 owner=$(stat -c %u "/proc/$pid/status")
 ok "$([ "$owner" = 0 ] && echo 0 || echo 1)" \
 	"not dumpable: /proc/PID/status belongs to root (got uid $owner)"
