@@ -33,4 +33,6 @@ include $(top_srcdir)/tests/ops.mk
 include $(top_srcdir)/tests/doctor.mk
 include $(top_srcdir)/tests/authorize.mk
 include $(top_srcdir)/tests/fuzz.mk
+include $(top_srcdir)/tests/demo.mk
 include $(top_srcdir)/tests/pkg.mk
+include $(top_srcdir)/tests/clients.mk

@@ -1,0 +1,8 @@
+# End to end with the clients people run (issue 8): the real mbsync,
+# msmtp and mutt binaries from Debian against the private Dovecot and the
+# mock provider on 127.0.0.1, through our plugin or `mailbearer token`.
+# Each test skips when its client or Dovecot is missing, or without root.
+TESTS += tests/test-client-mbsync.sh
+
+EXTRA_DIST += \
+	tests/test-client-mbsync.sh
