@@ -17,7 +17,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev
  libssl-dev
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
- postfix cyrus-clients isync openssl python3 ca-certificates procps
+ postfix cyrus-clients isync msmtp mutt openssl python3 ca-certificates procps
  valgrind libsasl2-modules-kdexoauth2"
 
 # The pid in policy's marker line, or nothing if it is not ours.
