@@ -89,6 +89,9 @@ struct helper_call {
 	/* a REJECTED report: errors are logged, never set as the error
 	 * detail (which explains the server's rejection) */
 	bool quiet;
+	/* why the system socket, when it was a fallback: appended to
+	 * every failure ("" otherwise) */
+	char why[256];
 };
 
 static void call_fail(const struct helper_call *c, const char *fmt, ...)
@@ -100,9 +103,14 @@ call_fail(const struct helper_call *c, const char *fmt, ...)
 	char msg[MB_SASL_LOG_MAX];
 	va_list ap;
 
+	size_t len;
+
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	len = strlen(msg);
+	if (c->why[0] != '\0' && len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, " (%s)", c->why);
 	if (c->quiet)
 		mb_sasl_log(c->utils, SASL_LOG_WARN, "%s (reporting a rejected "
 			    "token)", msg);
@@ -263,6 +271,34 @@ call_end(struct helper_call *c)
 	c->buf = NULL;
 }
 
+/* c->why: when the system socket was chosen only because no per-user one
+ * was found (no mailbearer_socket, no MAILBEARER_SOCKET), says so, and
+ * logs it at SASL_LOG_NOTE: a user's client that silently reached the
+ * system's serve would fail with reasons that name no cause. */
+static void
+call_why(struct helper_call *c, const struct mb_options *opts)
+{
+	const char *v = secure_getenv("MAILBEARER_SOCKET");
+	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
+
+	c->why[0] = '\0';
+	if (opts->socket_path[0] != '\0' || (v != NULL && v[0] != '\0') ||
+	    strcmp(c->path, MB_SOCKET_PATH) != 0)
+		return;
+	if (rt == NULL || rt[0] != '/')
+		snprintf(c->why, sizeof(c->why), "the system socket: "
+			 "XDG_RUNTIME_DIR is %s, so no per-user socket was "
+			 "looked for; set MAILBEARER_SOCKET or "
+			 "mailbearer_socket to choose one",
+			 rt == NULL || rt[0] == '\0' ? "not set" :
+			 "not an absolute path");
+	else
+		snprintf(c->why, sizeof(c->why), "the system socket: there "
+			 "is no per-user socket %.100s/mailbearer/socket", rt);
+	mb_sasl_log(c->utils, SASL_LOG_NOTE, "%s: using %s (%s)", c->mech,
+		    c->path, c->why);
+}
+
 /* Sets up c; returns SASL_OK or an error after seterror. */
 static int
 call_begin(struct helper_call *c, const sasl_utils_t *utils,
@@ -276,6 +312,7 @@ call_begin(struct helper_call *c, const sasl_utils_t *utils,
 	c->fd = -1;
 	c->buf = NULL;
 	c->quiet = quiet;
+	c->why[0] = '\0';
 	if (account == NULL ||
 	    !mb_ipc_valid_account(account, strlen(account))) {
 		mb_xo_sanitize(who, sizeof(who), account,
@@ -292,6 +329,7 @@ call_begin(struct helper_call *c, const sasl_utils_t *utils,
 			    (unsigned)sizeof(c->path) - 1);
 		return SASL_BADPARAM;
 	}
+	call_why(c, opts);
 	c->buf = utils->malloc(MB_IPC_LINE_MAX + 1);
 	if (c->buf == NULL) {
 		call_fail(c, "%s: out of memory", mech_name);
