@@ -17,6 +17,7 @@
 
 #include "account-name.h"
 #include "errstr.h"
+#include "log.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -155,26 +156,42 @@ mb_config_default_state_dir(bool system)
 	return dir;
 }
 
+/* The per-user file's path ($XDG_CONFIG_HOME or ~/.config), or NULL. */
+static char *
+cfg_user_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	char *user = NULL, *home;
+
+	if (xdg != NULL && xdg[0] == '/')
+		return mb_xasprintf("%s/mailbearer/config", xdg);
+	home = cfg_home();
+	if (home != NULL)
+		user = mb_xasprintf("%s/.config/mailbearer/config", home);
+	free(home);
+	return user;
+}
+
+/* MAILBEARER_CONFIG, else for root always the system file (root's
+ * per-user file, when there is one, is logged as not read: it
+ * must not silently replace the system's), else the per-user file when
+ * it exists, else the system file. */
 char *
 mb_config_default_path(void)
 {
 	const char *env = getenv("MAILBEARER_CONFIG");
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	char *user = NULL, *home;
+	char *user;
 
 	if (env != NULL && env[0] != '\0')
 		return mb_xstrdup(env);
-	if (xdg != NULL && xdg[0] == '/') {
-		user = mb_xasprintf("%s/mailbearer/config", xdg);
-	} else {
-		home = cfg_home();
-		if (home != NULL)
-			user = mb_xasprintf("%s/.config/mailbearer/config",
-					    home);
-		free(home);
+	user = cfg_user_path();
+	if (user != NULL && access(user, F_OK) == 0) {
+		if (geteuid() != 0)
+			return user;
+		mb_log(LOG_NOTICE, "%s is not read as root: using %s "
+		       "(--config or MAILBEARER_CONFIG choose another)", user,
+		       mb_config_system_path());
 	}
-	if (user != NULL && access(user, F_OK) == 0)
-		return user;
 	free(user);
 	return mb_xstrdup(mb_config_system_path());
 }
