@@ -2,7 +2,9 @@
 # msmtp and mutt binaries from Debian against the private Dovecot and the
 # mock provider on 127.0.0.1, through our plugin or `mailbearer token`.
 # Each test skips when its client or Dovecot is missing, or without root.
-TESTS += tests/test-client-mbsync.sh tests/test-client-msmtp.sh
+TESTS += tests/test-client-mbsync.sh tests/test-client-msmtp.sh \
+	tests/test-client-mutt.sh
 
 EXTRA_DIST += \
-	tests/test-client-mbsync.sh tests/test-client-msmtp.sh
+	tests/test-client-mbsync.sh tests/test-client-msmtp.sh \
+	tests/test-client-mutt.sh
