@@ -19,7 +19,8 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  debhelper lintian
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync msmtp mutt openssl python3 ca-certificates procps
- valgrind libsasl2-modules-kdexoauth2"
+ valgrind libsasl2-modules-kdexoauth2
+ clang libclang-rt-14-dev"
 
 # The pid in policy's marker line, or nothing if it is not ours.
 policy_owner() {

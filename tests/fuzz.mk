@@ -86,7 +86,8 @@ fuzz: fuzz-build
 
 fuzz-clean:
 	rm -rf tests/fuzz/obj tests/fuzz/objs.stamp tests/fuzz/work \
-		tests/fuzz/*.log $(FUZZ_BINS)
+		tests/fuzz/*.log tests/fuzz/*.trs \
+		tests/fuzz/crash-* $(FUZZ_BINS)
 
 clean-local: fuzz-clean
 

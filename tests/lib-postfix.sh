@@ -31,6 +31,9 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin; export PATH ;; esac
 : "${PF_ENV:=}"
 : "${PF_TLS_LEVEL:=secure}"
 
+# Postfix's smtp is built without ASan: no test of it in the ASan build.
+not_sanitized "Postfix's smtp"
+
 # pf_setup: skip unless everything is there, then start CA, provider, a
 # dumping smtp-sink and Dovecot (a server that does not come up is a
 # failure: Bail out).

@@ -221,6 +221,7 @@ MB_SYSLOG_SHIM=$top_builddir/tests/.libs/libsyslogshim.so
 # Dovecot are there; then start CA, provider and Dovecot (bail out if one
 # does not come up: that is a failure, not a skip).
 e2e_setup() {
+	not_sanitized "$1"
 	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
 	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
 	[ -x "$MB_CYRUS_BIN/$1" ] || skip_all "no $MB_CYRUS_BIN/$1 (cyrus-clients)"

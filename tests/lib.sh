@@ -31,6 +31,13 @@ trap 'exit 130' INT TERM
 
 plan() { echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# not_sanitized WHAT: skip the whole test in the ASan+UBSan build
+# (MB_SANITIZE=1, set by tests/run): WHAT (imtest, Postfix, mbsync, ...)
+# is built without ASan and cannot load our plugin or shims built with it.
+not_sanitized() {
+	[ "${MB_SANITIZE:-}" != 1 ] ||
+		skip_all "ASan build: $* cannot load the ASan-built plugin"
+}
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
 ok() {
 	# ok STATUS NAME: STATUS 0 is success.

@@ -7,6 +7,7 @@
 . "$top_srcdir/tests/lib.sh"
 
 need saslpluginviewer
+not_sanitized saslpluginviewer
 [ -f "$MB_PLUGIN_SO" ] || skip_all "$MB_PLUGIN_SO not built"
 out=$MB_TMP/viewer.out
 SASL_PATH=$(dirname "$MB_PLUGIN_SO") saslpluginviewer -c > "$out" 2>&1
