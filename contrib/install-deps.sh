@@ -19,6 +19,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  debhelper lintian
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync msmtp mutt openssl python3 ca-certificates procps
+ curl
  valgrind libsasl2-modules-kdexoauth2
  clang libclang-rt-14-dev"
 
