@@ -1,10 +1,8 @@
 # Installed data: systemd units (system and per-user), the example
 # configuration and the usage guides.  The units are made from *.in at
 # make time (STYLE.md 4.2), so that `make prefix=...` and the configured
-# directories end up in them.  The unit directories are make variables:
-# packagers set them (debian/rules: systemdsystemunitdir=/lib/systemd/system).
-systemdsystemunitdir = $(prefix)/lib/systemd/system
-systemduserunitdir = $(prefix)/lib/systemd/user
+# directories end up in them.  The unit directories come from configure
+# (--with-systemdsystemunitdir, --with-systemduserunitdir).
 postfix_queue_dir = /var/spool/postfix
 examplesdir = $(docdir)/examples
 
