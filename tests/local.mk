@@ -36,3 +36,4 @@ include $(top_srcdir)/tests/fuzz.mk
 include $(top_srcdir)/tests/demo.mk
 include $(top_srcdir)/tests/pkg.mk
 include $(top_srcdir)/tests/clients.mk
+include $(top_srcdir)/tests/style.mk

@@ -146,7 +146,8 @@ test_redirect(void)
 	acct.provider = generic;
 	mb_code_session_init(&s, "http://127.0.0.1:8/", &err);
 	tap_ok(mb_code_parse_query("code=a%2Fb+c&state=x&other=1#frag=2",
-				   &r) == 0 && strcmp(r.code, "a/b c") == 0 && strcmp(r.state, "x") == 0,
+				   &r) == 0 && strcmp(r.code, "a/b c") == 0 &&
+	       strcmp(r.state, "x") == 0,
 	   "query: percent and '+' decoded, unknown names and fragment "
 	   "ignored");
 	mb_code_redirect_clear(&r);

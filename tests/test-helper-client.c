@@ -564,7 +564,7 @@ report_via_source(const char *authid, const char *want_req,
 
 	set_opts(&o, 10);
 	memset(&tok, 0, sizeof(tok));
-	strcpy(tok.account, "work");
+	snprintf(tok.account, sizeof(tok.account), "%s", "work");
 	tok.mech_name = "XOAUTH2";
 	tok.data = data;
 	tok.len = strlen(data);

@@ -97,7 +97,8 @@ test_format(void)
 	tap_is_str(buf, "MAILBEARER1 DONE\n", "DONE response");
 	mb_ipc_format_err(buf, sizeof(buf), MB_IPC_ERR_DENIED,
 			  "uid 65534 may not\nuse \"a\"\x01\xff");
-	tap_is_str(buf, "MAILBEARER1 ERR denied uid 65534 may not?use \"a\"??\n",
+	tap_is_str(buf,
+		   "MAILBEARER1 ERR denied uid 65534 may not?use \"a\"??\n",
 		   "ERR text sanitised");
 	mb_ipc_format_err(buf, sizeof(buf), MB_IPC_ERR_UNAVAILABLE, NULL);
 	tap_is_str(buf, "MAILBEARER1 ERR unavailable unavailable\n",
@@ -408,7 +409,8 @@ test_roundtrip(void)
 		       mb_ipc_parse_response(buf, (size_t)n, &r, &why) == 0 &&
 		       r.code == (enum mb_ipc_err)c &&
 		       strcmp(r.text, "some?text") == 0,
-		       "ERR %s round trip", mb_ipc_err_name((enum mb_ipc_err)c));
+		       "ERR %s round trip",
+		       mb_ipc_err_name((enum mb_ipc_err)c));
 	}
 	tap_is_str(mb_ipc_err_name((enum mb_ipc_err)99), "internal",
 		   "unknown code name");

@@ -73,7 +73,8 @@ mb_cli_load_config(void)
 	struct mb_config *cfg = NULL;
 	char *path, *err = NULL;
 
-	path = mb_cli_config ? mb_xstrdup(mb_cli_config) : mb_config_default_path();
+	path = mb_cli_config ? mb_xstrdup(mb_cli_config) :
+			       mb_config_default_path();
 	if (mb_config_load(path, &cfg, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);

@@ -54,7 +54,7 @@ ca_json_escape(const char *s)
 			*o++ = '\\';
 			*o++ = (char)c;
 		} else if (c < 0x20) {
-			o += sprintf(o, "\\u%04x", c);
+			o += snprintf(o, 7, "\\u%04x", c);
 		} else {
 			*o++ = (char)c;
 		}

@@ -163,7 +163,8 @@ main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	/* So that every command (and the config loader) sees --config. */
-	if (mb_cli_config != NULL && setenv("MAILBEARER_CONFIG", mb_cli_config, 1))
+	if (mb_cli_config != NULL &&
+	    setenv("MAILBEARER_CONFIG", mb_cli_config, 1))
 		return EX_OSERR;
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0)

@@ -64,7 +64,7 @@ enum mb_store_read_result mb_store_read(const struct mb_account *acct,
 struct mb_store_tmp {
 	int fd;			/* -1 when none */
 	char *path;
-	bool keep;		/* complete but not renamed: left for recovery */
+	bool keep;	/* complete but not renamed: left for recovery */
 };
 #define MB_STORE_TMP_INIT { -1, NULL, false }
 
