@@ -8,6 +8,7 @@
 # (all present: the demo installs nothing then).
 . "$top_srcdir/tests/lib.sh"
 [ "$(id -u)" = 0 ] || skip_all "the demo runs as root"
+not_sanitized "imtest and Postfix (the demo)"
 [ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
 [ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
 for t in imtest smtptest; do
