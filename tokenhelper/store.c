@@ -238,6 +238,8 @@ store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
 	size_t len = 0, size;
 	ssize_t n;
 
+	/* Cleared on every path: callers clear it whatever is returned. */
+	memset(st, 0, sizeof(*st));
 	*why_r = NULL;
 	if (fstat(fd, &sb) < 0) {
 		*error_r = mb_xasprintf("cannot stat the state file %s: %s",
