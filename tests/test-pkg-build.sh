@@ -76,6 +76,13 @@ if [ -n "$plugin_deb" ] && [ -n "$helper_deb" ]; then
 		"$MB_TMP/ctl/postinst" 'deb-systemd-helper.*mailbearer\.socket'
 	contains "postrm removes the state on purge" "$MB_TMP/ctl/postrm" \
 		'rm -rf /var/lib/mailbearer'
+	for u in mailbearer.socket mailbearer-postfix.socket \
+		mailbearer.service; do
+		contains "prerm stops $u on remove" "$MB_TMP/ctl/prerm" \
+			"deb-systemd-invoke stop .*$u"
+		contains "preinst stops $u on upgrade" "$MB_TMP/ctl/preinst" \
+			"deb-systemd-invoke stop .*$u"
+	done
 
 	timeout 600 lintian --fail-on none --tag-display-limit 0 \
 		"$plugin_deb" "$helper_deb" >"$MB_TMP/lintian.log" 2>&1
