@@ -3,8 +3,13 @@
 # the source tree (in a temporary directory, nothing installed on the
 # machine), lintian without errors or unexplained warnings, and the file
 # lists of both packages.  About 45 s on two cores.  Skipped without
-# debhelper/lintian, and in make distcheck (debian/ is not distributed).
+# debhelper/lintian, in make distcheck (debian/ is not distributed) and
+# in the ASan build of tests/run.
 . "$top_srcdir/tests/lib.sh"
+
+# The packages are built without sanitizers: once, in the main run.
+[ "${MB_SANITIZE:-}" != 1 ] ||
+	skip_all "ASan build: the packages are built in the main run"
 
 for t in dpkg-buildpackage dh lintian; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
