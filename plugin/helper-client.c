@@ -27,6 +27,71 @@
 /* A REJECTED report never holds a login up for longer than this. */
 #define MB_REPORT_TIMEOUT_MS 5000
 
+/* Where this process stood when the plugin was loaded: Postfix's smtp(8)
+ * loads it (sasl_client_init in pre_init) in its queue directory, before
+ * chroot(2) makes that directory "/".  A missing socket is then explained
+ * as seen from outside the chroot. */
+static struct {
+	bool known;
+	dev_t root_dev, cwd_dev;
+	ino_t root_ino, cwd_ino;
+	char cwd[256];
+} load_where;
+
+static void __attribute__((constructor))
+note_load_where(void)
+{
+	struct stat r, c;
+
+	if (stat("/", &r) < 0 || stat(".", &c) < 0 ||
+	    getcwd(load_where.cwd, sizeof(load_where.cwd)) == NULL)
+		return;
+	load_where.root_dev = r.st_dev;
+	load_where.root_ino = r.st_ino;
+	load_where.cwd_dev = c.st_dev;
+	load_where.cwd_ino = c.st_ino;
+	load_where.known = true;
+}
+
+/* Writes to buf, when this process runs chrooted, where the socket path
+ * must be created as seen from outside; "" when not chrooted (or unknown). */
+static void
+chroot_hint(char *buf, size_t size, const char *path)
+{
+	char root[256];
+	struct stat r;
+	ssize_t n;
+
+	buf[0] = '\0';
+	n = readlink("/proc/self/root", root, sizeof(root) - 1);
+	if (n > 0) {
+		root[n] = '\0';
+		if (strcmp(root, "/") == 0)
+			return;
+	} else if (load_where.known && stat("/", &r) == 0 &&
+		   r.st_dev == load_where.cwd_dev &&
+		   r.st_ino == load_where.cwd_ino &&
+		   (r.st_dev != load_where.root_dev ||
+		    r.st_ino != load_where.root_ino)) {
+		snprintf(root, sizeof(root), "%s", load_where.cwd);
+	} else if (load_where.known && stat("/", &r) == 0 &&
+		   (r.st_dev != load_where.root_dev ||
+		    r.st_ino != load_where.root_ino)) {
+		snprintf(buf, size, "; this process runs chrooted, so %s is "
+			 "looked up inside the chroot: create the socket at "
+			 "CHROOT%s (for Postfix's smtp(8): its "
+			 "queue_directory, e.g. /var/spool/postfix%s)",
+			 path, path, path);
+		return;
+	} else {
+		return;
+	}
+	snprintf(buf, size, "; this process runs chrooted in %s, so %s is "
+		 "looked up relative to it: create the socket at %s%s "
+		 "(serve --socket %s%s,mode=0660,group=GROUP)", root, path,
+		 root, path, root, path);
+}
+
 int
 mb_helper_socket_path(const struct mb_options *opts, char *buf, size_t size)
 {
@@ -178,13 +243,18 @@ fail:
 			    "listen queue is full, so it is overloaded or "
 			    "hung; see its log, or restart it", c->mech,
 			    c->path, timeout / 1000);
-	else if (err == ENOENT || err == ECONNREFUSED)
+	else if (err == ENOENT || err == ECONNREFUSED) {
+		char hint[1536] = "";
+
+		if (err == ENOENT)
+			chroot_hint(hint, sizeof(hint), c->path);
 		call_fail(c, "%s: mailbearer serve is not running at "
-			    "%s (connect: %s); start it with \"mailbearer "
+			    "%s (connect: %s)%s; start it with \"mailbearer "
 			    "serve\" (or systemctl start mailbearer.socket), "
 			    "or set mailbearer_socket / MAILBEARER_SOCKET",
-			    c->mech, c->path, errtext(err, eb, sizeof(eb)));
-	else if (err == EACCES || err == EPERM)
+			    c->mech, c->path, errtext(err, eb, sizeof(eb)),
+			    hint);
+	} else if (err == EACCES || err == EPERM)
 		call_fail(c, "%s: cannot connect to mailbearer serve "
 			    "at %s (%s); give this user access to the socket "
 			    "(serve --socket PATH,mode=0660,group=GROUP)",
