@@ -8,7 +8,7 @@ FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_SAN = -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -Wall -Wno-unused-parameter
+FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -Wall -Wsign-compare -Wno-unused-parameter
 FUZZ_TARGETS = challenge plugin-steps token-reply state config ipc
 FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/common \
 	-I$(top_srcdir)/plugin -I$(top_srcdir)/tokenhelper \
@@ -25,7 +25,7 @@ FUZZ_HELPER_SRC = advice.c cancel.c client-assertion.c conf.c digest.c \
 	cmd-serve.c listener.c store.c token-cache.c token.c xalloc.c
 FUZZ_HELPER_LIBS = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) -lpthread
 
-EXTRA_DIST += tests/fuzz.mk tests/fuzz/run.sh tests/fuzz/corpus \
+EXTRA_DIST += tests/fuzz.mk tests/fuzz/run.sh tests/fuzz/corpus doc/fuzzing.md \
 	tests/fuzz/fuzz-challenge.c tests/fuzz/fuzz-plugin-steps.c \
 	tests/fuzz/fuzz-token-reply.c tests/fuzz/fuzz-state.c \
 	tests/fuzz/fuzz-config.c tests/fuzz/fuzz-ipc.c
