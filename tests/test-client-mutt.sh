@@ -68,7 +68,8 @@ for mech in xoauth2 oauthbearer; do
 		-- "$user" < "$MB_TMP/body$n" > "$MB_TMP/send$n" 2>&1
 	ok $? "mutt batch send, smtp_authenticators=$mech: exit 0"
 	contains "... Dovecot logged the $mech login" "$MB_DOVECOT_LOG" \
-		"submission-login: Info: Login: user=<$user>, method=$(up "$mech")"
+		"submission-login: Info: Login: user=<$user>, method=$(
+		up "$mech")"
 done
 check "one refresh for everything so far" test "$(refreshes)" = 1
 remember_secret "$(st_get "$user" access_token)"
@@ -89,8 +90,9 @@ if command -v script >/dev/null 2>&1; then
 		ok $? "mutt reads INBOX over IMAP, $mech: exit 0"
 		contains "... the message list shows the message" \
 			"$MB_TMP/read-$mech" 'inbox-m9'
-		contains "... Dovecot logged the $mech login" "$MB_DOVECOT_LOG" \
-			"imap-login: Info: Login: user=<$user>, method=$(up "$mech")"
+		contains "... Dovecot logged the $mech login" \
+			"$MB_DOVECOT_LOG" "imap-login: Info: Login: \
+user=<$user>, method=$(up "$mech")"
 	done
 	# Forced expiry: the refresh command refreshes, mutt logs in.
 	time_left "$user" -5

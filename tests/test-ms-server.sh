@@ -34,8 +34,8 @@ export MAILBEARER_SOCKET
 spid=$!
 at_exit "stop_pid $spid"
 check "serve started" wait_for 20 test -S "$SOCK"
-check "serve has a token" wait_for 20 sh -c \
-	"[ -s '$MB_TMP/state/$user.json' ] && grep -q access_token '$MB_TMP/state/$user.json'"
+has_token() { grep -qs access_token "$MB_TMP/state/$user.json"; }
+check "serve has a token" wait_for 20 has_token
 
 ACCEPT=$MB_TMP/accept
 for p in imap smtp; do

@@ -6,9 +6,9 @@
 # secure TLS options of tests/postfix/main.cf.in.  The account's access
 # tokens live 20 s (mock provider), `mailbearer serve` refreshes them
 # 12 s before they expire (refresh_margin; serve never hands out a token
-# with less than 10 s left): every message must be delivered at the first attempt
-# (never a 535), by the same smtp process, and serve must have refreshed
-# while they went out.
+# with less than 10 s left): every message must be delivered at the
+# first attempt (never a 535), by the same smtp process, and serve must
+# have refreshed while they went out.
 # Then the socket is missing inside the chroot: the plugin's reason in the
 # maillog says the path is looked up relative to the chroot and names the
 # path to create (the queue directory + the path).
@@ -113,7 +113,8 @@ pf_log_since > "$MB_TMP/m1.since"
 contains "socket missing: the reason names the path" "$MB_TMP/m1.since" \
 	'mailbearer serve is not running at /mailbearer/missing'
 contains "socket missing: it says the path is relative to the chroot" \
-	"$MB_TMP/m1.since" "runs chrooted in $MB_PF_QUEUE, so /mailbearer/missing is looked up relative to it"
+	"$MB_TMP/m1.since" "runs chrooted in $MB_PF_QUEUE, so \
+/mailbearer/missing is looked up relative to it"
 contains "socket missing: it names the path to create" "$MB_TMP/m1.since" \
 	"create the socket at $MB_PF_QUEUE/mailbearer/missing"
 
