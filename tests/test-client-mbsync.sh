@@ -14,6 +14,9 @@
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
 [ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+# (an ASan-built plugin cannot be loaded into the uninstrumented client)
+[ "${MB_SANITIZE:-}" != 1 ] ||
+	skip_all "ASan build: mbsync cannot load the ASan-built plugin"
 need mbsync
 e2e_setup imtest
 token_setup_conf() {

@@ -12,6 +12,9 @@
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-token.sh"
 [ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+# (an ASan-built plugin cannot be loaded into the uninstrumented client)
+[ "${MB_SANITIZE:-}" != 1 ] ||
+	skip_all "ASan build: imtest and smtptest cannot load the ASan-built plugin"
 [ -x "$MB_CYRUS_BIN/imtest" ] || skip_all "no imtest (cyrus-clients)"
 [ -x "$MB_CYRUS_BIN/smtptest" ] || skip_all "no smtptest (cyrus-clients)"
 [ -f "$MB_SYSLOG_SHIM" ] || skip_all "no $MB_SYSLOG_SHIM"
