@@ -29,6 +29,9 @@ hang_from = 2
 [other]
 lifetime = 3600
 allow = 65534
+[tiny]
+lifetime = 8
+delay_ms = 20
 [u]
 user = alice@example.com
 delay_ms = 20
@@ -131,6 +134,13 @@ case $r in "MAILBEARER1 OK "*" tok-slow-1") ok 0 "... and slow still from memory
 	*) ok 1 "... and slow still from memory"; diag "got: $r";; esac
 check "... while one refresh of slow runs (single-flight across the reload)" \
 	[ "$(begins slow)" = 2 ]
+
+# --- tokens that live less than serve's 10-s floor ---------------------------
+python3 "$LOAD" rate "$SOCK" 'MAILBEARER1 TOKEN tiny' 10 2 > "$MB_TMP/tiny.out"
+contains "8-s tokens are not handed out, and the answer says why" \
+	"$MB_TMP/tiny.out" 'bad: MAILBEARER1 ERR unavailable account tiny: the token endpoint.s access token expires 8 s after it was issued'
+n=$(refreshes tiny)
+check "... without a refresh per request ($n for 20 requests)" [ "$n" -le 2 ]
 
 # --- a rejection with the wrong login name ----------------------------------
 r=$(ask "$SOCK" 'MAILBEARER1 TOKEN u')

@@ -685,6 +685,14 @@ answer_no_token(struct mb_cache *c, struct mb_cache_entry *e, char *out,
 	} else if (e->error != NULL) {
 		mb_ipc_format_err(out, out_size, status_code(e->status),
 				  e->error);
+	} else if (e->token != NULL && e->expires_at > 0) {
+		snprintf(msg, sizeof(msg), "account %s: the token endpoint's "
+			 "access token expires %lld s after it was issued; serve "
+			 "hands out no token with less than %d s left, since a "
+			 "login could outlast it", e->name,
+			 (long long)(e->expires_at - e->obtained_at),
+			 MB_CACHE_MIN_LEFT);
+		mb_ipc_format_err(out, out_size, MB_IPC_ERR_UNAVAILABLE, msg);
 	} else {
 		snprintf(msg, sizeof(msg), "account %s: cannot get a token",
 			 e->name);
@@ -725,9 +733,12 @@ mb_cache_answer_token(struct mb_cache *c, struct mb_cache_gen *g,
 		pthread_mutex_unlock(&e->mu);
 		return;
 	}
-	if (!e->refreshing && (e->failed_at == 0 ||
-	    now >= e->failed_at + MB_CACHE_REQUEST_RETRY ||
-	    state_changed(acct, e)))
+	/* a token too short-lived to hand out is not asked for again on
+	 * every request: job_finish() set retry_at for it */
+	if (!e->refreshing && !(e->token != NULL && now < e->retry_at) &&
+	    (e->failed_at == 0 ||
+	     now >= e->failed_at + MB_CACHE_REQUEST_RETRY ||
+	     state_changed(acct, e)))
 		entry_kick(c, g, acct, e,
 			   e->rejected != NULL ? JOB_REJECTED : JOB_LOAD);
 	entry_wait(c, e);
