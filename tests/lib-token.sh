@@ -76,5 +76,23 @@ time_left() {
 		st_set "$1" last_refresh "now + $2 - 3600"
 }
 
+# no_secrets NAME FILE...: one assertion that no line of $MB_TMP/secrets
+# appears in any FILE (missing files are skipped); each leak is named.
+no_secrets() {
+	ns_name=$1; shift
+	ns_leaks=0
+	for ns_f in "$@"; do
+		[ -f "$ns_f" ] || continue
+		while read -r ns_s; do
+			[ -n "$ns_s" ] || continue
+			if grep -qF -- "$ns_s" "$ns_f"; then
+				ns_leaks=$((ns_leaks + 1))
+				diag "a secret in $ns_f"
+			fi
+		done < "$MB_TMP/secrets"
+	done
+	check "$ns_name" test "$ns_leaks" = 0
+}
+
 # remember_secret VALUE: checked absent from all stderr output at the end.
 remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }

@@ -162,16 +162,7 @@ check "serve: still exactly one refresh for the rejection" \
 check "serve: no refresh besides the rejection's" test "$n0" = "$n1"
 remember_secret "$(st_get "$user" access_token)"
 
-leaks=0
-for f in "$MB_TMP"/p[0-9] "$MB_TMP"/s[0-9] "$MB_TMP"/*.syslog \
-	"$MB_TMP/serve.log" "$MB_TMP/all-stderr"; do
-	while read -r s; do
-		[ -n "$s" ] || continue
-		if grep -qF -- "$s" "$f"; then
-			leaks=$((leaks + 1)); diag "a secret in $f"
-		fi
-	done < "$MB_TMP/secrets"
-done
-check "no secret in mbsync's output, the plugin's or serve's log" \
-	test "$leaks" = 0
+no_secrets "no secret in mbsync's output, the plugin's or serve's log" \
+	"$MB_TMP"/p[0-9] "$MB_TMP"/s[0-9] "$MB_TMP"/*.syslog \
+	"$MB_TMP/serve.log" "$MB_TMP/all-stderr"
 done_testing
