@@ -19,6 +19,30 @@ token_setup() {
 	: > "$MB_TMP/secrets"
 }
 
+# token_servers_setup: for clients that take the token from `mailbearer
+# token` (no libsasl2 plugin in their process, so no e2e_setup, which
+# wants imtest and skips in the ASan build): as root, the test CA, the
+# mock provider and a private Dovecot, and the empty files token_setup
+# makes.
+token_servers_setup() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
+	need dovecot doveadm python3 openssl timeout
+	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
+	start_ca || skip_all "tests/ca.sh failed"
+	if ! start_provider; then
+		echo "Bail out! mock provider did not start"
+		exit 1
+	fi
+	if ! start_dovecot; then
+		echo "Bail out! dovecot did not start"
+		exit 1
+	fi
+	MB_CONF=$MB_TMP/mailbearer.conf
+	: > "$MB_CONF"
+	: > "$MB_TMP/all-stderr"
+	: > "$MB_TMP/secrets"
+}
+
 # mb_conf_account FILE ACCOUNT [PROVIDER [EXTRA LINES]]: append an account
 # talking to the mock provider.  $MB_ACCT_TIMEOUT (seconds, default 2) and
 # $MB_ACCT_STATE_DIR (default $MB_TMP/state) change those two keys.

@@ -10,18 +10,7 @@
 . "$top_srcdir/tests/lib-token.sh"
 [ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
 need msmtp
-# No libsasl2 plugin in this client: no e2e_setup (which wants imtest and
-# skips in the ASan build), only the servers.
-[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
-need dovecot doveadm python3 openssl timeout
-[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-start_ca || skip_all "tests/ca.sh failed"
-start_provider || { echo "Bail out! mock provider did not start"; exit 1; }
-start_dovecot || { echo "Bail out! dovecot did not start"; exit 1; }
-MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
-: > "$MB_TMP/all-stderr"
-: > "$MB_TMP/secrets"
+token_servers_setup
 
 user=alice@example.com
 mb_conf_account "$MB_CONF" "$user"
