@@ -118,5 +118,18 @@ no_secrets() {
 	check "$ns_name" test "$ns_leaks" = 0
 }
 
+# remember_state_tokens DIR: every access and refresh token in the state
+# files of DIR goes to $MB_TMP/secrets.
+remember_state_tokens() {
+	for rst_f in "$1"/*.json; do
+		[ -f "$rst_f" ] || continue
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("access_token", "refresh_token"):
+    if d.get(k):
+        print(d[k])' "$rst_f" >> "$MB_TMP/secrets"
+	done
+}
+
 # remember_secret VALUE: checked absent from all stderr output at the end.
 remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }

@@ -20,6 +20,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/lib-servers.sh"
 . "$top_srcdir/tests/lib-postfix.sh"
+. "$top_srcdir/tests/lib-token.sh"
 [ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
 [ -f "$MB_PLUGIN_SO" ] && ! grep -aq MAILBEARER_SOCKET "$MB_PLUGIN_SO" &&
 	skip_all "this plugin build has no token-helper client"
@@ -217,21 +218,9 @@ else
 fi
 
 # --- no secrets, no crash -------------------------------------------------
-for f in "$MB_TMP/state"/*.json; do
-	python3 -c 'import json, sys
-d = json.load(open(sys.argv[1]))
-for k in ("access_token", "refresh_token"):
-    if d.get(k):
-        print(d[k])' "$f" >> "$MB_TMP/secrets"
-done
-leaks=0
-while read -r s; do
-	[ -n "$s" ] || continue
-	grep -qF -- "$s" "$MB_PF_LOG" "$MB_TMP/serve.log" "$MB_DOVECOT_LOG" &&
-		leaks=$((leaks + 1))
-done < "$MB_TMP/secrets"
-check "no token in the maillog, serve's or Dovecot's log ($leaks leaks)" \
-	[ "$leaks" = 0 ]
+remember_state_tokens "$MB_TMP/state"
+no_secrets "no token in the maillog, serve's or Dovecot's log" \
+	"$MB_PF_LOG" "$MB_TMP/serve.log" "$MB_DOVECOT_LOG"
 check "checked $(wc -l < "$MB_TMP/secrets") secrets" \
 	[ "$(wc -l < "$MB_TMP/secrets")" -ge 5 ]
 lacks "no smtp(8) crash (signal, panic, fatal)" "$MB_PF_LOG" \
