@@ -1,0 +1,557 @@
+#!/bin/sh
+# The Debian packages on a real Debian 12: install, upgrade, remove and
+# purge with dpkg inside a minimal bookworm made by debootstrap, and the
+# system they leave after each step (what Debian policy keeps and what it
+# removes).  About 2 minutes on two cores (build ~30 s, debootstrap ~40 s,
+# the rest ~20 s), 250 MB in $MB_TMP.
+#
+# Design:
+# - The packages are built here, from a clean copy of the tree, as
+#   test-pkg-build.sh does (no lintian): tests run in parallel and in any
+#   order, so nothing is taken from another test.
+# - The upgrade installs the same packages repacked with a higher version
+#   (dpkg-deb -R, Version: V+mbtest1, dpkg-deb -b): dpkg runs the whole
+#   upgrade path of the maintainer scripts (old prerm, new preinst, old
+#   postrm, new postinst with the old version), which is what is tested;
+#   a second build would cost ~30 s more and differ only in the version.
+# - debootstrap --variant=minbase bookworm, from the mirror of this
+#   machine's apt sources (or MB_DEBIAN_MIRROR).  A first cheap probe (its
+#   InRelease, with wget, as debootstrap fetches) decides whether the
+#   mirror can be reached: if not, the test is skipped; any later failure
+#   of debootstrap or apt is a failure.  The dependencies of the two
+#   packages (their own Depends, through apt-get satisfy) and sasl2-bin
+#   (saslpluginviewer) come from the index debootstrap fetched.
+# - Every command that works in the chroot, and the build, runs in a
+#   private mount and PID namespace (unshare): debootstrap's mounts (/proc,
+#   /sys of the chroot) exist only there and vanish with its last process,
+#   so no mount is ever seen on the host, whatever ends the test.  The
+#   test itself mounts nothing (dpkg, adduser and saslpluginviewer need no
+#   /proc).  --kill-child and a parent-death signal end every process of a
+#   namespace when the test ends, even by SIGKILL; the long steps run in
+#   the background and are waited for, so that INT or TERM ends the test
+#   at once, and at_exit kills the running one, waits until all of its
+#   processes are gone, and unmounts whatever a host namespace would see
+#   under $MB_TMP (nothing, unless unshare broke its word).
+# - No service can start: systemd does not run in the chroot (no
+#   /run/systemd/system there, so deb-systemd-invoke does nothing), and the
+#   chroot gets a policy-rc.d that forbids every action (in $MB_TMP).  The
+#   commands in the chroot get a clean environment (env -i).
+# - After the last purge, the chroot's file list (path, type, mode, owner)
+#   must equal the one from before the first install, apart from what
+#   adduser writes (the kept user, policy 9.2.1): what piuparts checks.
+# - The host is checked at the end: no user or group mailbearer, the same
+#   /etc/systemd/system, the same policy-rc.d, no mount under $MB_TMP.
+#
+# Skipped (skip_all, with the reason): not root; debootstrap, debhelper,
+# unshare or setpriv missing; build dependencies missing; no Debian
+# bookworm mirror in the apt sources, or the probe cannot reach it;
+# make distcheck (no debian/); the ASan run of tests/run (MB_SANITIZE=1).
+. "$top_srcdir/tests/lib/tap.sh"
+
+[ "${MB_SANITIZE:-}" != 1 ] ||
+	skip_all "ASan build: the packages are installed in the main run"
+[ -d "$top_srcdir/debian" ] || skip_all "no debian/ in the source tree"
+[ "$(id -u)" = 0 ] || skip_all "not root: debootstrap, chroot, dpkg"
+for t in dpkg-buildpackage dh dpkg-deb debootstrap wget unshare setpriv \
+	chroot timeout; do
+	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
+done
+dpkg-checkbuilddeps -d "debhelper-compat (= 13)" /dev/null 2>/dev/null ||
+	skip_all "debhelper 13 not installed"
+(cd "$top_srcdir" && dpkg-checkbuilddeps) >/dev/null 2>&1 ||
+	skip_all "build dependencies missing"
+unshare --mount --pid --fork true 2>/dev/null ||
+	skip_all "unshare: no private mount and PID namespace here"
+
+t_start=$(date +%s)
+# phase NAME: records how long the phase up to here took (in diag).
+t_last=$t_start
+phase() {
+	t_now=$(date +%s)
+	diag "$1: $((t_now - t_last)) s"
+	t_last=$t_now
+}
+
+# --- The host, as it is before the test ------------------------------
+host_user() { getent passwd mailbearer; getent group mailbearer; }
+host_units() { find /etc/systemd/system 2>/dev/null | sort | cksum; }
+host_prc() { ls -l --time-style=full-iso /usr/sbin/policy-rc.d 2>&1 | cksum; }
+host_user_before=$(host_user)
+host_units_before=$(host_units)
+host_prc_before=$(host_prc)
+
+# mounts_under DIR: the mount points under DIR this namespace sees,
+# deepest first.
+mounts_under() {
+	awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo |
+		sort -r
+}
+umount_all() {
+	for m in $(mounts_under "$MB_TMP"); do
+		umount -l "$m"
+	done
+}
+at_exit umount_all
+
+# in_ns CMD...: CMD in a private mount and PID namespace, ended (with all
+# its processes) when the process that started it ends.
+in_ns() {
+	setpriv --pdeathsig KILL unshare --mount --propagation private \
+		--pid --kill-child -- "$@"
+}
+
+# run_bg LOG CMD...: in_ns CMD in the background, output to LOG, waited
+# for; returns its status.  A signal to the test interrupts the wait.
+# (A simple command, not in_ns: $! is then unshare itself.)
+ns_job=
+run_bg() {
+	rb_log=$1
+	shift
+	setpriv --pdeathsig KILL unshare --mount --propagation private \
+		--pid --kill-child -- "$@" >"$rb_log" 2>&1 &
+	ns_job=$!
+	wait "$ns_job"
+	rb_rc=$?
+	ns_job=
+	return $rb_rc
+}
+# ns_stop: kills the running namespace (if any) and waits, at most 10 s,
+# until its first process, and so every process in it, is gone.
+ns_stop() {
+	[ -n "$ns_job" ] || return 0
+	ns_init=$(cat "/proc/$ns_job/task/$ns_job/children" 2>/dev/null)
+	kill -KILL "$ns_job" 2>/dev/null
+	wait "$ns_job" 2>/dev/null
+	for p in $ns_init; do
+		i=0
+		while [ $i -lt 100 ] && [ -e "/proc/$p" ] &&
+			[ "$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
+				cut -c1)" != Z ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	done
+	ns_job=
+}
+at_exit ns_stop
+
+# bail NAME LOG: a step the rest depends on failed: its log, and the end.
+bail() {
+	diag "$1 failed; the last lines of its output:"
+	tail -n 40 "$2" | diag_stdin
+	diag "total: $(($(date +%s) - t_start)) s"
+	done_testing
+	exit 1
+}
+
+# --- The mirror ------------------------------------------------------
+# The first URI of an enabled deb source of bookworm, in deb822 files
+# (*.sources) and in one-line lists.
+sources_mirror() {
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk 'BEGIN { RS = ""; FS = "\n" }
+		{
+			types = ""; suites = ""; uri = ""; on = 1
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^#/) continue
+				k = tolower(substr($i, 1, index($i, ":") - 1))
+				v = substr($i, index($i, ":") + 1)
+				if (k == "types") types = " " v " "
+				if (k == "suites") suites = " " v " "
+				if (k == "uris") {
+					split(v, u, " ")
+					uri = u[1]
+				}
+				if (k == "enabled" && v ~ /no/) on = 0
+			}
+			gsub(/[ \t]+/, " ", types); gsub(/[ \t]+/, " ", suites)
+			if (on && types ~ / deb / && suites ~ / bookworm / &&
+				uri != "")
+				print uri
+		}' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		awk '$1 == "deb" {
+			i = 2
+			if ($i ~ /^\[/)
+				while (i < NF && $i !~ /\]$/) i++
+			if ($i ~ /\]$/ && $2 ~ /^\[/) i++
+			if ($(i + 1) == "bookworm") print $i
+		}' "$f"
+	done
+}
+mirror=${MB_DEBIAN_MIRROR:-$(sources_mirror | sed -n '1s,/*$,,p')}
+case $mirror in
+http://* | https://*) ;;
+"") skip_all "no Debian bookworm source in /etc/apt/sources.list(.d)" ;;
+*) skip_all "bookworm mirror $mirror: neither http nor https" ;;
+esac
+timeout 60 wget -q -T 20 -t 2 -O "$MB_TMP/InRelease" \
+	"$mirror/dists/bookworm/InRelease" ||
+	skip_all "mirror $mirror cannot be reached (dists/bookworm/InRelease)"
+diag "mirror: $mirror"
+
+# --- Build -----------------------------------------------------------
+# A clean copy: no build trees, no in-place configure output, no VCS.
+src=$MB_TMP/src/mailbearer
+mkdir -p "$src"
+(cd "$top_srcdir" && tar -cf - --exclude=.git --exclude='_build*' \
+	--exclude=autom4te.cache --exclude=config.status \
+	--exclude=config.log --exclude=./Makefile --exclude=./libtool \
+	--exclude=./config.h --exclude=./stamp-h1 --exclude='*.o' \
+	--exclude='*.lo' --exclude='*.la' --exclude=.libs --exclude=.deps \
+	--exclude='mailbearer-*.tar.*' .) | (cd "$src" && tar -xf -)
+ok $? "source tree copied"
+chmod -R u+w "$src"
+run_bg "$MB_TMP/build.log" timeout 1200 env -C "$src" \
+	DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" \
+	dpkg-buildpackage -us -uc -b
+rc=$?
+ok $rc "dpkg-buildpackage -us -uc -b"
+[ $rc = 0 ] || bail "dpkg-buildpackage" "$MB_TMP/build.log"
+out=$MB_TMP/src
+plugin_deb=$(ls "$out"/libsasl2-modules-mailbearer_*.deb 2>/dev/null |
+	grep -v dbgsym | head -n 1)
+helper_deb=$(ls "$out"/mailbearer_*.deb 2>/dev/null | head -n 1)
+[ -n "$plugin_deb" ] && [ -n "$helper_deb" ] ||
+	bail "the package build" "$MB_TMP/build.log"
+ver=$(dpkg-deb -f "$helper_deb" Version)
+upver=${ver%-*}
+upver=${upver#*:}
+phase "build"
+
+# --- A Debian 12 to install into -------------------------------------
+root=$MB_TMP/root
+run_bg "$MB_TMP/debootstrap.log" timeout 900 \
+	debootstrap --variant=minbase bookworm "$root" "$mirror"
+dbs=$?
+ok $dbs "debootstrap --variant=minbase bookworm"
+[ $dbs = 0 ] || bail "debootstrap" "$MB_TMP/debootstrap.log"
+phase "debootstrap"
+check "the host sees no mount under \$MB_TMP" \
+	test -z "$(mounts_under "$MB_TMP")"
+
+# No service may start, whatever a maintainer script asks.
+printf '#!/bin/sh\n# mailbearer test-pkg-install.sh\nexit 101\n' \
+	>"$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
+
+# in_root CMD...: CMD in the chroot, in its own namespaces, with a clean
+# environment.
+in_root() {
+	in_ns env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C DEBIAN_FRONTEND=noninteractive \
+		chroot "$root" "$@"
+}
+# root_bg LOG CMD...: the same in the background (run_bg), with a timeout.
+root_bg() {
+	rt_log=$1
+	shift
+	run_bg "$rt_log" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive \
+		timeout 600 chroot "$root" "$@"
+}
+
+deps=$(for d in "$plugin_deb" "$helper_deb"; do
+	dpkg-deb -f "$d" Depends
+done | paste -sd, -)
+diag "Depends: $deps"
+root_bg "$MB_TMP/apt.log" apt-get satisfy -y -q --no-install-recommends \
+	-o Dpkg::Use-Pty=0 "$deps, sasl2-bin"
+rc=$?
+ok $rc "the packages' dependencies and sasl2-bin installed (apt-get)"
+[ $rc = 0 ] || bail "apt-get satisfy" "$MB_TMP/apt.log"
+phase "apt-get"
+
+mkdir -p "$root/tmp/debs"
+cp "$plugin_deb" "$helper_deb" "$root/tmp/debs/"
+pd=/tmp/debs/$(basename "$plugin_deb")
+hd=/tmp/debs/$(basename "$helper_deb")
+
+# The chroot's files, less what changes on any dpkg run: path, type and
+# mode, numeric owner and group.
+snapshot() {
+	(cd "$root" && find . -xdev \( -path ./proc -o -path ./sys \
+		-o -path ./dev -o -path ./tmp -o -path ./run \
+		-o -path ./var/log -o -path ./var/cache \
+		-o -path ./var/lib/dpkg -o -path ./var/lib/apt \) -prune \
+		-o -printf '%p %M %U %G\n' | sort) >"$1"
+}
+snapshot "$MB_TMP/files.before"
+
+# st PATH: owner:group mode of PATH in the chroot.
+st() { in_root stat -c '%U:%G %a' "$1" 2>&1; }
+# status PKG: dpkg's abbreviated status and version of PKG in the chroot.
+status() {
+	in_root dpkg-query -W -f='${db:Status-Abbrev}${Version}' "$1" \
+		2>/dev/null | tr -s ' ' | sed '/^un/d'
+}
+# step NAME LOG CMD...: a dpkg (or other) command in the chroot; its
+# output is shown if it fails.
+step() {
+	sp_name=$1
+	sp_log=$2
+	shift 2
+	root_bg "$sp_log" "$@"
+	sp_rc=$?
+	ok $sp_rc "$sp_name"
+	if [ $sp_rc != 0 ]; then
+		diag "exit status $sp_rc; output:"
+		tail -n 40 "$sp_log" | diag_stdin
+	fi
+	return $sp_rc
+}
+# is NAME WANT GOT: GOT equals WANT; otherwise both, and the last
+# dpkg output ($log), are shown.
+log=/dev/null
+is() {
+	if [ "$3" = "$2" ]; then
+		ok 0 "$1"
+	else
+		ok 1 "$1"
+		diag "want: $2" "got:  $3" "last dpkg output ($log):"
+		tail -n 20 "$log" | diag_stdin
+	fi
+}
+# yes_ NAME CMD...: CMD succeeds (a test run on the host side, e.g. on
+# the chroot's files); else the last dpkg output is shown.
+yes_() {
+	y_name=$1
+	shift
+	if "$@"; then ok 0 "$y_name"; else
+		ok 1 "$y_name"
+		diag "last dpkg output ($log):"
+		tail -n 20 "$log" | diag_stdin
+	fi
+}
+no_() { y_name=$1; shift; if "$@"; then yes_ "$y_name" false; else
+	yes_ "$y_name" true; fi; }
+sysd=$root/etc/systemd/system
+# audit: dpkg --audit in the chroot says nothing.
+audit() {
+	in_root dpkg --audit >"$MB_TMP/audit.log" 2>&1
+	yes_ "purge: dpkg --audit finds nothing" \
+		test $? = 0 -a ! -s "$MB_TMP/audit.log"
+	[ ! -s "$MB_TMP/audit.log" ] || diag_stdin <"$MB_TMP/audit.log"
+}
+# units_left: every file of ours dpkg or deb-systemd-helper left in /etc
+# and /var/lib/systemd (enablement links, masks, the helper's state).
+units_left() {
+	find "$root/etc/systemd" "$root/var/lib/systemd" \
+		-name '*mailbearer*' 2>/dev/null | sed "s,^$root,,"
+}
+# plugins: the client mechanisms libsasl2 loads in the chroot, by plugin.
+plugins() { in_root saslpluginviewer -c >"$MB_TMP/pv.log" 2>&1; }
+
+# --- Install ---------------------------------------------------------
+log=$MB_TMP/install.log
+step "dpkg -i both packages" "$log" dpkg -i "$pd" "$hd"
+is "mailbearer installed" "ii $ver" "$(status mailbearer)"
+is "libsasl2-modules-mailbearer installed" "ii $ver" \
+	"$(status libsasl2-modules-mailbearer)"
+user_line=$(in_root getent passwd mailbearer)
+uid=$(echo "$user_line" | cut -d: -f3)
+gid=$(echo "$user_line" | cut -d: -f4)
+yes_ "a system user mailbearer (uid $uid < 1000)" \
+	test -n "$uid" -a "${uid:-1000}" -lt 1000
+is "its primary group is the group mailbearer" "mailbearer" \
+	"$(in_root getent group "${gid:-x}" | cut -d: -f1)"
+is "it cannot log in" "/usr/sbin/nologin" \
+	"$(echo "$user_line" | cut -d: -f7)"
+is "its home is /var/lib/mailbearer" "/var/lib/mailbearer" \
+	"$(echo "$user_line" | cut -d: -f6)"
+is "/var/lib/mailbearer mailbearer:mailbearer 0700" \
+	"mailbearer:mailbearer 700" "$(st /var/lib/mailbearer)"
+is "/etc/mailbearer root:mailbearer 0750" "root:mailbearer 750" \
+	"$(st /etc/mailbearer)"
+for u in /lib/systemd/system/mailbearer.service \
+	/lib/systemd/system/mailbearer.socket \
+	/lib/systemd/system/mailbearer-postfix.socket \
+	/usr/lib/systemd/user/mailbearer.service \
+	/usr/lib/systemd/user/mailbearer.socket; do
+	yes_ "unit $u in place" test -f "$root$u"
+done
+is "mailbearer.socket enabled" /lib/systemd/system/mailbearer.socket \
+	"$(readlink "$sysd/sockets.target.wants/mailbearer.socket")"
+is "mailbearer-postfix.socket not enabled" "" \
+	"$(find "$sysd" -name mailbearer-postfix.socket)"
+is "mailbearer.service not enabled (the socket starts it)" "" \
+	"$(find "$sysd" -name mailbearer.service)"
+is "no user unit enabled" "" \
+	"$(find "$root/etc/systemd/user" -name 'mailbearer*' 2>/dev/null)"
+plugins
+yes_ "saslpluginviewer -c ran" test $? = 0
+for m in XOAUTH2 OAUTHBEARER; do
+	if awk -v m="$m" '/^Plugin "/ { p = $2 }
+		$0 ~ "SASL mechanism: " m "," && p == "\"mailbearer\"" {
+			f = 1 }
+		END { exit !f }' "$MB_TMP/pv.log"; then
+		ok 0 "libsasl2 loads $m from our plugin"
+	else
+		ok 1 "libsasl2 loads $m from our plugin"
+		diag_stdin <"$MB_TMP/pv.log"
+	fi
+done
+is "mailbearer --version" "mailbearer $upver" \
+	"$(in_root mailbearer --version 2>&1)"
+
+# An account's state (token-shaped, fake) and a configuration, as the
+# administrator and the service leave them.
+(umask 077 && printf '%s%s\n' '{"refresh_token":"1//0gFAKE-not-real",' \
+	'"access_token":"ya29.FAKE-not-real","expires_at":1800000000}' \
+	>"$root/var/lib/mailbearer/work.json" &&
+	umask 027 && printf '[work]\nprovider = google\nuser = %s\n' \
+	a@example.org >"$root/etc/mailbearer/mailbearer.conf") &&
+	in_root chown mailbearer:mailbearer /var/lib/mailbearer/work.json &&
+	in_root chgrp mailbearer /etc/mailbearer/mailbearer.conf
+ok $? "a state file and a configuration put in place"
+cp "$root/var/lib/mailbearer/work.json" "$MB_TMP/state.orig"
+cp "$root/etc/mailbearer/mailbearer.conf" "$MB_TMP/conf.orig"
+
+# kept WHAT: the state, the configuration and their modes, as placed.
+kept() {
+	yes_ "$1: state file unchanged" \
+		cmp -s "$MB_TMP/state.orig" "$root/var/lib/mailbearer/work.json"
+	is "$1: state file mailbearer:mailbearer 0600" \
+		"mailbearer:mailbearer 600" \
+		"$(st /var/lib/mailbearer/work.json)"
+	is "$1: /var/lib/mailbearer mailbearer:mailbearer 0700" \
+		"mailbearer:mailbearer 700" "$(st /var/lib/mailbearer)"
+	yes_ "$1: configuration unchanged" cmp -s "$MB_TMP/conf.orig" \
+		"$root/etc/mailbearer/mailbearer.conf"
+	is "$1: configuration root:mailbearer 0640" "root:mailbearer 640" \
+		"$(st /etc/mailbearer/mailbearer.conf)"
+	is "$1: /etc/mailbearer root:mailbearer 0750" "root:mailbearer 750" \
+		"$(st /etc/mailbearer)"
+	is "$1: the user mailbearer as it was" "$user_line" \
+		"$(in_root getent passwd mailbearer)"
+}
+phase "install"
+
+# --- Upgrade ---------------------------------------------------------
+newver=$ver+mbtest1
+yes_ "$newver is higher than $ver" \
+	dpkg --compare-versions "$newver" gt "$ver"
+for d in "$plugin_deb" "$helper_deb"; do
+	b=$(basename "$d" .deb)
+	mkdir -p "$MB_TMP/re"
+	dpkg-deb -R "$d" "$MB_TMP/re/$b" &&
+		sed -i "s/^Version: .*/Version: $newver/" \
+			"$MB_TMP/re/$b/DEBIAN/control" &&
+		dpkg-deb -b "$MB_TMP/re/$b" "$root/tmp/debs/new-$b.deb" \
+			>/dev/null
+	ok $? "$b repacked as version $newver"
+done
+log=$MB_TMP/upgrade.log
+step "dpkg -i: upgrade both packages to $newver" "$log" dpkg --debug=2 \
+	-i "/tmp/debs/new-$(basename "$plugin_deb")" \
+	"/tmp/debs/new-$(basename "$helper_deb")"
+is "mailbearer upgraded" "ii $newver" "$(status mailbearer)"
+is "libsasl2-modules-mailbearer upgraded" "ii $newver" \
+	"$(status libsasl2-modules-mailbearer)"
+# ere STRING: STRING as an ERE that matches it literally.
+ere() { printf '%s\n' "$1" | sed 's/[].+*?^$(){}|[\\]/\\&/g'; }
+contains "the new postinst ran as: configure $ver" "$log" \
+	"mailbearer\\.postinst \\( configure $(ere "$ver") \\)\$"
+contains "the new preinst ran as: upgrade $ver $newver" "$log" \
+	"preinst \\( upgrade $(ere "$ver") $(ere "$newver") \\)\$"
+grep -v '^D0' "$log" >"$MB_TMP/upgrade.msgs"
+lacks "upgrade: no warning or error" "$MB_TMP/upgrade.msgs" \
+	'[Ww]arning|[Ee]rror|[Ff]ail'
+kept "upgrade"
+is "upgrade: mailbearer.socket still enabled" \
+	/lib/systemd/system/mailbearer.socket \
+	"$(readlink "$sysd/sockets.target.wants/mailbearer.socket")"
+is "upgrade: mailbearer-postfix.socket still not enabled" "" \
+	"$(find "$sysd" -name mailbearer-postfix.socket)"
+plugins
+contains "upgrade: libsasl2 still loads XOAUTH2" "$MB_TMP/pv.log" \
+	'SASL mechanism: XOAUTH2,'
+phase "upgrade"
+
+# --- Remove ----------------------------------------------------------
+log=$MB_TMP/remove.log
+step "dpkg -r both packages" "$log" \
+	dpkg -r mailbearer libsasl2-modules-mailbearer
+is "remove: mailbearer's configuration kept (rc)" "rc $newver" \
+	"$(status mailbearer)"
+is "remove: libsasl2-modules-mailbearer gone (it has no conffiles)" "" \
+	"$(status libsasl2-modules-mailbearer)"
+ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+for f in /usr/bin/mailbearer "/usr/lib/$ma/sasl2/libmailbearer.so" \
+	/lib/systemd/system/mailbearer.socket \
+	/usr/share/man/man1/mailbearer.1.gz; do
+	yes_ "remove: $f gone" test ! -e "$root$f"
+done
+plugins
+lacks "remove: libsasl2 no longer offers XOAUTH2" "$MB_TMP/pv.log" \
+	'XOAUTH2'
+kept "remove"
+is "remove: the enablement kept until purge" \
+	/lib/systemd/system/mailbearer.socket \
+	"$(readlink "$sysd/sockets.target.wants/mailbearer.socket")"
+phase "remove"
+
+# --- Purge, the administrator's configuration still there ------------
+log=$MB_TMP/purge.log
+step "dpkg -P mailbearer" "$log" dpkg -P mailbearer
+is "purge: mailbearer not installed" "" "$(status mailbearer)"
+yes_ "purge: /var/lib/mailbearer (the state) removed" \
+	test ! -e "$root/var/lib/mailbearer"
+yes_ "purge: /etc/mailbearer kept, with the administrator's file" \
+	cmp -s "$MB_TMP/conf.orig" "$root/etc/mailbearer/mailbearer.conf"
+is "purge: no enablement link, mask or helper state left" "" \
+	"$(units_left)"
+is "purge: the user mailbearer kept (policy 9.2.1)" "$user_line" \
+	"$(in_root getent passwd mailbearer)"
+is "purge: the group mailbearer kept" "mailbearer" \
+	"$(in_root getent group mailbearer | cut -d: -f1)"
+audit
+phase "purge"
+
+# --- Again: install over the kept user, then purge from installed -----
+rm -f "$root/etc/mailbearer/mailbearer.conf"
+log=$MB_TMP/reinstall.log
+step "reinstall: dpkg -i both packages (the user exists)" "$log" \
+	dpkg -i "$pd" "$hd"
+is "reinstall: the same user, no second one" "$user_line" \
+	"$(in_root getent passwd mailbearer)"
+is "reinstall: /var/lib/mailbearer mailbearer:mailbearer 0700" \
+	"mailbearer:mailbearer 700" "$(st /var/lib/mailbearer)"
+is "reinstall: /etc/mailbearer root:mailbearer 0750" \
+	"root:mailbearer 750" "$(st /etc/mailbearer)"
+is "reinstall: mailbearer.socket enabled" \
+	/lib/systemd/system/mailbearer.socket \
+	"$(readlink "$sysd/sockets.target.wants/mailbearer.socket")"
+log=$MB_TMP/purge2.log
+step "dpkg -P both packages (installed, not removed first)" "$log" \
+	dpkg -P mailbearer libsasl2-modules-mailbearer
+yes_ "purge: /etc/mailbearer, empty, removed" \
+	test ! -e "$root/etc/mailbearer"
+yes_ "purge: /var/lib/mailbearer removed" \
+	test ! -e "$root/var/lib/mailbearer"
+is "purge: no enablement link, mask or helper state left" "" \
+	"$(units_left)"
+audit
+# What adduser leaves: the user in passwd, group, shadow, gshadow and
+# their backups (*-).
+snapshot "$MB_TMP/files.after"
+diff "$MB_TMP/files.before" "$MB_TMP/files.after" |
+	grep '^[<>]' |
+	grep -Ev '^[<>] \./etc/(passwd|group|shadow|gshadow)-? ' \
+	>"$MB_TMP/files.diff"
+is "purge: the chroot's files as before the first install" "" \
+	"$(cat "$MB_TMP/files.diff")"
+phase "reinstall and purge"
+
+# --- The host --------------------------------------------------------
+is "host: no user or group mailbearer made" "$host_user_before" \
+	"$(host_user)"
+is "host: /etc/systemd/system as it was" "$host_units_before" \
+	"$(host_units)"
+is "host: policy-rc.d as it was" "$host_prc_before" "$(host_prc)"
+is "host: no mount under \$MB_TMP" "" "$(mounts_under "$MB_TMP")"
+diag "total: $(($(date +%s) - t_start)) s"
+done_testing
