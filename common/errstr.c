@@ -1,6 +1,6 @@
 #include <config.h>
 #ifdef MB_ERRSTR_TEST_XSI
-/* tests/test-leak-errstr-xsi: the XSI branch on a GNU C library (nothing
+/* tests/unit/test-leak-errstr-xsi: the XSI branch on a GNU C library (nothing
  * of the C library is included yet, so this still takes effect). */
 #undef _GNU_SOURCE
 #undef STRERROR_R_CHAR_P

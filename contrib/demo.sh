@@ -66,7 +66,7 @@ else
 			{ echo "configure failed"; exit 1; }
 	fi
 	make -C "$build" -s -j2 > "$build/demo-make.log" 2>&1 &&
-		make -C "$build" -s tests/libsyslogshim.la \
+		make -C "$build" -s tests/fixtures/libsyslogshim.la \
 		>> "$build/demo-make.log" 2>&1 ||
 		{ tail -n 30 "$build/demo-make.log"; echo "build failed"; exit 1; }
 fi
@@ -75,12 +75,12 @@ echo "built $build/plugin/.libs/libmailbearer.so"
 top_srcdir=$top
 top_builddir=$build
 export top_srcdir top_builddir
-# SASL_PATH and the rest are derived from $build by tests/env.sh.
+# SASL_PATH and the rest are derived from $build by tests/lib/env.sh.
 unset SASL_PATH SASL_PLUGINDIR
 # The test library: a private temporary directory, bounded waits, and
 # every server stopped on exit.
-. "$top/tests/lib.sh"
-. "$top/tests/lib-servers.sh"
+. "$top/tests/lib/tap.sh"
+. "$top/tests/lib/servers.sh"
 
 say "Starting a CA, the mock OAuth2 provider and Dovecot on 127.0.0.1"
 start_ca || { echo "could not make a CA"; exit 1; }
@@ -90,7 +90,7 @@ start_provider || { echo "the mock provider did not start"; exit 1; }
 with_postfix=no
 if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/postfix ] && id postfix \
 	> /dev/null 2>&1; then
-	. "$top/tests/lib-postfix.sh"
+	. "$top/tests/lib/postfix.sh"
 	start_dump_sink && with_postfix=yes
 fi
 start_dovecot || { echo "Dovecot did not start"; exit 1; }

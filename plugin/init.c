@@ -2,7 +2,7 @@
  * "sasl_client_plug_init" and nothing else.  It forwards to the internal
  * entry point so that everything else stays hidden (libtool's
  * -export-symbols-regex; `nm -D` shows this one name, see
- * tests/test-load.sh). */
+ * tests/integration/test-load.sh). */
 #include <config.h>
 
 #include <sasl/sasl.h>

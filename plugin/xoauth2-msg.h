@@ -5,7 +5,7 @@
  * initial response (built by common/initial-response.h) and decoding the
  * server's error challenge.  No libsasl2, no allocation, no I/O: every
  * function works on caller-provided buffers, so that the whole module is
- * tested with tables (tests/test-xoauth2-msg.c). */
+ * tested with tables (tests/unit/test-xoauth2-msg.c). */
 
 #include <stdbool.h>
 #include <stddef.h>

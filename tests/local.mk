@@ -1,6 +1,18 @@
-# The test harness: every test speaks TAP; tests/env.sh prepares the
-# environment (SASL_PATH with our plugin and the system's other plugins,
-# minus other XOAUTH2/OAUTHBEARER providers).
+# The test tree, by kind (tests/README.md is the map):
+#   tests/unit/         C unit tests of one module, no server, no network
+#   tests/integration/  the built programs against real servers, clients
+#                       and the mock provider on 127.0.0.1
+#   tests/install/      configure, install-deps, make install, the Debian
+#                       packages, README's demo
+#   tests/lint/         checks of the source tree itself (style, docs)
+#   tests/fuzz/         libFuzzer targets and their seed corpora
+#   tests/fixtures/     what the tests run against: the mock provider,
+#                       server templates, fakes, shims, C drivers
+#   tests/bench/        benchmarks (never run by `make check`)
+#   tests/lib/          the harness: TAP in C and sh, environment, helpers
+# Every test speaks TAP; tests/lib/env.sh prepares the environment
+# (SASL_PATH with our plugin and the system's other plugins, minus other
+# XOAUTH2/OAUTHBEARER providers).
 LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
@@ -8,32 +20,24 @@ SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
 	export top_srcdir top_builddir; \
-	. '$(abs_top_srcdir)/tests/env.sh';
+	. '$(abs_top_srcdir)/tests/lib/env.sh';
 
-check_LTLIBRARIES += tests/libtap.la
-tests_libtap_la_SOURCES = tests/tap.c tests/tap.h
+check_LTLIBRARIES += tests/lib/libtap.la
+tests_lib_libtap_la_SOURCES = tests/lib/tap.c tests/lib/tap.h
 
-EXTRA_DIST += tests/env.sh tests/summary.sh tests/lib.sh tests/run
-
-# Configuration, documentation and installation hygiene.
-TESTS += tests/test-conf-install-deps.sh tests/test-conf-configure.sh
-EXTRA_DIST += tests/test-conf-install-deps.sh tests/test-conf-configure.sh \
-	tests/test-docs-config.sh tests/test-conf-fifo.sh \
-	contrib/install-deps.sh
-if TOKENHELPER
-TESTS += tests/test-docs-config.sh tests/test-conf-fifo.sh
-endif
+EXTRA_DIST += tests/README.md tests/run tests/lib/env.sh \
+	tests/lib/summary.sh tests/lib/tap.sh tests/lib/servers.sh \
+	tests/lib/token.sh tests/lib/postfix.sh tests/lib/authorize.sh \
+	tests/lib/doctor.sh
 
 # The closing line the CI reads: "N passed, N failed, N skipped".
 check-local: check-TESTS
-	@$(SHELL) $(top_srcdir)/tests/summary.sh $(top_builddir)/tests $(top_builddir)/plugin $(top_builddir)/tokenhelper
-include $(top_srcdir)/tests/leak.mk
-include $(top_srcdir)/tests/cc.mk
-include $(top_srcdir)/tests/ops.mk
-include $(top_srcdir)/tests/doctor.mk
-include $(top_srcdir)/tests/authorize.mk
-include $(top_srcdir)/tests/fuzz.mk
-include $(top_srcdir)/tests/demo.mk
-include $(top_srcdir)/tests/pkg.mk
-include $(top_srcdir)/tests/clients.mk
-include $(top_srcdir)/tests/style.mk
+	@$(SHELL) $(top_srcdir)/tests/lib/summary.sh $(top_builddir)/tests
+
+include $(top_srcdir)/tests/unit/local.mk
+include $(top_srcdir)/tests/integration/local.mk
+include $(top_srcdir)/tests/install/local.mk
+include $(top_srcdir)/tests/lint/local.mk
+include $(top_srcdir)/tests/fixtures/local.mk
+include $(top_srcdir)/tests/fuzz/local.mk
+include $(top_srcdir)/tests/bench/local.mk

@@ -2,7 +2,7 @@
 #define MB_ADVICE_H
 
 /* Pure classification of a failed refresh, and the advice to give.
- * No I/O; table-tested in tests/test-advice.c. */
+ * No I/O; table-tested in tests/unit/test-advice.c. */
 
 enum mb_fail_kind {
 	/* Network, timeouts, 5xx, 429, garbage, unknown errors: retry

@@ -66,7 +66,7 @@ int mb_code_session_init(struct mb_code_session *s, const char *redirect_uri,
 /* Wipes and frees; safe twice. */
 void mb_code_session_clear(struct mb_code_session *s);
 /* BASE64URL(SHA-256(in)) without padding into out[44]: exposed for the
- * tests (tests/test-flow-code.c). */
+ * tests (tests/unit/test-flow-code.c). */
 void mb_code_s256(const char *in, char out[44]);
 /* The authorization URL: the account's authorize_endpoint with
  * response_type=code, client_id, redirect_uri, scope, state,

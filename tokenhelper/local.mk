@@ -1,5 +1,5 @@
 # The token helper: the `mailbearer` command.  The core lives in
-# libmbhelper.la so that the unit tests (and tests/mb-fake-serve) link the
+# libmbhelper.la so that the unit tests (and tests/fixtures/mb-fake-serve) link the
 # same code; main.c dispatches to one file per command (cmd-*.c).
 if TOKENHELPER
 noinst_LTLIBRARIES += tokenhelper/libmbhelper.la

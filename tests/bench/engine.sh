@@ -1,6 +1,6 @@
 # Sourced by tests/bench/run: section 5, the serve engine under load and
-# abuse.  `serve` is tests/mb-fake-serve (cmd-serve.c, listener.c and
-# token-cache.c linked against the fake token core of tests/fake-token.c,
+# abuse.  `serve` is tests/fixtures/mb-fake-serve (cmd-serve.c, listener.c and
+# token-cache.c linked against the fake token core of tests/fixtures/fake-token.c,
 # which sleeps delay_ms per refresh and appends "refresh ACCOUNT TOKEN"
 # to CONFIG.count), so that refresh counts and hangs are exact and cost
 # no provider.  With BENCH_OLD_SERVE=PATH (the mb-fake-serve of an
@@ -15,7 +15,7 @@
 #
 # Uses: row, kv, calc, verdict, say, diag, stop_pid, wait_for, at_exit,
 # $IPC, $BIN, $MB_TMP, $top_builddir, $bench_dir.
-FAKE=$top_builddir/tests/mb-fake-serve
+FAKE=$top_builddir/tests/fixtures/mb-fake-serve
 ECHO_SRV=$BIN/bench-echo
 HOLD=$bench_dir/bench-hold.py
 OLD=${BENCH_OLD_SERVE:-}

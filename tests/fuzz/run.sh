@@ -6,7 +6,7 @@
 # leak, timeout or sanitizer report fails the run; the input is kept as
 # BUILDDIR/crash-TARGET-*.  Prints one line per target with libFuzzer's
 # execution count, and the log's tail on failure; BUILDDIR/fuzz-TARGET.trs
-# holds its result for tests/summary.sh.
+# holds its result for tests/lib/summary.sh.
 set -u
 src=$1 build=$2
 shift 2
@@ -29,7 +29,7 @@ for t in "$@"; do
 	rc=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
 	corp=$(find "$work" -type f | wc -l)
-	# One TAP-like result for tests/summary.sh.
+	# One TAP-like result for tests/lib/summary.sh.
 	res=PASS
 	[ "$rc" = 0 ] || res=FAIL
 	echo ":test-result: $res fuzz-$t" > "$build/fuzz-$t.trs"

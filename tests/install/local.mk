@@ -1,0 +1,15 @@
+# How mailbearer gets onto a machine: install-deps.sh, configure's
+# summary, `make install` of units, example config and guides, the Debian
+# packages (test-pkg-build.sh builds them from a copy of the source tree,
+# about 45 s), and README's first command (contrib/demo.sh) against this
+# build, leaving nothing behind.
+TESTS += tests/install/test-conf-install-deps.sh \
+	tests/install/test-conf-configure.sh
+mb_helper_install_tests = tests/install/test-install-units.sh \
+	tests/install/test-pkg-build.sh tests/install/test-demo.sh
+if TOKENHELPER
+TESTS += $(mb_helper_install_tests)
+endif
+EXTRA_DIST += tests/install/local.mk tests/install/test-conf-install-deps.sh \
+	tests/install/test-conf-configure.sh $(mb_helper_install_tests) \
+	contrib/install-deps.sh contrib/demo.sh

@@ -1,0 +1,102 @@
+#!/bin/sh
+# The Debian packages: dpkg-buildpackage -us -uc -b from a clean copy of
+# the source tree (in a temporary directory, nothing installed on the
+# machine), lintian without errors or unexplained warnings, and the file
+# lists of both packages.  About 45 s on two cores.  Skipped without
+# debhelper/lintian, in make distcheck (debian/ is not distributed) and
+# in the ASan build of tests/run.
+. "$top_srcdir/tests/lib/tap.sh"
+
+# The packages are built without sanitizers: once, in the main run.
+[ "${MB_SANITIZE:-}" != 1 ] ||
+	skip_all "ASan build: the packages are built in the main run"
+
+for t in dpkg-buildpackage dh lintian; do
+	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
+done
+[ -d "$top_srcdir/debian" ] || skip_all "no debian/ in the source tree"
+dpkg-checkbuilddeps -d "debhelper-compat (= 13)" /dev/null 2>/dev/null ||
+	skip_all "debhelper 13 not installed"
+(cd "$top_srcdir" && dpkg-checkbuilddeps) >/dev/null 2>&1 ||
+	skip_all "build dependencies missing"
+
+# A clean copy: no build trees, no in-place configure output, no VCS.
+src=$MB_TMP/src/mailbearer
+mkdir -p "$src"
+(cd "$top_srcdir" && tar -cf - --exclude=.git --exclude='_build*' \
+	--exclude=autom4te.cache --exclude=config.status \
+	--exclude=config.log --exclude=./Makefile --exclude=./libtool \
+	--exclude=./config.h --exclude=./stamp-h1 --exclude='*.o' \
+	--exclude='*.lo' --exclude='*.la' --exclude=.libs --exclude=.deps \
+	--exclude='mailbearer-*.tar.*' .) | (cd "$src" && tar -xf -)
+ok $? "source tree copied"
+chmod -R u+w "$src"
+
+(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=2" timeout 1200 \
+	dpkg-buildpackage -us -uc -b) >"$MB_TMP/build.log" 2>&1
+rc=$?
+check "dpkg-buildpackage -us -uc -b" test $rc = 0
+[ $rc = 0 ] || tail -n 40 "$MB_TMP/build.log" | diag_stdin
+
+out=$MB_TMP/src
+plugin_deb=$(ls "$out"/libsasl2-modules-mailbearer_*.deb 2>/dev/null |
+	grep -v dbgsym | head -n 1)
+helper_deb=$(ls "$out"/mailbearer_*.deb 2>/dev/null | head -n 1)
+check "libsasl2-modules-mailbearer built" test -n "$plugin_deb"
+check "mailbearer built" test -n "$helper_deb"
+
+if [ -n "$plugin_deb" ] && [ -n "$helper_deb" ]; then
+	dpkg -c "$plugin_deb" | awk '{ print $6 }' >"$MB_TMP/plugin.list"
+	dpkg -c "$helper_deb" | awk '{ print $6 }' >"$MB_TMP/helper.list"
+	ma=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+	contains "plugin in libsasl2's multiarch plugin directory" \
+		"$MB_TMP/plugin.list" "^\\./usr/lib/$ma/sasl2/libmailbearer\\.so\$"
+	lacks "no .la file" "$MB_TMP/plugin.list" '\.la$'
+	lacks "the plugin package has no helper" "$MB_TMP/plugin.list" \
+		'bin/mailbearer$'
+	for f in ./usr/bin/mailbearer ./usr/share/man/man1/mailbearer.1.gz \
+		./usr/share/man/man5/mailbearer.conf.5.gz \
+		./lib/systemd/system/mailbearer.service \
+		./lib/systemd/system/mailbearer.socket \
+		./lib/systemd/system/mailbearer-postfix.socket \
+		./usr/lib/systemd/user/mailbearer.service \
+		./usr/lib/systemd/user/mailbearer.socket \
+		./usr/share/doc/mailbearer/examples/mailbearer.conf.example \
+		./usr/share/doc/mailbearer/usage-serve.md \
+		./usr/share/doc/mailbearer/systemd.md \
+		./usr/share/doc/mailbearer/copyright; do
+		contains "mailbearer ships $f" "$MB_TMP/helper.list" "^$f(\\.gz)?\$"
+	done
+	dpkg-deb -x "$helper_deb" "$MB_TMP/x"
+	contains "service uses /usr/bin and /etc" \
+		"$MB_TMP/x/lib/systemd/system/mailbearer.service" \
+		'^ExecStart=/usr/bin/mailbearer serve --config /etc/mailbearer/mailbearer.conf '
+	contains "socket at /run/mailbearer/socket" \
+		"$MB_TMP/x/lib/systemd/system/mailbearer.socket" \
+		'^ListenStream=/run/mailbearer/socket$'
+	dpkg-deb -e "$helper_deb" "$MB_TMP/ctl"
+	contains "postinst creates the system user" "$MB_TMP/ctl/postinst" \
+		'adduser --system'
+	contains "postinst enables the socket (deb-systemd-helper)" \
+		"$MB_TMP/ctl/postinst" 'deb-systemd-helper.*mailbearer\.socket'
+	contains "postrm removes the state on purge" "$MB_TMP/ctl/postrm" \
+		'rm -rf /var/lib/mailbearer'
+	for u in mailbearer.socket mailbearer-postfix.socket \
+		mailbearer.service; do
+		contains "prerm stops $u on remove" "$MB_TMP/ctl/prerm" \
+			"deb-systemd-invoke stop .*$u"
+		contains "preinst stops $u on upgrade" "$MB_TMP/ctl/preinst" \
+			"deb-systemd-invoke stop .*$u"
+	done
+
+	timeout 600 lintian --fail-on none --tag-display-limit 0 \
+		"$plugin_deb" "$helper_deb" >"$MB_TMP/lintian.log" 2>&1
+	ok $? "lintian ran"
+	sed -n '1,40p' "$MB_TMP/lintian.log" | diag_stdin
+	lacks "lintian: no errors" "$MB_TMP/lintian.log" '^E: '
+	lacks "lintian: no warnings (fixed or overridden)" \
+		"$MB_TMP/lintian.log" '^W: '
+else
+	skip "no packages to look at"
+fi
+done_testing

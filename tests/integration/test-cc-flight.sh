@@ -1,0 +1,82 @@
+#!/bin/sh
+# Single flight for client credentials: 100 concurrent `mailbearer token`
+# calls on an app-only account without a valid token (first use, then
+# expired) make exactly one token request each time, and all get the
+# same token; serve makes no keep-alive requests for such an account.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/servers.sh"
+. "$top_srcdir/tests/lib/token.sh"
+token_setup
+N=100
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mailbearer-flight \
+	-keyout "$MB_TMP/app.key" -out "$MB_TMP/app.pem" -days 30 2> /dev/null
+chmod 600 "$MB_TMP/app.key"
+mb_conf_account "$MB_CONF" relay@example.com microsoft \
+	"flow = client_credentials
+tenant = contoso.onmicrosoft.com
+client_certificate_file = $MB_TMP/app.pem
+client_key_file = $MB_TMP/app.key"
+mockctl app cid --user mailbox@example.com --cert "$MB_TMP/app.pem" > /dev/null
+ok $? "mock: app registered"
+
+# burst NAME: N concurrent calls, each bounded; results in runs-NAME/.
+burst() {
+	d=$MB_TMP/runs-$1
+	mkdir "$d"
+	i=0
+	pids=
+	while [ "$i" -lt "$N" ]; do
+		( timeout 120 "$MB_HELPER" --config "$MB_CONF" token \
+			relay@example.com > "$d/$i.out" 2> "$d/$i.err"
+		  echo $? > "$d/$i.rc" ) &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	for p in $pids; do
+		wait "$p"
+	done
+	check "$1: all $N calls finished" \
+		test "$(ls "$d" | grep -c '\.rc$')" = "$N"
+	check "$1: all exited 0" test "$(cat "$d"/*.rc | sort -u)" = 0
+	check "$1: all got the same token" \
+		test "$(cat "$d"/*.out | sort -u | wc -l)" = 1
+	check "$1: it is the stored one" \
+		test "$(st_get relay@example.com access_token)" = \
+		"$(cat "$d/0.out")"
+}
+
+# The winner's request stays in flight for a second: the others really
+# pile up behind the lock.
+mockctl fault token slow --delay 1 --count 1 > /dev/null
+burst first-use
+check "first use: exactly one token request for $N callers" \
+	test "$(mockctl count endpoints.token)" = 1
+check "first use: one verified assertion" \
+	test "$(mockctl count users.mailbox@example.com.cc_certificate)" = 1
+old=$(st_get relay@example.com access_token)
+time_left relay@example.com -30
+mockctl fault token slow --delay 1 --count 1 > /dev/null
+burst expired
+check "expired: exactly one more token request" \
+	test "$(mockctl count endpoints.token)" = 2
+check "expired: a new token" \
+	test "$(st_get relay@example.com access_token)" != "$old"
+check "no refresh token anywhere" \
+	test -z "$(st_get relay@example.com refresh_token)"
+
+# serve's keep-alive refreshes keep refresh tokens alive; an app-only
+# account has none: even with a 1 s keep-alive, no request while the
+# token is fresh.
+n=$(mockctl count endpoints.token)
+SOCK=$MB_TMP/serve.sock
+"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
+	--keepalive 1 2> "$MB_TMP/serve.log" &
+spid=$!
+at_exit "stop_pid $spid"
+check "serve started" wait_for 20 test -S "$SOCK"
+sleep 4
+stop_pid "$spid"
+check "--keepalive 1: no keep-alive request for an app-only account" \
+	test "$(mockctl count endpoints.token)" = "$n"
+lacks "... and none logged" "$MB_TMP/serve.log" "keep-alive"
+done_testing

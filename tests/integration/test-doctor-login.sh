@@ -1,0 +1,96 @@
+#!/bin/sh
+# `mailbearer doctor --login URL`: a real XOAUTH2 login with libcurl and
+# the account's token against the private Dovecot (which checks the token
+# at the mock provider), over IMAP and SMTP submission (STARTTLS with the
+# test CA): accepted, then, once the provider has expired the token that
+# the helper still holds, refused with Dovecot's error challenge decoded
+# and advice; the token is never printed.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/servers.sh"
+. "$top_srcdir/tests/lib/token.sh"
+. "$top_srcdir/tests/lib/doctor.sh"
+[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
+command -v dovecot > /dev/null 2>&1 || skip_all "no dovecot"
+[ -x /usr/sbin/smtp-sink ] || need smtp-sink
+token_setup
+start_dovecot || { echo "Bail out! dovecot did not start"; exit 1; }
+
+user=alice@example.com
+doc_account "$user"
+ok $? "import"
+check "serve started" doc_serve
+imap=imap://127.0.0.1:$MB_IMAP_PORT
+smtp=smtp://127.0.0.1:$MB_SUBMISSION_PORT
+
+doctor "$user" --socket "$SOCK" --login "$imap" --ca-file "$MB_CA"
+ok $? "IMAP login accepted: exit 0"
+check "... PASS login with the server's answer" doc_line PASS login \
+	"\[$user\] XOAUTH2 login as $user at $imap accepted: "
+doctor "$user" --socket "$SOCK" --login "$smtp" --ca-file "$MB_CA"
+ok $? "SMTP submission login accepted: exit 0"
+check "... PASS login" doc_line PASS login "\[$user\] XOAUTH2 login as $user at $smtp accepted: "
+at=$(st_get "$user" access_token)
+remember_secret "$at"
+
+# The provider forgets the access token; the helper still holds it.
+mockctl expire "$user" --what access > /dev/null
+doctor "$user" --socket "$SOCK" --login "$imap" --ca-file "$MB_CA"
+check "IMAP login refused: exit 1" test "$doc_rc" = 1
+check "... FAIL login with the decoded challenge and advice" \
+	doc_line FAIL login \
+	"\[$user\] $imap refused XOAUTH2 for $user: error challenge \{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\"\}.*; fix: the server refused the token"
+doctor "$user" --socket "$SOCK" --login "$smtp" --ca-file "$MB_CA"
+check "SMTP login refused: FAIL login, the 535 and the challenge" \
+	doc_line FAIL login \
+	"\[$user\] $smtp refused XOAUTH2 for $user: error challenge \{\"status\":\"401\".*\}.*; fix: the server refused"
+
+# Microsoft (and Gmail's SMTP) answer with a final reply and no
+# challenge: the advice follows the reply.  The fake Microsoft server of
+# the client tests (tests/fixtures/fake-ms-server.py) answers as
+# Microsoft does, or with --reply REPLY; it accepts the token in
+# $MB_TMP/ms.accept.
+ms_login() {
+	proto=$1
+	rm -f "$MB_TMP/ms.port"
+	if [ $# -gt 1 ]; then
+		set -- --reply "$2" "$proto"
+	else
+		set -- "$proto"
+	fi
+	timeout 60 python3 "$top_srcdir/tests/fixtures/fake-ms-server.py" \
+		"$@" "$MB_TMP/ms.port" "$MB_TMP/ms.log" "$MB_TMP/ms.accept" &
+	ms_pid=$!
+	wait_for 10 test -s "$MB_TMP/ms.port"
+	doctor "$user" --socket "$SOCK" \
+		--login "$proto://127.0.0.1:$(cat "$MB_TMP/ms.port")"
+	kill "$ms_pid" 2>/dev/null
+	wait "$ms_pid" 2>/dev/null
+}
+ms_login imap
+check "Microsoft IMAP NO AUTHENTICATE failed.: FAIL login, the token's audience and mailbox" \
+	doc_line FAIL login ".* refused XOAUTH2 for $user: final reply [A-Z0-9]* NO AUTHENTICATE failed\..*; fix: Microsoft refused the token: check that its scope"
+ms_login smtp
+check "Microsoft SMTP 535 5.7.3: FAIL login, the token's audience and mailbox" \
+	doc_line FAIL login ".*final reply 535 5.7.3 Authentication unsuccessful .*; fix: Microsoft refused the token: check that its scope"
+ms_login smtp "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant."
+check "535 5.7.139: FAIL login, SMTP AUTH disabled" doc_line FAIL login \
+	".* refused XOAUTH2 for $user: final reply 535 5.7.139 .*; fix: SMTP AUTH is disabled for this mailbox or tenant"
+ms_login smtp "535-5.7.8 Username and Password not accepted.|535 5.7.8 https://support.google.com/mail/?p=BadCredentials"
+check "535 5.7.8: FAIL login, the token refused" doc_line FAIL login \
+	".*final reply 535 5.7.8 .*; fix: the server refused the token"
+# The token Microsoft would accept: PASS, over both protocols.
+(umask 077 && printf '%s\n' "$at" > "$MB_TMP/ms.accept")
+ms_login imap
+check "Microsoft IMAP accepts the token: PASS login" doc_line PASS login \
+	"\[$user\] XOAUTH2 login as $user at imap://.* accepted: "
+ms_login smtp
+check "Microsoft SMTP accepts the token: PASS login" doc_line PASS login \
+	"\[$user\] XOAUTH2 login as $user at smtp://.* accepted: 235 2.7.0"
+check "the fake server saw the login name, 6 logins, 2 accepted" sh -c \
+	"[ \$(grep -c 'login user=$user token=present' '$MB_TMP/ms.log') = 6 ] &&
+	 [ \$(grep -c 'result=ok' '$MB_TMP/ms.log') = 2 ]"
+
+doctor "$user" --socket "$SOCK" --login "pop3://127.0.0.1:$MB_POP3_PORT"
+check "an unsupported scheme is a usage error (64)" test "$doc_rc" = 64
+check "the token appears nowhere" doc_no_secret
+done_testing

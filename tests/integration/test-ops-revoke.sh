@@ -1,0 +1,133 @@
+#!/bin/sh
+# `mailbearer revoke` against the mock provider: Google's endpoint (token
+# alone), a generic RFC 7009 endpoint (client authentication, hint), an
+# already-dead token, a failing endpoint (nothing removed), Microsoft and
+# a generic provider without an endpoint (said plainly, local state
+# removed), --local, the state's leftovers removed, no secret shown.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/servers.sh"
+. "$top_srcdir/tests/lib/token.sh"
+token_setup
+P=$MB_PROVIDER_URL
+mb_conf_account "$MB_CONF" g@example.com google "revocation_endpoint = $P/revoke"
+mb_conf_account "$MB_CONF" dead@example.com google "revocation_endpoint = $P/revoke"
+mb_conf_account "$MB_CONF" gen@example.com generic "revocation_endpoint = $P/oauth2/revoke
+client_secret = gen-secret-123"
+mb_conf_account "$MB_CONF" fail@example.com generic "revocation_endpoint = $P/oauth2/revoke"
+mb_conf_account "$MB_CONF" ms@example.com microsoft
+mb_conf_account "$MB_CONF" none@example.com generic
+mb_conf_account "$MB_CONF" loc@example.com generic "revocation_endpoint = $P/oauth2/revoke"
+remember_secret gen-secret-123
+rt_state() {
+	mockctl accounts | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print(" ".join(t["state"] for t in d[sys.argv[1]]["refresh_tokens"]))' "$1"
+}
+setup() {
+	rt=$(mockctl account "$1" --client-id cid ${2:-})
+	remember_secret "$rt"
+	printf '%s\n' "$rt" | mb import "$1"
+	mb token "$1"
+	remember_secret "$(cat "$MB_TMP/out")"
+}
+gone() { test ! -e "$MB_TMP/state/$1.json"; }
+
+# --- Google: the refresh token alone, revoked, state removed ---
+setup g@example.com
+: > "$MB_TMP/state/g@example.com.json.tmp-AbCdEf"
+: > "$MB_TMP/state/g@example.com.json.corrupt-20260101T000000Z"
+: > "$MB_TMP/state/other@example.com.json"
+mb revoke g@example.com
+check "google: exit 0" test "$mb_rc" = 0
+contains "google: says revoked" "$MB_TMP/out" "revoked at $P/revoke"
+check "google: one revocation at the provider" \
+	test "$(mockctl count users.g@example.com.revoke)" = 1
+check "google: the refresh token is dead at the provider" \
+	test "$(rt_state g@example.com)" = dead
+check "google: state file removed" gone g@example.com
+check "google: leftovers removed" \
+	test -z "$(ls "$MB_TMP/state" | grep '^g@example\.com\.json')"
+check "another account's file kept" \
+	test -e "$MB_TMP/state/other@example.com.json"
+contains "google: says how many files" "$MB_TMP/out" 'removed \(3 files\)'
+mb token g@example.com
+check "after revoke: token exits 77 (no tokens)" test "$mb_rc" = 77
+mb revoke g@example.com
+check "revoke again: exit 0, nothing to do" test "$mb_rc" = 0
+contains "revoke again: no tokens" "$MB_TMP/out" 'no tokens are stored'
+
+# --- a token already dead at Google: invalid_token is success ---
+setup dead@example.com
+mockctl revoke dead@example.com > /dev/null
+mb revoke dead@example.com
+check "already revoked: exit 0" test "$mb_rc" = 0
+contains "already revoked: said so" "$MB_TMP/out" 'already invalid'
+check "already revoked: state removed" gone dead@example.com
+
+# --- generic RFC 7009: client authentication and the hint ---
+mockctl account gen@example.com --client-id cid \
+	--client-secret gen-secret-123 > "$MB_TMP/rt"
+rt=$(cat "$MB_TMP/rt")
+remember_secret "$rt"
+printf '%s\n' "$rt" | mb import gen@example.com
+mb revoke gen@example.com
+check "generic: exit 0" test "$mb_rc" = 0
+check "generic: revoked with token_type_hint=refresh_token" \
+	test "$(mockctl count users.gen@example.com.revoke_hint_refresh_token)" = 1
+check "generic: dead at the provider" test "$(rt_state gen@example.com)" = dead
+check "generic: state removed" gone gen@example.com
+
+# --- a failing endpoint: nothing removed, temporary failure ---
+setup fail@example.com
+# (an empty body is {}: the next revocation answers 503)
+mockctl raw POST /control/revoke-fault > /dev/null
+mb revoke fail@example.com
+check "endpoint 503: exit 75" test "$mb_rc" = 75
+contains "endpoint 503: says nothing was removed" "$MB_TMP/err" \
+	'HTTP 503.*nothing was removed'
+check "endpoint 503: state kept" test -e "$MB_TMP/state/fail@example.com.json"
+check "endpoint 503: refresh token still valid" \
+	test "$(rt_state fail@example.com)" = valid
+
+# --- Microsoft: no endpoint, said plainly; local state removed ---
+setup ms@example.com "--style microsoft --rotation rotate"
+mb revoke ms@example.com
+check "microsoft: exit 0" test "$mb_rc" = 0
+contains "microsoft: says it was NOT revoked" "$MB_TMP/err" \
+	'Microsoft has no endpoint to revoke a refresh token.*NOT revoked'
+contains "microsoft: says what to do" "$MB_TMP/err" 'Revoke sessions'
+check "microsoft: no request" \
+	test "$(mockctl count users.ms@example.com.revoke)" = 0
+check "microsoft: state removed" gone ms@example.com
+
+# --- generic without revocation_endpoint ---
+setup none@example.com
+mb revoke none@example.com
+check "no endpoint: exit 0" test "$mb_rc" = 0
+contains "no endpoint: said plainly" "$MB_TMP/err" \
+	'no revocation_endpoint.*NOT revoked'
+check "no endpoint: state removed" gone none@example.com
+
+# --- --local: no request at all ---
+setup loc@example.com
+mb revoke --local loc@example.com
+check "--local: exit 0" test "$mb_rc" = 0
+check "--local: no request" \
+	test "$(mockctl count users.loc@example.com.revoke)" = 0
+check "--local: still valid at the provider" \
+	test "$(rt_state loc@example.com)" = valid
+check "--local: state removed" gone loc@example.com
+
+mb revoke nosuch@example.com
+check "unknown account: exit 67" test "$mb_rc" = 67
+mb revoke
+check "no account: exit 64" test "$mb_rc" = 64
+
+cat "$MB_TMP/out" >> "$MB_TMP/all-stderr"
+leaks=0
+while read -r s; do
+	[ -n "$s" ] || continue
+	grep -qF -- "$s" "$MB_TMP/all-stderr" && leaks=$((leaks + 1))
+done < "$MB_TMP/secrets"
+check "no secret in any output" test "$leaks" = 0
+done_testing

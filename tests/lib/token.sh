@@ -1,0 +1,135 @@
+# Helpers for the `mailbearer token` integration tests (source after
+# tests/lib/tap.sh and tests/lib/servers.sh, once start_provider succeeded).
+
+# token_setup: skip unless the helper is built, start the test CA and the
+# mock provider (a provider that does not come up is a failure), and begin
+# with an empty configuration $MB_CONF and empty files collecting stderr
+# ($MB_TMP/all-stderr) and the secrets to look for ($MB_TMP/secrets).
+token_setup() {
+	[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+	need python3 openssl timeout
+	start_ca || skip_all "cannot make a test CA"
+	if ! start_provider; then
+		echo "Bail out! mock provider did not start"
+		exit 1
+	fi
+	MB_CONF=$MB_TMP/mailbearer.conf
+	: > "$MB_CONF"
+	: > "$MB_TMP/all-stderr"
+	: > "$MB_TMP/secrets"
+}
+
+# token_servers_setup: for clients that take the token from `mailbearer
+# token` (no libsasl2 plugin in their process, so no e2e_setup, which
+# wants imtest and skips in the ASan build): as root, the test CA, the
+# mock provider and a private Dovecot, and the empty files token_setup
+# makes.
+token_servers_setup() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
+	need dovecot doveadm python3 openssl timeout
+	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
+	start_ca || skip_all "tests/fixtures/ca.sh failed"
+	if ! start_provider; then
+		echo "Bail out! mock provider did not start"
+		exit 1
+	fi
+	if ! start_dovecot; then
+		echo "Bail out! dovecot did not start"
+		exit 1
+	fi
+	MB_CONF=$MB_TMP/mailbearer.conf
+	: > "$MB_CONF"
+	: > "$MB_TMP/all-stderr"
+	: > "$MB_TMP/secrets"
+}
+
+# mb_conf_account FILE ACCOUNT [PROVIDER [EXTRA LINES]]: append an account
+# talking to the mock provider.  $MB_ACCT_TIMEOUT (seconds, default 2) and
+# $MB_ACCT_STATE_DIR (default $MB_TMP/state) change those two keys.
+mb_conf_account() {
+	cat >> "$1" <<EOC
+[$2]
+provider = ${3:-generic}
+token_endpoint = $MB_PROVIDER_URL/token
+client_id = cid
+ca_file = $MB_CA
+state_dir = ${MB_ACCT_STATE_DIR:-$MB_TMP/state}
+timeout = ${MB_ACCT_TIMEOUT:-2}
+connect_timeout = 2
+${4:-}
+EOC
+	chmod 600 "$1"
+}
+
+# mb ARGS: the helper with our configuration; stderr appended to
+# $MB_TMP/all-stderr (checked for secrets at the end) and kept in
+# $MB_TMP/err; stdout in $MB_TMP/out; returns the exit status.
+mb() {
+	"$MB_HELPER" --config "$MB_CONF" "$@" > "$MB_TMP/out" 2> "$MB_TMP/err"
+	mb_rc=$?
+	cat "$MB_TMP/err" >> "$MB_TMP/all-stderr"
+	return $mb_rc
+}
+
+# st_get ACCOUNT FIELD: a field of the account's state file.
+st_get() {
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = d.get(sys.argv[2])
+print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
+		"$MB_TMP/state/$1.json" "$2"
+}
+
+# st_set ACCOUNT FIELD PYTHON-EXPR: "time passes" (e.g. expires_at to
+# now + 100); the file keeps its 0600 mode.
+st_set() {
+	python3 -c 'import json, sys, time, os
+p = sys.argv[1]
+d = json.load(open(p))
+d[sys.argv[2]] = eval(sys.argv[3], {"now": int(time.time())})
+with open(p + ".t", "w") as f:
+    json.dump(d, f)
+os.chmod(p + ".t", 0o600)
+os.rename(p + ".t", p)' "$MB_TMP/state/$1.json" "$2" "$3"
+}
+
+# time_left ACCOUNT SECONDS: "time passes": the access token (obtained an
+# hour before it expires) now has SECONDS left (negative: expired).
+time_left() {
+	st_set "$1" expires_at "now + $2" &&
+		st_set "$1" last_refresh "now + $2 - 3600"
+}
+
+# no_secrets NAME FILE...: one assertion that no line of $MB_TMP/secrets
+# appears in any FILE (missing files are skipped); each leak is named.
+no_secrets() {
+	ns_name=$1; shift
+	ns_leaks=0
+	for ns_f in "$@"; do
+		[ -f "$ns_f" ] || continue
+		while read -r ns_s; do
+			[ -n "$ns_s" ] || continue
+			if grep -qF -- "$ns_s" "$ns_f"; then
+				ns_leaks=$((ns_leaks + 1))
+				diag "a secret in $ns_f"
+			fi
+		done < "$MB_TMP/secrets"
+	done
+	check "$ns_name" test "$ns_leaks" = 0
+}
+
+# remember_state_tokens DIR: every access and refresh token in the state
+# files of DIR goes to $MB_TMP/secrets.
+remember_state_tokens() {
+	for rst_f in "$1"/*.json; do
+		[ -f "$rst_f" ] || continue
+		python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("access_token", "refresh_token"):
+    if d.get(k):
+        print(d[k])' "$rst_f" >> "$MB_TMP/secrets"
+	done
+}
+
+# remember_secret VALUE: checked absent from all stderr output at the end.
+remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }

@@ -1,0 +1,193 @@
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account-name.h"
+#include "base64.h"
+#include "initial-response.h"
+#include "ipc-proto.h"
+#include "tap.h"
+#include "token-syntax.h"
+
+/* Table-driven tests of what the plugin and the helper share in common/:
+ * base64, the initial responses, the account-name rule and the token
+ * syntax. */
+
+#define S(x) x, sizeof(x) - 1
+
+/* RFC 4648 section 10 test vectors, and base64url without padding. */
+static void
+test_base64(void)
+{
+	static const struct {
+		const char *in;
+		const char *std;
+		const char *url;
+	} v[] = {
+		{ "", "", "" },
+		{ "f", "Zg==", "Zg" },
+		{ "fo", "Zm8=", "Zm8" },
+		{ "foo", "Zm9v", "Zm9v" },
+		{ "foob", "Zm9vYg==", "Zm9vYg" },
+		{ "fooba", "Zm9vYmE=", "Zm9vYmE" },
+		{ "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+		{ "\xfb\xff\xbf", "+/+/", "-_-_" },
+	};
+	char buf[64], small[4], name[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t len = strlen(v[i].in);
+
+		snprintf(name, sizeof(name), "base64 vector %zu", i);
+		n = mb_base64_encode(buf, sizeof(buf), v[i].in, len);
+		tap_is_str(buf, v[i].std, name);
+		tap_is_int((long long)n, (long long)strlen(v[i].std),
+			   "  its length");
+		tap_is_int((long long)mb_base64_len(len), (long long)n,
+			   "  mb_base64_len");
+		n = mb_base64url_encode(buf, sizeof(buf), v[i].in, len);
+		tap_is_str(buf, v[i].url, "  base64url");
+		tap_is_int((long long)mb_base64url_len(len),
+			   (long long)strlen(v[i].url), "  mb_base64url_len");
+		tap_is_int((long long)n, (long long)strlen(v[i].url),
+			   "  its length");
+	}
+	/* Too small: nothing encoded, "" and the length still returned. */
+	memset(small, 'x', sizeof(small));
+	n = mb_base64_encode(small, sizeof(small), "foo", 3);
+	tap_is_int((long long)n, 4, "short buffer: length returned");
+	tap_is_str(small, "", "short buffer: empty string");
+	tap_is_int((long long)mb_base64_encode(NULL, 0, "foob", 4), 8,
+		   "size query");
+}
+
+/* What `mailbearer token --format` prints: the base64 of the initial
+ * response the plugin sends (pinned by tests/integration/test-token.sh too). */
+static void
+test_formatted(void)
+{
+	char msg[128], out[192];
+	size_t n;
+
+	n = mb_ir_xoauth2(msg, sizeof(msg), S("alice@example.com"),
+			  S("ya29.tok"));
+	mb_base64_encode(out, sizeof(out), msg, n);
+	tap_is_str(out, "dXNlcj1hbGljZUBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YT"
+		   "I5LnRvawEB", "XOAUTH2 initial response, base64");
+	n = mb_ir_oauthbearer(msg, sizeof(msg), S("a,b=c"), NULL, 0,
+			      S("tok"));
+	tap_is_mem(msg, n, S("n,a=a=2Cb=3Dc,\001auth=Bearer tok\001\001"),
+		   "OAUTHBEARER without host and port");
+}
+
+static void
+test_account_name(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		bool ok;
+	} v[] = {
+		{ S("work"), true },
+		{ S("alice@example.com"), true },
+		{ S("a.b_c-d+e%f"), true },
+		{ S("_x"), true },
+		{ S("@x"), true },
+		{ S("-work"), false },	/* an option on a command line */
+		{ S(".hidden"), false },
+		{ S(".."), false },
+		{ S("a/b"), false },
+		{ S("a b"), false },
+		{ S("a:b"), false },
+		{ S("caf\xc3\xa9"), false },
+		{ S("a\0b"), false },
+		{ S(""), false },
+	};
+	char big[MB_ACCOUNT_NAME_MAX + 2];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		tap_ok(mb_account_name_valid(v[i].s, v[i].len) == v[i].ok,
+		       "account name %zu (\"%s\") %s", i, v[i].s,
+		       v[i].ok ? "accepted" : "refused");
+		tap_ok(mb_ipc_valid_account(v[i].s, v[i].len) == v[i].ok,
+		       "  the socket agrees");
+	}
+	memset(big, 'a', sizeof(big));
+	tap_ok(mb_account_name_valid(big, MB_ACCOUNT_NAME_MAX),
+	       "128 bytes accepted");
+	tap_ok(!mb_account_name_valid(big, MB_ACCOUNT_NAME_MAX + 1),
+	       "129 bytes refused");
+	tap_ok(!mb_ipc_valid_account(big, MB_ACCOUNT_NAME_MAX + 1),
+	       "129 bytes refused by the socket too");
+	tap_ok(!mb_account_name_valid(NULL, 0), "NULL refused");
+}
+
+static void
+test_token_syntax(void)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+		enum mb_token_syntax want;
+	} v[] = {
+		{ S("ya29.a0AfH6SM~x+/y"), MB_TOKEN_B64TOKEN },
+		{ S("abc=="), MB_TOKEN_B64TOKEN },
+		{ S("eyJ0.eyJz.c2ln"), MB_TOKEN_B64TOKEN },
+		{ S("=abc"), MB_TOKEN_VCHAR },
+		{ S("ab=c"), MB_TOKEN_VCHAR },
+		{ S("tok!en$"), MB_TOKEN_VCHAR },
+		{ S("\"quoted\""), MB_TOKEN_VCHAR },
+		{ S(""), MB_TOKEN_EMPTY },
+		{ S("a\001b"), MB_TOKEN_SEPARATOR },
+		{ S("a b"), MB_TOKEN_CONTROL },
+		{ S("a\tb"), MB_TOKEN_CONTROL },
+		{ S("a\nb"), MB_TOKEN_CONTROL },
+		{ S("a\0b"), MB_TOKEN_CONTROL },
+		{ S("a\177b"), MB_TOKEN_CONTROL },
+		{ S("caf\xc3\xa9"), MB_TOKEN_NON_ASCII },
+	};
+	char *big;
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		enum mb_token_syntax syn = mb_token_syntax(v[i].s, v[i].len);
+		bool valid = v[i].want == MB_TOKEN_B64TOKEN ||
+			     v[i].want == MB_TOKEN_VCHAR;
+
+		tap_ok(syn == v[i].want, "token %zu classified as %d", i,
+		       (int)v[i].want);
+		tap_ok(mb_token_valid(v[i].s, v[i].len) == valid,
+		       "  valid: %d", valid);
+		tap_ok(mb_ipc_valid_token(v[i].s, v[i].len) == valid,
+		       "  the socket agrees");
+		tap_ok((mb_token_syntax_why(syn) == NULL) == valid,
+		       "  a reason exactly when refused");
+	}
+	big = malloc(MB_TOKEN_MAX + 2);
+	if (big == NULL)
+		tap_skip_all("out of memory");
+	memset(big, 'a', MB_TOKEN_MAX + 1);
+	big[MB_TOKEN_MAX + 1] = '\0';
+	tap_ok(mb_token_valid(big, MB_TOKEN_MAX), "16384 bytes accepted");
+	tap_is_int(mb_token_syntax(big, MB_TOKEN_MAX + 1), MB_TOKEN_TOO_LONG,
+		   "16385 bytes refused");
+	tap_ok(!mb_token_valid_str(big), "16385 bytes refused (string)");
+	big[MB_TOKEN_MAX] = '\0';
+	tap_ok(mb_token_valid_str(big), "16384 bytes accepted (string)");
+	tap_ok(!mb_token_valid_str(NULL), "NULL refused");
+	free(big);
+}
+
+int
+main(void)
+{
+	test_base64();
+	test_formatted();
+	test_account_name();
+	test_token_syntax();
+	return tap_done();
+}
