@@ -435,6 +435,15 @@ usable() {
 		"$MB_TMP/status.log" '^work: google, refresh_token: ok'
 }
 usable "install"
+# verify WHAT: dpkg --verify finds every packaged file as shipped.
+verify() {
+	in_root dpkg --verify mailbearer libsasl2-modules-mailbearer \
+		>"$MB_TMP/verify.log" 2>&1
+	yes_ "$1: dpkg --verify: the packages' files as shipped" \
+		test $? = 0 -a ! -s "$MB_TMP/verify.log"
+	[ ! -s "$MB_TMP/verify.log" ] || diag_stdin <"$MB_TMP/verify.log"
+}
+verify "install"
 
 # kept WHAT: the state, the configuration and their modes, as placed.
 kept() {
@@ -488,6 +497,7 @@ lacks "upgrade: no warning or error" "$MB_TMP/upgrade.msgs" \
 	'[Ww]arning|[Ee]rror|[Ff]ail'
 kept "upgrade"
 usable "upgrade"
+verify "upgrade"
 is "upgrade: mailbearer.socket still enabled" \
 	/lib/systemd/system/mailbearer.socket \
 	"$(readlink "$sysd/sockets.target.wants/mailbearer.socket")"
