@@ -25,13 +25,15 @@
 #   private mount and PID namespace (unshare): debootstrap's mounts (/proc,
 #   /sys of the chroot) exist only there and vanish with its last process,
 #   so no mount is ever seen on the host, whatever ends the test.  The
-#   test itself mounts nothing (dpkg, adduser and saslpluginviewer need no
-#   /proc).  --kill-child and a parent-death signal end every process of a
-#   namespace when the test ends, even by SIGKILL; the long steps run in
-#   the background and are waited for, so that INT or TERM ends the test
-#   at once, and at_exit kills the running one, waits until all of its
-#   processes are gone, and unmounts whatever a host namespace would see
-#   under $MB_TMP (nothing, unless unshare broke its word).
+#   test itself mounts nothing (dpkg, adduser, runuser, saslpluginviewer
+#   and the helper need no /proc).  --kill-child and a parent-death
+#   signal end every process of a namespace when the test ends, even by
+#   SIGKILL; the long steps run in the background and are waited for,
+#   so that INT or TERM ends the test at once, and at_exit kills the
+#   running one, waits until all of its processes are gone, and unmounts
+#   whatever the host's namespace sees under $MB_TMP (nothing, unless
+#   unshare broke its word).  SIGKILL can leave files behind, only in
+#   $MB_TMP, never a mount; the namespaced commands die with the test.
 # - No service can start: systemd does not run in the chroot (no
 #   /run/systemd/system there, so deb-systemd-invoke does nothing), and the
 #   chroot gets a policy-rc.d that forbids every action (in $MB_TMP).  The
@@ -426,7 +428,7 @@ echo '1//0gFAKE-refresh-token-of-test-pkg-install' |
 rc=$?
 ok $rc "mailbearer import, as the user mailbearer, stores the state"
 [ $rc = 0 ] || diag_stdin <"$MB_TMP/import.log"
-cp "$root/var/lib/mailbearer/work.json" "$MB_TMP/state.orig"
+cp "$root/var/lib/mailbearer/work.json" "$MB_TMP/state.orig" 2>/dev/null
 cp "$root/etc/mailbearer/mailbearer.conf" "$MB_TMP/conf.orig"
 # usable WHAT: the service's user reads the configuration and the state.
 usable() {
