@@ -16,7 +16,7 @@ marker="# installed by mailbearer install-deps.sh, pid"
 pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  libsasl2-dev libsasl2-modules sasl2-bin libcurl4-openssl-dev libjson-c-dev
  libssl-dev
- debhelper lintian debootstrap
+ debhelper lintian adduser
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync msmtp mutt openssl python3 ca-certificates procps
  curl

@@ -1,12 +1,15 @@
 # How mailbearer gets onto a machine: install-deps.sh, configure's
 # summary, `make install` of units, example config and guides, the Debian
 # packages (test-pkg-build.sh builds them from a copy of the source tree,
-# about 45 s), and README's first command (contrib/demo.sh) against this
+# about 45 s; test-pkg-install.sh installs, upgrades, removes and purges
+# them on this Debian 12 seen through a private overlay, about 40 s, no
+# network), and README's first command (contrib/demo.sh) against this
 # build, leaving nothing behind.
 TESTS += tests/install/test-conf-install-deps.sh \
 	tests/install/test-conf-configure.sh
 mb_helper_install_tests = tests/install/test-install-units.sh \
-	tests/install/test-pkg-build.sh tests/install/test-demo.sh
+	tests/install/test-pkg-build.sh tests/install/test-pkg-install.sh \
+	tests/install/test-demo.sh
 if TOKENHELPER
 TESTS += $(mb_helper_install_tests)
 endif

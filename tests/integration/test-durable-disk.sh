@@ -2,17 +2,27 @@
 # A full disk or a read-only state directory: the refresh token is not
 # spent (no request), the error names the directory and the cause, and
 # the grant survives (strict rotation) once the disk is writable again.
+# The small tmpfs is mounted in a private mount namespace: the host never
+# sees it, and it goes away with the test however the test ends (even
+# SIGKILL from a harness timeout).
+if [ -z "${MB_DISK_NS:-}" ] &&
+    unshare --mount --propagation private true 2> /dev/null; then
+	MB_DISK_NS=1 exec unshare --mount --propagation private sh "$0" "$@"
+fi
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 token_setup
 need mount umount dd
+[ -n "${MB_DISK_NS:-}" ] || skip_all "cannot make a private mount namespace"
 mnt=$MB_TMP/mnt
 mkdir "$mnt"
 if ! mount -t tmpfs -o size=512k,mode=700 mbtest "$mnt" 2> /dev/null; then
 	skip_all "cannot mount a tmpfs here"
 fi
 at_exit "umount '$mnt' 2> /dev/null"
+check "the tmpfs is private to the test (not in the host's mount table)" \
+	sh -c "! grep -qF ' $mnt ' /proc/1/mountinfo"
 u=disk@example.com
 MB_ACCT_STATE_DIR=$mnt/state mb_conf_account "$MB_CONF" "$u"
 chmod 600 "$MB_CONF"

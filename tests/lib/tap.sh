@@ -2,7 +2,7 @@
 # exit, bounded waits.  Source it first thing in every test script.
 # Every wait here is bounded; network use is 127.0.0.1 / ::1 only.
 set -u
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir/_build}"
 export top_srcdir top_builddir
 if [ -z "${SASL_PATH:-}" ]; then
@@ -22,7 +22,8 @@ mb_exit() {
 	if [ "${MB_KEEP_TMP:-}" = 1 ]; then
 		echo "# kept $MB_TMP"
 	else
-		rm -rf "$MB_TMP"
+		# never into a mount a test left (its files are not ours)
+		rm -rf --one-file-system "$MB_TMP"
 	fi
 	exit $rc
 }
