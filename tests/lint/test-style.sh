@@ -1,25 +1,27 @@
 #!/bin/sh
 # The house style (STYLE.md), checked mechanically on every C source and
-# header of common/, plugin/, tokenhelper/, tests/ and tests/fuzz/:
+# header of common/, plugin/, tokenhelper/ and every directory of tests/:
 #   tabs for indentation (spaces only to align, fewer than 8),
 #   at most 80 columns (a tab counts to the next multiple of 8; a line
 #   that holds only a string literal may exceed, as checkpatch allows),
 #   no // comments, no trailing white space,
 #   none of strcpy, sprintf, strtok, atoi, gets (use the bounded ones).
 # Shell scripts under tests/ and contrib/: no trailing white space.
+# The first assertion checks that the file lists still reach the tests
+# (a move of the tree must not leave the checker looking at nothing).
 # One TAP assertion per rule; each offending line is printed as a
 # diagnostic (FILE:LINE: text).
-: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$top_srcdir" || exit 1
 
-csrc=$(ls common/*.[ch] plugin/*.[ch] tokenhelper/*.[ch] tests/*.[ch] \
-	tests/fuzz/*.c 2>/dev/null)
-shsrc=$(ls tests/*.sh tests/fuzz/*.sh tests/run contrib/*.sh 2>/dev/null)
+csrc=$(ls common/*.[ch] plugin/*.[ch] tokenhelper/*.[ch] tests/*/*.[ch] \
+	2>/dev/null)
+shsrc=$(ls tests/*/*.sh tests/run tests/bench/run contrib/*.sh 2>/dev/null)
 if [ -z "$csrc" ]; then
 	echo "1..0 # SKIP no sources found in $top_srcdir"
 	exit 0
 fi
-echo "1..6"
+echo "1..7"
 n=0 failed=0
 
 # rule NAME AWK-PROGRAM FILES: the program prints FILE:LINE: text for
@@ -62,6 +64,25 @@ strip='function strip(s,   r, i, c, q) {
 }
 FNR == 1 { cmt = 0 }
 '
+
+# The lists reach every kind of test: a unit test, the harness, a
+# fixture, an integration script, this file.
+n=$((n + 1))
+miss=
+for f in tests/unit/test-config.c tests/lib/tap.c tests/fixtures/fake-token.c; do
+	case " $(echo $csrc) " in *" $f "*) ;; *) miss="$miss $f" ;; esac
+done
+for f in tests/integration/test-serve.sh tests/lib/tap.sh \
+	tests/lint/test-style.sh; do
+	case " $(echo $shsrc) " in *" $f "*) ;; *) miss="$miss $f" ;; esac
+done
+if [ -z "$miss" ]; then
+	echo "ok $n - the file lists reach the tests ($(echo $csrc | wc -w) C, $(echo $shsrc | wc -w) sh)"
+else
+	echo "not ok $n - the file lists reach the tests"
+	echo "# not checked:$miss"
+	failed=$((failed + 1))
+fi
 
 rule "80 columns (tabs to 8; a line holding only a string may exceed)" '
 /^[ \t]*"/ { next }

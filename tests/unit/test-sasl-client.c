@@ -465,9 +465,9 @@ test_log(void)
 		tap_diag("log:\n%s", logbuf);
 }
 
-/* --which-xoauth2 (tests/integration/test-load.sh): which plugin does libsasl2 pick
- * for XOAUTH2?  Ours asks for the token with a prompt naming mailbearer.
- * Prints "chosen: mailbearer", "chosen: other" or "chosen: none". */
+/* --which-xoauth2 (tests/integration/test-load.sh): which plugin does
+ * libsasl2 pick for XOAUTH2?  Ours asks for the token with a prompt
+ * naming mailbearer.  Prints "chosen: mailbearer", "chosen: other" or "chosen: none". */
 static int
 which_xoauth2(void)
 {
