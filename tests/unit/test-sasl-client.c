@@ -467,7 +467,8 @@ test_log(void)
 
 /* --which-xoauth2 (tests/integration/test-load.sh): which plugin does
  * libsasl2 pick for XOAUTH2?  Ours asks for the token with a prompt
- * naming mailbearer.  Prints "chosen: mailbearer", "chosen: other" or "chosen: none". */
+ * naming mailbearer.  Prints "chosen: mailbearer", "chosen: other" or
+ * "chosen: none". */
 static int
 which_xoauth2(void)
 {
