@@ -17,8 +17,7 @@ for t in imtest smtptest; do
 done
 need dovecot doveadm curl python3 openssl setsid timeout
 [ -x /usr/sbin/postfix ] || skip_all "postfix not installed"
-[ -f "$top_builddir/tests/fixtures/.libs/libsyslogshim.so" ] ||
-	skip_all "tests/fixtures/libsyslogshim.la not built"
+built "$top_builddir/tests/fixtures/.libs/libsyslogshim.so"
 sh "$top_srcdir/contrib/install-deps.sh" > "$MB_TMP/deps.out" 2>&1
 grep -q 'all packages present' "$MB_TMP/deps.out" ||
 	skip_all "packages missing; the demo would install them"

@@ -2,8 +2,8 @@
 # The Debian packages on a real Debian 12: install, upgrade, remove and
 # purge with dpkg on this machine's own system seen through a private
 # copy-on-write overlay, and the system they leave after each step (what
-# Debian policy keeps and what it removes).  About 30 s on two cores
-# (build ~20 s, dpkg and the checks ~10 s); no network at all.
+# Debian policy keeps and what it removes).  About 40 s on two cores
+# (build ~20 s, dpkg and the checks ~20 s); no network at all.
 #
 # Design:
 # - The packages are built here, from a clean copy of the tree, as
@@ -56,12 +56,14 @@
 #   the host's mount table.
 #
 # Skipped (skip_all, with the reason): not root; no private mount
-# namespace or overlayfs here; debhelper, unshare or setpriv missing;
+# namespace, overlayfs or mknod here; /usr, /var or /etc a separate
+# mount, or a symbolic link on the way to a file the test writes; not
+# Debian 12; debhelper, unshare or setpriv missing;
 # build dependencies missing; make distcheck (no debian/); the ASan run of
 # tests/run (MB_SANITIZE=1).
 if [ -z "${MB_PKG_NS:-}" ] && [ "$(id -u)" = 0 ] &&
     unshare --mount --propagation private true 2> /dev/null; then
-	MB_PKG_NS=1 exec unshare --mount --propagation private sh "$0" "$@"
+	MB_PKG_NS=$(readlink /proc/self/ns/mnt) exec unshare --mount --propagation private sh "$0" "$@"
 fi
 . "$top_srcdir/tests/lib/tap.sh"
 
@@ -69,7 +71,15 @@ fi
 	skip_all "ASan build: the packages are installed in the main run"
 [ -d "$top_srcdir/debian" ] || skip_all "no debian/ in the source tree"
 [ "$(id -u)" = 0 ] || skip_all "not root: mount, chroot, dpkg"
-[ -n "${MB_PKG_NS:-}" ] || skip_all "unshare: no private mount namespace"
+# A private mount namespace: this one differs from PID 1's (or, when
+# that cannot be read, from the one the test started in), and the first
+# mount below must not show in the host's mount table.
+[ -r /proc/1/mountinfo ] || skip_all "cannot read the host's mount table"
+ns_now=$(readlink /proc/self/ns/mnt)
+ns_host=$(readlink /proc/1/ns/mnt 2> /dev/null || echo "$MB_PKG_NS")
+[ -n "$ns_now" ] && [ "$ns_now" != "$ns_host" ] &&
+	[ "$ns_now" != "${MB_PKG_NS:-}" ] ||
+	skip_all "unshare: no private mount namespace"
 for t in dpkg-buildpackage dh dpkg-deb unshare setpriv chroot timeout \
 	mknod; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
@@ -93,7 +103,10 @@ phase() {
 # --- The host, as it is before the test ------------------------------
 host_user() { getent passwd mailbearer; getent group mailbearer; }
 host_units() { find /etc/systemd/system 2>/dev/null | sort | cksum; }
-host_prc() { ls -l --time-style=full-iso /usr/sbin/policy-rc.d 2>&1 | cksum; }
+host_prc() {
+	{ ls -lL --time-style=full-iso /usr/sbin/policy-rc.d
+	  cat /usr/sbin/policy-rc.d; } 2>&1 | cksum
+}
 host_user_before=$(host_user)
 host_units_before=$(host_units)
 host_prc_before=$(host_prc)
@@ -101,7 +114,8 @@ host_prc_before=$(host_prc)
 # host_mounts_under DIR: the mount points under DIR in the host's mount
 # table (that of PID 1), not in the test's private one.
 host_mounts_under() {
-	awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/1/mountinfo
+	awk -v d="$1/" 'index($5, d) == 1 { print $5 }' /proc/1/mountinfo ||
+		echo "cannot read /proc/1/mountinfo"
 }
 
 # in_ns CMD...: CMD in a private mount and PID namespace, ended (with all
@@ -144,7 +158,6 @@ ns_stop() {
 	done
 	ns_job=
 }
-at_exit ns_stop
 
 # bail NAME LOG: a step the rest depends on failed: its log, and the end.
 bail() {
@@ -158,8 +171,10 @@ bail() {
 # --- The system to install into ------------------------------------
 sysdir=$MB_TMP/sys
 root=$sysdir/root
-# unmounted before $MB_TMP is removed (at_exit runs before that)
+# At exit, last added first: the chroot's processes are stopped, then
+# the overlay and the tmpfs unmounted, then $MB_TMP removed (tap.sh).
 at_exit "umount -l '$root'; umount -l '$sysdir'"
+at_exit ns_stop
 mkdir -p "$sysdir" &&
 	mount -t tmpfs -o size=1g,mode=700 mbpkg "$sysdir" &&
 	mkdir "$sysdir/upper" "$sysdir/work" "$root" &&
@@ -167,24 +182,49 @@ mkdir -p "$sysdir" &&
 		-o "workdir=$sysdir/work" "$root"
 rc=$?
 [ $rc = 0 ] || skip_all "overlayfs over / cannot be mounted here"
-ok 0 "this Debian 12 as an overlay (upper layer: a private tmpfs)"
-check "the host sees no mount under \$MB_TMP" \
-	test -z "$(host_mounts_under "$MB_TMP")"
+if [ -n "$(host_mounts_under "$MB_TMP")" ]; then
+	umount -l "$root"; umount -l "$sysdir"
+	echo "Bail out! the test's mounts are in the host's mount table"
+	exit 1
+fi
+# The lower layer is /'s file system alone: /usr and /var must be on it.
+for d in /usr /var /etc; do
+	[ "$(stat -c %d "$d")" = "$(stat -c %d /)" ] ||
+		skip_all "$d is a separate mount: the overlay of / lacks it"
+done
+release=$(. "$root/etc/os-release" 2>/dev/null && echo "$ID $VERSION_ID")
+[ "$release" = "debian 12" ] || skip_all "not Debian 12: $release"
+# no_link PATH: no component of PATH in the overlay is a symbolic link:
+# an absolute one would lead a write made from outside the chroot to
+# the host's file.
+no_link() {
+	nl_p=$root
+	for nl_c in $(echo "$1" | tr / ' '); do
+		nl_p=$nl_p/$nl_c
+		[ ! -L "$nl_p" ] || return 1
+	done
+}
+for d in /dev /tmp /etc /usr/sbin; do
+	no_link "$d" || skip_all "$d is a symbolic link on this system"
+done
 # The device nodes a minimal system has (debootstrap makes the same).
 for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" \
 	"tty 5 0"; do
 	set -- $n
 	[ -e "$root/dev/$1" ] || mknod -m 666 "$root/dev/$1" c "$2" "$3" ||
-		break
+		skip_all "cannot make device nodes here (mknod $1)"
 done
-ok $? "/dev/null, zero, full, random, urandom, tty in the chroot"
-is_debian12=$(. "$root/etc/os-release" 2>/dev/null && echo "$ID $VERSION_ID")
-diag "the system installed into: $is_debian12"
+ok 0 "this Debian 12 as an overlay (upper layer: a private tmpfs)"
+check "the host sees no mount under \$MB_TMP" \
+	test -z "$(host_mounts_under "$MB_TMP")"
 
-# No service may start, whatever a maintainer script asks.
-printf '#!/bin/sh\n# mailbearer test-pkg-install.sh\nexit 101\n' \
-	>"$root/usr/sbin/policy-rc.d"
-chmod 755 "$root/usr/sbin/policy-rc.d"
+# No service may start, whatever a maintainer script asks.  (A link in
+# its place is removed first: only the overlay's file is written.)
+rm -f "$root/usr/sbin/policy-rc.d" &&
+	printf '#!/bin/sh\n# mailbearer test-pkg-install.sh\nexit 101\n' \
+	>"$root/usr/sbin/policy-rc.d" &&
+	chmod 755 "$root/usr/sbin/policy-rc.d"
+ok $? "the chroot's policy-rc.d forbids every start"
 phase "overlay"
 
 # --- Build -----------------------------------------------------------
@@ -221,7 +261,7 @@ phase "build"
 in_root() {
 	in_ns env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LC_ALL=C DEBIAN_FRONTEND=noninteractive \
-		chroot "$root" "$@"
+		timeout 120 chroot "$root" "$@"
 }
 # root_bg LOG CMD...: the same in the background (run_bg), with a timeout.
 root_bg() {
@@ -379,7 +419,8 @@ is "mailbearer --version" "mailbearer $upver" \
 # 0640), and an account's state, made by the installed helper as the
 # system user (runuser, as mailbearer.service says) from a fake refresh
 # token: `import` stores it and asks no provider.
-(umask 027 && printf '[work]\nprovider = google\nuser = %s\n%s\n' \
+no_link /etc/mailbearer/mailbearer.conf &&
+	(umask 027 && printf '[work]\nprovider = google\nuser = %s\n%s\n' \
 	a@example.org 'client_id = 1-fake.apps.googleusercontent.com' \
 	>"$root/etc/mailbearer/mailbearer.conf") &&
 	in_root chgrp mailbearer /etc/mailbearer/mailbearer.conf

@@ -9,7 +9,7 @@
 #   e2e-helper    the plugin asking `serve`, end to end
 #   serve         the socket server (fake core: mb-fake-serve) and the
 #                 real one under load, a hanging endpoint, daemonised
-#   install-pidfile  serve --pidfile without systemd
+#   serve-pidfile serve --pidfile without systemd
 #   token         `mailbearer token`: refresh, single flight, keep-alive,
 #                 a reply lost after the provider spent the token
 #   durable       nothing lost: bad 2xx replies, full or read-only disks,
@@ -75,7 +75,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-serve-daemon.sh \
 	tests/integration/test-serve-real.sh \
 	tests/integration/test-serve-pending.sh \
-	tests/integration/test-install-pidfile.sh \
+	tests/integration/test-serve-pidfile.sh \
 	tests/integration/test-conf-fifo.sh \
 	tests/integration/test-config-root.sh \
 	tests/integration/test-plugin-socket-why.sh

@@ -4,7 +4,11 @@
 # at the mock provider), over IMAP and SMTP submission (STARTTLS with the
 # test CA): accepted, then, once the provider has expired the token that
 # the helper still holds, refused with Dovecot's error challenge decoded
-# and advice; the token is never printed.
+# and advice; then against the fake Microsoft server
+# (tests/fixtures/fake-ms-server.py): its final replies without a
+# challenge (IMAP NO AUTHENTICATE failed., SMTP 535 5.7.3, 5.7.139 and
+# Gmail's 5.7.8) each mapped to its advice, and the token it accepts
+# passing over both protocols.  The token is never printed.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"

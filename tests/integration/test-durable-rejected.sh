@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/lib/token.sh"
 token_setup
 API=$top_builddir/tests/fixtures/durable-api
-[ -x "$API" ] || skip_all "durable-api not built"
+built "$API"
 api() { "$API" "$MB_CONF" "$@" > "$MB_TMP/out" 2> "$MB_TMP/err"; }
 u=rej@example.com
 mb_conf_account "$MB_CONF" "$u"

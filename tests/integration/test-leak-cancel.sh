@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 RUN=$top_builddir/tests/fixtures/leak-cancel-run
-[ -x "$RUN" ] || skip_all "tests/fixtures/leak-cancel-run not built"
+built "$RUN"
 token_setup
 # A long timeout: only cancellation can end the wait early.
 MB_ACCT_TIMEOUT=30 mb_conf_account "$MB_CONF" c@example.com

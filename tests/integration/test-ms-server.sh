@@ -17,7 +17,7 @@
 	skip_all "ASan build: imtest and smtptest cannot load the ASan-built plugin"
 [ -x "$MB_CYRUS_BIN/imtest" ] || skip_all "no imtest (cyrus-clients)"
 [ -x "$MB_CYRUS_BIN/smtptest" ] || skip_all "no smtptest (cyrus-clients)"
-[ -f "$MB_SYSLOG_SHIM" ] || skip_all "no $MB_SYSLOG_SHIM"
+built "$MB_SYSLOG_SHIM"
 need setsid
 token_setup
 

@@ -12,7 +12,7 @@ need python3 timeout
 FAKE="$top_builddir/tests/fixtures/mb-fake-serve"
 LOAD="$top_srcdir/tests/fixtures/serve-load.py"
 CLIENT="$top_srcdir/tests/fixtures/ipc-client.py"
-[ -x "$FAKE" ] || skip_all "tests/fixtures/mb-fake-serve not built"
+built "$FAKE"
 
 chmod 0711 "$MB_TMP"
 SOCK="$MB_TMP/pub/s"

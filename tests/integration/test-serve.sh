@@ -10,7 +10,7 @@
 need python3
 FAKE="$top_builddir/tests/fixtures/mb-fake-serve"
 CLIENT="$top_srcdir/tests/fixtures/ipc-client.py"
-[ -x "$FAKE" ] || skip_all "tests/fixtures/mb-fake-serve not built"
+built "$FAKE"
 
 # The socket directory must be reachable by uid 65534 for the access
 # control checks (the socket itself is mode 0666, the default).

@@ -225,7 +225,7 @@ e2e_setup() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
 	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
 	[ -x "$MB_CYRUS_BIN/$1" ] || skip_all "no $MB_CYRUS_BIN/$1 (cyrus-clients)"
-	[ -f "$MB_SYSLOG_SHIM" ] || skip_all "no $MB_SYSLOG_SHIM"
+	built "$MB_SYSLOG_SHIM"
 	need dovecot doveadm python3 openssl setsid timeout
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
 	start_ca || skip_all "tests/fixtures/ca.sh failed"

@@ -81,6 +81,15 @@ free_port() {
 	python3 -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# built PATH...: a program or module of the tests' own that `make check`
+# builds (tests/fixtures/): missing is a failure, never a skip.
+built() {
+	for mb_c in "$@"; do
+		[ -e "$mb_c" ] && continue
+		echo "Bail out! $mb_c not built (make check builds it)"
+		exit 1
+	done
+}
 need() {
 	for mb_c in "$@"; do
 		command -v "$mb_c" >/dev/null 2>&1 || [ -x "$mb_c" ] ||
