@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,44 @@ store_file_kind(mode_t mode)
 	if (S_ISCHR(mode) || S_ISBLK(mode))
 		return "a device";
 	return "not a regular file";
+}
+
+/* The name of uid into buf, or "" when it has none. */
+static const char *
+store_user_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char pwbuf[1024];
+
+	buf[0] = '\0';
+	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
+	    res != NULL && strlen(pw.pw_name) < size)
+		memcpy(buf, pw.pw_name, strlen(pw.pw_name) + 1);
+	return buf;
+}
+
+/* "WHAT PATH belongs to another user": names both users, and the two
+ * fixes: run as the owner (as serve does, for a packaged state
+ * directory), or give the file to this user. */
+static char *
+store_owner_error(const char *what, const char *path, uid_t owner)
+{
+	char oname[64], mname[64];
+	uid_t me = geteuid();
+
+	store_user_name(owner, oname, sizeof(oname));
+	store_user_name(me, mname, sizeof(mname));
+	if (oname[0] == '\0')
+		return mb_xasprintf("%s %s belongs to uid %ld, not to the uid "
+			"running mailbearer (%s, %ld); run: chown %ld %s",
+			what, path, (long)owner, mname, (long)me, (long)me,
+			path);
+	return mb_xasprintf("%s %s belongs to %s (uid %ld), not to %s (uid "
+		"%ld) running mailbearer; run mailbearer as its owner, as "
+		"serve does: runuser -u %s -- mailbearer ...; or, to give it "
+		"to %s: chown %ld %s", what, path, oname, (long)owner,
+		mname[0] ? mname : "this user", (long)me, oname,
+		mname[0] ? mname : "this user", (long)me, path);
 }
 
 int
@@ -173,10 +212,8 @@ mb_store_prepare_dir(const char *dir, char **error_r)
 		return -1;
 	}
 	if (st.st_uid != geteuid()) {
-		*error_r = mb_xasprintf("state directory %s belongs to uid "
-			"%ld, not to the uid running mailbearer (%ld); run: "
-			"chown %ld %s", dir, (long)st.st_uid,
-			(long)geteuid(), (long)geteuid(), dir);
+		*error_r = store_owner_error("state directory", dir,
+					     st.st_uid);
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {
@@ -247,10 +284,7 @@ store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
 		return MB_STORE_ERROR;
 	}
 	if (sb.st_uid != geteuid()) {
-		*error_r = mb_xasprintf("state file %s belongs to uid %ld, "
-			"not to the uid running mailbearer (%ld); run: chown "
-			"%ld %s", path, (long)sb.st_uid, (long)geteuid(),
-			(long)geteuid(), path);
+		*error_r = store_owner_error("state file", path, sb.st_uid);
 		return MB_STORE_ERROR;
 	}
 	if ((sb.st_mode & 077) != 0) {
