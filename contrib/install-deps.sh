@@ -9,6 +9,8 @@
 # carries a marker line, and the next run removes it when the process that
 # wrote it is gone.
 #
+# --check only says which packages are missing (exit 1 if any), and
+# installs nothing: no apt, no network.
 # MB_POLICY_RC_D overrides the path of policy-rc.d (for the tests).
 set -eu
 policy=${MB_POLICY_RC_D:-/usr/sbin/policy-rc.d}
@@ -44,6 +46,10 @@ done
 if [ -z "$missing" ]; then
 	echo "install-deps: all packages present"
 	exit 0
+fi
+if [ "${1:-}" = --check ]; then
+	echo "install-deps: missing packages:$missing"
+	exit 1
 fi
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages:$missing; run as root" >&2

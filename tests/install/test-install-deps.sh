@@ -148,6 +148,16 @@ check "the policy-rc.d of a live run is kept" \
 	cmp -s "$policy" "$MB_TMP/live-policy"
 rm -f "$policy"
 
+# --check: says what is missing, runs no apt, writes no policy-rc.d.
+rm -f "$MB_TMP/apt.log"
+PATH="$fake:$PATH" MB_POLICY_RC_D=$policy timeout 30 sh "$script" --check \
+	>"$MB_TMP/out" 2>"$MB_TMP/err"
+check "--check with packages missing: exit 1" test $? = 1
+contains "... naming them" "$MB_TMP/out" \
+	'^install-deps: missing packages: autoconf automake '
+check "... without apt" test ! -e "$MB_TMP/apt.log"
+check "... nor a policy-rc.d" test ! -e "$policy"
+
 check "the system's /usr/sbin/policy-rc.d is untouched" test \
 	"$(ls -l /usr/sbin/policy-rc.d 2>/dev/null || echo absent)" = \
 	"$real_before"
