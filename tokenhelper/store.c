@@ -65,7 +65,7 @@ store_user_name(uid_t uid, char *buf, size_t size)
 }
 
 /* "WHAT PATH belongs to another user": names both users, and the two
- * fixes: run as the owner (as serve does, for a packaged state
+ * fixes: run as the owner (the user serve runs as, for a packaged state
  * directory), or give the file to this user. */
 static char *
 store_owner_error(const char *what, const char *path, uid_t owner)
@@ -81,10 +81,10 @@ store_owner_error(const char *what, const char *path, uid_t owner)
 			what, path, (long)owner, mname, (long)me, (long)me,
 			path);
 	return mb_xasprintf("%s %s belongs to %s (uid %ld), not to %s (uid "
-		"%ld) running mailbearer; run mailbearer as its owner, as "
-		"serve does: runuser -u %s -- mailbearer ...; or, to give it "
-		"to %s: chown %ld %s", what, path, oname, (long)owner,
-		mname[0] ? mname : "this user", (long)me, oname,
+		"%ld) running mailbearer; run mailbearer as its owner, the "
+		"user serve must run as too: runuser -u %s -- mailbearer ...; "
+		"or, to give it to %s: chown %ld %s", what, path, oname,
+		(long)owner, mname[0] ? mname : "this user", (long)me, oname,
 		mname[0] ? mname : "this user", (long)me, path);
 }
 

@@ -26,7 +26,7 @@ rc=$?
 check "root, the service user's state directory: refused (exit $rc)" \
 	test "$rc" != 0
 contains "... naming both users and the first fix (runuser)" "$MB_TMP/err" \
-	"state directory $sd belongs to $owner \\(uid 65534\\), not to root \\(uid 0\\) running mailbearer; run mailbearer as its owner, as serve does: runuser -u $owner -- mailbearer \\.\\.\\."
+	"state directory $sd belongs to $owner \\(uid 65534\\), not to root \\(uid 0\\) running mailbearer; run mailbearer as its owner, the user serve must run as too: runuser -u $owner -- mailbearer \\.\\.\\."
 contains "... and the other (chown)" "$MB_TMP/err" \
 	"or, to give it to root: chown 0 $sd\$"
 
@@ -51,7 +51,7 @@ sed "s|^state_dir = .*|state_dir = $sd2|" "$MB_CONF" > "$MB_TMP/c2"
 rc=$?
 check "root, a state file of $owner: refused (exit $rc)" test "$rc" != 0
 contains "... naming both users and both fixes" "$MB_TMP/err" \
-	"state file $sd2/$u.json belongs to $owner \\(uid 65534\\), not to root \\(uid 0\\) running mailbearer; run mailbearer as its owner, as serve does: runuser -u $owner -- mailbearer \\.\\.\\.; or, to give it to root: chown 0 $sd2/$u.json"
+	"state file $sd2/$u.json belongs to $owner \\(uid 65534\\), not to root \\(uid 0\\) running mailbearer; run mailbearer as its owner, the user serve must run as too: runuser -u $owner -- mailbearer \\.\\.\\.; or, to give it to root: chown 0 $sd2/$u.json"
 no_secrets "no secret in any output" "$MB_TMP/err" "$MB_TMP/out" \
 	"$MB_TMP/import.err"
 done_testing
