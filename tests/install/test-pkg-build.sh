@@ -6,42 +6,18 @@
 # debhelper/lintian, in make distcheck (debian/ is not distributed) and
 # in the ASan build of tests/run.
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/pkg.sh"
+pkg_need
+command -v lintian >/dev/null 2>&1 || skip_all "lintian not installed"
 
-# The packages are built without sanitizers: once, in the main run.
-[ "${MB_SANITIZE:-}" != 1 ] ||
-	skip_all "ASan build: the packages are built in the main run"
-
-for t in dpkg-buildpackage dh lintian; do
-	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
-done
-[ -d "$top_srcdir/debian" ] || skip_all "no debian/ in the source tree"
-dpkg-checkbuilddeps -d "debhelper-compat (= 13)" /dev/null 2>/dev/null ||
-	skip_all "debhelper 13 not installed"
-(cd "$top_srcdir" && dpkg-checkbuilddeps) >/dev/null 2>&1 ||
-	skip_all "build dependencies missing"
-
-# A clean copy: no build trees, no in-place configure output, no VCS.
-src=$MB_TMP/src/mailbearer
-mkdir -p "$src"
-(cd "$top_srcdir" && tar -cf - --exclude=.git --exclude='_build*' \
-	--exclude=autom4te.cache --exclude=config.status \
-	--exclude=config.log --exclude=./Makefile --exclude=./libtool \
-	--exclude=./config.h --exclude=./stamp-h1 --exclude='*.o' \
-	--exclude='*.lo' --exclude='*.la' --exclude=.libs --exclude=.deps \
-	--exclude='mailbearer-*.tar.*' .) | (cd "$src" && tar -xf -)
-ok $? "source tree copied"
-chmod -R u+w "$src"
-
-(cd "$src" && DEB_BUILD_OPTIONS="nocheck parallel=2" timeout 1200 \
+pkg_source
+(cd "$pkg_src" && DEB_BUILD_OPTIONS="nocheck parallel=2" timeout 1200 \
 	dpkg-buildpackage -us -uc -b) >"$MB_TMP/build.log" 2>&1
 rc=$?
 check "dpkg-buildpackage -us -uc -b" test $rc = 0
 [ $rc = 0 ] || tail -n 40 "$MB_TMP/build.log" | diag_stdin
 
-out=$MB_TMP/src
-plugin_deb=$(ls "$out"/libsasl2-modules-mailbearer_*.deb 2>/dev/null |
-	grep -v dbgsym | head -n 1)
-helper_deb=$(ls "$out"/mailbearer_*.deb 2>/dev/null | head -n 1)
+pkg_debs
 check "libsasl2-modules-mailbearer built" test -n "$plugin_deb"
 check "mailbearer built" test -n "$helper_deb"
 

@@ -66,10 +66,9 @@ if [ -z "${MB_PKG_NS:-}" ] && [ "$(id -u)" = 0 ] &&
 	MB_PKG_NS=$(readlink /proc/self/ns/mnt) exec unshare --mount --propagation private sh "$0" "$@"
 fi
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/pkg.sh"
 
-[ "${MB_SANITIZE:-}" != 1 ] ||
-	skip_all "ASan build: the packages are installed in the main run"
-[ -d "$top_srcdir/debian" ] || skip_all "no debian/ in the source tree"
+pkg_need
 [ "$(id -u)" = 0 ] || skip_all "not root: mount, chroot, dpkg"
 # A private mount namespace: this one differs from PID 1's (or, when
 # that cannot be read, from the one the test started in), and the first
@@ -80,14 +79,9 @@ ns_host=$(readlink /proc/1/ns/mnt 2> /dev/null || echo "$MB_PKG_NS")
 [ -n "$ns_now" ] && [ "$ns_now" != "$ns_host" ] &&
 	[ "$ns_now" != "${MB_PKG_NS:-}" ] ||
 	skip_all "unshare: no private mount namespace"
-for t in dpkg-buildpackage dh dpkg-deb unshare setpriv chroot timeout \
-	mknod; do
+for t in unshare setpriv chroot timeout mknod; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t not installed"
 done
-dpkg-checkbuilddeps -d "debhelper-compat (= 13)" /dev/null 2>/dev/null ||
-	skip_all "debhelper 13 not installed"
-(cd "$top_srcdir" && dpkg-checkbuilddeps) >/dev/null 2>&1 ||
-	skip_all "build dependencies missing"
 unshare --mount --pid --fork true 2>/dev/null ||
 	skip_all "unshare: no private mount and PID namespace here"
 
@@ -228,27 +222,14 @@ ok $? "the chroot's policy-rc.d forbids every start"
 phase "overlay"
 
 # --- Build -----------------------------------------------------------
-# A clean copy: no build trees, no in-place configure output, no VCS.
-src=$MB_TMP/src/mailbearer
-mkdir -p "$src"
-(cd "$top_srcdir" && tar -cf - --exclude=.git --exclude='_build*' \
-	--exclude=autom4te.cache --exclude=config.status \
-	--exclude=config.log --exclude=./Makefile --exclude=./libtool \
-	--exclude=./config.h --exclude=./stamp-h1 --exclude='*.o' \
-	--exclude='*.lo' --exclude='*.la' --exclude=.libs --exclude=.deps \
-	--exclude='mailbearer-*.tar.*' .) | (cd "$src" && tar -xf -)
-ok $? "source tree copied"
-chmod -R u+w "$src"
-run_bg "$MB_TMP/build.log" timeout 1200 env -C "$src" \
+pkg_source
+run_bg "$MB_TMP/build.log" timeout 1200 env -C "$pkg_src" \
 	DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" \
 	dpkg-buildpackage -us -uc -b
 rc=$?
 ok $rc "dpkg-buildpackage -us -uc -b"
 [ $rc = 0 ] || bail "dpkg-buildpackage" "$MB_TMP/build.log"
-out=$MB_TMP/src
-plugin_deb=$(ls "$out"/libsasl2-modules-mailbearer_*.deb 2>/dev/null |
-	grep -v dbgsym | head -n 1)
-helper_deb=$(ls "$out"/mailbearer_*.deb 2>/dev/null | head -n 1)
+pkg_debs
 [ -n "$plugin_deb" ] && [ -n "$helper_deb" ] ||
 	bail "the package build" "$MB_TMP/build.log"
 ver=$(dpkg-deb -f "$helper_deb" Version)

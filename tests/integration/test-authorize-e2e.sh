@@ -13,10 +13,7 @@
 need curl
 e2e_setup imtest
 
-MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
-: > "$MB_TMP/all-stderr"
-: > "$MB_TMP/secrets"
+token_files
 u1=alice@example.com
 u2=bob@example.com
 ms_scope="https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
@@ -26,14 +23,7 @@ mockctl account "$u2" --client-id cid --style microsoft --rotation rotate \
 az_conf "$u1" google
 az_conf "$u2" microsoft "scope = $ms_scope"
 
-SOCK=$MB_TMP/serve.sock
-MAILBEARER_SOCKET=$SOCK
-export MAILBEARER_SOCKET
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "kill -9 $spid"
-check "serve started (no account authorized yet)" wait_for 20 test -S "$SOCK"
+check "serve started (no account authorized yet)" start_serve
 
 cmds='a1 SELECT INBOX
 a2 LOGOUT'

@@ -68,12 +68,7 @@ check "no refresh token anywhere" \
 # account has none: even with a 1 s keep-alive, no request while the
 # token is fresh.
 n=$(mockctl count endpoints.token)
-SOCK=$MB_TMP/serve.sock
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	--keepalive 1 2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "stop_pid $spid"
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve --keepalive 1
 sleep 4
 stop_pid "$spid"
 check "--keepalive 1: no keep-alive request for an app-only account" \

@@ -15,10 +15,7 @@ e2e_setup imtest
 [ -x "$MB_CYRUS_BIN/smtptest" ] || skip_all "no smtptest"
 
 user=mailbox@example.com
-MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
-: > "$MB_TMP/all-stderr"
-: > "$MB_TMP/secrets"
+token_files
 openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=mailbearer-relay \
 	-keyout "$MB_TMP/app.key" -out "$MB_TMP/app.pem" -days 30 2> /dev/null
 chmod 600 "$MB_TMP/app.key"
@@ -41,15 +38,8 @@ mockctl app relay-app --user "$user" --cert "$MB_TMP/app.pem" \
 	--client-secret "$SECRET" > /dev/null
 ok $? "mock: app registered for the mailbox"
 
-SOCK=$MB_TMP/serve.sock
-MAILBEARER_SOCKET=$SOCK
-export MAILBEARER_SOCKET
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "kill -9 $spid"
 requests() { mockctl count "users.$user.cc_ok"; }
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve
 check "serve's start-up check obtained tokens with the client credentials" \
 	wait_for 20 test "$(requests)" -ge 2
 check "... one by certificate" \

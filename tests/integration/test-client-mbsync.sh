@@ -19,20 +19,10 @@
 	skip_all "ASan build: mbsync cannot load the ASan-built plugin"
 need mbsync
 e2e_setup imtest
-token_setup_conf() {
-	MB_CONF=$MB_TMP/mailbearer.conf
-	: > "$MB_CONF"
-	: > "$MB_TMP/all-stderr"
-	: > "$MB_TMP/secrets"
-}
-token_setup_conf
+token_files
 
 user=alice@example.com
-mb_conf_account "$MB_CONF" "$user"
-rt=$(mockctl account "$user" --client-id cid)
-remember_secret "$rt"
-printf '%s\n' "$rt" | mb import "$user"
-ok $? "import the refresh token"
+mb_account "$user"
 refreshes() { mockctl count "users.$user.refresh"; }
 
 # deliver N: message N straight into the user's maildir at Dovecot.
@@ -125,14 +115,7 @@ check "PassCmd, next run after token --refresh: exits 0" test "$sync_rc" = 0
 check "PassCmd, next run: the message arrived" has "$L1" 3
 
 # --- Pass "mailbearer:ACCOUNT": the plugin asks serve ----------------------
-SOCK=$MB_TMP/serve.sock
-MAILBEARER_SOCKET=$SOCK
-export MAILBEARER_SOCKET
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "kill -9 $spid"
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve
 L2=$MB_TMP/local-serve
 mbrc "$MB_TMP/rc2" "$L2" "Pass \"mailbearer:$user\""
 n0=$(refreshes)

@@ -13,11 +13,7 @@ need msmtp
 token_servers_setup
 
 user=alice@example.com
-mb_conf_account "$MB_CONF" "$user"
-rt=$(mockctl account "$user" --client-id cid)
-remember_secret "$rt"
-printf '%s\n' "$rt" | mb import "$user"
-ok $? "import the refresh token"
+mb_account "$user"
 refreshes() { mockctl count "users.$user.refresh"; }
 
 # msmtprc FILE AUTH: an msmtp configuration (0600: msmtp insists).

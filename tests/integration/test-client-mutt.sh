@@ -14,11 +14,7 @@ need mutt
 token_servers_setup
 
 user=alice@example.com
-mb_conf_account "$MB_CONF" "$user"
-rt=$(mockctl account "$user" --client-id cid)
-remember_secret "$rt"
-printf '%s\n' "$rt" | mb import "$user"
-ok $? "import the refresh token"
+mb_account "$user"
 refreshes() { mockctl count "users.$user.refresh"; }
 
 HOME=$MB_TMP/home

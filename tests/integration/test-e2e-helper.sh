@@ -15,24 +15,11 @@ e2e_setup imtest
 [ -x "$MB_CYRUS_BIN/smtptest" ] || skip_all "no smtptest"
 
 user=alice@example.com
-MB_CONF=$MB_TMP/mailbearer.conf
-: > "$MB_CONF"
-: > "$MB_TMP/all-stderr"
-mb_conf_account "$MB_CONF" "$user"
-rt=$(mockctl account "$user" --client-id cid)
-printf '%s\n' "$rt" | mb import "$user"
-ok $? "import the refresh token"
-remember_secret "$rt"
+token_files
+mb_account "$user"
 
-SOCK=$MB_TMP/serve.sock
-MAILBEARER_SOCKET=$SOCK
-export MAILBEARER_SOCKET
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "kill -9 $spid"
 refreshes() { mockctl count "users.$user.refresh"; }
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve
 # serve's start-up check gets a first access token
 check "start-up refresh" wait_for 20 test "$(refreshes)" -ge 1
 

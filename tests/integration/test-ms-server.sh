@@ -22,21 +22,10 @@ need setsid
 token_setup
 
 user=alice@contoso.example
-mb_conf_account "$MB_CONF" "$user"
-rt=$(mockctl account "$user" --client-id cid --style microsoft)
-remember_secret "$rt"
-printf '%s\n' "$rt" | mb import "$user"
-ok $? "import the refresh token"
+mb_account "$user" --style microsoft
 mb_diag_file "$MB_TMP/err"
 
-SOCK=$MB_TMP/serve.sock
-MAILBEARER_SOCKET=$SOCK
-export MAILBEARER_SOCKET
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "stop_pid $spid"
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve
 has_token() { grep -qs access_token "$MB_TMP/state/$user.json"; }
 check "serve has a token" wait_for 20 has_token
 

@@ -21,12 +21,7 @@ remember_secret "$at"
 rt1=$(st_get "$u" refresh_token)
 remember_secret "$rt1"
 
-SOCK=$MB_TMP/serve.sock
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "stop_pid $spid"
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve
 r=$(python3 "$CLIENT" "$SOCK" "MAILBEARER1 TOKEN $u")
 check "serve hands out the current token" [ "${r##* }" = "$at" ]
 

@@ -12,14 +12,6 @@ LOAD="$top_srcdir/tests/fixtures/serve-load.py"
 
 # refreshes USER: token-endpoint refreshes the provider counted for USER
 refreshes() { mockctl count "users.$1.refresh"; }
-serve_start() {
-	"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-		"$@" 2> "$MB_TMP/serve.log" &
-	spid=$!
-	at_exit "stop_pid $spid"
-	wait_for 20 test -S "$SOCK"
-}
-SOCK=$MB_TMP/serve.sock
 
 # --- 24-s tokens under 10 requests a second --------------------------------
 mb_conf_account "$MB_CONF" short@example.com
@@ -27,7 +19,7 @@ rt=$(mockctl account short@example.com --client-id cid --access-ttl 24)
 remember_secret "$rt"
 printf '%s\n' "$rt" | mb import short@example.com
 ok $? "import"
-serve_start
+start_serve
 check "serve started" test -S "$SOCK"
 python3 "$LOAD" rate "$SOCK" 'MAILBEARER1 TOKEN short@example.com' 10 15 \
 	> "$MB_TMP/rate.out"
@@ -41,7 +33,7 @@ stop_pid "$spid"
 
 # --- an account authorized while serve runs is served at once --------------
 mb_conf_account "$MB_CONF" new@example.com
-serve_start
+start_serve
 r=$(python3 "$top_srcdir/tests/fixtures/ipc-client.py" "$SOCK" \
 	'MAILBEARER1 TOKEN new@example.com')
 case $r in "MAILBEARER1 ERR needs-authorize "*) ok 0 "no tokens yet: needs-authorize";;
@@ -69,7 +61,7 @@ remember_secret "$rt"
 # every further request to the token endpoint hangs for 60 s; a 1-s
 # keep-alive makes serve start a refresh at once
 mockctl fault token slow --delay 60 --count 100 > /dev/null
-serve_start --keepalive 1
+start_serve --keepalive 1
 check "the keep-alive refresh started and hangs" \
 	wait_for 20 sh -c "[ \$(python3 '$top_srcdir/tests/fixtures/mock-provider/mockctl.py' count faults_fired) -ge 1 ]"
 python3 "$LOAD" rate "$SOCK" 'MAILBEARER1 TOKEN hang@example.com' 10 3 2 \

@@ -20,12 +20,7 @@ check "one refresh so far" \
 
 # The provider goes down for longer than serve's attempts.
 mockctl fault token 500 --count 1000 > /dev/null
-SOCK=$MB_TMP/serve.sock
-"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
-	--keepalive 1 2> "$MB_TMP/serve.log" &
-spid=$!
-at_exit "stop_pid $spid"
-check "serve started" wait_for 20 test -S "$SOCK"
+check "serve started" start_serve --keepalive 1
 check "the keep-alive refresh was attempted and failed" \
 	wait_for 60 grep -q 'keep-alive refresh failed' "$MB_TMP/serve.log"
 stop_pid "$spid"

@@ -54,29 +54,12 @@ pf_setup() {
 # start_dump_sink: smtp-sink on 127.0.0.1 writing each message to a file
 # below $MB_SINK_DIR; sets MB_SINK_PORT so that start_dovecot relays there.
 start_dump_sink() {
-	mb_sink=/usr/sbin/smtp-sink
-	[ -x "$mb_sink" ] || mb_sink=$(command -v smtp-sink) || return 1
 	MB_SINK_DIR=$MB_TMP/sink
 	mkdir -p "$MB_SINK_DIR"
 	chown nobody "$MB_SINK_DIR"
 	chmod 0711 "$MB_TMP"
-	mb_try=0
-	while [ "$mb_try" -lt 5 ]; do
-		MB_SINK_PORT=$(free_port)
-		"$mb_sink" -u nobody -d "$MB_SINK_DIR/%H%M%S." \
-			-c "127.0.0.1:$MB_SINK_PORT" 16 \
-			> "$MB_TMP/sink.log" 2>&1 &
-		MB_SINK_PID=$!
-		if wait_for 5 mb_port_open "$MB_SINK_PORT"; then
-			at_exit "stop_pid $MB_SINK_PID"
-			export MB_SINK_PORT MB_SINK_PID MB_SINK_DIR
-			return 0
-		fi
-		stop_pid "$MB_SINK_PID"
-		mb_try=$((mb_try + 1))
-	done
-	mb_diag_file "$MB_TMP/sink.log"
-	return 1
+	export MB_SINK_DIR
+	start_smtp_sink -d "$MB_SINK_DIR/%H%M%S."
 }
 
 # pf_passwd USER PASSWORD: the smtp_sasl_password_maps table (texthash:,

@@ -105,15 +105,15 @@ mockctl() {
 		--ca "$MB_CA" "$@"
 }
 
-# start_smtp_sink: Postfix's smtp-sink on 127.0.0.1 (the relay Dovecot's
-# submission service forwards to).
+# start_smtp_sink [SINK-ARGS...]: Postfix's smtp-sink on 127.0.0.1 (the
+# relay Dovecot's submission service forwards to), with SINK-ARGS.
 start_smtp_sink() {
 	mb_sink=/usr/sbin/smtp-sink
 	[ -x "$mb_sink" ] || mb_sink=$(command -v smtp-sink) || return 1
 	mb_try=0
 	while [ "$mb_try" -lt 5 ]; do
 		MB_SINK_PORT=$(free_port)
-		"$mb_sink" -u nobody -c "127.0.0.1:$MB_SINK_PORT" 16 \
+		"$mb_sink" -u nobody "$@" -c "127.0.0.1:$MB_SINK_PORT" 16 \
 			> "$MB_TMP/sink.log" 2>&1 &
 		MB_SINK_PID=$!
 		if wait_for 5 mb_port_open "$MB_SINK_PORT"; then

@@ -13,6 +13,13 @@ token_setup() {
 		echo "Bail out! mock provider did not start"
 		exit 1
 	fi
+	token_files
+}
+
+# token_files: the empty configuration $MB_CONF and the empty files
+# collecting stderr and the secrets to look for (after e2e_setup, which
+# starts the servers itself).
+token_files() {
 	MB_CONF=$MB_TMP/mailbearer.conf
 	: > "$MB_CONF"
 	: > "$MB_TMP/all-stderr"
@@ -37,10 +44,7 @@ token_servers_setup() {
 		echo "Bail out! dovecot did not start"
 		exit 1
 	fi
-	MB_CONF=$MB_TMP/mailbearer.conf
-	: > "$MB_CONF"
-	: > "$MB_TMP/all-stderr"
-	: > "$MB_TMP/secrets"
+	token_files
 }
 
 # mb_conf_account FILE ACCOUNT [PROVIDER [EXTRA LINES]]: append an account
@@ -133,3 +137,31 @@ for k in ("access_token", "refresh_token"):
 
 # remember_secret VALUE: checked absent from all stderr output at the end.
 remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }
+
+# mb_account USER [MOCKCTL-ARGS...]: USER's account at the mock provider
+# (mockctl account ARGS) and in $MB_CONF, its refresh token ($rt,
+# remembered as a secret) imported; one assertion.
+mb_account() {
+	mba_u=$1
+	shift
+	mb_conf_account "$MB_CONF" "$mba_u"
+	rt=$(mockctl account "$mba_u" --client-id cid "$@")
+	remember_secret "$rt"
+	printf '%s\n' "$rt" | mb import "$mba_u"
+	ok $? "import the refresh token"
+}
+
+# start_serve [ARGS...]: `mailbearer serve` of $MB_CONF, with ARGS, on
+# $SOCK ($MB_TMP/serve.sock; exported as MAILBEARER_SOCKET for the plugin
+# and the clients), its log in $MB_TMP/serve.log, its pid in $spid,
+# stopped at exit; true once the socket is there (at most 20 s).
+start_serve() {
+	SOCK=$MB_TMP/serve.sock
+	MAILBEARER_SOCKET=$SOCK
+	export MAILBEARER_SOCKET
+	"$MB_HELPER" --config "$MB_CONF" serve --socket "$SOCK" --foreground \
+		"$@" 2> "$MB_TMP/serve.log" &
+	spid=$!
+	at_exit "stop_pid $spid"
+	wait_for 20 test -S "$SOCK"
+}
