@@ -325,8 +325,6 @@ yes_() {
 		tail -n 20 "$log" | diag_stdin
 	fi
 }
-no_() { y_name=$1; shift; if "$@"; then yes_ "$y_name" false; else
-	yes_ "$y_name" true; fi; }
 sysd=$root/etc/systemd/system
 # audit: dpkg --audit in the chroot says nothing.
 audit() {
