@@ -5,7 +5,8 @@
 #include "conf.h"
 #include "errtext.h"
 #include "log.h"
-#include "listener.h"
+#include "notify.h"
+#include "serve-loop.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,7 +55,7 @@ struct serve_opts {
 	bool syslog;
 	bool verbose;
 	const char *pidfile;
-	struct mb_listener_options srv;
+	struct mb_serve_options srv;
 };
 
 /* --pidfile: locked (flock) from before daemonising until exit, so a
@@ -200,7 +201,7 @@ parse_count(const char *arg, const char *name)
 /* The engine's limits: --keepalive, --max-clients, --max-per-uid,
  * --request-timeout (option c with argument arg). */
 static int
-parse_limit(int c, const char *arg, struct mb_listener_options *srv)
+parse_limit(int c, const char *arg, struct mb_serve_options *srv)
 {
 	long v;
 
@@ -252,7 +253,7 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	mb_listener_options_default(&o->srv);
+	mb_serve_options_default(&o->srv);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:s:fvh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -656,151 +657,11 @@ pidfile_remove(struct serve_pidfile *pf)
 	pf->path = NULL;
 }
 
-static void
-reload(struct mb_listener *srv, const char *path)
-{
-	struct mb_config *cfg = NULL;
-	char *error = NULL;
-
-	if (mb_config_load(path, &cfg, &error) < 0) {
-		mb_log(LOG_ERR, "reload failed, keeping the running "
-		       "configuration: %s", error != NULL ? error : path);
-		free(error);
-		return;
-	}
-	mb_listener_reload(srv, &cfg);
-	mb_log(LOG_NOTICE, "reloaded %s", path);
-}
-
-/* Accepts what is pending on a listening socket.  Returns false when
- * out of descriptors (EMFILE/ENFILE): the caller pauses accepting for a
- * moment instead of spinning on a socket that stays readable. */
-static bool
-accept_some(struct mb_listener *srv, int lfd)
-{
-	static time_t emfile_logged;
-
-	for (int i = 0; i < 16 && !mb_listener_busy(srv); i++) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd >= 0) {
-			mb_listener_accept(srv, fd);
-			continue;
-		}
-		if (errno == EMFILE || errno == ENFILE) {
-			if (time(NULL) != emfile_logged)
-				mb_log(LOG_WARNING, "accept: %s; pausing "
-				       "100 ms", mb_errstr(errno));
-			emfile_logged = time(NULL);
-			return false;
-		}
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR && errno != ECONNABORTED)
-			mb_log(LOG_WARNING, "accept: %s", mb_errstr(errno));
-		return true;
-	}
-	return true;
-}
-
-/* Many clients waiting for their turn hold a descriptor each: raise the
- * soft limit on descriptors to the hard one (at most 65536). */
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 65536)
-		rl.rlim_cur = rl.rlim_max;
-	else
-		rl.rlim_cur = 65536;
-	(void)setrlimit(RLIMIT_NOFILE, &rl);
-}
-
-static int
-main_loop(struct mb_listener *srv, struct serve_socket *socks, int n_socks,
-	  int sfd, const char *config_path)
-{
-	struct pollfd pfd[MB_MAX_SOCKETS + 2];
-
-	bool paused = false;
-
-	for (;;) {
-		bool busy = mb_listener_busy(srv) || paused;
-		int nfds = 2;
-		int timeout = -1;
-		int rc;
-
-		pfd[0].fd = sfd;
-		pfd[0].events = POLLIN;
-		/* readable when a slot frees after we stopped accepting */
-		pfd[1].fd = mb_listener_wake_fd(srv);
-		pfd[1].events = POLLIN;
-		if (!busy) {
-			for (int i = 0; i < n_socks; i++) {
-				pfd[nfds].fd = socks[i].fd;
-				pfd[nfds].events = POLLIN;
-				nfds++;
-			}
-		}
-		/* connections waiting for their uid's turn are looked at
-		 * when a connection ends, and at least once a second */
-		if (mb_listener_waiting(srv))
-			timeout = 1000;
-		if (paused)
-			timeout = 100;
-		paused = false;
-		rc = poll(pfd, (nfds_t)nfds, timeout);
-		mb_listener_tick(srv);
-		if (rc < 0 && errno != EINTR) {
-			mb_log(LOG_ERR, "poll: %s", mb_errstr(errno));
-			return EX_OSERR;
-		}
-		if (rc <= 0)
-			continue;
-		if (pfd[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					reload(srv, config_path);
-				} else {
-					mb_log(LOG_NOTICE, "signal %u: "
-					       "shutting down",
-					       (unsigned)si.ssi_signo);
-					return 0;
-				}
-			}
-		}
-		if (pfd[1].revents & POLLIN)
-			mb_listener_wake_clear(srv);
-		for (int i = 2; i < nfds; i++) {
-			if ((pfd[i].revents & POLLIN) &&
-			    !accept_some(srv, pfd[i].fd))
-				paused = true;
-		}
-	}
-}
-
-/* Stops the server within MB_STOP_GRACE_MS (plus half a second for the
- * requests that were waiting): a refresh still running then (a transfer
- * whose reply is being saved, a state lock another process holds) is
- * left to the process exit, which the state file's atomic replacement
- * and the recovery of temporary files make safe.  Returns true if the
- * caller may free everything, false if it must _exit() instead. */
-static bool
-stop_server(struct mb_listener *srv)
-{
-	if (srv == NULL)
-		return true;
-	if (mb_listener_stop(srv, MB_STOP_GRACE_MS))
-		return true;
-	mb_log(LOG_WARNING, "a refresh or a request was still in flight "
-	       "after %d ms; exiting anyway", MB_STOP_GRACE_MS);
-	return false;
-}
-
+/* SIGTERM ends serve within this even in the middle of a refresh: a
+ * refresh still running then (a transfer whose reply is being saved, a
+ * state lock another process holds) is left to the process exit, which
+ * the state file's atomic replacement and the recovery of temporary files
+ * make safe. */
 /* The configuration named by --config (or the default), by its absolute
  * path, which a reload reads again.  Returns 0, or an exit status. */
 static int
@@ -885,7 +746,8 @@ mb_cmd_serve(int argc, char **argv)
 	struct serve_socket socks[MB_MAX_SOCKETS];
 	int n_socks = 0;
 	struct mb_config *cfg = NULL;
-	struct mb_listener *srv = NULL;
+	struct mb_serve *srv = NULL;
+	int lfds[MB_MAX_SOCKETS];
 	struct serve_pidfile pf = { .fd = -1 };
 	char *config_path = NULL;
 	int sfd = -1;
@@ -920,21 +782,26 @@ mb_cmd_serve(int argc, char **argv)
 	sfd = serve_signals();
 	if (sfd < 0)
 		goto out;
-	raise_fd_limit();
-	srv = mb_listener_new(&cfg, &o.srv);
+	srv = mb_serve_new(&cfg, &o.srv);
 	if (srv == NULL)
 		goto out;
 	mb_log(LOG_NOTICE, "serving %s on %d socket(s)", config_path, n_socks);
-	status = main_loop(srv, socks, n_socks, sfd, config_path);
+	for (int i = 0; i < n_socks; i++)
+		lfds[i] = socks[i].fd;
+	status = mb_serve_run(srv, lfds, n_socks, sfd, config_path);
 out:
 	/* stop accepting first, then let the requests in flight finish */
-	close_sockets(socks, n_socks);
-	pidfile_remove(&pf);
-	if (!stop_server(srv)) {
+	if (srv != NULL && !mb_serve_stop(srv, MB_STOP_GRACE_MS)) {
+		mb_log(LOG_WARNING, "a refresh was still in flight after %d ms; "
+		       "exiting anyway", MB_STOP_GRACE_MS);
+		close_sockets(socks, n_socks);
+		pidfile_remove(&pf);
 		closelog();
 		_exit(status);
 	}
-	mb_listener_free(&srv);
+	close_sockets(socks, n_socks);
+	pidfile_remove(&pf);
+	mb_serve_free(&srv);
 	mb_config_free(&cfg);
 	if (sfd >= 0)
 		close(sfd);

@@ -17,7 +17,8 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/notify.c tokenhelper/notify.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
-	tokenhelper/listener.c tokenhelper/listener.h \
+	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
+	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/token.c tokenhelper/token.h \

@@ -734,3 +734,21 @@ mb_token_format(const char *format, const char *user, const char *token)
 	free(msg);
 	return out;
 }
+
+bool
+mb_token_peek(const struct mb_account *acct, struct mb_access *out)
+{
+	struct mb_state st;
+	char *err = NULL;
+	bool ok;
+
+	memset(out, 0, sizeof(*out));
+	ok = mb_store_read(acct, false, &st, &err) == MB_STORE_FOUND &&
+	     st.access_token != NULL &&
+	     mb_expiry_usable(time(NULL), st.expires_at);
+	if (ok)
+		token_hand_out(&st, out);
+	mb_state_clear(&st);
+	free(err);
+	return ok;
+}

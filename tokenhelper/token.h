@@ -86,6 +86,12 @@ enum mb_token_status mb_token_report_rejected(const struct mb_account *acct,
  * This retries the write now.  0: nothing pending, or written; -1: still
  * pending, *error_r malloc'd.  serve calls it periodically. */
 int mb_token_flush_pending(const struct mb_account *acct, char **error_r);
+/* The access token the state file holds, as it is: no refresh, no lock
+ * (the file is only ever replaced whole), no crash recovery.  true if
+ * *out was filled with a token that is usable by the clock, even one a
+ * server reported as refused (serve keeps serving it until a refresh
+ * replaces it).  serve reads every account with it at start-up. */
+bool mb_token_peek(const struct mb_account *acct, struct mb_access *out);
 /* Wipes and frees the token, zeroes the struct.  NULL-safe. */
 void mb_access_clear(struct mb_access *a);
 

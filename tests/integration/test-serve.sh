@@ -1,5 +1,5 @@
 #!/bin/sh
-# `mailbearer serve` (tokenhelper/cmd-serve.c, listener.c, token-cache.c) linked against a fake
+# `mailbearer serve` (tokenhelper/cmd-serve.c, serve-loop.c, token-cache.c) linked against a fake
 # token core (tests/fixtures/fake-token.c, which counts refreshes in CONFIG.count):
 # protocol errors, access control by SO_PEERCRED, single-flight with many
 # waiting clients, rejection -> exactly one refresh, proactive and
@@ -124,9 +124,17 @@ check "REJECTED -> DONE" [ "$r" = "MAILBEARER1 DONE" ]
 begins() { grep -c "^begin $1\$" "$COUNT"; }
 check "REJECTED starts the refresh at once" wait_for 10 sh -c \
 	"[ \$(grep -c '^begin sf\$' '$COUNT') -ge 2 ]"
+# The refused token is still valid by the clock: it is served, not
+# withheld, while the forced refresh runs (sf's takes 1 s; if it ended
+# already, the clients get the new one, which is also right).
+ask "$SOCK" 'MAILBEARER1 TOKEN sf' --parallel 40 > "$MB_TMP/par.out"
+n=$(grep -c ' tok-sf-[12]$' "$MB_TMP/par.out")
+check "40 concurrent clients during the forced refresh all got a token ($n)" \
+	[ "$n" = 40 ]
+check "... and the refresh ends" wait_for 10 at_least "$COUNT" sf 2
 ask "$SOCK" 'MAILBEARER1 TOKEN sf' --parallel 40 > "$MB_TMP/par.out"
 n=$(grep -c ' tok-sf-2$' "$MB_TMP/par.out")
-check "40 concurrent clients all got the new token ($n)" [ "$n" = 40 ]
+check "40 concurrent clients then all got the new token ($n)" [ "$n" = 40 ]
 check "... with exactly one refresh" [ "$(refreshes sf)" = 2 ]
 lacks "... never two refreshes of one account at once" "$COUNT" '^OVERLAP'
 r=$(ask "$SOCK" 'MAILBEARER1 REJECTED sf tok-sf-1')
