@@ -4,8 +4,8 @@
 # machine), lintian without errors or unexplained warnings, the file
 # lists of both packages, and no test hook (MB_TEST_*) in their programs.
 # About 45 s on two cores.  Skipped without debhelper/lintian, in make
-# distcheck (debian/ is not distributed) and
-# in the ASan build of tests/run.
+# distcheck (debian/ is not distributed) and in the ASan build of
+# tests/run.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pkg.sh"
 pkg_need
