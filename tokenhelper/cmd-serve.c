@@ -6,6 +6,7 @@
 #include "errtext.h"
 #include "log.h"
 #include "listener.h"
+#include "notify.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -931,9 +932,11 @@ out:
 	close_sockets(socks, n_socks);
 	pidfile_remove(&pf);
 	if (!stop_server(srv)) {
+		mb_notify_stop(MB_NOTIFY_STOP_GRACE_MS);
 		closelog();
 		_exit(status);
 	}
+	mb_notify_stop(MB_NOTIFY_STOP_GRACE_MS);
 	mb_listener_free(&srv);
 	mb_config_free(&cfg);
 	if (sfd >= 0)

@@ -329,9 +329,15 @@ ok $? "serve: all 20 accounts seen recovered"
 wait_for 30 sh -c "test \"\$(ls $M | grep -c '^pg\\..*\\.recovered\$')\" -ge 16"
 ok $? "16 recovered commands started and held"
 m_stop
+# alive PGID: a process of the group that is not a zombie (killed, not
+# yet reaped by whoever inherited it).
+alive() {
+	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { n++ }
+		END { exit n == 0 }'
+}
 left=0
 for f in "$M"/pg.*.recovered; do
-	kill -0 -- "-$(cat "$f")" 2>/dev/null && left=$((left + 1))
+	alive "$(cat "$f")" && left=$((left + 1))
 done
 check "no command left after serve stopped ($left left)" test "$left" = 0
 gate_open
