@@ -329,10 +329,12 @@ ok $? "serve: all 20 accounts seen recovered"
 wait_for 30 sh -c "test \"\$(ls $M | grep -c '^pg\\..*\\.recovered\$')\" -ge 16"
 ok $? "16 recovered commands started and held"
 m_stop
-# alive PGID: a process of the group that is not a zombie (killed, not
-# yet reaped by whoever inherited it).
+# alive PGID: a process of the group, not a zombie (killed, not yet
+# reaped by whoever inherited it), with the gate in its arguments (the
+# shell and its flock; not whoever got the number since).
 alive() {
-	ps -e -o pgid=,stat= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { n++ }
+	ps -e -o pgid=,stat=,args= | awk -v g="$1" -v m="$gate" \
+		'$1 == g && $2 !~ /^Z/ && index($0, m) { n++ }
 		END { exit n == 0 }'
 }
 left=0
@@ -359,7 +361,8 @@ else
 	ok 1 "an account whose command never started (all 20 did)"
 fi
 for f in "$M"/pg.*; do
-	kill -KILL -- "-$(cat "$f")" 2>/dev/null
+	pg=$(cat "$f")
+	alive "$pg" && kill -KILL -- "-$pg" 2>/dev/null
 done
 
 remember_state_tokens "$MB_TMP/state"
