@@ -796,11 +796,13 @@ out:
 		       "exiting anyway", MB_STOP_GRACE_MS);
 		close_sockets(socks, n_socks);
 		pidfile_remove(&pf);
+		mb_notify_stop(MB_NOTIFY_STOP_GRACE_MS);
 		closelog();
 		_exit(status);
 	}
 	close_sockets(socks, n_socks);
 	pidfile_remove(&pf);
+	mb_notify_stop(MB_NOTIFY_STOP_GRACE_MS);
 	mb_serve_free(&srv);
 	mb_config_free(&cfg);
 	if (sfd >= 0)

@@ -27,6 +27,7 @@
 #define MB_TMP_SUFFIX ".json.tmp-"
 #define MB_TMP_RANDOM 6		/* mkstemp's XXXXXX */
 
+#ifdef MB_TEST_HOOKS
 void
 mb_store_crash_point(const char *point)
 {
@@ -35,6 +36,7 @@ mb_store_crash_point(const char *point)
 	if (want != NULL && strcmp(want, point) == 0)
 		raise(SIGKILL);
 }
+#endif
 
 static const char *
 store_file_kind(mode_t mode)

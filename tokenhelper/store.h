@@ -119,9 +119,17 @@ int mb_store_open_regular(const char *path, int flags, mode_t mode,
  * after-tmp-write, when the new state is in its temporary file;
  * after-rename, when it replaced the state file but the directory is not
  * synced).  The durability tests use it to crash at each step of a
- * refresh.  Harmless in production: it only ever kills the process whose
- * own environment asks for it.
+ * refresh.  Compiled only with --enable-test-hooks (MB_TEST_HOOKS); in
+ * any other build it does nothing and the variable is not read.
  */
+#ifdef MB_TEST_HOOKS
 void mb_store_crash_point(const char *point);
+#else
+static inline void
+mb_store_crash_point(const char *point)
+{
+	(void)point;
+}
+#endif
 
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # configure's closing summary shows the paths as installed (no ${prefix}
 # or ${runstatedir} left), equal to what make expands for the same
-# variables; configure requires the json-c the code needs.
+# variables; configure requires the json-c the code needs; it says
+# whether the test hooks are built in.
 . "$top_srcdir/tests/lib/tap.sh"
 
 log=$top_builddir/config.log
@@ -54,6 +55,17 @@ if [ "$(field "token helper")" = yes ]; then
 else
 	skip "no token helper: no helper paths, no json-c"
 fi
+
+# The summary says whether the test hooks (MB_TEST_*) are built in, as
+# config.h does; tests/run builds with them (test-pkg-build.sh shows a
+# package build without them).
+if grep -q '^#define MB_TEST_HOOKS 1' "$top_builddir/config.h"; then
+	hooks=yes
+else
+	hooks=no
+fi
+check "summary: test hooks is $hooks, as config.h says" \
+	test "$(field "test hooks")" = "$hooks"
 
 # The code's needs and configure's requirement agree.
 if grep -q json_tokener_get_parse_end "$top_srcdir"/tokenhelper/*.c; then

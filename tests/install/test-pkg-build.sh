@@ -1,10 +1,11 @@
 #!/bin/sh
 # The Debian packages: dpkg-buildpackage -us -uc -b from a clean copy of
 # the source tree (in a temporary directory, nothing installed on the
-# machine), lintian without errors or unexplained warnings, and the file
-# lists of both packages.  About 45 s on two cores.  Skipped without
-# debhelper/lintian, in make distcheck (debian/ is not distributed) and
-# in the ASan build of tests/run.
+# machine), lintian without errors or unexplained warnings, the file
+# lists of both packages, and no test hook (MB_TEST_*) in their programs.
+# About 45 s on two cores.  Skipped without debhelper/lintian, in make
+# distcheck (debian/ is not distributed) and in the ASan build of
+# tests/run.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/pkg.sh"
 pkg_need
@@ -44,6 +45,18 @@ if [ -n "$plugin_deb" ] && [ -n "$helper_deb" ]; then
 		contains "mailbearer ships $f" "$MB_TMP/helper.list" "^$f(\\.gz)?\$"
 	done
 	dpkg-deb -x "$helper_deb" "$MB_TMP/x"
+	dpkg-deb -x "$plugin_deb" "$MB_TMP/x"
+	# debian/rules configures like a plain ./configure: the test hooks
+	# (MB_TEST_*, --enable-test-hooks) are in neither program.
+	contains "the package's configure says: no test hooks" \
+		"$MB_TMP/build.log" '^  test hooks +: no$'
+	strings "$MB_TMP/x/usr/bin/mailbearer" \
+		"$MB_TMP/x/usr/lib/$ma/sasl2/libmailbearer.so" \
+		> "$MB_TMP/strings" 2>&1
+	contains "strings of the packaged programs read" "$MB_TMP/strings" \
+		'MAILBEARER_SOCKET'
+	lacks "no test hook in the packaged programs" "$MB_TMP/strings" \
+		'MB_TEST_'
 	contains "service uses /usr/bin and /etc" \
 		"$MB_TMP/x/lib/systemd/system/mailbearer.service" \
 		'^ExecStart=/usr/bin/mailbearer serve --config /etc/mailbearer/mailbearer.conf '

@@ -8,6 +8,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
+test_hooks
 token_setup
 TRIALS=${MB_CRASH_TRIALS:-20}
 tmps() { ls "$MB_TMP/state" | grep -c 'json\.tmp-'; }

@@ -90,6 +90,16 @@ built() {
 		exit 1
 	done
 }
+# test_hooks: this build has the test hooks (MB_TEST_*, configure
+# --enable-test-hooks, as tests/run and make distcheck configure); a test
+# that needs one fails without them, it does not skip.
+test_hooks() {
+	grep -q '^#define MB_TEST_HOOKS 1' "$top_builddir/config.h" \
+		2>/dev/null && return 0
+	echo "Bail out! this build has no test hooks:" \
+		"configure with --enable-test-hooks"
+	exit 1
+}
 need() {
 	for mb_c in "$@"; do
 		command -v "$mb_c" >/dev/null 2>&1 || [ -x "$mb_c" ] ||
