@@ -418,8 +418,8 @@ token_unanswered_reason(const struct mb_account *acct, time_t when,
 	char at[32];
 
 	token_time(when, at, sizeof(at));
-	return mb_xasprintf("a refresh request sent by %s got no reply "
-		"(%s); the provider rotates refresh tokens strictly "
+	return mb_xasprintf("a refresh request got no reply (given up at "
+		"%s: %s); the provider rotates refresh tokens strictly "
 		"(%s), so it may have carried the request out and spent the "
 		"refresh token, and sending the token again could lose the "
 		"grant: nothing sends it automatically.  Run `mailbearer "
@@ -441,10 +441,10 @@ token_spent_reason(const struct mb_account *acct, const struct mb_state *st,
 	char at[32];
 
 	token_time(st->unanswered_at, at, sizeof(at));
-	return mb_xasprintf("%s; the refresh request that got no reply at %s "
-		"had used the refresh token (the provider rotates them "
-		"strictly): run `mailbearer authorize %s`", msg, at,
-		acct->name);
+	(void)acct;
+	return mb_xasprintf("%s; the refresh request that got no reply (given "
+		"up at %s) had used the refresh token: the provider rotates "
+		"refresh tokens strictly", msg, at);
 }
 
 /* token_fail_status() for flow = client_credentials: nothing is kept,
