@@ -92,6 +92,14 @@ ok $? "lost: status --json: needs_authorize, refresh_unanswered_at, reason"
 mb token "$u"
 check "lost: a later call exits 77 too" [ "$mb_rc" = 77 ]
 check "lost: ... and sends nothing" [ "$(requests "$u")" = 1 ]
+# serve reads the same state: it answers ERR and sends nothing either
+check "lost: serve started" start_serve
+r=$(python3 "$top_srcdir/tests/fixtures/ipc-client.py" "$SOCK" \
+	"MAILBEARER1 TOKEN $u" --timeout 60)
+case $r in "MAILBEARER1 ERR "*) ok 0 "lost: serve answers ERR";;
+	*) ok 1 "lost: serve answers ERR"; diag "got: $r";; esac
+check "lost: ... and sends nothing" [ "$(requests "$u")" = 1 ]
+stop_pid "$spid"
 mb token --refresh "$u"
 check "lost: token --refresh tries once more: refused, exit 77" \
 	[ "$mb_rc" = 77 ]
