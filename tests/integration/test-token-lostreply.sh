@@ -56,7 +56,8 @@ remember_secret "$(st_get "$u" refresh_token)"
 # --- 2. no reply within reply_timeout, rotation = strict ---
 u=lost@example.com
 mb_conf_account "$MB_CONF" "$u" generic "rotation = strict
-reply_timeout = 3"
+reply_timeout = 3
+notify = env > $MB_TMP/notify.tmp; mv $MB_TMP/notify.tmp $MB_TMP/notify.\$MAILBEARER_EVENT"
 rt=$(mockctl account "$u" --client-id cid --rotation strict)
 remember_secret "$rt"
 printf '%s\n' "$rt" | mb import "$u"
@@ -78,6 +79,11 @@ check "lost: ... and needs_authorize" \
 	[ "$(st_get "$u" needs_authorize)" = true ]
 check "lost: the refresh token is kept" \
 	[ "$(st_get "$u" refresh_token)" = "$rt" ]
+check "lost: notify runs (needs-authorize)" \
+	wait_for 20 test -f "$MB_TMP/notify.needs-authorize"
+contains "lost: ... its reason says what happened and what to do" \
+	"$MB_TMP/notify.needs-authorize" \
+	'^MAILBEARER_REASON=a refresh request got no reply.*nothing sends it automatically.*token --refresh'
 mb status "$u"
 check "lost: status exits 77" [ "$mb_rc" = 77 ]
 contains "lost: status says what happened" "$MB_TMP/out" \
