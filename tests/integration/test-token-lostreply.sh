@@ -14,7 +14,8 @@
 #    needs `authorize` (the provider had spent the token).
 # 3. The same for a dropped connection (the provider did not carry the
 #    request out): blocked the same way, and the knowing retry works.
-# 4. provider = microsoft rotates strictly by default.
+# 4. provider = microsoft rotates strictly by default; the still-valid
+#    access token is served while it lasts, with no request.
 # 5. A provider that does not rotate (rotation = none): retrying stays
 #    allowed.
 . "$top_srcdir/tests/lib/tap.sh"
@@ -144,20 +145,38 @@ ok $? "drop: status is ok again"
 
 # --- 4. provider = microsoft rotates strictly without being told ---
 u=ms@example.com
-mb_conf_account "$MB_CONF" "$u" microsoft "reply_timeout = 3"
+mb_conf_account "$MB_CONF" "$u" microsoft "reply_timeout = 3
+scope = https://mail.google.com/"
 rt=$(mockctl account "$u" --client-id cid --rotation strict \
 	--style microsoft)
 remember_secret "$rt"
 printf '%s\n' "$rt" | mb import "$u"
 ok $? "microsoft: import"
+mb token "$u"
+ok $? "microsoft: a first token"
+at=$(cat "$MB_TMP/out")
+remember_secret "$at"
+remember_secret "$(st_get "$u" refresh_token)"
+# 5 minutes left: inside the 10-minute margin, so due, but still valid
+time_left "$u" 300
 n0=$(mockctl count endpoints.token)
 mockctl fault token drop --count 1 > /dev/null
 mb token "$u"
-check "microsoft: exit 77 after the unanswered request" [ "$mb_rc" = 77 ]
+ok $? "microsoft: unanswered refresh, the still-valid token is printed"
+check "microsoft: ... it is the current one" [ "$(cat "$MB_TMP/out")" = "$at" ]
 check "microsoft: not repeated" \
 	[ "$(mockctl count endpoints.token)" = $((n0 + 1)) ]
-contains "microsoft: the message names the provider's rotation" \
+contains "microsoft: the warning names the provider's rotation" \
 	"$MB_TMP/err" 'rotates refresh tokens strictly \(provider = microsoft\)'
+check "microsoft: marked" [ "$(st_get "$u" unanswered_at)" -gt 0 ]
+mb token "$u"
+ok $? "microsoft: the token keeps being served while valid"
+check "microsoft: ... with no request" \
+	[ "$(mockctl count endpoints.token)" = $((n0 + 1)) ]
+time_left "$u" -30
+mb token "$u"
+check "microsoft: once it has expired: exit 77, still no request" \
+	[ "$mb_rc" = 77 -a "$(mockctl count endpoints.token)" = $((n0 + 1)) ]
 
 # --- 5. rotation = none: retrying stays allowed ---
 u=google@example.com
