@@ -571,6 +571,16 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		       "unusable, but the new refresh token it carried was "
 		       "kept: %s", acct->name, msg);
 	mb_free_secret(&spent);
+	if (!lost && st->needs_authorize && st->unanswered_at > 0 &&
+	    (refused || !token_usable(st, now))) {
+		/* The knowing retry was answered with a temporary error:
+		 * the earlier request may still have spent the token. */
+		*error_r = mb_xasprintf("account %s: the retry failed "
+			"temporarily (%s); the earlier request is still "
+			"unanswered: %s", acct->name, msg, st->reason ?
+			st->reason : "see `mailbearer status`");
+		return MB_TOKEN_NEEDS_AUTHORIZE;
+	}
 	if (lost || (st->needs_authorize && st->unanswered_at > 0))
 		/* Nothing may send this refresh token: the dead-grant
 		 * rules, with the unanswered request's story. */

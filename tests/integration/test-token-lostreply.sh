@@ -134,6 +134,12 @@ check "drop: one request, not repeated" \
 mb token "$u"
 check "drop: a later call sends nothing" \
 	[ "$(mockctl count endpoints.token)" = $((n0 + 1)) ]
+mockctl fault token 503 --count 3 > /dev/null
+mb token --refresh "$u"
+check "drop: token --refresh answered 503: exit 77" [ "$mb_rc" = 77 ]
+contains "drop: ... says the retry failed and the mark stays" "$MB_TMP/err" \
+	'the retry failed temporarily .*503.*the earlier request is still unanswered'
+check "drop: ... still marked" [ "$(st_get "$u" unanswered_at)" -gt 0 ]
 mb token --refresh "$u"
 ok $? "drop: token --refresh: the token was good, exit 0"
 remember_secret "$(cat "$MB_TMP/out")"
