@@ -344,6 +344,12 @@ status_tokens(const struct status_info *in, time_t now)
 		mb_cli_format_time(st->last_forced, when, sizeof(when));
 		printf("  last forced refresh: %s\n", when);
 	}
+	if (st->unanswered_at > 0) {
+		mb_cli_format_time(st->unanswered_at, when, sizeof(when));
+		printf("  unanswered refresh: a request sent at %s got no "
+		       "reply; the refresh token is not sent again "
+		       "automatically\n", when);
+	}
 	if (st->last_error != NULL && (reason == NULL ||
 				       in->state == ST_FAILING ||
 				       strstr(reason, st->last_error) == NULL))
@@ -504,6 +510,8 @@ status_json_account(const struct status_info *in, time_t now, bool first)
 	json_str(st->last_error);
 	json_key("last_forced_refresh");
 	json_time(st->last_forced);
+	json_key("refresh_unanswered_at");
+	json_time(st->unanswered_at);
 	json_key("updated");
 	json_time(st->updated);
 	printf("\n    }");

@@ -71,7 +71,7 @@ enum cfg_key {
 	K_CLIENT_SECRET_FILE, K_CA_FILE, K_REFRESH_MARGIN, K_STATE_DIR,
 	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
 	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_REVOCATION_ENDPOINT,
-	K_NOTIFY, K_NOTIFY_AFTER, K_COUNT
+	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -97,6 +97,8 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_REVOCATION_ENDPOINT] = "revocation_endpoint",
 	[K_NOTIFY] = "notify",
 	[K_NOTIFY_AFTER] = "notify_after",
+	[K_REPLY_TIMEOUT] = "reply_timeout",
+	[K_ROTATION] = "rotation",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -780,6 +782,43 @@ cfg_section_numbers(struct cfg_parser *p, struct cfg_section *sec,
 			  "a number of seconds from 1 to 600");
 		return false;
 	}
+	/* How long a request already sent is listened to: abandoning it
+	 * early may spend a strictly rotated refresh token for nothing. */
+	a->reply_timeout = a->timeout > MB_REPLY_TIMEOUT_DEFAULT ?
+			   a->timeout : MB_REPLY_TIMEOUT_DEFAULT;
+	if (v[K_REPLY_TIMEOUT] != NULL &&
+	    (!cfg_parse_long(v[K_REPLY_TIMEOUT], 1, 3600,
+			     &a->reply_timeout) ||
+	     a->reply_timeout < a->timeout)) {
+		cfg_error(p, ln[K_REPLY_TIMEOUT], "reply_timeout must be a "
+			  "number of seconds from timeout (%ld) to 3600",
+			  a->timeout);
+		return false;
+	}
+	return true;
+}
+
+/* rotation = strict | none: whether the provider invalidates a refresh
+ * token once it has answered a request with it (Microsoft's preset:
+ * strict). */
+static bool
+cfg_section_rotation(struct cfg_parser *p, struct cfg_section *sec,
+		     struct mb_account *a)
+{
+	const char *r = sec->values[K_ROTATION];
+
+	a->rotation_strict = strcmp(a->provider, "microsoft") == 0;
+	if (r == NULL)
+		return true;
+	if (strcmp(r, "strict") == 0) {
+		a->rotation_strict = true;
+	} else if (strcmp(r, "none") == 0) {
+		a->rotation_strict = false;
+	} else {
+		cfg_error(p, sec->lines[K_ROTATION], "rotation must be strict "
+			  "or none");
+		return false;
+	}
 	return true;
 }
 
@@ -847,6 +886,7 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	       cfg_section_endpoints(p, sec, a) &&
 	       cfg_section_client(p, sec, a) &&
 	       cfg_section_numbers(p, sec, a) &&
+	       cfg_section_rotation(p, sec, a) &&
 	       cfg_section_local(p, sec, a) &&
 	       cfg_section_notify(p, sec, a);
 }

@@ -18,6 +18,9 @@ enum mb_flow {
 	MB_FLOW_CLIENT_CREDENTIALS,
 };
 
+/* reply_timeout's default, seconds. */
+#define MB_REPLY_TIMEOUT_DEFAULT 300
+
 struct mb_account {
 	char *name;		/* section name: the account */
 	char *user;		/* login name for XOAUTH2 (default: name) */
@@ -51,7 +54,17 @@ struct mb_account {
 	size_t n_allow_uids;
 	char *tenant;		/* microsoft: common|organizations|... */
 	long connect_timeout;	/* seconds (10) */
-	long timeout;		/* seconds for a whole request (30) */
+	/* seconds a caller's request may take until it has been sent
+	 * (30); once sent, the reply is awaited up to reply_timeout */
+	long timeout;
+	/* seconds a request already sent is listened to for its reply
+	 * (MB_REPLY_TIMEOUT_DEFAULT, at least timeout): the provider may
+	 * be carrying it out, and abandoning it may spend the grant */
+	long reply_timeout;
+	/* rotation = strict (Microsoft's default): each refresh token is
+	 * good for one answered request, so one whose request went
+	 * unanswered is never sent again automatically */
+	bool rotation_strict;
 	unsigned line;		/* line of the [section] header */
 };
 

@@ -28,6 +28,14 @@ struct http_sink {
 	struct timespec moved_at;	/* when they last changed */
 	bool cancel_seen;		/* mb_cancelled() seen at cancel_at */
 	struct timespec cancel_at;
+	/* The send phase: the request must have left within send_ms of
+	 * started; once it has (sent), only the reply limit applies. */
+	struct timespec started;
+	long send_ms;
+	bool sent;			/* the whole body was handed over */
+	bool send_timed_out;		/* aborted: not sent in time */
+	bool replying;			/* a header line of the reply came */
+	long reply_s;			/* the whole transfer's limit */
 };
 
 #define MB_HTTP_CANCEL_GRACE_MS 500
@@ -76,6 +84,14 @@ http_xferinfo_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		s->dl_seen = dlnow;
 		s->ul_seen = ulnow;
 		s->moved_at = now;
+	}
+	if (ultotal > 0 && ulnow >= ultotal)
+		s->sent = true;
+	if (!s->sent && !s->replying && s->send_ms > 0 &&
+	    http_ms_since(&s->started, &now) >= s->send_ms) {
+		/* Not sent in full: the provider cannot have acted on it. */
+		s->send_timed_out = true;
+		return 1;
 	}
 	if (!mb_cancelled())
 		return 0;
@@ -162,6 +178,8 @@ http_header_cb(char *data, size_t size, size_t nmemb, void *userp)
 	size_t vlen;
 	char *end;
 	long secs;
+
+	s->replying = true;
 
 	if (n > sizeof(name) - 1 &&
 	    strncasecmp(data, name, sizeof(name) - 1) == 0) {
@@ -275,8 +293,11 @@ http_post_precheck(const char *url, char **error_r)
 /* https only, no redirects, verified TLS, bounded in time and size. */
 static void
 http_setopt_transport(CURL *curl, const char *url, char *errbuf,
-		      const char *ca_file, long connect_timeout, long timeout)
+		      const char *ca_file, const struct mb_http_limits *lim)
 {
+	long total = lim->reply_timeout > lim->send_timeout ?
+		     lim->reply_timeout : lim->send_timeout;
+
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -292,8 +313,9 @@ http_setopt_transport(CURL *curl, const char *url, char *errbuf,
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (ca_file != NULL)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, connect_timeout);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, lim->connect_timeout);
+	/* The send phase is bounded by the progress callback. */
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, total);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, (long)MB_HTTP_MAX_BODY);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, PACKAGE_NAME "/"
 			 PACKAGE_VERSION);
@@ -323,8 +345,20 @@ http_failure(CURLcode rc, const struct http_sink *sink, const char *url,
 {
 	const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
 
+	if (rc == CURLE_ABORTED_BY_CALLBACK && sink->send_timed_out) {
+		*error_r = mb_xasprintf("%s: the request could not be sent "
+					"within %ld s (nothing was sent)", url,
+					sink->send_ms / 1000);
+		return MB_HTTP_TRANSIENT;
+	}
 	if (rc == CURLE_ABORTED_BY_CALLBACK) {
 		*error_r = mb_xstrdup(MB_HTTP_CANCELLED_TEXT);
+		return MB_HTTP_TRANSIENT;
+	}
+	if (rc == CURLE_OPERATION_TIMEDOUT && sink->sent) {
+		*error_r = mb_xasprintf("%s: the request was sent but no "
+					"reply came within %ld s", url,
+					sink->reply_s);
 		return MB_HTTP_TRANSIENT;
 	}
 	if (sink->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -350,6 +384,33 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 		  long timeout, const char *const *fields,
 		  struct mb_http_reply *reply, char **error_r)
 {
+	struct mb_http_limits lim = { connect_timeout, timeout, timeout };
+
+	return mb_http_post_form_ex(url, ca_file, &lim, fields, reply, NULL,
+				    error_r);
+}
+
+/* Whether a failed transfer had handed its whole request over: seen by
+ * the progress callback, or by libcurl's upload counter (a transfer can
+ * fail before the callback runs again). */
+static bool
+http_was_sent(CURL *curl, const struct http_sink *sink, size_t form_len)
+{
+	curl_off_t up = 0;
+
+	if (sink->sent || sink->replying)
+		return true;
+	if (curl_easy_getinfo(curl, CURLINFO_SIZE_UPLOAD_T, &up) != CURLE_OK)
+		return false;
+	return form_len > 0 && up >= (curl_off_t)form_len;
+}
+
+enum mb_http_result
+mb_http_post_form_ex(const char *url, const char *ca_file,
+		     const struct mb_http_limits *lim,
+		     const char *const *fields, struct mb_http_reply *reply,
+		     bool *unanswered_r, char **error_r)
+{
 	enum mb_http_result ret;
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers = NULL;
@@ -362,7 +423,13 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 	reply->retry_after = -1;
 	memset(&sink, 0, sizeof(sink));
 	sink.retry_after = -1;
+	sink.send_ms = lim->send_timeout * 1000;
+	sink.reply_s = lim->reply_timeout > lim->send_timeout ?
+		       lim->reply_timeout : lim->send_timeout;
+	clock_gettime(CLOCK_MONOTONIC, &sink.started);
 	*error_r = NULL;
+	if (unanswered_r != NULL)
+		*unanswered_r = false;
 	errbuf[0] = '\0';
 	ret = http_post_precheck(url, error_r);
 	if (ret != MB_HTTP_OK)
@@ -373,16 +440,30 @@ mb_http_post_form(const char *url, const char *ca_file, long connect_timeout,
 	if (curl != NULL && form != NULL)
 		headers = curl_slist_append(headers,
 					    "Accept: application/json");
+	/* No "Expect: 100-continue" wait: the body leaves with the
+	 * headers, so "sent" means the whole request. */
+	if (headers != NULL) {
+		struct curl_slist *more = curl_slist_append(headers,
+							    "Expect:");
+
+		if (more == NULL)
+			curl_slist_free_all(headers);
+		headers = more;
+	}
 	if (headers == NULL) {
 		*error_r = mb_xstrdup("libcurl: out of memory");
 		goto out;
 	}
-	http_setopt_transport(curl, url, errbuf, ca_file, connect_timeout,
-			      timeout);
+	http_setopt_transport(curl, url, errbuf, ca_file, lim);
 	http_setopt_request(curl, headers, form, &sink);
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
+		if (!sink.send_timed_out &&
+		    http_was_sent(curl, &sink, strlen(form)))
+			sink.sent = true;
 		ret = http_failure(rc, &sink, url, errbuf, error_r);
+		if (unanswered_r != NULL)
+			*unanswered_r = sink.sent && !sink.send_timed_out;
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);

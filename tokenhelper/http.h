@@ -6,6 +6,7 @@
  * allowed (also for redirects, which are not followed anyway), the
  * response body is capped (MB_HTTP_MAX_BODY). */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MB_HTTP_MAX_BODY (1024 * 1024)
@@ -43,6 +44,30 @@ enum mb_http_result mb_http_post_form(const char *url, const char *ca_file,
 				      const char *const *fields,
 				      struct mb_http_reply *reply,
 				      char **error_r);
+/* How long each phase of a request may take, in seconds. */
+struct mb_http_limits {
+	long connect_timeout;	/* name lookup, TCP and TLS handshakes */
+	/* until the whole request has been handed to the network (the
+	 * connection included): a request not sent by then is abandoned,
+	 * nothing was spent */
+	long send_timeout;
+	/* the whole transfer, the reply included (at least send_timeout):
+	 * a request already sent is listened to this long, because the
+	 * provider may be carrying it out */
+	long reply_timeout;
+};
+
+/* mb_http_post_form() with separate limits for sending and for the
+ * reply.  *unanswered_r (may be NULL) is set when no reply arrived
+ * although the whole request had been sent (a timeout, a reset, a
+ * cancellation after the send): the provider may have carried it
+ * out.  It is false on MB_HTTP_OK and when the request was provably not
+ * sent in full (refused connection, TLS failure, send timeout). */
+enum mb_http_result mb_http_post_form_ex(const char *url, const char *ca_file,
+					 const struct mb_http_limits *lim,
+					 const char *const *fields,
+					 struct mb_http_reply *reply,
+					 bool *unanswered_r, char **error_r);
 /* Wipes and frees the body, zeroes the struct.  NULL-safe. */
 void mb_http_reply_clear(struct mb_http_reply *reply);
 /* "a=1&b=x%20y": malloc'd (caller wipes: it holds secrets), NULL on

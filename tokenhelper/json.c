@@ -425,6 +425,8 @@ mb_json_state_encode(const struct mb_state *st)
 			       json_object_new_int64(st->generation));
 	json_object_object_add(obj, "refresh_since",
 			       json_object_new_int64(st->refresh_since));
+	json_object_object_add(obj, "unanswered_at",
+			       json_object_new_int64(st->unanswered_at));
 	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 	out = text != NULL ? mb_xasprintf("%s\n", text) : NULL;
@@ -497,6 +499,8 @@ mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
 		bad = "last_forced";
 	else if (json_get_time(obj, "refresh_since", &st->refresh_since) < 0)
 		bad = "refresh_since";
+	else if (json_get_time(obj, "unanswered_at", &st->unanswered_at) < 0)
+		bad = "unanswered_at";
 	else if (json_get_long(obj, "generation", &generation) < 0 ||
 		 generation < 0)
 		bad = "generation";

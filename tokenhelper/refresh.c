@@ -314,6 +314,11 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 			 acct->scope : NULL,
 		NULL, NULL,
 	};
+	/* timeout bounds the sending; a request sent is listened to up to
+	 * reply_timeout: the provider may be carrying it out. */
+	const struct mb_http_limits lim = {
+		acct->connect_timeout, acct->timeout, acct->reply_timeout,
+	};
 	struct mb_http_reply reply;
 	struct mb_token_reply tr;
 	enum mb_http_result hr;
@@ -333,9 +338,8 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 		/* Masked wherever the refresh token would be. */
 		refresh_token = assertion;
 	}
-	hr = mb_http_post_form(acct->token_endpoint, acct->ca_file,
-			       acct->connect_timeout, acct->timeout, fields,
-			       &reply, &err);
+	hr = mb_http_post_form_ex(acct->token_endpoint, acct->ca_file, &lim,
+				  fields, &reply, &out->unanswered, &err);
 	if (hr != MB_HTTP_OK) {
 		out->message = err;
 		ret = hr == MB_HTTP_TRANSIENT ? MB_REFRESH_TRANSIENT :
@@ -359,6 +363,9 @@ mb_refresh(const struct mb_account *acct, const char *refresh_token,
 	   int max_tries, long max_wait, struct mb_refresh_out *out)
 {
 	enum mb_refresh_result r = MB_REFRESH_TRANSIENT;
+	bool strict = acct->rotation_strict &&
+		      acct->flow != MB_FLOW_CLIENT_CREDENTIALS;
+	bool lost = false;	/* an earlier request went unanswered */
 	unsigned backoff = 1;
 	int i;
 
@@ -372,6 +379,15 @@ mb_refresh(const struct mb_account *acct, const char *refresh_token,
 		if (r != MB_REFRESH_TRANSIENT || i >= max_tries ||
 		    out->refresh_token != NULL)
 			break;
+		if (out->unanswered && strict) {
+			/* The provider may have spent the token: sending it
+			 * again could lose the grant. */
+			mb_log(LOG_WARNING, "%s: %s; the provider rotates "
+			       "refresh tokens strictly, so the request is "
+			       "not repeated", acct->name, out->message);
+			break;
+		}
+		lost = lost || out->unanswered;
 		if (out->retry_after > max_wait) {
 			mb_log(LOG_INFO, "%s: %s; the provider asks to wait "
 			       "%ld s, giving up for now", acct->name,
@@ -388,15 +404,18 @@ mb_refresh(const struct mb_account *acct, const char *refresh_token,
 			break;
 		backoff *= 2;
 	}
-	if (r == MB_REFRESH_GRANT && i > 1) {
-		/* The refresh token was good a moment ago: a strictly
-		 * rotating provider may have spent it on the attempt whose
-		 * answer never arrived.  Nothing can recover that grant, but
-		 * the administrator should know it was not a revocation. */
-		char *m = mb_xasprintf("%s (an earlier attempt got no answer; "
-			"a provider that rotates refresh tokens strictly may "
-			"have used the token then)", out->message != NULL ?
-			out->message : "refused");
+	if (r == MB_REFRESH_GRANT && lost) {
+		/* The refresh token was good a moment ago: a provider that
+		 * rotates strictly, not configured as such, may have spent
+		 * it on the request whose answer never arrived.  Nothing
+		 * can recover that grant, but the administrator should know
+		 * it was not a revocation, and how to prevent it. */
+		char *m = mb_xasprintf("%s (an earlier request with this "
+			"refresh token got no answer: if the provider rotates "
+			"refresh tokens strictly, it used the token then; set "
+			"`rotation = strict` for such a provider so that an "
+			"unanswered refresh token is never sent again)",
+			out->message != NULL ? out->message : "refused");
 
 		free(out->message);
 		out->message = m;

@@ -30,6 +30,10 @@ struct mb_refresh_out {
 	long retry_after;	/* from a 429/503, -1 if none */
 	/* On failure: a secret-free sentence (provider's error, advice). */
 	char *message;
+	/* On MB_REFRESH_TRANSIENT: the last request was sent in full and
+	 * no reply came (timeout after reply_timeout, reset, cancellation):
+	 * the provider may have carried it out and spent the token. */
+	bool unanswered;
 };
 
 /* One request to the account's token endpoint.  Fills *out (release
@@ -39,7 +43,10 @@ enum mb_refresh_result mb_refresh_once(const struct mb_account *acct,
 				       struct mb_refresh_out *out);
 /* Up to max_tries requests while the failure is transient, sleeping 1 s,
  * 2 s, 4 s... between them, or the server's Retry-After when it is at
- * most max_wait seconds (a longer Retry-After ends the attempts).  After
+ * most max_wait seconds (a longer Retry-After ends the attempts).  A
+ * request sent and left unanswered ends the attempts when the account
+ * rotates strictly (acct->rotation_strict, flow refresh_token): out->
+ * unanswered is then set, and the token must not be sent again.  After
  * mb_cancel_all() (cancel.h) the transfer is aborted and the sleep ends
  * at once: MB_REFRESH_TRANSIENT with the message MB_HTTP_CANCELLED_TEXT,
  * "cancelled (mailbearer is shutting down)" (unless a reply carried a new

@@ -34,6 +34,12 @@ struct mb_state {
 	 * rotation); 0 unknown.  Google's "Testing" consent screens kill it
 	 * after 7 days, Microsoft's after 90 idle days. */
 	time_t refresh_since;
+	/* when a request with this refresh token was sent to a provider
+	 * that rotates strictly and got no answer (0 none): the provider
+	 * may have spent the token, so no refresh is made with it until
+	 * `mailbearer token --refresh` tries it once more knowingly;
+	 * needs_authorize is set with it */
+	time_t unanswered_at;
 	/* +1 on every write: a leftover temporary file is adopted only when
 	 * it is newer than the state file (0 in files that predate it) */
 	long long generation;

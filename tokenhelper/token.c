@@ -374,6 +374,7 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 	st->rejected = false;
 	st->needs_authorize = false;
 	st->client_problem = false;
+	st->unanswered_at = 0;
 	token_set(&st->reason, NULL);
 	token_set(&st->last_error, NULL);
 	if (token_save(acct, t, st, spent, &err) < 0) {
@@ -389,6 +390,61 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 	       rotated ? ", refresh token rotated" : "");
 	token_hand_out(st, out);
 	return MB_TOKEN_OK;
+}
+
+static enum mb_token_status token_dead_grant(const struct mb_account *acct,
+					     const struct mb_state *st,
+					     bool refused, time_t now,
+					     struct mb_access *out,
+					     char **error_r);
+
+/* "2026-12-06T08:55:01Z" */
+static void
+token_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, size, "%lld", (long long)t);
+}
+
+/* The state's reason after a request to a strictly rotating provider went
+ * unanswered: what happened, why nothing retries, what to do. */
+static char *
+token_unanswered_reason(const struct mb_account *acct, time_t when,
+			const char *msg)
+{
+	char at[32];
+
+	token_time(when, at, sizeof(at));
+	return mb_xasprintf("a refresh request got no reply (given up at "
+		"%s: %s); the provider rotates refresh tokens strictly "
+		"(%s), so it may have carried the request out and spent the "
+		"refresh token, and sending the token again could lose the "
+		"grant: nothing sends it automatically.  Run `mailbearer "
+		"token --refresh %s` to try it once more (it works if the "
+		"provider did not carry the request out; otherwise the "
+		"provider refuses it and the account needs `mailbearer "
+		"authorize %s`), or run `mailbearer authorize %s`", at, msg,
+		strcmp(acct->provider, "microsoft") == 0 ?
+		"provider = microsoft" : "rotation = strict", acct->name,
+		acct->name, acct->name);
+}
+
+/* The reason once the knowing retry was refused: the unanswered request
+ * had spent the refresh token. */
+static char *
+token_spent_reason(const struct mb_account *acct, const struct mb_state *st,
+		   const char *msg)
+{
+	char at[32];
+
+	token_time(st->unanswered_at, at, sizeof(at));
+	(void)acct;
+	return mb_xasprintf("%s; the refresh request that got no reply (given "
+		"up at %s) had used the refresh token: the provider rotates "
+		"refresh tokens strictly", msg, at);
 }
 
 /* token_fail_status() for flow = client_credentials: nothing is kept,
@@ -463,6 +519,7 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 {
 	const char *msg = ro->message != NULL ? ro->message : "unknown";
 	char *spent = NULL, *err = NULL;
+	bool lost = false;
 
 	token_set(&st->last_error, ro->message);
 	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
@@ -478,10 +535,29 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		ro->refresh_token = NULL;
 		st->refresh_since = time(NULL);
 		fr = MB_REFRESH_TRANSIENT;
+	} else if (fr == MB_REFRESH_GRANT && st->unanswered_at > 0) {
+		/* The knowing retry: the unanswered request had spent it. */
+		char *r = token_spent_reason(acct, st, msg);
+
+		st->needs_authorize = true;
+		st->client_problem = false;
+		st->unanswered_at = 0;
+		free(st->reason);
+		st->reason = r;
 	} else if (fr == MB_REFRESH_GRANT || fr == MB_REFRESH_CLIENT) {
 		st->needs_authorize = true;
 		st->client_problem = fr == MB_REFRESH_CLIENT;
 		token_set(&st->reason, ro->message);
+	} else if (fr == MB_REFRESH_TRANSIENT && ro->unanswered &&
+		   acct->rotation_strict &&
+		   acct->flow != MB_FLOW_CLIENT_CREDENTIALS) {
+		/* Never sent again automatically, by anyone. */
+		st->needs_authorize = true;
+		st->client_problem = false;
+		st->unanswered_at = now;
+		free(st->reason);
+		st->reason = token_unanswered_reason(acct, now, msg);
+		lost = true;
 	}
 	if (token_save(acct, t, st, spent, &err) < 0) {
 		mb_log(spent != NULL ? LOG_ERR : LOG_WARNING, "%s: cannot "
@@ -495,12 +571,33 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		       "unusable, but the new refresh token it carried was "
 		       "kept: %s", acct->name, msg);
 	mb_free_secret(&spent);
+	if (!lost && st->needs_authorize && st->unanswered_at > 0 &&
+	    (refused || !token_usable(st, now))) {
+		/* The knowing retry was answered with a temporary error:
+		 * the earlier request may still have spent the token. */
+		*error_r = mb_xasprintf("account %s: the retry failed "
+			"temporarily (%s); the earlier request is still "
+			"unanswered: %s", acct->name, msg, st->reason ?
+			st->reason : "see `mailbearer status`");
+		return MB_TOKEN_NEEDS_AUTHORIZE;
+	}
+	if (lost || (st->needs_authorize && st->unanswered_at > 0))
+		/* Nothing may send this refresh token: the dead-grant
+		 * rules, with the unanswered request's story. */
+		return token_dead_grant(acct, st, refused, now, out, error_r);
 	if (!refused && token_usable(st, now)) {
 		mb_log(LOG_WARNING, "%s: refresh failed: %s; the current "
 		       "access token is still valid and is served",
 		       acct->name, msg);
 		token_hand_out(st, out);
 		return MB_TOKEN_OK;
+	}
+	if (fr == MB_REFRESH_GRANT && st->needs_authorize &&
+	    st->reason != NULL) {
+		*error_r = mb_xasprintf("account %s needs `mailbearer "
+			"authorize %s`: %s", acct->name, acct->name,
+			st->reason);
+		return MB_TOKEN_NEEDS_AUTHORIZE;
 	}
 	return token_fail_status(acct, fr, msg, error_r);
 }
@@ -567,16 +664,21 @@ token_dead_grant(const struct mb_account *acct, const struct mb_state *st,
 		token_hand_out(st, out);
 		return MB_TOKEN_OK;
 	}
-	*error_r = mb_xasprintf("account %s needs `mailbearer authorize %s`: "
-		"%s", acct->name, acct->name, st->reason ? st->reason :
-		"see `mailbearer status`");
+	if (st->unanswered_at > 0)
+		*error_r = mb_xasprintf("account %s: %s", acct->name,
+			st->reason ? st->reason : "a refresh request got no "
+			"reply; see `mailbearer status`");
+	else
+		*error_r = mb_xasprintf("account %s needs `mailbearer "
+			"authorize %s`: %s", acct->name, acct->name,
+			st->reason ? st->reason : "see `mailbearer status`");
 	return MB_TOKEN_NEEDS_AUTHORIZE;
 }
 
-enum mb_token_status
-mb_token_get_ex(const struct mb_account *acct,
-		const struct mb_token_req *req, struct mb_access *out,
-		char **error_r)
+/* mb_token_get_ex(); retry_unanswered: `mailbearer token --refresh`. */
+static enum mb_token_status
+token_get(const struct mb_account *acct, const struct mb_token_req *req,
+	  bool retry_unanswered, struct mb_access *out, char **error_r)
 {
 	static const struct mb_token_req plain;
 	enum mb_token_status ret;
@@ -619,8 +721,19 @@ mb_token_get_ex(const struct mb_account *acct,
 		*error_r = mb_xasprintf("account %s has no refresh token: run "
 			"`mailbearer authorize %s`", acct->name, acct->name);
 		ret = MB_TOKEN_NEEDS_AUTHORIZE;
+	} else if (st.needs_authorize && st.unanswered_at > 0 &&
+		   retry_unanswered) {
+		/* Asked for by a human who was told the risk. */
+		mb_log(LOG_NOTICE, "%s: sending the refresh token whose last "
+		       "request got no reply once more, as asked",
+		       acct->name);
+		ret = token_refresh(acct, &st, !req->proactive, refused, out,
+				    error_r);
+		marked = false;
 	} else if (st.needs_authorize && !st.client_problem) {
-		/* The grant is dead; asking again would only fail again. */
+		/* The grant is dead, or may be (an unanswered request to a
+		 * strictly rotating provider): asking again would fail, or
+		 * lose it. */
 		ret = token_dead_grant(acct, &st, refused, now, out, error_r);
 	} else if (!due && !req->proactive &&
 		   token_rate_limited(acct, &st, now, error_r)) {
@@ -636,6 +749,14 @@ out:
 	mb_store_unlock(&lock);
 	mb_state_clear(&st);
 	return ret;
+}
+
+enum mb_token_status
+mb_token_get_ex(const struct mb_account *acct,
+		const struct mb_token_req *req, struct mb_access *out,
+		char **error_r)
+{
+	return token_get(acct, req, false, out, error_r);
 }
 
 enum mb_token_status
@@ -656,7 +777,7 @@ mb_token_get_forced(const struct mb_account *acct, struct mb_access *out,
 {
 	struct mb_token_req req = { .force = true };
 
-	return mb_token_get_ex(acct, &req, out, error_r);
+	return token_get(acct, &req, true, out, error_r);
 }
 
 enum mb_token_status

@@ -69,7 +69,10 @@ enum mb_token_status mb_token_get(const struct mb_account *acct,
 				  const char *rejected,
 				  struct mb_access *out, char **error_r);
 /* mb_token_get_ex() with { .force = true }: `mailbearer token
- * --refresh`. */
+ * --refresh`.  Only this call sends, once more and knowingly, a refresh
+ * token whose last request went unanswered at a strictly rotating
+ * provider (the state's unanswered_at): the provider may have spent it,
+ * and nothing else ever sends it again. */
 enum mb_token_status mb_token_get_forced(const struct mb_account *acct,
 					 struct mb_access *out,
 					 char **error_r);

@@ -7,9 +7,11 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 token_setup
-for a in g ms strict t h c; do
+for a in g ms strict h c; do
 	mb_conf_account "$MB_CONF" "$a@example.com"
 done
+# t: no reply within reply_timeout is a transient failure (no rotation)
+mb_conf_account "$MB_CONF" t@example.com generic "reply_timeout = 3"
 mb_conf_account "$MB_CONF" p@example.com google "client_secret = s"
 mb_conf_account "$MB_CONF" m2@example.com microsoft "scope = https://mail.google.com/"
 cnt() { mockctl count "users.$1@example.com.refresh"; }
@@ -120,7 +122,7 @@ remember_secret "$(cat "$MB_TMP/out")"
 time_left t@example.com -10
 mockctl fault token slow --delay 4 --count 3 > /dev/null
 mb token t@example.com
-ok "$([ $? = 75 ] && echo 0 || echo 1)" "slower than the timeout: exit 75"
+ok "$([ $? = 75 ] && echo 0 || echo 1)" "slower than reply_timeout: exit 75"
 check "refresh token kept after timeouts" test "$(st_get t@example.com refresh_token)" = "$rt"
 mockctl reset faults > /dev/null
 

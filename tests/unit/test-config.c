@@ -220,6 +220,8 @@ main(void)
 	tap_is_str(a ? a->client_secret : NULL, "cs", "inline secret (0600)");
 	tap_is_int(a ? a->refresh_margin : 0, 600, "default margin");
 	tap_is_int(a ? a->timeout : 0, 30, "default timeout");
+	tap_is_int(a ? a->reply_timeout : 0, 300, "default reply_timeout");
+	tap_ok(a && !a->rotation_strict, "google: rotation none");
 	snprintf(buf, sizeof(buf), "%s/xdgstate/mailbearer", dir);
 	tap_is_str(a ? a->state_dir : NULL, buf, "XDG state dir");
 	tap_is_int(a ? (long long)a->line : 0, 4, "section line");
@@ -248,6 +250,7 @@ main(void)
 	tap_is_str(a ? a->user : NULL, "me@contoso.com", "user override");
 	tap_is_int(a ? a->refresh_margin : 0, 900, "margin set");
 	tap_ok(a && a->client_secret == NULL, "no secret: public client");
+	tap_ok(a && a->rotation_strict, "microsoft: rotation strict");
 	a = mb_config_account(cfg, "gov");
 	tap_is_str(a ? a->tenant : NULL, "common", "default tenant");
 	tap_is_str(a ? a->token_endpoint : NULL, "https://login."
@@ -269,6 +272,19 @@ main(void)
 	tap_ok(a && a->n_allow_uids == 2 && a->allow_uids[0] == 0 &&
 	       a->allow_uids[1] == 4242, "allow resolves names and uids");
 	tap_ok(a && a->scope == NULL, "generic: no default scope");
+	tap_ok(a && !a->rotation_strict, "generic: rotation none by default");
+	mb_config_free(&cfg);
+	get_ok("[g]\nprovider = generic\ntoken_endpoint = https://127.0.0.1:"
+	       "1/token\nclient_id = c\nrotation = strict\ntimeout = 400\n"
+	       "[m]\nprovider = microsoft\nclient_id = c\nrotation = none\n"
+	       "reply_timeout = 5\ntimeout = 5\n", 0644, &cfg, "rotation");
+	a = mb_config_account(cfg, "g");
+	tap_ok(a && a->rotation_strict, "generic: rotation = strict");
+	tap_is_int(a ? a->reply_timeout : 0, 400,
+		   "reply_timeout defaults to timeout when that is longer");
+	a = mb_config_account(cfg, "m");
+	tap_ok(a && !a->rotation_strict, "microsoft: rotation = none");
+	tap_is_int(a ? a->reply_timeout : 0, 5, "reply_timeout = timeout");
 	mb_config_free(&cfg);
 
 	/* Every error names file:line. */
@@ -303,6 +319,15 @@ main(void)
 	      0644, ":4: refresh_margin must be", "bad margin");
 	fails("[a]\nprovider = google\nclient_id = c\ntimeout = 0\n",
 	      0644, ":4: timeout must be", "bad timeout");
+	fails("[a]\nprovider = google\nclient_id = c\ntimeout = 20\n"
+	      "reply_timeout = 10\n", 0644, ":5: reply_timeout must be a "
+	      "number of seconds from timeout (20) to 3600",
+	      "reply_timeout below timeout");
+	fails("[a]\nprovider = google\nclient_id = c\nreply_timeout = 3601\n",
+	      0644, ":4: reply_timeout must be", "reply_timeout too long");
+	fails("[a]\nprovider = generic\ntoken_endpoint = https://h/t\n"
+	      "client_id = c\nrotation = always\n", 0644,
+	      ":5: rotation must be strict or none", "bad rotation");
 	fails("[a]\nprovider = google\ntenant = common\nclient_id = c\n",
 	      0644, ":3: tenant is only meaningful", "tenant for google");
 	fails("[a]\nprovider = microsoft\ntenant = a/b\nclient_id = c\n",

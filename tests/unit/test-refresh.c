@@ -1,8 +1,11 @@
 #include <config.h>
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "tokenhelper/http.h"
@@ -226,6 +229,48 @@ b64_decode(const char *in, unsigned char *out)
 	return n;
 }
 
+/*
+ * The send phase is bounded by send_timeout, whatever reply_timeout says:
+ * a listener that completes the TCP handshake (the kernel does, from the
+ * backlog) but never the TLS one.  Nothing was sent, so the request is
+ * not "unanswered" and the message says so.  (No timing assertion: a
+ * broken bound would end at the 30-s limits.)
+ */
+static void
+test_send_bound(const char *const *fields)
+{
+	struct mb_http_limits lim = { 30, 1, 30 };
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	struct mb_http_reply reply;
+	bool unanswered = true;
+	char url[64], *err = NULL;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		tap_ok(false, "a listening socket");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/token",
+		 (unsigned)ntohs(sa.sin_port));
+	tap_is_int(mb_http_post_form_ex(url, NULL, &lim, fields, &reply,
+					&unanswered, &err),
+		   MB_HTTP_TRANSIENT, "TLS never completes: transient");
+	tap_ok(!unanswered, "... not sent, so not unanswered");
+	if (!tap_ok(err && strstr(err, "could not be sent within 1 s"),
+		    "... ended by send_timeout, and says nothing was sent"))
+		tap_diag("%s", err ? err : "-");
+	free(err);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -255,6 +300,7 @@ main(void)
 				     fields, &reply, &err), MB_HTTP_TRANSIENT,
 		   "connection refused is transient");
 	free(err);
+	test_send_bound(fields);
 
 	s = mb_token_format("raw", "u@x", "T0K");
 	tap_is_str(s, "T0K", "raw format");
