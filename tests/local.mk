@@ -34,6 +34,16 @@ EXTRA_DIST += tests/README.md tests/run tests/lib/env.sh \
 check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/lib/summary.sh $(top_builddir)/tests
 
+# What tests share in the build tree, made on first use: the run's CA
+# (tests/lib/servers.sh start_ca), the python3 link (tests/lib/env.sh),
+# the Debian packages built once (tests/lib/pkg.sh), the links to the
+# system's SASL plugins.
+mb-tests-clean:
+	-rm -rf tests/ca tests/ca-* tests/ca.lock tests/bin tests/pkg \
+		tests/sysplugins
+clean-local: mb-tests-clean
+.PHONY: mb-tests-clean
+
 include $(top_srcdir)/tests/unit/local.mk
 include $(top_srcdir)/tests/integration/local.mk
 include $(top_srcdir)/tests/install/local.mk

@@ -241,7 +241,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
 check "a query without code, state or error: 400" test "$code" = 400
 check "... still listening" az_listening "$p"
 # A browser's speculative connection that never sends anything.
-python3 -c 'import socket, sys, time
+"$MB_PYTHON" -c 'import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 time.sleep(15)' "$p" &
 idle=$!

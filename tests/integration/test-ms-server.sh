@@ -31,7 +31,7 @@ check "serve has a token" wait_for 20 has_token
 
 ACCEPT=$MB_TMP/accept
 for p in imap smtp; do
-	python3 "$top_srcdir/tests/fixtures/fake-ms-server.py" "$p" \
+	"$MB_PYTHON" "$top_srcdir/tests/fixtures/fake-ms-server.py" "$p" \
 		"$MB_TMP/$p.port" "$MB_TMP/$p.log" "$ACCEPT" \
 		> "$MB_TMP/$p.err" 2>&1 &
 	eval "${p}_pid=\$!"

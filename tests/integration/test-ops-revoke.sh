@@ -19,7 +19,7 @@ mb_conf_account "$MB_CONF" none@example.com generic
 mb_conf_account "$MB_CONF" loc@example.com generic "revocation_endpoint = $P/oauth2/revoke"
 remember_secret gen-secret-123
 rt_state() {
-	mockctl accounts | python3 -c 'import json, sys
+	mockctl accounts | "$MB_PYTHON" -c 'import json, sys
 d = json.load(sys.stdin)
 print(" ".join(t["state"] for t in d[sys.argv[1]]["refresh_tokens"]))' "$1"
 }

@@ -75,7 +75,7 @@ EOP
 
 mb status --json
 rc=$mb_rc
-python3 "$MB_TMP/check.py" "$MB_TMP/out" > "$MB_TMP/states" 2> "$MB_TMP/perr"
+"$MB_PYTHON" "$MB_TMP/check.py" "$MB_TMP/out" > "$MB_TMP/states" 2> "$MB_TMP/perr"
 ok $? "status --json: valid JSON following the schema"
 diag_stdin < "$MB_TMP/perr"
 for s in "ok@example.com ok" "fail@example.com failing" \
@@ -96,7 +96,7 @@ cp "$MB_TMP/out" "$MB_TMP/json-all"
 
 mb status ok@example.com --json
 check "one ok account: exit 0" test "$mb_rc" = 0
-python3 "$MB_TMP/check.py" "$MB_TMP/out" > "$MB_TMP/states" 2> "$MB_TMP/perr"
+"$MB_PYTHON" "$MB_TMP/check.py" "$MB_TMP/out" > "$MB_TMP/states" 2> "$MB_TMP/perr"
 ok $? "one account: valid"
 check "one account: only it" test "$(cat "$MB_TMP/states")" = \
 	"ok@example.com ok"
@@ -117,7 +117,7 @@ contains "... and when it was obtained" "$MB_TMP/out" \
 	'^  refresh token: present, obtained [0-9]{4}-[0-9][0-9]-[0-9][0-9]T'
 cp "$MB_TMP/out" "$MB_TMP/human.out"
 mb status ok@example.com --json
-python3 -c 'import json, sys
+"$MB_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(0 if d["accounts"][0]["refresh_token_since"] else 1)' \
 	"$MB_TMP/out"

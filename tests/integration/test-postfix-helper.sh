@@ -145,7 +145,7 @@ check "empty password, 5000-byte token: delivered to the sink" \
 	pf_wait_delivered e1
 r=$(refreshes "$third")
 check "empty password: one refresh for $third (got $r)" [ "$r" = 1 ]
-r=$(python3 -c 'import json, sys
+r=$("$MB_PYTHON" -c 'import json, sys
 print(json.load(open(sys.argv[1])).get("refresh_token", ""))' \
 	"$MB_TMP/state/$third.json")
 rc=1
@@ -185,7 +185,7 @@ check "chroot: token served from the helper's memory (refreshes $r)" \
 	[ "$r" = 2 ]
 # Time passes: forced refreshes after a rejection are limited to one per
 # account per minute, and the one above was less than a minute ago.
-python3 -c 'import json, os, sys, time
+"$MB_PYTHON" -c 'import json, os, sys, time
 p = sys.argv[1]
 d = json.load(open(p))
 d["last_forced"] = int(time.time()) - 120

@@ -44,7 +44,7 @@ check "still the original refresh token" test "$(st_get g@example.com refresh_to
 
 mb token g@example.com --format xoauth2
 ok $? "--format xoauth2"
-python3 -c 'import base64, sys
+"$MB_PYTHON" -c 'import base64, sys
 d = base64.b64decode(open(sys.argv[1]).read().strip())
 sys.exit(0 if d == b"user=g@example.com\x01auth=Bearer " + sys.argv[2].encode() + b"\x01\x01" else 1)' "$MB_TMP/out" "$at2"
 ok $? "xoauth2 initial response decodes to user/auth"

@@ -8,7 +8,7 @@
 token_setup() {
 	[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
 	need python3 openssl timeout
-	start_ca || skip_all "cannot make a test CA"
+	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	if ! start_provider; then
 		echo "Bail out! mock provider did not start"
 		exit 1
@@ -35,7 +35,7 @@ token_servers_setup() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
 	need dovecot doveadm python3 openssl timeout
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-	start_ca || skip_all "tests/fixtures/ca.sh failed"
+	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	if ! start_provider; then
 		echo "Bail out! mock provider did not start"
 		exit 1
@@ -77,7 +77,7 @@ mb() {
 
 # st_get ACCOUNT FIELD: a field of the account's state file.
 st_get() {
-	python3 -c 'import json, sys
+	"$MB_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 v = d.get(sys.argv[2])
 print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
@@ -87,7 +87,7 @@ print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
 # st_set ACCOUNT FIELD PYTHON-EXPR: "time passes" (e.g. expires_at to
 # now + 100); the file keeps its 0600 mode.
 st_set() {
-	python3 -c 'import json, sys, time, os
+	"$MB_PYTHON" -c 'import json, sys, time, os
 p = sys.argv[1]
 d = json.load(open(p))
 d[sys.argv[2]] = eval(sys.argv[3], {"now": int(time.time())})
@@ -127,7 +127,7 @@ no_secrets() {
 remember_state_tokens() {
 	for rst_f in "$1"/*.json; do
 		[ -f "$rst_f" ] || continue
-		python3 -c 'import json, sys
+		"$MB_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 for k in ("access_token", "refresh_token"):
     if d.get(k):
