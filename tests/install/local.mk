@@ -5,13 +5,17 @@
 # them on this Debian 12 seen through a private overlay, about 40 s, no
 # network), and README's first command (contrib/demo.sh) against this
 # build, leaving nothing behind.
-TESTS += tests/install/test-install-deps.sh \
-	tests/install/test-configure.sh
+# The fast set (configure --with-tests=fast: make distcheck, the Debian
+# package build) keeps test-configure.sh only.
+TESTS += tests/install/test-configure.sh
 mb_helper_install_tests = tests/install/test-install-units.sh \
 	tests/install/test-pkg-build.sh tests/install/test-pkg-install.sh \
 	tests/install/test-demo.sh
+if MB_ALL_TESTS
+TESTS += tests/install/test-install-deps.sh
 if TOKENHELPER
 TESTS += $(mb_helper_install_tests)
+endif
 endif
 EXTRA_DIST += tests/install/local.mk tests/install/test-install-deps.sh \
 	tests/install/test-configure.sh $(mb_helper_install_tests) \

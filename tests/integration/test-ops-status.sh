@@ -7,6 +7,12 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 token_setup
+# The probe of serve's socket asks a private path that nothing listens
+# on, never the host's (/run/mailbearer/socket or a per-user one of
+# $XDG_RUNTIME_DIR, where an installed mailbearer's serve may run).
+MAILBEARER_SOCKET=$MB_TMP/no-serve.sock
+export MAILBEARER_SOCKET
+unset XDG_RUNTIME_DIR
 for a in ok fail auth none auth2 auth3; do
 	mb_conf_account "$MB_CONF" "$a@example.com"
 done
@@ -125,7 +131,8 @@ ok $? "--json: refresh_token_since of an imported token"
 cp "$MB_TMP/human.out" "$MB_TMP/out"
 contains "summary line: needs attention" "$MB_TMP/out" \
 	'^auth@example.com: generic, refresh_token: NEEDS ATTENTION \(needs_authorize\)'
-contains "serve line" "$MB_TMP/out" '^serve: not answering on '
+contains "serve line" "$MB_TMP/out" \
+	"^serve: not answering on $MB_TMP/no-serve.sock"
 # auth2 and auth3 share a long reason: printed once, then referred to
 long='("the provider refused the refresh token (expired or revoked):"
 	" Google expires them after 7 days while the consent screen is in"
