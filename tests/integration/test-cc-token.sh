@@ -349,13 +349,6 @@ client_key_file = $MB_TMP/app.key" \
 chmod 600 "$MB_TMP/app.key"
 
 # --- no secret ever on stderr ---
-leaks=0
-while read -r s; do
-	[ -n "$s" ] || continue
-	if grep -qF -- "$s" "$MB_TMP/all-stderr" "$MB_PROVIDER_LOG"; then
-		leaks=$((leaks + 1))
-	fi
-done < "$MB_TMP/secrets"
-n=$(wc -l < "$MB_TMP/secrets")
-ok "$leaks" "no secret, key or token in stderr or the provider's log ($n)"
+no_secrets "no secret, key or token in stderr or the provider's log" \
+	"$MB_TMP/all-stderr" "$MB_PROVIDER_LOG"
 done_testing

@@ -6,7 +6,7 @@
 # file is read when it exists.
 . "$top_srcdir/tests/lib/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "checks root's choice; needs root"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
+need_helper
 H=$MB_TMP/home
 U=$H/.config/mailbearer/config
 mkdir -p "$H/.config/mailbearer"

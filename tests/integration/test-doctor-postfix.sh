@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 . "$top_srcdir/tests/lib/doctor.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 command -v postconf > /dev/null 2>&1 || skip_all "no postconf"
 need postmap python3
 MB_CONF=$MB_TMP/mailbearer.conf

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+built "$MB_PLUGIN_SO"
 # (an ASan-built plugin cannot be loaded into the uninstrumented client)
 [ "${MB_SANITIZE:-}" != 1 ] ||
 	skip_all "ASan build: imtest and smtptest cannot load the ASan-built plugin"

@@ -8,7 +8,7 @@
 # against the private Dovecot; no serve runs anywhere.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
+need_helper
 e2e_setup imtest
 # The compiled-in system socket, as serve --help states it.
 SYSSOCK=$("$MB_HELPER" serve --help 2>&1 |

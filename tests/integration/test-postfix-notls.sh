@@ -19,7 +19,7 @@
 [ -x /usr/sbin/postfix ] || command -v postfix >/dev/null 2>&1 ||
 	skip_all "postfix not installed"
 need postfix postconf postqueue python3 openssl timeout
-[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+built "$MB_PLUGIN_SO"
 id postfix >/dev/null 2>&1 || skip_all "no postfix user"
 start_ca || bail_out "tests/fixtures/ca.sh failed"
 

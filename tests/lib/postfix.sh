@@ -43,7 +43,7 @@ pf_setup() {
 		skip_all "postfix not installed"
 	need postfix postconf postqueue dovecot doveadm python3 openssl timeout
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+	built "$MB_PLUGIN_SO"
 	id postfix >/dev/null 2>&1 || skip_all "no postfix user"
 	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	start_provider || { echo "Bail out! mock provider did not start"; exit 1; }

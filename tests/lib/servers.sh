@@ -249,7 +249,7 @@ MB_SYSLOG_SHIM=$top_builddir/tests/fixtures/.libs/libsyslogshim.so
 e2e_setup() {
 	not_sanitized "$1"
 	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
-	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+	built "$MB_PLUGIN_SO"
 	[ -x "$MB_CYRUS_BIN/$1" ] || skip_all "no $MB_CYRUS_BIN/$1 (cyrus-clients)"
 	built "$MB_SYSLOG_SHIM"
 	need dovecot doveadm python3 openssl setsid timeout

@@ -93,6 +93,14 @@ built() {
 		exit 1
 	done
 }
+# need_helper: the token helper ($MB_HELPER) is built, as make builds it:
+# missing is a failure; only a tree configured with --disable-tokenhelper
+# (MB_WITH_HELPER=no, from tests/local.mk) skips, saying so.
+need_helper() {
+	[ "${MB_WITH_HELPER:-yes}" != no ] ||
+		skip_all "configured with --disable-tokenhelper: no mailbearer"
+	built "$MB_HELPER"
+}
 need() {
 	for mb_c in "$@"; do
 		command -v "$mb_c" >/dev/null 2>&1 || [ -x "$mb_c" ] ||

@@ -6,7 +6,7 @@
 # with an empty configuration $MB_CONF and empty files collecting stderr
 # ($MB_TMP/all-stderr) and the secrets to look for ($MB_TMP/secrets).
 token_setup() {
-	[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+	need_helper
 	need python3 openssl timeout
 	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	if ! start_provider; then
@@ -105,12 +105,16 @@ time_left() {
 }
 
 # no_secrets NAME FILE...: one assertion that no line of $MB_TMP/secrets
-# appears in any FILE (missing files are skipped); each leak is named.
+# appears in any FILE (a missing one is named and skipped); each leak is
+# named.  Fails when no secret was remembered or no FILE exists.
 no_secrets() {
 	ns_name=$1; shift
 	ns_leaks=0
+	ns_n=$(grep -c . "$MB_TMP/secrets" 2>/dev/null)
+	ns_files=0
 	for ns_f in "$@"; do
-		[ -f "$ns_f" ] || continue
+		[ -f "$ns_f" ] || { diag "no_secrets: no file $ns_f"; continue; }
+		ns_files=$((ns_files + 1))
 		while read -r ns_s; do
 			[ -n "$ns_s" ] || continue
 			if grep -qF -- "$ns_s" "$ns_f"; then
@@ -119,7 +123,12 @@ no_secrets() {
 			fi
 		done < "$MB_TMP/secrets"
 	done
-	check "$ns_name" test "$ns_leaks" = 0
+	# Nothing to look for, or nowhere to look, proves nothing: a failure.
+	[ "${ns_n:-0}" -gt 0 ] ||
+		diag "no_secrets: no secret remembered (remember_secret)"
+	[ "$ns_files" -gt 0 ] || diag "no_secrets: none of the files exists"
+	check "$ns_name" test "$ns_leaks" = 0 -a "${ns_n:-0}" -gt 0 \
+		-a "$ns_files" -gt 0
 }
 
 # remember_state_tokens DIR: every access and refresh token in the state
