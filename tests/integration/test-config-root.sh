@@ -80,7 +80,8 @@ if command -v setpriv > /dev/null 2>&1 &&
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	test -x "$MB_HELPER" 2>/dev/null; then
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env -u MAILBEARER_CONFIG -u XDG_CONFIG_HOME HOME="$H" \
+		env -u MAILBEARER_CONFIG -u XDG_CONFIG_HOME -u XDG_RUNTIME_DIR \
+		MAILBEARER_SOCKET="$MB_TMP/no-serve.sock" HOME="$H" \
 		timeout 20 "$MB_HELPER" status > "$MB_TMP/user.out" \
 		2> "$MB_TMP/user.err"
 	contains "another user: the per-user file is read" "$MB_TMP/user.out" \

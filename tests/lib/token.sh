@@ -69,7 +69,16 @@ EOC
 # $MB_TMP/all-stderr (checked for secrets at the end) and kept in
 # $MB_TMP/err; stdout in $MB_TMP/out; returns the exit status.
 mb() {
-	"$MB_HELPER" --config "$MB_CONF" "$@" > "$MB_TMP/out" 2> "$MB_TMP/err"
+	if [ "$1" = status ] && [ -z "${MAILBEARER_SOCKET:-}" ]; then
+		# status probes serve's socket: a private one that nothing
+		# listens on, never the host's (an installed serve's)
+		env -u XDG_RUNTIME_DIR MAILBEARER_SOCKET="$MB_TMP/no-serve.sock" \
+			"$MB_HELPER" --config "$MB_CONF" "$@" \
+			> "$MB_TMP/out" 2> "$MB_TMP/err"
+	else
+		"$MB_HELPER" --config "$MB_CONF" "$@" > "$MB_TMP/out" \
+			2> "$MB_TMP/err"
+	fi
 	mb_rc=$?
 	cat "$MB_TMP/err" >> "$MB_TMP/all-stderr"
 	return $mb_rc
