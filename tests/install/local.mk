@@ -1,10 +1,11 @@
 # How mailbearer gets onto a machine: install-deps.sh, configure's
 # summary, `make install` of units, example config and guides, the Debian
-# packages (test-pkg-build.sh builds them from a copy of the source tree,
-# about 45 s; test-pkg-install.sh installs, upgrades, removes and purges
-# them on this Debian 12 seen through a private overlay, about 40 s, no
-# network), and README's first command (contrib/demo.sh) against this
-# build, leaving nothing behind.
+# packages (built once per build tree from a copy of the source tree,
+# tests/lib/pkg.sh pkg_build, about 25 s; test-pkg-build.sh checks them
+# and lintian's verdict; test-pkg-install.sh installs, upgrades, removes
+# and purges them on this Debian 12 seen through a private overlay, about
+# 20 s, no network), and README's first command (contrib/demo.sh)
+# against this build, leaving nothing behind.
 # The fast set (configure --with-tests=fast: make distcheck, the Debian
 # package build) keeps test-configure.sh only.
 TESTS += tests/install/test-configure.sh
