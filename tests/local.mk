@@ -17,15 +17,21 @@ LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver
 TEST_EXTENSIONS = .sh
 SH_LOG_DRIVER = $(LOG_DRIVER)
 SH_LOG_COMPILER = $(SHELL)
+if TOKENHELPER
+mb_with_helper = yes
+else
+mb_with_helper = no
+endif
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(abs_top_srcdir)'; top_builddir='$(abs_top_builddir)'; \
-	export top_srcdir top_builddir; \
+	MB_WITH_HELPER='$(mb_with_helper)'; \
+	export top_srcdir top_builddir MB_WITH_HELPER; \
 	. '$(abs_top_srcdir)/tests/lib/env.sh';
 
 check_LTLIBRARIES += tests/lib/libtap.la
 tests_lib_libtap_la_SOURCES = tests/lib/tap.c tests/lib/tap.h
 
-EXTRA_DIST += tests/README.md tests/run tests/lib/env.sh \
+EXTRA_DIST += tests/README.md tests/run tests/run-under-load tests/lib/env.sh \
 	tests/lib/summary.sh tests/lib/tap.sh tests/lib/servers.sh \
 	tests/lib/token.sh tests/lib/postfix.sh tests/lib/authorize.sh \
 	tests/lib/doctor.sh tests/lib/pkg.sh
@@ -33,6 +39,16 @@ EXTRA_DIST += tests/README.md tests/run tests/lib/env.sh \
 # The closing line the CI reads: "N passed, N failed, N skipped".
 check-local: check-TESTS
 	@$(SHELL) $(top_srcdir)/tests/lib/summary.sh $(top_builddir)/tests
+
+# What tests share in the build tree, made on first use: the run's CA
+# (tests/lib/servers.sh start_ca), the python3 link (tests/lib/env.sh),
+# the Debian packages built once (tests/lib/pkg.sh), the links to the
+# system's SASL plugins.
+mb-tests-clean:
+	-rm -rf tests/ca tests/ca-* tests/ca.lock tests/bin tests/pkg \
+		tests/sysplugins
+clean-local: mb-tests-clean
+.PHONY: mb-tests-clean
 
 include $(top_srcdir)/tests/unit/local.mk
 include $(top_srcdir)/tests/integration/local.mk

@@ -9,8 +9,8 @@
 . "$top_srcdir/tests/lib/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "the demo runs as root"
 not_sanitized "imtest and Postfix (the demo)"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
-[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+need_helper
+built "$MB_PLUGIN_SO"
 for t in imtest smtptest; do
 	[ -x "${MB_CYRUS_BIN:-/usr/lib/cyrus/bin}/$t" ] ||
 		skip_all "no $t (cyrus-clients)"

@@ -5,8 +5,7 @@
 # units when it is available.
 . "$top_srcdir/tests/lib/tap.sh"
 
-[ -x "$top_builddir/tokenhelper/mailbearer" ] ||
-	skip_all "token helper not built"
+need_helper
 mk=$top_builddir/Makefile
 # mkvar NAME: a variable of the build's Makefile, expanded here against
 # the variables set so far (bounded).

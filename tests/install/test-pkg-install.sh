@@ -6,9 +6,10 @@
 # (build ~20 s, dpkg and the checks ~20 s); no network at all.
 #
 # Design:
-# - The packages are built here, from a clean copy of the tree, as
-#   test-pkg-build.sh does (no lintian): tests run in parallel and in any
-#   order, so nothing is taken from another test.
+# - The packages are those tests/lib/pkg.sh pkg_build makes once per
+#   build tree, from a clean copy of the tree, under a lock: whichever of
+#   this test and test-pkg-build.sh comes first builds them, the other
+#   waits for that build and uses it; alone, this test builds them.
 # - The upgrade installs the same packages repacked with a higher version
 #   (dpkg-deb -R, Version: V+mbtest1, dpkg-deb -b): dpkg runs the whole
 #   upgrade path of the maintainer scripts (old prerm, new preinst, old
@@ -208,7 +209,9 @@ for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" \
 	[ -e "$root/dev/$1" ] || mknod -m 666 "$root/dev/$1" c "$2" "$3" ||
 		skip_all "cannot make device nodes here (mknod $1)"
 done
-ok 0 "this Debian 12 as an overlay (upper layer: a private tmpfs)"
+fstypes=$(findmnt -n -o FSTYPE "$root")/$(findmnt -n -o FSTYPE "$sysdir")
+check "this Debian 12 as an overlay (upper layer: a private tmpfs)" \
+	test "$fstypes" = overlay/tmpfs
 check "the host sees no mount under \$MB_TMP" \
 	test -z "$(host_mounts_under "$MB_TMP")"
 
@@ -222,16 +225,12 @@ ok $? "the chroot's policy-rc.d forbids every start"
 phase "overlay"
 
 # --- Build -----------------------------------------------------------
-pkg_source
-run_bg "$MB_TMP/build.log" timeout 1200 env -C "$pkg_src" \
-	DEB_BUILD_OPTIONS="nocheck noautodbgsym parallel=2" \
-	dpkg-buildpackage -us -uc -b
+pkg_build
 rc=$?
 ok $rc "dpkg-buildpackage -us -uc -b"
-[ $rc = 0 ] || bail "dpkg-buildpackage" "$MB_TMP/build.log"
-pkg_debs
+[ $rc = 0 ] || bail "dpkg-buildpackage" "$pkg_log"
 [ -n "$plugin_deb" ] && [ -n "$helper_deb" ] ||
-	bail "the package build" "$MB_TMP/build.log"
+	bail "the package build" "$pkg_log"
 ver=$(dpkg-deb -f "$helper_deb" Version)
 upver=${ver%-*}
 upver=${upver#*:}
@@ -278,7 +277,6 @@ snapshot() {
 			echo "$p $rest"
 		done | sort) >"$1"
 }
-snapshot "$MB_TMP/files.before"
 
 # st PATH: owner:group mode of PATH in the chroot.
 st() { in_root stat -c '%U:%G %a' "$1" 2>&1; }
@@ -341,6 +339,32 @@ units_left() {
 }
 # plugins: the client mechanisms libsasl2 loads in the chroot, by plugin.
 plugins() { in_root saslpluginviewer -c >"$MB_TMP/pv.log" 2>&1; }
+
+# A host where mailbearer is installed (and serve runs) shows its
+# packages, /etc/mailbearer, /var/lib/mailbearer, its units' links and
+# the user in the overlay too: the system installed into is that host
+# without them, purged in the overlay only (the host's files are its
+# lower layer, never written).  Nothing of the host's configuration or
+# state is read.
+if [ -n "$(status mailbearer)$(status libsasl2-modules-mailbearer)" ]; then
+	log=$MB_TMP/host-purge.log
+	step "the host's own mailbearer purged in the overlay" "$log" \
+		dpkg -P mailbearer libsasl2-modules-mailbearer
+fi
+rm -rf "$root/etc/mailbearer" "$root/var/lib/mailbearer" \
+	"$root/run/mailbearer"
+find "$root/etc/systemd" "$root/var/lib/systemd" -name '*mailbearer*' \
+	-exec rm -rf {} + 2>/dev/null
+if in_root getent passwd mailbearer >/dev/null; then
+	in_root userdel mailbearer
+fi
+if in_root getent group mailbearer >/dev/null; then
+	in_root groupdel mailbearer
+fi
+is "the system to install into has no mailbearer of the host's" "" \
+	"$(status mailbearer)$(in_root getent passwd mailbearer)$(ls -d \
+	"$root/etc/mailbearer" "$root/var/lib/mailbearer" 2>/dev/null)"
+snapshot "$MB_TMP/files.before"
 
 # --- Install ---------------------------------------------------------
 log=$MB_TMP/install.log

@@ -41,7 +41,9 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-client-msmtp.sh \
 	tests/integration/test-client-mutt.sh \
 	tests/integration/test-ms-server.sh
+if MB_ALL_TESTS
 TESTS += $(mb_integration_tests)
+endif
 mb_helper_integration_tests = \
 	tests/integration/test-token.sh \
 	tests/integration/test-token-flight.sh \
@@ -80,8 +82,10 @@ mb_helper_integration_tests = \
 	tests/integration/test-conf-fifo.sh \
 	tests/integration/test-config-root.sh \
 	tests/integration/test-plugin-socket-why.sh
+if MB_ALL_TESTS
 if TOKENHELPER
 TESTS += $(mb_helper_integration_tests)
+endif
 endif
 EXTRA_DIST += tests/integration/local.mk $(mb_integration_tests) \
 	$(mb_helper_integration_tests)

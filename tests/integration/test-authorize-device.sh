@@ -18,14 +18,14 @@ acct() {	# ACCOUNT: a Microsoft-style account, public client
 }
 # polls: of the newest device code.
 polls() {
-	mockctl devices | python3 -c 'import json, sys
+	mockctl devices | "$MB_PYTHON" -c 'import json, sys
 d = json.load(sys.stdin)["devices"]
 print(d[-1]["polls"] if d else 0)'
 }
 polls_ge() { test "$(polls)" -ge "$2"; }
 # gaps: the seconds between the polls of the newest device code.
 gaps() {
-	mockctl devices | python3 -c 'import json, sys
+	mockctl devices | "$MB_PYTHON" -c 'import json, sys
 d = json.load(sys.stdin)["devices"]
 print(" ".join(str(g) for g in d[-1]["gaps"]), d[-1]["too_fast"])'
 }
@@ -51,10 +51,12 @@ contains "says when the access token expires" "$MB_TMP/ok.out" \
 contains "slow_down is reported" "$MB_TMP/ok.err" "now every 6 s"
 set -- $(gaps)
 diag "gaps between polls: $*"
-check "first gap: the interval (1 s)" \
-	python3 -c "import sys; sys.exit(not 0.9 <= $1 < 3)"
-check "after slow_down: 5 s more (6 s)" \
-	python3 -c "import sys; sys.exit(not 5.9 <= $2 < 9)"
+# Lower bounds only: the client must wait at least the interval (RFC
+# 8628 3.5); how much longer a loaded machine makes it is no assertion.
+check "first gap: at least the interval (1 s)" \
+	"$MB_PYTHON" -c "import sys; sys.exit(not 0.9 <= $1)"
+check "after slow_down: at least 5 s more (6 s)" \
+	"$MB_PYTHON" -c "import sys; sys.exit(not 5.9 <= $2)"
 shift $(($# - 1))
 check "never polled faster than asked" test "$1" = 0
 check "refresh token stored" test -n "$(st_get "$m" refresh_token)"

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 . "$top_srcdir/tests/lib/authorize.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 need curl
 e2e_setup imtest
 

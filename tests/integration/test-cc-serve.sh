@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 e2e_setup imtest
 [ -x "$MB_CYRUS_BIN/smtptest" ] || skip_all "no smtptest"
 

@@ -13,7 +13,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 # (an ASan-built plugin cannot be loaded into the uninstrumented client)
 [ "${MB_SANITIZE:-}" != 1 ] ||
 	skip_all "ASan build: mbsync cannot load the ASan-built plugin"

@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 need mutt
 token_servers_setup
 
@@ -99,14 +99,6 @@ else
 	skip "no script(1): mutt needs a terminal to read a folder"
 fi
 
-leaks=0
-for f in "$MB_TMP"/send* "$MB_TMP"/read-* "$MB_TMP/all-stderr"; do
-	while read -r s; do
-		[ -n "$s" ] || continue
-		if grep -qF -- "$s" "$f"; then
-			leaks=$((leaks + 1)); diag "a secret in $f"
-		fi
-	done < "$MB_TMP/secrets"
-done
-check "no token in mutt's output or mailbearer's stderr" test "$leaks" = 0
+no_secrets "no token in mutt's output or mailbearer's stderr" \
+	"$MB_TMP"/send* "$MB_TMP"/read-* "$MB_TMP/all-stderr"
 done_testing

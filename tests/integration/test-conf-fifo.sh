@@ -5,9 +5,9 @@
 # bounded by timeout(1): status 124 would mean the open blocked.
 . "$top_srcdir/tests/lib/tap.sh"
 
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 need timeout mkfifo
-mkfifo "$MB_TMP/fifo" || skip_all "cannot make a FIFO"
+mkfifo "$MB_TMP/fifo" || bail_out "cannot make a FIFO in $MB_TMP"
 export HOME="$MB_TMP" XDG_STATE_HOME="$MB_TMP/state"
 export XDG_RUNTIME_DIR="$MB_TMP/run"
 

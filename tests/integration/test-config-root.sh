@@ -3,10 +3,26 @@
 # --config or MAILBEARER_CONFIG says otherwise; root's own
 # ~/.config/mailbearer/config is named as not read, never silently used
 # instead of the system's (mailbearer(1) FILES).  Another user's per-user
-# file is read when it exists.
+# file is read when it exists.  The system file's directory is an empty
+# tmpfs in a private mount namespace: an installed mailbearer's
+# /etc/mailbearer is never read, and status probes a private socket.
+if [ -z "${MB_CONFROOT_NS:-}" ] && [ "$(id -u)" = 0 ] &&
+    unshare --mount --propagation private true 2> /dev/null; then
+	MB_CONFROOT_NS=1 exec unshare --mount --propagation private \
+		sh "$0" "$@"
+fi
 . "$top_srcdir/tests/lib/tap.sh"
 [ "$(id -u)" = 0 ] || skip_all "checks root's choice; needs root"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
+need_helper
+# The system configuration's directory, as make installs it.
+sysdir=$(grep -E '^(prefix|exec_prefix|sysconfdir) = ' \
+	"$top_builddir/Makefile" | { cat; printf 'mbp:\n\t@echo $(sysconfdir)\n'; } |
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory \
+	-f - mbp 2> /dev/null)/mailbearer
+if [ -d "$sysdir" ] && [ -n "${MB_CONFROOT_NS:-}" ]; then
+	mount -t tmpfs -o size=1m,mode=755 mbconfroot "$sysdir" ||
+		bail_out "cannot hide $sysdir in the private namespace"
+fi
 H=$MB_TMP/home
 U=$H/.config/mailbearer/config
 mkdir -p "$H/.config/mailbearer"
@@ -17,7 +33,8 @@ chmod 600 "$U"
 st() {
 	st_n=$1
 	shift
-	env -u MAILBEARER_CONFIG -u XDG_CONFIG_HOME HOME="$H" "$@" \
+	env -u MAILBEARER_CONFIG -u XDG_CONFIG_HOME -u XDG_RUNTIME_DIR \
+		MAILBEARER_SOCKET="$MB_TMP/no-serve.sock" HOME="$H" "$@" \
 		timeout 20 "$MB_HELPER" status \
 		> "$MB_TMP/$st_n.out" 2> "$MB_TMP/$st_n.err"
 }
@@ -29,8 +46,10 @@ lacks "... and does not read it" "$MB_TMP/root.out" "^configuration: $U\$"
 lacks "... nor its account" "$MB_TMP/root.out" "a@example\\.com"
 SYS=$(sed -n 's/.* is not read as root: using \(\/[^ ]*\) (.*/\1/p' \
 	"$MB_TMP/root.err")
+check "... the system file is the one make installs" \
+	test "$SYS" = "$sysdir/mailbearer.conf"
 if [ -f "${SYS:-/nonexistent}" ]; then
-	skip "there is a system file: its error is not checked"
+	skip "there is a system file (no private namespace): not checked"
 else
 	contains "... the system file is the one read" "$MB_TMP/root.err" \
 		"^mailbearer: error: $SYS: cannot open the configuration"
@@ -61,7 +80,8 @@ if command -v setpriv > /dev/null 2>&1 &&
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	test -x "$MB_HELPER" 2>/dev/null; then
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		env -u MAILBEARER_CONFIG -u XDG_CONFIG_HOME HOME="$H" \
+		env -u MAILBEARER_CONFIG -u XDG_CONFIG_HOME -u XDG_RUNTIME_DIR \
+		MAILBEARER_SOCKET="$MB_TMP/no-serve.sock" HOME="$H" \
 		timeout 20 "$MB_HELPER" status > "$MB_TMP/user.out" \
 		2> "$MB_TMP/user.err"
 	contains "another user: the per-user file is read" "$MB_TMP/user.out" \

@@ -61,7 +61,7 @@ ms_login() {
 	else
 		set -- "$proto"
 	fi
-	timeout 60 python3 "$top_srcdir/tests/fixtures/fake-ms-server.py" \
+	timeout 60 "$MB_PYTHON" "$top_srcdir/tests/fixtures/fake-ms-server.py" \
 		"$@" "$MB_TMP/ms.port" "$MB_TMP/ms.log" "$MB_TMP/ms.accept" &
 	ms_pid=$!
 	wait_for 10 test -s "$MB_TMP/ms.port"

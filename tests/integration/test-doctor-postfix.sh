@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 . "$top_srcdir/tests/lib/doctor.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 command -v postconf > /dev/null 2>&1 || skip_all "no postconf"
 need postmap python3
 MB_CONF=$MB_TMP/mailbearer.conf
@@ -32,7 +32,7 @@ doc_conf "allow = postfix"
 # A socket for the plugin to find (no serve needed: only its existence
 # is checked here).
 SOCK=$MB_TMP/serve.sock
-python3 -c 'import socket, sys
+"$MB_PYTHON" -c 'import socket, sys
 socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$SOCK"
 PF=$MB_TMP/pf
 doc_postfix "$PF"
@@ -107,7 +107,7 @@ check "smtp chrooted, no socket inside: FAIL postfix-chroot" \
 	doc_line FAIL postfix-chroot \
 	"smtp is chrooted in $PF/queue, so the plugin looks for $SOCK: no socket there; fix: give serve a socket there: mailbearer serve --socket $PF/queue$SOCK"
 mkdir -p "$PF/queue$MB_TMP"
-python3 -c 'import socket, sys
+"$MB_PYTHON" -c 'import socket, sys
 socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$PF/queue$SOCK"
 pfdoc
 check "... with the socket inside the chroot: PASS" doc_line PASS \

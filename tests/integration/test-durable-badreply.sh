@@ -43,12 +43,5 @@ done
 check "6 of 6 grants survived ($survived)" test "$survived" = 6
 check "no invalid_grant answered" \
 	test "$(mockctl count errors.invalid_grant)" = 0
-leaks=0
-while read -r s; do
-	[ -n "$s" ] || continue
-	if grep -qF -- "$s" "$MB_TMP/all-stderr"; then
-		leaks=$((leaks + 1))
-	fi
-done < "$MB_TMP/secrets"
-ok "$leaks" "no token in any stderr output"
+no_secrets "no token in any stderr output" "$MB_TMP/all-stderr"
 done_testing

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SIGKILL at each point of a refresh under strict rotation (the test hook
-# MB_TEST_CRASH_AT), TRIALS times per point: after the rotated token is
+# MB_TEST_CRASH_AT), TRIALS (2) times per point: after the rotated token is
 # in the temporary file and after the rename, no grant is lost and the
 # next run leaves no temporary file.  Right after the reply, before
 # anything could be written, the new token dies with the process (like a
@@ -10,7 +10,10 @@
 . "$top_srcdir/tests/lib/token.sh"
 test_hooks
 token_setup
-TRIALS=${MB_CRASH_TRIALS:-20}
+# The kill point is the hook's, not a race: one trial proves it, a second
+# one proves it again from the state the first crash and recovery left.
+# More trials repeat the same path (MB_CRASH_TRIALS=20 to try anyway).
+TRIALS=${MB_CRASH_TRIALS:-2}
 tmps() { ls "$MB_TMP/state" | grep -c 'json\.tmp-'; }
 for point in after-tmp-write after-rename after-reply; do
 	u=$point@example.com

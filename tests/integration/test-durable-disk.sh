@@ -35,10 +35,10 @@ u=disk@example.com
 MB_ACCT_STATE_DIR=$mnt/state mb_conf_account "$MB_CONF" "$u"
 chmod 600 "$MB_CONF"
 sd=$mnt/state
-st() { python3 -c 'import json, sys
+st() { "$MB_PYTHON" -c 'import json, sys
 v = json.load(open(sys.argv[1])).get(sys.argv[2])
 print("" if v is None else v)' "$sd/$u.json" "$1"; }
-expire() { python3 -c 'import json, sys, time, os
+expire() { "$MB_PYTHON" -c 'import json, sys, time, os
 p = sys.argv[1]
 d = json.load(open(p))
 d["expires_at"] = int(time.time()) - 30

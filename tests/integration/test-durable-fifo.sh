@@ -21,7 +21,10 @@ rc=$?
 kill "$watchdog" 2> /dev/null
 check "state file a FIFO: fails (exit $rc), not killed by the watchdog" \
 	test "$rc" != 0 -a "$rc" != 137
-check "at once" test $(($(date +%s) - start)) -lt 5
+# No writer ever opens the FIFO: a helper that waited on it would be
+# killed by the watchdog (the check above).  How long it took is only
+# shown (no timing assertion).
+diag "refused after $(($(date +%s) - start)) s"
 contains "the error names the FIFO and the fix" "$MB_TMP/err" \
 	'fifo@example.com.json is a FIFO, not a regular file; remove it'
 mkfifo -m 600 "$MB_TMP/state/lock@example.com.lock"

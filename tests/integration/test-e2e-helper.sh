@@ -10,7 +10,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 e2e_setup imtest
 [ -x "$MB_CYRUS_BIN/smtptest" ] || skip_all "no smtptest"
 
@@ -50,7 +50,7 @@ contains "... tagged NO" "$MB_TMP/i3" 'A01 NO \[AUTHENTICATIONFAILED\]'
 check "serve was told about the rejection" \
 	wait_for 10 grep -q 'rejected the current token' "$MB_TMP/serve.log"
 check "... which starts exactly one refresh at once" \
-	wait_for 10 sh -c "[ \$(python3 '$top_srcdir/tests/fixtures/mock-provider/mockctl.py' count users.$user.refresh) = $((n0 + 1)) ]"
+	wait_for 10 sh -c "[ \$(\"\$MB_PYTHON\" '$top_srcdir/tests/fixtures/mock-provider/mockctl.py' count users.$user.refresh) = $((n0 + 1)) ]"
 imap "$MB_TMP/i4" XOAUTH2 ""
 contains "next login: authenticated with a refreshed token" \
 	"$MB_TMP/i4" '^Authenticated\.'

@@ -23,7 +23,7 @@ for a in e400 e503 ejson; do
 done
 
 # Every form the two secrets can take in a provider's text.
-python3 - "$rt" "$cs" > "$MB_TMP/forms" <<'EOF'
+"$MB_PYTHON" - "$rt" "$cs" > "$MB_TMP/forms" <<'EOF'
 import json, re, sys, urllib.parse
 for s in sys.argv[1:]:
     enc = urllib.parse.quote(s, safe="")
@@ -48,7 +48,7 @@ no_forms() {
 # errors ACCOUNT: the state file's text fields other than the tokens
 # themselves (last_error, reason...) in $MB_TMP/fields.
 errors() {
-	python3 -c 'import json, sys
+	"$MB_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 for k, v in sorted(d.items()):
     if k not in ("refresh_token", "access_token") and isinstance(v, str):
@@ -115,7 +115,7 @@ at_exit "stop_pid $serve_pid"
 : > "$MB_TMP/answers"
 n=0
 while [ "$n" -lt 20 ]; do
-	timeout 30 python3 "$top_srcdir/tests/fixtures/ipc-client.py" "$sock" \
+	timeout 30 "$MB_PYTHON" "$top_srcdir/tests/fixtures/ipc-client.py" "$sock" \
 		'MAILBEARER1 TOKEN s@example.com' >> "$MB_TMP/answers" \
 		2>/dev/null
 	grep -q '^MAILBEARER1 ERR' "$MB_TMP/answers" && break

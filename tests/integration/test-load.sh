@@ -8,7 +8,7 @@
 
 need saslpluginviewer
 not_sanitized saslpluginviewer
-[ -f "$MB_PLUGIN_SO" ] || skip_all "$MB_PLUGIN_SO not built"
+built "$MB_PLUGIN_SO"
 out=$MB_TMP/viewer.out
 SASL_PATH=$(dirname "$MB_PLUGIN_SO") saslpluginviewer -c > "$out" 2>&1
 # "Plugin "NAME" [loaded]" is followed by its "SASL mechanism: MECH" line.

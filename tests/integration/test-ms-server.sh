@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+built "$MB_PLUGIN_SO"
 # (an ASan-built plugin cannot be loaded into the uninstrumented client)
 [ "${MB_SANITIZE:-}" != 1 ] ||
 	skip_all "ASan build: imtest and smtptest cannot load the ASan-built plugin"
@@ -31,7 +31,7 @@ check "serve has a token" wait_for 20 has_token
 
 ACCEPT=$MB_TMP/accept
 for p in imap smtp; do
-	python3 "$top_srcdir/tests/fixtures/fake-ms-server.py" "$p" \
+	"$MB_PYTHON" "$top_srcdir/tests/fixtures/fake-ms-server.py" "$p" \
 		"$MB_TMP/$p.port" "$MB_TMP/$p.log" "$ACCEPT" \
 		> "$MB_TMP/$p.err" 2>&1 &
 	eval "${p}_pid=\$!"

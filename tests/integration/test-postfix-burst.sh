@@ -16,9 +16,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/postfix.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
-[ -f "$MB_PLUGIN_SO" ] && ! grep -aq MAILBEARER_SOCKET "$MB_PLUGIN_SO" &&
-	skip_all "this plugin build has no token-helper client"
+need_helper
 pf_setup
 
 user=dave@example.com

@@ -21,9 +21,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/postfix.sh"
 . "$top_srcdir/tests/lib/token.sh"
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built ($MB_HELPER)"
-[ -f "$MB_PLUGIN_SO" ] && ! grep -aq MAILBEARER_SOCKET "$MB_PLUGIN_SO" &&
-	skip_all "this plugin build has no token-helper client"
+need_helper
 pf_setup
 
 user=dave@example.com
@@ -42,8 +40,10 @@ SYSSOCK=$("$MB_HELPER" serve --help 2>&1 |
 # compiled-in path lies in a deep private prefix, and below the queue
 # directory it may not fit; those checks are then skipped, not failed.
 SYSSOCK_IN=$MB_TMP/postfix/spool$SYSSOCK
-if [ -n "$SYSSOCK" ] && [ "${#SYSSOCK_IN}" -le 107 ] &&
-	grep -aqF -- "$SYSSOCK" "$MB_PLUGIN_SO"; then
+if [ -n "$SYSSOCK" ] && [ "${#SYSSOCK_IN}" -le 107 ]; then
+	# the plugin built with serve's socket: a mismatch is a failure
+	grep -aqF -- "$SYSSOCK" "$MB_PLUGIN_SO"
+	ok $? "the plugin's compiled-in socket is serve's ($SYSSOCK)"
 	mkdir -p "${SYSSOCK_IN%/*}"
 	chmod -R go+rX "$MB_TMP/postfix/spool"
 	set -- --socket "$SYSSOCK_IN,mode=0660,group=postfix"
@@ -145,7 +145,7 @@ check "empty password, 5000-byte token: delivered to the sink" \
 	pf_wait_delivered e1
 r=$(refreshes "$third")
 check "empty password: one refresh for $third (got $r)" [ "$r" = 1 ]
-r=$(python3 -c 'import json, sys
+r=$("$MB_PYTHON" -c 'import json, sys
 print(json.load(open(sys.argv[1])).get("refresh_token", ""))' \
 	"$MB_TMP/state/$third.json")
 rc=1
@@ -185,7 +185,7 @@ check "chroot: token served from the helper's memory (refreshes $r)" \
 	[ "$r" = 2 ]
 # Time passes: forced refreshes after a rejection are limited to one per
 # account per minute, and the one above was less than a minute ago.
-python3 -c 'import json, os, sys, time
+"$MB_PYTHON" -c 'import json, os, sys, time
 p = sys.argv[1]
 d = json.load(open(p))
 d["last_forced"] = int(time.time()) - 120

@@ -19,14 +19,14 @@
 [ -x /usr/sbin/postfix ] || command -v postfix >/dev/null 2>&1 ||
 	skip_all "postfix not installed"
 need postfix postconf postqueue python3 openssl timeout
-[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+built "$MB_PLUGIN_SO"
 id postfix >/dev/null 2>&1 || skip_all "no postfix user"
-start_ca || skip_all "tests/fixtures/ca.sh failed"
+start_ca || bail_out "tests/fixtures/ca.sh failed"
 
 # The recording server.
 rec=$MB_TMP/notls.record
 pfile=$MB_TMP/notls.port
-python3 "$top_srcdir/tests/fixtures/postfix/notls-smtpd.py" --record "$rec" \
+"$MB_PYTHON" "$top_srcdir/tests/fixtures/postfix/notls-smtpd.py" --record "$rec" \
 	--port-file "$pfile" > "$MB_TMP/notls.log" 2>&1 &
 notls_pid=$!
 at_exit "stop_pid $notls_pid"
@@ -66,7 +66,7 @@ lacks "no STARTTLS was attempted on a server that offers none" "$rec" \
 # starting at each of the three alignments (the part made of whole 3-byte
 # groups of the token alone), as in user=...^Aauth=Bearer TOKEN^A^A or
 # n,a=...,^Aauth=Bearer TOKEN^A^A.
-found=$(python3 - "$rec" "$tok" <<'EOF'
+found=$("$MB_PYTHON" - "$rec" "$tok" <<'EOF'
 import base64, sys
 data = open(sys.argv[1], "rb").read()
 tok = sys.argv[2].encode()

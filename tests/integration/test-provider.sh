@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 need python3 openssl
 
-start_ca || skip_all "tests/fixtures/ca.sh failed"
+start_ca || bail_out "tests/fixtures/ca.sh failed"
 
 # --- the CA ---------------------------------------------------------------
 mode() { stat -c %a "$1"; }
@@ -30,7 +30,7 @@ token() { mockctl raw POST /token "$@" > "$MB_TMP/out"; }
 status() { sed -n 1p "$MB_TMP/out"; }
 # field KEY: a top-level field of the JSON body in $MB_TMP/out.
 field() {
-	sed -n '2,$p' "$MB_TMP/out" | python3 -c 'import json, sys
+	sed -n '2,$p' "$MB_TMP/out" | "$MB_PYTHON" -c 'import json, sys
 v = json.load(sys.stdin).get(sys.argv[1])
 print("" if v is None else json.dumps(v) if not isinstance(v, str) else v)' "$1"
 }

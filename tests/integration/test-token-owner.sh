@@ -12,9 +12,12 @@ owner=$(id -nu 65534 2> /dev/null) || skip_all "no user with uid 65534"
 token_setup
 u=owner@example.com
 # The service user must reach the configuration, the CA certificate (a
-# public one) and the state directory.
-chmod 711 "$MB_TMP" "$(dirname "$MB_CA")"
-chmod 644 "$MB_CA"
+# public one, copied: the run's CA directory is shared and 0700) and the
+# state directory.
+chmod 711 "$MB_TMP"
+cp "$MB_CA" "$MB_TMP/pubca.pem" && chmod 644 "$MB_TMP/pubca.pem" ||
+	bail_out "cannot copy the CA certificate"
+MB_CA=$MB_TMP/pubca.pem
 sd=$MB_TMP/svc-state
 MB_ACCT_STATE_DIR=$sd mb_conf_account "$MB_CONF" "$u"
 chmod 644 "$MB_CONF"

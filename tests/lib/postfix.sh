@@ -43,9 +43,9 @@ pf_setup() {
 		skip_all "postfix not installed"
 	need postfix postconf postqueue dovecot doveadm python3 openssl timeout
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+	built "$MB_PLUGIN_SO"
 	id postfix >/dev/null 2>&1 || skip_all "no postfix user"
-	start_ca || skip_all "tests/fixtures/ca.sh failed"
+	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	start_provider || { echo "Bail out! mock provider did not start"; exit 1; }
 	start_dump_sink || { echo "Bail out! smtp-sink did not start"; exit 1; }
 	start_dovecot || { echo "Bail out! dovecot did not start"; exit 1; }
@@ -176,7 +176,7 @@ pf_log_count_gt() { [ "$(grep -Ec -- "$1" "$MB_PF_LOG")" -gt "$2" ]; }
 # pf_send ID [FROM [TO]]: submit a message to our Postfix's smtpd with
 # Message-ID <ID@mb-test> and ID in the subject and body.
 pf_send() {
-	timeout 30 python3 - "$MB_PF_PORT" "$1" "${2:-dave@example.com}" \
+	timeout 30 "$MB_PYTHON" - "$MB_PF_PORT" "$1" "${2:-dave@example.com}" \
 		"${3:-bob@example.com}" <<'EOF'
 import smtplib, sys
 port, mid, frm, to = sys.argv[1:5]

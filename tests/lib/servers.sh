@@ -5,7 +5,7 @@
 #
 #	. "$top_srcdir/tests/lib/tap.sh"
 #	. "$top_srcdir/tests/lib/servers.sh"
-#	start_ca || skip_all "cannot make a CA"
+#	start_ca || bail_out "tests/fixtures/ca.sh failed"
 #	start_provider || bail "mock provider did not start"
 #	start_dovecot || ...
 #
@@ -66,10 +66,36 @@ mb_diag_file() {
 	return 0
 }
 
+# start_ca: the run's CA (tests/fixtures/ca.sh), shared by every test of
+# the build tree: made once, under a lock (make -j2 runs tests at once),
+# in $top_builddir/tests/ca-GEN, which the link tests/ca names; made anew
+# (a new GEN) when the server certificate expires within a day, so that a
+# test still using the old one keeps it.  Tests only read it: one that
+# needs a copy with other modes makes it in $MB_TMP.  A failure here is a
+# broken fixture: the caller fails the test (never a skip).
 start_ca() {
-	MB_CA_DIR=$MB_TMP/ca
-	sh "$top_srcdir/tests/fixtures/ca.sh" "$MB_CA_DIR" 2> "$MB_TMP/ca.err" || {
+	mb_cadir=$top_builddir/tests
+	mkdir -p "$mb_cadir" || return 1
+	(
+		flock -w 300 9 || { echo "start_ca: no lock in 300 s" >&2; exit 1; }
+		if [ -f "$mb_cadir/ca/server-chain.pem" ] && openssl x509 \
+		    -checkend 86400 -noout -in "$mb_cadir/ca/server.pem" \
+		    > /dev/null 2>&1; then
+			exit 0
+		fi
+		mb_gen=ca-$(date +%s)-$$
+		sh "$top_srcdir/tests/fixtures/ca.sh" "$mb_cadir/$mb_gen" &&
+			ln -sfn "$mb_gen" "$mb_cadir/ca.new" &&
+			mv -T "$mb_cadir/ca.new" "$mb_cadir/ca" || exit 1
+		# generations whose certificates have expired: nobody uses them
+		for mb_old in "$mb_cadir"/ca-*; do
+			[ "$mb_old" = "$mb_cadir/$mb_gen" ] || openssl x509 \
+			    -checkend 0 -noout -in "$mb_old/server.pem" \
+			    > /dev/null 2>&1 || rm -rf "$mb_old"
+		done
+	) 9> "$mb_cadir/ca.lock" 2> "$MB_TMP/ca.err" || {
 		mb_diag_file "$MB_TMP/ca.err"; return 1; }
+	MB_CA_DIR=$(readlink -f "$mb_cadir/ca") || return 1
 	MB_CA=$MB_CA_DIR/ca.pem
 	export MB_CA MB_CA_DIR
 }
@@ -79,7 +105,7 @@ start_provider() {
 	mb_pf=$MB_TMP/provider.port
 	MB_PROVIDER_LOG=$MB_TMP/provider.log
 	rm -f "$mb_pf"
-	python3 "$MB_PROVIDER_PY" --cert "$MB_CA_DIR/server.pem" \
+	"$MB_PYTHON" "$MB_PROVIDER_PY" --cert "$MB_CA_DIR/server.pem" \
 		--key "$MB_CA_DIR/server.key" --port-file "$mb_pf" \
 		--log "$MB_PROVIDER_LOG" --max-lifetime 1800 "$@" \
 		>> "$MB_PROVIDER_LOG" 2>&1 &
@@ -101,7 +127,7 @@ stop_provider() { stop_pid "${MB_PROVIDER_PID:-}"; }
 
 # mockctl ARGS...: tests/fixtures/mock-provider/mockctl.py against our provider.
 mockctl() {
-	timeout 30 python3 "$MB_MOCKCTL_PY" --url "$MB_PROVIDER_URL" \
+	timeout 30 "$MB_PYTHON" "$MB_MOCKCTL_PY" --url "$MB_PROVIDER_URL" \
 		--ca "$MB_CA" "$@"
 }
 
@@ -131,7 +157,7 @@ start_smtp_sink() {
 
 # mb_port_open PORT: something listens on 127.0.0.1:PORT.
 mb_port_open() {
-	python3 -c 'import socket, sys
+	"$MB_PYTHON" -c 'import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
 s.close()' "$1" 2>/dev/null
 }
@@ -223,12 +249,12 @@ MB_SYSLOG_SHIM=$top_builddir/tests/fixtures/.libs/libsyslogshim.so
 e2e_setup() {
 	not_sanitized "$1"
 	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
-	[ -f "$MB_PLUGIN_SO" ] || skip_all "plugin not built ($MB_PLUGIN_SO)"
+	built "$MB_PLUGIN_SO"
 	[ -x "$MB_CYRUS_BIN/$1" ] || skip_all "no $MB_CYRUS_BIN/$1 (cyrus-clients)"
 	built "$MB_SYSLOG_SHIM"
 	need dovecot doveadm python3 openssl setsid timeout
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-	start_ca || skip_all "tests/fixtures/ca.sh failed"
+	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	start_provider || { echo "Bail out! mock provider did not start"; exit 1; }
 	start_dovecot || { echo "Bail out! dovecot did not start"; exit 1; }
 }

@@ -32,6 +32,9 @@ trap 'exit 130' INT TERM
 
 plan() { echo "1..$1"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+# bail_out WHY: a fixture or build product the test needs is broken: the
+# test fails (never a skip).
+bail_out() { echo "Bail out! $*"; exit 1; }
 # not_sanitized WHAT: skip the whole test in the ASan+UBSan build
 # (MB_SANITIZE=1, set by tests/run): WHAT (imtest, Postfix, mbsync, ...)
 # is built without ASan and cannot load our plugin or shims built with it.
@@ -78,7 +81,7 @@ wait_for() {
 }
 # free_port: print a TCP port on 127.0.0.1 that is free right now.
 free_port() {
-	python3 -c 'import socket
+	"$MB_PYTHON" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 # built PATH...: a program or module of the tests' own that `make check`
@@ -99,6 +102,15 @@ test_hooks() {
 	echo "Bail out! this build has no test hooks:" \
 		"configure with --enable-test-hooks"
 	exit 1
+}
+
+# need_helper: the token helper ($MB_HELPER) is built, as make builds it:
+# missing is a failure; only a tree configured with --disable-tokenhelper
+# (MB_WITH_HELPER=no, from tests/local.mk) skips, saying so.
+need_helper() {
+	[ "${MB_WITH_HELPER:-yes}" != no ] ||
+		skip_all "configured with --disable-tokenhelper: no mailbearer"
+	built "$MB_HELPER"
 }
 need() {
 	for mb_c in "$@"; do

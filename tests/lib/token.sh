@@ -6,9 +6,9 @@
 # with an empty configuration $MB_CONF and empty files collecting stderr
 # ($MB_TMP/all-stderr) and the secrets to look for ($MB_TMP/secrets).
 token_setup() {
-	[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+	need_helper
 	need python3 openssl timeout
-	start_ca || skip_all "cannot make a test CA"
+	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	if ! start_provider; then
 		echo "Bail out! mock provider did not start"
 		exit 1
@@ -35,7 +35,7 @@ token_servers_setup() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (private Dovecot)"
 	need dovecot doveadm python3 openssl timeout
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-	start_ca || skip_all "tests/fixtures/ca.sh failed"
+	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	if ! start_provider; then
 		echo "Bail out! mock provider did not start"
 		exit 1
@@ -69,7 +69,16 @@ EOC
 # $MB_TMP/all-stderr (checked for secrets at the end) and kept in
 # $MB_TMP/err; stdout in $MB_TMP/out; returns the exit status.
 mb() {
-	"$MB_HELPER" --config "$MB_CONF" "$@" > "$MB_TMP/out" 2> "$MB_TMP/err"
+	if [ "$1" = status ] && [ -z "${MAILBEARER_SOCKET:-}" ]; then
+		# status probes serve's socket: a private one that nothing
+		# listens on, never the host's (an installed serve's)
+		env -u XDG_RUNTIME_DIR MAILBEARER_SOCKET="$MB_TMP/no-serve.sock" \
+			"$MB_HELPER" --config "$MB_CONF" "$@" \
+			> "$MB_TMP/out" 2> "$MB_TMP/err"
+	else
+		"$MB_HELPER" --config "$MB_CONF" "$@" > "$MB_TMP/out" \
+			2> "$MB_TMP/err"
+	fi
 	mb_rc=$?
 	cat "$MB_TMP/err" >> "$MB_TMP/all-stderr"
 	return $mb_rc
@@ -77,7 +86,7 @@ mb() {
 
 # st_get ACCOUNT FIELD: a field of the account's state file.
 st_get() {
-	python3 -c 'import json, sys
+	"$MB_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 v = d.get(sys.argv[2])
 print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
@@ -87,7 +96,7 @@ print("" if v is None else (str(v).lower() if isinstance(v, bool) else v))' \
 # st_set ACCOUNT FIELD PYTHON-EXPR: "time passes" (e.g. expires_at to
 # now + 100); the file keeps its 0600 mode.
 st_set() {
-	python3 -c 'import json, sys, time, os
+	"$MB_PYTHON" -c 'import json, sys, time, os
 p = sys.argv[1]
 d = json.load(open(p))
 d[sys.argv[2]] = eval(sys.argv[3], {"now": int(time.time())})
@@ -105,12 +114,16 @@ time_left() {
 }
 
 # no_secrets NAME FILE...: one assertion that no line of $MB_TMP/secrets
-# appears in any FILE (missing files are skipped); each leak is named.
+# appears in any FILE (a missing one is named and skipped); each leak is
+# named.  Fails when no secret was remembered or no FILE exists.
 no_secrets() {
 	ns_name=$1; shift
 	ns_leaks=0
+	ns_n=$(grep -c . "$MB_TMP/secrets" 2>/dev/null)
+	ns_files=0
 	for ns_f in "$@"; do
-		[ -f "$ns_f" ] || continue
+		[ -f "$ns_f" ] || { diag "no_secrets: no file $ns_f"; continue; }
+		ns_files=$((ns_files + 1))
 		while read -r ns_s; do
 			[ -n "$ns_s" ] || continue
 			if grep -qF -- "$ns_s" "$ns_f"; then
@@ -119,7 +132,12 @@ no_secrets() {
 			fi
 		done < "$MB_TMP/secrets"
 	done
-	check "$ns_name" test "$ns_leaks" = 0
+	# Nothing to look for, or nowhere to look, proves nothing: a failure.
+	[ "${ns_n:-0}" -gt 0 ] ||
+		diag "no_secrets: no secret remembered (remember_secret)"
+	[ "$ns_files" -gt 0 ] || diag "no_secrets: none of the files exists"
+	check "$ns_name" test "$ns_leaks" = 0 -a "${ns_n:-0}" -gt 0 \
+		-a "$ns_files" -gt 0
 }
 
 # remember_state_tokens DIR: every access and refresh token in the state
@@ -127,7 +145,7 @@ no_secrets() {
 remember_state_tokens() {
 	for rst_f in "$1"/*.json; do
 		[ -f "$rst_f" ] || continue
-		python3 -c 'import json, sys
+		"$MB_PYTHON" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 for k in ("access_token", "refresh_token"):
     if d.get(k):

@@ -15,7 +15,7 @@
 # since the examples name /etc paths.
 . "$top_srcdir/tests/lib/tap.sh"
 
-[ -x "$MB_HELPER" ] || skip_all "mailbearer not built"
+need_helper
 blocks=$MB_TMP/blocks
 root=$MB_TMP/root
 mkdir -p "$blocks" "$root" "$MB_TMP/home"
