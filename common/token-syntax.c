@@ -18,6 +18,34 @@ ts_b64char(unsigned char c)
 	       c == '_' || c == '~' || c == '+';
 }
 
+#ifdef __SSE2__
+/* 0xff in each byte of s[0..16) that is a b64token character other than
+ * '='.  A range [lo, hi] is one add and one signed compare: adding
+ * 0x80 - lo moves lo to -128, so the range is what stays below
+ * -128 + (hi - lo + 1). */
+static inline __m128i
+ts_range(__m128i v, char lo, char hi)
+{
+	return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(
+				      (char)(0x80 - lo))),
+			      _mm_set1_epi8((char)(-128 + (hi - lo + 1))));
+}
+
+static inline __m128i
+ts_b64_block(const char *s)
+{
+	__m128i v = _mm_loadu_si128((const __m128i *)s);
+	/* | 0x20 folds 'A'-'Z' onto 'a'-'z' and nothing else onto it */
+	__m128i ok = ts_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a',
+			      'z');
+
+	ok = _mm_or_si128(ok, ts_range(v, '-', '9'));	/* - . / 0-9 */
+	ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+	ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8('~')));
+	return _mm_or_si128(ok, _mm_cmpeq_epi8(v, _mm_set1_epi8('+')));
+}
+#endif
+
 /* The length of the longest prefix of s[0..len) made of b64token
  * characters (without '=').  The one per-byte pass over a token: with
  * SSE2 (every x86-64) 16 bytes at a time, the rest byte by byte. */
@@ -27,26 +55,17 @@ mb_token_b64_prefix(const char *s, size_t len)
 	size_t i = 0;
 
 #ifdef __SSE2__
-	const __m128i x20 = _mm_set1_epi8(0x20);
-	const __m128i a1 = _mm_set1_epi8('a' - 1), z1 = _mm_set1_epi8('z' + 1);
-	const __m128i d1 = _mm_set1_epi8('-' - 1), n1 = _mm_set1_epi8('9' + 1);
-	const __m128i us = _mm_set1_epi8('_'), ti = _mm_set1_epi8('~');
-	const __m128i pl = _mm_set1_epi8('+');
+	for (; len - i >= 32; i += 32) {
+		__m128i ok = _mm_and_si128(ts_b64_block(s + i),
+					   ts_b64_block(s + i + 16));
 
+		if (_mm_movemask_epi8(ok) != 0xffff)
+			break;
+	}
 	for (; len - i >= 16; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-		__m128i f = _mm_or_si128(v, x20);
-		/* signed compares: a byte >= 0x80 is below every range */
-		__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(f, a1),
-					   _mm_cmplt_epi8(f, z1));
-		unsigned mask;
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+			ts_b64_block(s + i));
 
-		ok = _mm_or_si128(ok, _mm_and_si128(_mm_cmpgt_epi8(v, d1),
-						    _mm_cmplt_epi8(v, n1)));
-		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, us));
-		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, ti));
-		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(v, pl));
-		mask = (unsigned)_mm_movemask_epi8(ok);
 		if (mask != 0xffff)
 			return i + (size_t)__builtin_ctz(~mask);
 	}
