@@ -181,7 +181,8 @@ echo_loop_iterative(int lfd)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench-echo -s SOCKET [-n TOKEN-BYTES | -T FILE] "
+	fprintf(stderr, "usage: bench-echo -s SOCKET "
+		"[-n TOKEN-BYTES | -T FILE] "
 		"[-t]\n");
 }
 

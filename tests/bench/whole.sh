@@ -169,13 +169,13 @@ if want cpu; then
 	for f in cs ce; do
 		eval "tot_$f=\$(median $(for k in 1 2 3; do
 			calc "($(kv "$MB_TMP/$f.$k" cpu_us) + $(kv "$MB_TMP/$f.$k" srv_cpu_us)) / 3000"
-		done))"
+		done | tr '\n' ' '))"
 		eval "srv_$f=\$(median $(for k in 1 2 3; do
 			calc "$(kv "$MB_TMP/$f.$k" srv_cpu_us) / 3000"
-		done))"
+		done | tr '\n' ' '))"
 		eval "wall_$f=\$(median $(for k in 1 2 3; do
 			calc "1e6 / $(kv "$MB_TMP/$f.$k" rps)"
-		done))"
+		done | tr '\n' ' '))"
 		eval "err_$f=\$(for k in 1 2 3; do kv \"\$MB_TMP/$f.\$k\" errors; done | tr '\n' ' ')"
 	done
 	r=$(ratio "$tot_cs" "$tot_ce")
