@@ -37,9 +37,14 @@ enum mb_token_syntax {
 	MB_TOKEN_NON_ASCII,	/* a byte >= 0x80 */
 };
 
-/* Classifies s[0..len) (s may be NULL when len is 0).  Reads at most
- * MB_TOKEN_MAX + 1 bytes. */
+/* Classifies s[0..len) (s may be NULL when len is 0) in one pass over
+ * its bytes.  Reads at most MB_TOKEN_MAX + 1 bytes. */
 enum mb_token_syntax mb_token_syntax(const char *s, size_t len);
+
+/* The length of the longest prefix of s[0..len) made of b64token
+ * characters other than '=' (ALPHA / DIGIT / "-" / "." / "_" / "~" /
+ * "+" / "/"); mb_token_syntax's one pass over the bytes. */
+size_t mb_token_b64_prefix(const char *s, size_t len);
 
 /* True when s[0..len) is a token (MB_TOKEN_B64TOKEN or MB_TOKEN_VCHAR). */
 bool mb_token_valid(const char *s, size_t len);

@@ -28,7 +28,6 @@
 #define MB_LOCALSTATEDIR "/var"
 #endif
 
-#define MB_CONFIG_MAX_SIZE (1024 * 1024)
 #define MB_SECRET_MAX_SIZE 4096
 
 /*

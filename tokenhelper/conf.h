@@ -74,6 +74,17 @@ struct mb_config {
 	size_t n_accounts;
 };
 
+/* The largest configuration file read, in bytes.  It is read whole into
+ * memory once, at start-up and at a reload, and freed after parsing, so
+ * the bound is on a transient allocation.  A generic account with every
+ * per-account setting and long paths takes about 250 to 600 bytes (the
+ * benchmark's take 250): 16 MiB leaves room for 10,000 such accounts
+ * (serve's documented scale, tests/bench) with a comment block each,
+ * while a file that is not a configuration (a log or an image named by
+ * mistake) is still refused before it is read.  The earlier 1 MiB
+ * stopped at about 4,000 generic accounts. */
+#define MB_CONFIG_MAX_SIZE (16 * 1024 * 1024)
+
 /* Reads and validates the file at path.  Returns 0 and a config the
  * caller frees with mb_config_free(), or -1 with *error_r set to a
  * malloc'd message naming the file and line (caller frees).  The file,

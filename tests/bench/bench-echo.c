@@ -1,11 +1,14 @@
 /* Benchmark baseline: the smallest server that answers MAILBEARER1 the
- * way `mailbearer serve` does from memory.  One UNIX stream socket, one
- * detached thread per connection (as serve), each reading one request
- * line and writing one fixed "MAILBEARER1 OK <expires-at> <token>" line,
- * then closing.  No access control, no account lookup, no cache: what
- * serve adds on top of this is what the benchmark shows.
+ * way `mailbearer serve` does from memory.  One UNIX stream socket; by
+ * default iterative (one thread: accept, read the request line, write
+ * one fixed "MAILBEARER1 OK <expires-at> <token>" line, close, next),
+ * the design of a single-threaded event loop at its cheapest; with -t a
+ * detached thread per connection (serve's engine before issue 12).  No
+ * access control, no account lookup, no cache: what serve adds on top of
+ * this is what the benchmark shows.  -T FILE answers with the token in
+ * FILE (one line), so that the plugin accepts the answer.
  *
- * bench-echo -s SOCKET [-n TOKEN-BYTES]
+ * bench-echo -s SOCKET [-n TOKEN-BYTES | -T TOKEN-FILE] [-t]
  * Runs until SIGTERM or SIGINT; creates the socket (removing a stale
  * one), prints "ready" on stdout when listening. */
 #include <config.h>
@@ -96,10 +99,25 @@ echo_listen(const char *path)
 }
 
 static void
-echo_make_answer(long bytes)
+echo_make_answer(long bytes, const char *token_file)
 {
-	size_t cap = (size_t)bytes + 64;
+	char tok[ECHO_LINE_MAX];
+	size_t cap = (size_t)bytes + 64, tlen = 0;
 	int n;
+
+	if (token_file != NULL) {
+		FILE *f = fopen(token_file, "r");
+
+		if (f == NULL || fgets(tok, sizeof(tok) - 64, f) == NULL) {
+			fprintf(stderr, "bench-echo: cannot read %s\n",
+				token_file);
+			exit(1);
+		}
+		fclose(f);
+		tlen = strcspn(tok, "\r\n");
+		bytes = (long)tlen;
+		cap = tlen + 64;
+	}
 
 	echo_answer = malloc(cap);
 	if (echo_answer == NULL) {
@@ -108,7 +126,10 @@ echo_make_answer(long bytes)
 	}
 	n = snprintf(echo_answer, cap, "MAILBEARER1 OK %lld ",
 		     (long long)time(NULL) + 3600);
-	memset(echo_answer + n, 'e', (size_t)bytes);
+	if (token_file != NULL)
+		memcpy(echo_answer + n, tok, tlen);
+	else
+		memset(echo_answer + n, 'e', (size_t)bytes);
 	echo_answer[n + bytes] = '\n';
 	echo_answer_len = (size_t)n + (size_t)bytes + 1;
 }
@@ -139,26 +160,52 @@ echo_loop(int lfd)
 	pthread_attr_destroy(&attr);
 }
 
+/* Iterative: one connection at a time, in this thread. */
+static void
+echo_loop_iterative(int lfd)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED ||
+			    errno == EMFILE || errno == ENFILE)
+				continue;
+			perror("bench-echo: accept");
+			break;
+		}
+		(void)echo_conn((void *)(long)fd);
+	}
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench-echo -s SOCKET [-n TOKEN-BYTES]\n");
+	fprintf(stderr, "usage: bench-echo -s SOCKET "
+		"[-n TOKEN-BYTES | -T FILE] "
+		"[-t]\n");
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *token_file = NULL;
 	long bytes = 20;
-	int c, lfd;
+	int c, lfd, threaded = 0;
 
-	while ((c = getopt(argc, argv, "s:n:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:T:t")) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;
 			break;
 		case 'n':
 			bytes = bench_parse_count(optarg, ECHO_LINE_MAX - 64);
+			break;
+		case 'T':
+			token_file = optarg;
+			break;
+		case 't':
+			threaded = 1;
 			break;
 		default:
 			usage();
@@ -169,12 +216,15 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	echo_make_answer(bytes);
+	echo_make_answer(bytes, token_file);
 	lfd = echo_listen(path);
 	if (lfd < 0)
 		return 1;
 	printf("ready\n");
 	fflush(stdout);
-	echo_loop(lfd);
+	if (threaded)
+		echo_loop(lfd);
+	else
+		echo_loop_iterative(lfd);
 	return 1;
 }

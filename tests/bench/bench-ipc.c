@@ -18,6 +18,9 @@
  * rejected ("REJECTED <account> <token>"), so that the next TOKEN request
  * makes serve refresh: the single-flight benchmark.
  *
+ * cpu_us is the CPU time (user + system) of this process and of its
+ * client processes: the client side of the whole path.
+ *
  * Tokens are never printed.  Output: key=value lines; exit status 0 when
  * every request got an OK (or DONE), 1 otherwise, 2 on a usage error. */
 #include <config.h>
@@ -30,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -399,6 +403,18 @@ main(int argc, char **argv)
 	printf("clients=%ld\nrequests=%zu\nerrors=%llu\ntimeouts=%llu\n",
 	       clients, total, (unsigned long long)sh->errors,
 	       (unsigned long long)sh->timeouts);
+	{
+		struct rusage self, kids;
+
+		getrusage(RUSAGE_SELF, &self);
+		getrusage(RUSAGE_CHILDREN, &kids);
+		printf("cpu_us=%.0f\n",
+		       (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec +
+				kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) *
+		       1e6 +
+		       (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec +
+				kids.ru_utime.tv_usec + kids.ru_stime.tv_usec));
+	}
 	printf("wall_s=%.3f\nrps=%.0f\n", (double)wall / 1e9,
 	       (double)total / ((double)wall / 1e9));
 	printf("p50_us=%.0f\np90_us=%.0f\np99_us=%.0f\nmax_us=%.0f\n",

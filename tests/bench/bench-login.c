@@ -11,9 +11,14 @@
  * values of -n: the difference of the totals divided by the difference of
  * the counts is the cost of one login, without libsasl2's initialisation.
  *
- * The token is a fixed fake one (it is no secret); with -e the password is
- * empty and the plugin asks `mailbearer serve` (MAILBEARER_SOCKET) for the
- * token of the account named like the user.
+ * The token is a fixed fake one (it is no secret), or with -t BYTES a fake
+ * b64token of that length (a Microsoft JWT is about 2 KB); with -e the
+ * password is empty and the plugin asks `mailbearer serve`
+ * (MAILBEARER_SOCKET) for the token of the account named like the user.
+ * -m PLAIN logs in with the same password through Cyrus's PLAIN plugin
+ * (SASL_PATH must name its directory too): the baseline of the
+ * benchmark's ratios.  wall_ns_per_login is the wall time of the N
+ * logins (without sasl_client_init) divided by N.
  *
  * Prints key=value lines on stdout; exit status 0 when every login
  * succeeded, 1 otherwise, 2 on a usage error. */
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sasl/sasl.h>
@@ -130,10 +136,28 @@ cb_authname(void *context, int id, const char **result, unsigned *len)
 	return SASL_OK;
 }
 
+/* the password (-t: a fake b64token of that length) */
+#define BENCH_TOKEN_MAX 16384
+static char bench_token[BENCH_TOKEN_MAX + 1] = BENCH_TOKEN;
+static size_t bench_token_len = sizeof(BENCH_TOKEN) - 1;
+
 static union {
 	sasl_secret_t s;
-	char room[sizeof(sasl_secret_t) + sizeof(BENCH_TOKEN)];
+	char room[sizeof(sasl_secret_t) + BENCH_TOKEN_MAX + 1];
 } secret;
+
+/* A fake b64token of len bytes: a JWT-like mix of its alphabet. */
+static void
+make_token(size_t len)
+{
+	static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"abcdefghijklmnopqrstuvwxyz0123456789-_.";
+
+	for (size_t i = 0; i < len; i++)
+		bench_token[i] = alpha[(i * 7 + i / 13) % (sizeof(alpha) - 1)];
+	bench_token[len] = '\0';
+	bench_token_len = len;
+}
 
 static int
 cb_pass(sasl_conn_t *conn, void *context, int id, sasl_secret_t **psecret)
@@ -145,8 +169,8 @@ cb_pass(sasl_conn_t *conn, void *context, int id, sasl_secret_t **psecret)
 	if (opt_empty) {
 		secret.s.len = 0;
 	} else {
-		secret.s.len = sizeof(BENCH_TOKEN) - 1;
-		memcpy(secret.s.data, BENCH_TOKEN, sizeof(BENCH_TOKEN));
+		secret.s.len = (unsigned)bench_token_len;
+		memcpy(secret.s.data, bench_token, bench_token_len + 1);
 	}
 	*psecret = &secret.s;
 	return SASL_OK;
@@ -166,6 +190,7 @@ typedef int (*bench_cb_fn)(void);
 static sasl_callback_t conn_cbs[] = {
 	{ SASL_CB_AUTHNAME, NULL, NULL },
 	{ SASL_CB_PASS, NULL, NULL },
+	{ SASL_CB_USER, NULL, NULL },	/* PLAIN asks for the authzid */
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
 
@@ -192,6 +217,11 @@ one_login(const char *mech)
 		goto out;
 	}
 	rc = sasl_client_start(conn, mech, NULL, &out, &outlen, &chosen);
+	if (rc == SASL_OK && outlen > 0) {
+		/* PLAIN: done with its one message */
+		ok = true;
+		goto out;
+	}
 	if (rc != SASL_CONTINUE || outlen == 0) {
 		fprintf(stderr, "bench-login: sasl_client_start: %s: %s\n",
 			sasl_errstring(rc, NULL, NULL), sasl_errdetail(conn));
@@ -214,8 +244,10 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: bench-login [-n LOGINS] [-m MECH] "
-		"[-u USER] [-e]\n"
-		"  -e  empty password: the plugin asks mailbearer serve\n");
+		"[-u USER] [-t TOKEN-BYTES] [-e]\n"
+		"  -e  empty password: the plugin asks mailbearer serve\n"
+		"  -t  the password: a fake b64token of that length\n"
+		"  -m PLAIN: Cyrus's PLAIN with the same password\n");
 }
 
 int
@@ -225,9 +257,11 @@ main(int argc, char **argv)
 	long n = 1, failures = 0;
 	size_t live_before, live_after_first = 0, max_conn_peak = 0;
 	unsigned long calls_before, calls_first = 0;
+	struct timespec t0, t1;
+	long bytes;
 	int rc, c;
 
-	while ((c = getopt(argc, argv, "n:m:u:e")) != -1) {
+	while ((c = getopt(argc, argv, "n:m:u:t:e")) != -1) {
 		switch (c) {
 		case 'n':
 			n = bench_parse_count(optarg, 10000000);
@@ -245,6 +279,14 @@ main(int argc, char **argv)
 		case 'e':
 			opt_empty = true;
 			break;
+		case 't':
+			bytes = bench_parse_count(optarg, BENCH_TOKEN_MAX);
+			if (bytes < 0) {
+				usage();
+				return 2;
+			}
+			make_token((size_t)bytes);
+			break;
 		default:
 			usage();
 			return 2;
@@ -252,6 +294,7 @@ main(int argc, char **argv)
 	}
 	conn_cbs[0].proc = (bench_cb_fn)(void (*)(void))cb_authname;
 	conn_cbs[1].proc = (bench_cb_fn)(void (*)(void))cb_pass;
+	conn_cbs[2].proc = (bench_cb_fn)(void (*)(void))cb_authname;
 
 	sasl_set_alloc(count_malloc, count_calloc, count_realloc,
 		       count_free);
@@ -264,6 +307,7 @@ main(int argc, char **argv)
 	live_before = heap_live;
 	calls_before = heap_calls;
 	printf("heap_after_init=%zu\n", live_before);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i++) {
 		size_t base = heap_live;
 
@@ -277,7 +321,11 @@ main(int argc, char **argv)
 			calls_first = heap_calls - calls_before;
 		}
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	printf("mech=%s\nlogins=%ld\nfailures=%ld\n", mech, n, failures);
+	printf("wall_ns_per_login=%.0f\n",
+	       ((double)(t1.tv_sec - t0.tv_sec) * 1e9 +
+		(double)(t1.tv_nsec - t0.tv_nsec)) / (double)n);
 	printf("heap_peak_per_conn=%zu\n", max_conn_peak);
 	printf("allocs_first_login=%lu\n", calls_first);
 	printf("allocs_per_login=%.1f\n",

@@ -232,7 +232,7 @@ if [ -n "$OLD" ]; then
 	fake_start conc-old old "$E/conc.conf"
 	srvs="$srvs old"
 fi
-"$ECHO_SRV" -s "$E/pub/conc-echo.sock" > "$E/conc-echo.log" 2>&1 &
+"$ECHO_SRV" -t -s "$E/pub/conc-echo.sock" > "$E/conc-echo.log" 2>&1 &
 echo $! > "$E/conc-echo.pid"
 at_exit "stop_pid $! 2"
 wait_for 10 test -S "$E/pub/conc-echo.sock"

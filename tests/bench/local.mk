@@ -5,7 +5,8 @@ EXTRA_PROGRAMS = tests/bench/bench-login tests/bench/bench-ipc \
 	tests/bench/bench-spawn tests/bench/bench-echo
 CLEANFILES += $(EXTRA_PROGRAMS)
 EXTRA_DIST += tests/bench/run tests/bench/README.md \
-	tests/bench/bench-hold.py tests/bench/engine.sh
+	tests/bench/bench-hold.py tests/bench/engine.sh \
+	tests/bench/whole.sh
 
 tests_bench_bench_login_SOURCES = tests/bench/bench-login.c \
 	tests/bench/bench-util.c tests/bench/bench-util.h

@@ -1,5 +1,7 @@
 #include <config.h>
 
+#include <ctype.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +128,85 @@ test_account_name(void)
 	tap_ok(!mb_account_name_valid(NULL, 0), "NULL refused");
 }
 
+/* The classification before the one-pass scan (byte by byte), kept as
+ * the reference that the vectorised mb_token_syntax must agree with. */
+static enum mb_token_syntax
+ref_token_syntax(const char *s, size_t len)
+{
+	bool strict = true, padding = false;
+	size_t i;
+
+	if (s == NULL || len == 0)
+		return MB_TOKEN_EMPTY;
+	if (len > MB_TOKEN_MAX)
+		return MB_TOKEN_TOO_LONG;
+	if (memchr(s, '\001', len) != NULL)
+		return MB_TOKEN_SEPARATOR;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c == 0x7f)
+			return MB_TOKEN_CONTROL;
+		if (c >= 0x80)
+			return MB_TOKEN_NON_ASCII;
+		if (c == '=')
+			padding = true;
+		else if (padding || !(isalnum(c) || strchr("-._~+/", c)))
+			strict = false;
+	}
+	if (s[0] == '=')
+		strict = false;
+	return strict ? MB_TOKEN_B64TOKEN : MB_TOKEN_VCHAR;
+}
+
+/* Every byte value at every position of a 40-byte token (the 16-byte
+ * blocks of the fast path, their boundaries and the tail), alone, with
+ * '=' padding after it, and with a ^A later on. */
+static void
+test_token_scan(void)
+{
+	char t[41];
+	size_t pos, bad_syn = 0, bad_prefix = 0, n = 0;
+	int c, variant;
+
+	for (pos = 0; pos < 40; pos++) {
+		for (c = 0; c < 256; c++) {
+			for (variant = 0; variant < 3; variant++) {
+				size_t want_prefix;
+
+				memset(t, 'Q', 40);
+				t[pos] = (char)c;
+				if (variant == 1 && pos < 38)
+					memset(t + pos + 1, '=', 39 - pos);
+				if (variant == 2 && pos < 39)
+					t[39] = '\001';
+				n++;
+				if (mb_token_syntax(t, 40) !=
+				    ref_token_syntax(t, 40))
+					bad_syn++;
+				want_prefix = 0;
+				while (want_prefix < 40 &&
+				       t[want_prefix] != '=' &&
+				       ref_token_syntax(t + want_prefix, 1) ==
+				       MB_TOKEN_B64TOKEN)
+					want_prefix++;
+				if (mb_token_b64_prefix(t, 40) != want_prefix)
+					bad_prefix++;
+			}
+		}
+	}
+	tap_ok(bad_syn == 0, "one-pass scan agrees with the byte-by-byte "
+	       "reference (%zu of %zu differ)", bad_syn, n);
+	tap_ok(bad_prefix == 0, "b64 prefix length right (%zu of %zu "
+	       "differ)", bad_prefix, n);
+	tap_ok(mb_token_b64_prefix("", 0) == 0, "empty: prefix 0");
+	tap_ok(mb_token_b64_prefix("ab=", 3) == 2, "prefix stops at '='");
+	tap_ok(mb_token_syntax("====", 4) == MB_TOKEN_VCHAR,
+	       "padding alone is not a b64token");
+	tap_ok(mb_token_syntax("a \001", 3) == MB_TOKEN_SEPARATOR,
+	       "the separator wins over an earlier space");
+}
+
 static void
 test_token_syntax(void)
 {
@@ -189,5 +270,6 @@ main(void)
 	test_formatted();
 	test_account_name();
 	test_token_syntax();
+	test_token_scan();
 	return tap_done();
 }

@@ -193,6 +193,59 @@ test_special_files(void)
 	alarm(0);
 }
 
+/* The size bound (MB_CONFIG_MAX_SIZE): 10,000 generic accounts, far
+ * above the old 1 MiB, are read; a file one byte over the bound is
+ * refused before it is read (a sparse file: nothing is written). */
+static void
+test_size_limit(void)
+{
+	char path[512], *err = NULL;
+	struct mb_config *cfg = NULL;
+	const struct mb_account *a;
+	long size = 0;
+	FILE *f;
+	int i, fd;
+
+	snprintf(path, sizeof(path), "%s/big", dir);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		tap_diag("cannot write %s", path);
+		exit(1);
+	}
+	for (i = 0; i < 10000; i++)
+		fprintf(f, "# account %d of the size test\n[a%d@example.com]\n"
+			"provider = generic\ntoken_endpoint = "
+			"https://127.0.0.1:1/token\nclient_id = cid\n"
+			"scope = https://mail.example.com/\n\n", i, i);
+	size = ftell(f);
+	if (fclose(f) != 0) {
+		tap_diag("cannot write %s", path);
+		exit(1);
+	}
+	chmod(path, 0600);
+	tap_ok(size > 1024 * 1024 && size < MB_CONFIG_MAX_SIZE,
+	       "10,000 accounts: between 1 MiB and the bound");
+	tap_ok(mb_config_load(path, &cfg, &err) == 0 && cfg != NULL &&
+	       cfg->n_accounts == 10000, "10,000 generic accounts are read");
+	free(err);
+	err = NULL;
+	a = cfg != NULL ? mb_config_account(cfg, "a9999@example.com") : NULL;
+	tap_ok(a != NULL, "the last of 10,000 accounts is found");
+	mb_config_free(&cfg);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0 || ftruncate(fd, (off_t)MB_CONFIG_MAX_SIZE + 1) != 0 ||
+	    close(fd) != 0) {
+		tap_diag("cannot grow %s", path);
+		exit(1);
+	}
+	tap_ok(mb_config_load(path, &cfg, &err) == -1 && cfg == NULL &&
+	       err != NULL && strstr(err, "too large") != NULL,
+	       "one byte over MB_CONFIG_MAX_SIZE: too large");
+	free(err);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -441,6 +494,7 @@ main(void)
 
 	test_comments();
 	test_special_files();
+	test_size_limit();
 
 	snprintf(buf, sizeof(buf), "rm -rf '%s'", dir);
 	if (system(buf) != 0)
