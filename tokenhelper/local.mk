@@ -20,6 +20,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/store.c tokenhelper/store.h \
+	tokenhelper/test-hooks.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/token.c tokenhelper/token.h \
 	tokenhelper/xalloc.c tokenhelper/xalloc.h

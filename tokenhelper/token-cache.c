@@ -7,6 +7,7 @@
 #include "log.h"
 #include "notify.h"
 #include "store.h"
+#include "test-hooks.h"
 #include "wipe.h"
 
 #include <stdint.h>
@@ -70,6 +71,7 @@ struct mb_cache {
 	unsigned jobs;
 	bool stopping;
 	time_t next_tick;
+	long flush_retry;	/* MB_CACHE_FLUSH_RETRY */
 };
 
 struct mb_cache_job {
@@ -648,8 +650,8 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		job_log(j, r->st, e->error, e->expires_at, e->backoff);
 	}
 	e->pending_write = r->pending;
-	if (r->pending && e->retry_at < now + MB_CACHE_FLUSH_RETRY)
-		e->retry_at = now + MB_CACHE_FLUSH_RETRY;
+	if (r->pending && e->retry_at < now + c->flush_retry)
+		e->retry_at = now + c->flush_retry;
 	e->warmed = true;
 	e->refreshing = false;
 	c->jobs--;
@@ -862,6 +864,8 @@ mb_cache_new(struct mb_config **cfg, const struct mb_cache_options *opts,
 	if (c != NULL) {
 		c->opt = *opts;
 		c->runner = *runner;
+		c->flush_retry = mb_test_hook_long("MB_TEST_FLUSH_RETRY",
+						   MB_CACHE_FLUSH_RETRY);
 		c->gen = gen_new(cfg, NULL);
 	}
 	if (c == NULL || c->gen == NULL) {
