@@ -274,7 +274,8 @@ slot_window(struct uid_slot *u, time_t now, bool stranger)
 	u->suppressed = 0;
 }
 
-/* Whether a line about u's request may be logged now. */
+/* Whether a line about u's request may be logged now.  The first line
+ * held back says so at once; the count follows when the window ends. */
 static bool
 slot_may_log(struct mb_serve *s, struct uid_slot *u, time_t now)
 {
@@ -283,7 +284,18 @@ slot_may_log(struct mb_serve *s, struct uid_slot *u, time_t now)
 		u->logged++;
 		return true;
 	}
-	u->suppressed++;
+	if (u->suppressed++ == 0) {
+		if (u == &s->strangers)
+			mb_log(LOG_WARNING, "more than %d log lines a minute "
+			       "about uids that may not use serve; the rest of "
+			       "this minute's are counted, not written",
+			       MB_SERVE_LOG_PER_MIN);
+		else
+			mb_log(LOG_WARNING, "uid %u: more than %d log lines a "
+			       "minute about its requests; the rest of this "
+			       "minute's are counted, not written",
+			       (unsigned)u->uid, MB_SERVE_LOG_PER_MIN);
+	}
 	return false;
 }
 
@@ -295,7 +307,10 @@ slot_may_report(struct uid_slot *u, time_t now)
 		u->reports++;
 		return true;
 	}
-	u->reports_over++;
+	if (u->reports_over++ == 0)
+		mb_log(LOG_WARNING, "uid %u: more than %d REJECTED reports a "
+		       "minute; the rest of this minute's are answered but not "
+		       "acted on", (unsigned)u->uid, MB_SERVE_REPORTS_PER_MIN);
 	return false;
 }
 

@@ -79,8 +79,9 @@ struct mb_cache_job {
 	const struct mb_account *acct;
 	struct mb_cache_entry *e;
 	enum mb_cache_job_kind kind;
-	time_t prev_obtained;	/* of the cached token when it started */
-	char *copy;		/* secret: the token it is meant to replace */
+	/* secret: the token it is meant to replace (the rejected one, or
+	 * the cached one), or NULL */
+	char *copy;
 	struct state_stamp stamp;	/* the state file when it ended */
 	bool stale;		/* came back with the token it replaces */
 	struct mb_cache_result r;
@@ -514,7 +515,7 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	j = calloc(1, sizeof(*j));
 	if (kind == MB_JOB_REJECTED)
 		copy = e->rejected;
-	else if (kind == MB_JOB_PROACTIVE)
+	else
 		copy = e->token;
 	if (j == NULL || (copy != NULL && (j->copy = strdup(copy)) == NULL)) {
 		free(j);
@@ -527,7 +528,6 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	j->e = e;
 	e->refs++;
 	j->kind = kind;
-	j->prev_obtained = e->token != NULL ? e->obtained_at : 0;
 	j->r.st = MB_TOKEN_TRANSIENT;
 	if (kind == MB_JOB_REJECTED)
 		e->forced_at = now;
@@ -579,7 +579,7 @@ mb_cache_job_run(struct mb_cache_job *j)
 	/* a forced refresh that came back with the token it was meant to
 	 * replace: the core served the still-valid one (it logged why) */
 	j->stale = r->st == MB_TOKEN_OK && j->kind != MB_JOB_LOAD &&
-		   j->prev_obtained != 0 && r->a.obtained_at <= j->prev_obtained;
+		   j->copy != NULL && strcmp(r->a.token, j->copy) == 0;
 	state_stamp_read(j->e->state_dir, j->e->name, &j->stamp);
 	r->pending = mb_token_flush_pending(j->acct, &ferr) < 0;
 	if (r->pending)
@@ -736,6 +736,22 @@ mb_cache_unwait(struct mb_cache *c, struct mb_cache_waiter *w, char *out,
 	entry_put(e);
 }
 
+/* A forced refresh (after a rejection) may start now. */
+static bool
+forced_due(const struct mb_cache_entry *e, time_t now)
+{
+	return e->forced_at == 0 || now >= e->forced_at +
+	       MB_TOKEN_FORCE_INTERVAL;
+}
+
+/* The cached token is the one a server refused. */
+static bool
+entry_refused(const struct mb_cache_entry *e)
+{
+	return e->rejected != NULL && e->token != NULL &&
+	       strcmp(e->rejected, e->token) == 0;
+}
+
 static bool
 login_matches(const struct mb_account *acct, const char *login)
 {
@@ -752,6 +768,7 @@ mb_cache_answer_rejected(struct mb_cache *c, const struct mb_account *acct,
 {
 	char msg[MB_IPC_TEXT_MAX + 1];
 	const char *user = acct->user != NULL ? acct->user : acct->name;
+	bool may_force;
 
 	if (!login_matches(acct, login)) {
 		snprintf(msg, sizeof(msg), "account %s: the server refused "
@@ -776,19 +793,25 @@ mb_cache_answer_rejected(struct mb_cache *c, const struct mb_account *acct,
 		       (unsigned)uid);
 		return;
 	}
+	/* one forced refresh at a time; the token core allows one per
+	 * MB_TOKEN_FORCE_INTERVAL across processes (the state's
+	 * last_forced), and the scheduler starts a deferred one */
+	may_force = !e->refreshing;
 	if (e->rejected == NULL || strcmp(e->rejected, token) != 0) {
 		free_secret(&e->rejected);
 		e->rejected = strdup(token);
-		mb_log(LOG_NOTICE, "account %s: a server rejected the current "
-		       "token (reported by uid %u); refreshing it, and serving "
-		       "it until a new one replaces it", acct->name,
-		       (unsigned)uid);
+		if (may_force)
+			mb_log(LOG_NOTICE, "account %s: a server rejected the "
+			       "current token (reported by uid %u); refreshing "
+			       "it, and serving it until a new one replaces it",
+			       acct->name, (unsigned)uid);
+		else
+			mb_log(LOG_NOTICE, "account %s: a server rejected the "
+			       "current token (reported by uid %u); serving it "
+			       "until a new one replaces it (a refresh is "
+			       "running)", acct->name, (unsigned)uid);
 	}
-	/* one forced refresh at a time, and (like the token core's own
-	 * rule) at most one per MB_TOKEN_FORCE_INTERVAL */
-	if (e->rejected != NULL && !e->refreshing &&
-	    (e->forced_at == 0 || now >= e->forced_at +
-	     MB_TOKEN_FORCE_INTERVAL))
+	if (e->rejected != NULL && may_force)
 		entry_kick(c, acct, e, MB_JOB_REJECTED, now);
 }
 
@@ -817,6 +840,8 @@ sched_entry(struct mb_cache *c, const struct mb_account *acct,
 		return e->retry_at;
 	if (!e->warmed || e->pending_write)
 		kind = MB_JOB_LOAD;
+	else if (entry_refused(e) && forced_due(e, now))
+		kind = MB_JOB_REJECTED;
 	else if (keepalive > 0 && now >= e->last_refresh + keepalive)
 		kind = MB_JOB_KEEPALIVE;
 	else if (e->token != NULL && e->used &&
@@ -830,6 +855,9 @@ sched_entry(struct mb_cache *c, const struct mb_account *acct,
 				acct->refresh_margin));
 		if (keepalive > 0)
 			due = min_time(due, e->last_refresh + keepalive);
+		if (entry_refused(e))
+			due = min_time(due, e->forced_at +
+				       MB_TOKEN_FORCE_INTERVAL);
 		return due;
 	}
 	entry_kick(c, acct, e, kind, now);

@@ -33,6 +33,7 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-e2e-helper.sh \
 	tests/integration/test-serve.sh \
 	tests/integration/test-serve-engine.sh \
+	tests/integration/test-serve-sigterm.sh \
 	tests/integration/test-postfix-password.sh \
 	tests/integration/test-postfix-helper.sh \
 	tests/integration/test-postfix-notls.sh \
@@ -78,6 +79,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-serve-daemon.sh \
 	tests/integration/test-serve-real.sh \
 	tests/integration/test-serve-pending.sh \
+	tests/integration/test-serve-valid.sh \
 	tests/integration/test-serve-pidfile.sh \
 	tests/integration/test-conf-fifo.sh \
 	tests/integration/test-config-root.sh \

@@ -48,7 +48,8 @@ acct = {"name": str, "provider": str, "flow": str, "user": str,
         "refresh_token_since": T, "access_token": B, "access_token_expires_at": T,
         "access_token_expires_in": I, "access_token_usable": B,
         "access_token_rejected": B, "scope": S, "last_refresh": T,
-        "last_error": S, "last_forced_refresh": T, "updated": T}
+        "last_error": S, "last_forced_refresh": T, "updated": T,
+        "refresh_unanswered_at": T}
 states = {"ok", "failing", "needs_authorize", "client_problem",
           "no_refresh_token", "missing", "corrupt", "error"}
 def chk(obj, spec, where):
