@@ -9,6 +9,7 @@
 
 #include "tap.h"
 #include "tokenhelper/cli.h"
+#include "tokenhelper/store.h"
 #include "tokenhelper/conf.h"
 #include "ipc-proto.h"
 #include "tokenhelper/token-cache.h"
@@ -606,6 +607,33 @@ test_backoff_sched(void)
 	cache_close(&c, now);
 }
 
+/* A new state file (authorize, import) lets a request retry at once. */
+static void
+test_backoff_new_state(void)
+{
+	struct mb_cache *c;
+	struct client cl;
+	char path[700];
+
+	fake_reset();
+	c = cache_open(ACCT("s"), 0);
+	mb_cache_warm(c, T0);
+	ask(c, "s", T0, &cl);
+	job_finish(c, job_take(), MB_TOKEN_NEEDS_AUTHORIZE, "authorize s", 0,
+		   0, false, T0);
+	tap_is_str(cl.line, err_line(MB_IPC_ERR_NEEDS_AUTHORIZE,
+				     "authorize s"), "needs-authorize: ERR");
+	tap_ok(ask(c, "s", T0 + 1, &cl), "same state: answered at once");
+	tap_is_int(F.started, 1, "same state: no job");
+	snprintf(path, sizeof(path), "%s/s.json", dir);
+	write_conf(path, "{}\n");
+	tap_ok(!ask(c, "s", T0 + 2, &cl), "new state file: the client waits");
+	tap_is_int(F.started, 2, "new state file: a job at once");
+	is_job(MB_JOB_LOAD, "s", "new state file");
+	unlink(path);
+	cache_close(&c, T0 + 2);
+}
+
 /* A request after a failure may start a refresh after
  * MB_CACHE_REQUEST_RETRY even when an expired token is still cached. */
 static void
@@ -736,6 +764,58 @@ test_stale(void)
 	mb_cache_tick(c, T0 + 31);
 	tap_is_int(F.started, 2, "stale: retried at 30 s");
 	cache_close(&c, T0 + 31);
+}
+
+/* The same through mb_cache_job_run() and the real token core (its
+ * stale flag is set there): the cache holds tokX (issued 3050 s ago,
+ * due), the state file a valid tokY issued 3100 s ago and not due, which
+ * the core hands out without a network request.  Real
+ * clock: the core reads time() itself. */
+static void
+test_stale_run(void)
+{
+	struct mb_cache *c;
+	struct mb_cache_entry *e;
+	const struct mb_account *a;
+	struct mb_state st;
+	struct client cl;
+	char *err = NULL;
+	time_t now = time(NULL);
+
+	fake_reset();
+	c = cache_open(ACCT("run"), 0);
+	a = mb_cache_find(c, "run", &e);
+	memset(&st, 0, sizeof(st));
+	st.refresh_token = strdup("rt");
+	st.access_token = strdup("tokY");
+	st.expires_at = now + 3600;
+	st.last_refresh = now - 3100;
+	if (!tap_ok(a != NULL && mb_store_write(a, &st, &err) == 0,
+		    "real core: state written"))
+		tap_diag("%s", err != NULL ? err : "no account");
+	free(err);
+	mb_state_clear(&st);
+	disk_set("run", "tokX", now - 3050, now + 550);
+	mb_cache_warm(c, now);
+	ask(c, "run", now, &cl);
+	tap_is_str(cl.out, ok_line("tokX", now + 550), "real core: served");
+	is_job(MB_JOB_PROACTIVE, "run", "real core");
+	if (F.n_run == 1) {
+		struct mb_cache_job *j = job_take();
+
+		mb_cache_job_run(j);
+		tap_is_int(mb_cache_job_result(j)->st, MB_TOKEN_OK,
+			   "real core: OK with an older token");
+		mb_cache_job_done(c, j, now);
+	}
+	ask(c, "run", now, &cl);
+	tap_is_str(cl.out, ok_line("tokY", now + 3600),
+		   "real core, stale: the valid token is served");
+	/* backed off 30 s (a fresh result would leave the tick at 60 s) */
+	tap_is_int(mb_cache_tick(c, now), now + MB_CACHE_BACKOFF_MIN,
+		   "real core, stale: backed off 30 s");
+	tap_is_int(F.started, 1, "real core, stale: no job");
+	cache_close(&c, now);
 }
 
 /* --- REJECTED reports ------------------------------------------------------ */
@@ -1166,9 +1246,11 @@ main(void)
 	test_backoff_request();
 	test_backoff_sched();
 	test_backoff_expired();
+	test_backoff_new_state();
 	test_margin();
 	test_margin_due_at_arrival();
 	test_stale();
+	test_stale_run();
 	test_rejected();
 	test_short();
 	test_keepalive();
