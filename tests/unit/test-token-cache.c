@@ -663,10 +663,10 @@ test_backoff_expired(void)
 	tap_is_str(cl.out, err_line(MB_IPC_ERR_UNAVAILABLE, "down"),
 		   "expired, failed: the error");
 	ask(c, "a", now + MB_CACHE_REQUEST_RETRY, &cl);
-	if (!tap_ok(F.n_run == 1, "expired, failed: a request 10 s later "
-		    "starts a refresh # TODO token-cache.c: an expired cached "
-		    "token blocks request retries until the scheduler's "
-		    "retry_at"))
+	if (!tap_todo(F.n_run == 1, "token-cache.c: an expired cached token "
+		      "blocks request retries until the scheduler's retry_at",
+		      "expired, failed: a request 10 s later starts a "
+		      "refresh"))
 		tap_diag("BUG: mb_cache_answer_token skips the LOAD while "
 			 "e->token != NULL && now < e->retry_at, so after "
 			 "failures the request retry waits out the back-off "
@@ -905,6 +905,7 @@ short_token(time_t got, bool todo)
 {
 	struct mb_cache *c;
 	struct client cl;
+	int ok;
 
 	fake_reset();
 	c = cache_open(ACCT("a"), 0);
@@ -933,11 +934,19 @@ short_token(time_t got, bool todo)
 			tap_lacks_str(cl.line, " OK ",
 				      "5 s token: still not served");
 	}
-	if (!tap_ok(F.started == 1, "5 s token%s: not asked for again by "
-		    "each request%s", got != 0 ? " with its issue time" : "",
-		    todo ? " # TODO token-cache.c: retry_at is not set for a "
-		    "token that is not servable on arrival but not due" : ""))
-		tap_diag("%s%u jobs started for 4 requests 1 s apart",
+	if (!todo)
+		ok = tap_ok(F.started == 1, "5 s token: not asked for again "
+			    "by each request");
+	else
+		ok = tap_todo(F.started == 1, "token-cache.c: retry_at is not "
+			      "set for a token that is not servable on "
+			      "arrival but not due", "5 s token with its issue "
+			      "time: not asked for again by each request");
+	if (!ok)
+		tap_diag("%s%u jobs started for 4 requests 1 s apart: "
+			 "mb_cache_job_done() sets retry_at only when "
+			 "mb_expiry_refresh_at() <= now (here T0 + 3 > T0), so "
+			 "mb_cache_answer_token() starts a LOAD each time",
 			 todo ? "BUG: " : "", F.started);
 	cache_close(&c, T0 + 3);
 	if (got != 0)
