@@ -1027,26 +1027,37 @@ test_reload(void)
 	struct mb_cache_entry *e;
 
 	fake_reset();
-	c = cache_open(ACCT("a") ACCT("b") ACCT("w") ACCT("m"), 0);
+	c = cache_open(ACCT("a") ACCT("b") ACCT("w") ACCT("m") ACCT("na"), 0);
 	disk_set("a", "tokA", T0, T0 + 3600);
 	disk_set("m", "tokM", T0, T0 + 3600);
+	disk_set("na", "tokNA", T0, T0 + 3600);
 	mb_cache_warm(c, T0);
+	/* na's grant dies; its state file still holds the access token */
+	report(c, "na", "tokNA", NULL, true, T0, ca.out);
+	job_finish(c, job_take(), MB_TOKEN_NEEDS_AUTHORIZE, "authorize na",
+		   0, 0, false, T0 + 5);
 	tap_ok(!ask(c, "b", T0, &cb), "b waits");
 	tap_ok(!ask(c, "w", T0, &cw), "w waits");
-	tap_is_int(F.started, 2, "two jobs");
+	tap_is_int(F.started, 3, "three jobs");
 
 	/* the disk changes; a and w stay, b goes, m moves, n comes */
 	disk_set("a", "tokA-disk", T0 + 5, T0 + 3605);
 	disk_set("m", "tokM2", T0 + 5, T0 + 3605);
 	disk_set("n", "tokN", T0 + 5, T0 + 3605);
-	cfg = conf_load(ACCT("a") ACCT("w") ACCT("m") ACCT("n"));
+	cfg = conf_load(ACCT("a") ACCT("w") ACCT("m") ACCT("n") ACCT("na"));
 	free(conf_account(cfg, "m")->state_dir);
 	conf_account(cfg, "m")->state_dir = strdup(dir2);
 	tap_is_int(mb_cache_reload(c, &cfg, T0 + 10), 0, "reload: 0");
 	tap_ok(cfg == NULL, "reload takes the configuration");
 	tap_ok(mb_cache_find(c, "b", &e) == NULL && e == NULL,
 	       "reload: b is gone");
-	tap_ok(mb_cache_config(c)->n_accounts == 4, "reload: 4 accounts");
+	tap_ok(mb_cache_config(c)->n_accounts == 5, "reload: 5 accounts");
+	ask(c, "na", T0 + 11, &cn);
+	tap_is_str(cn.out, err_line(MB_IPC_ERR_NEEDS_AUTHORIZE,
+				    "authorize na"),
+		   "reload: a refused grant's token is not read back");
+	tap_is_int(F.started, 3, "reload: na within 10 s of its failure: "
+		   "no job");
 	ask(c, "a", T0 + 11, &ca);
 	tap_is_str(ca.out, ok_line("tokA", T0 + 3600),
 		   "same name and state_dir: the cached token is kept");
@@ -1057,7 +1068,7 @@ test_reload(void)
 	tap_is_str(cn.out, ok_line("tokN", T0 + 3605),
 		   "a new account: warmed from disk");
 	tap_ok(!ask(c, "w", T0 + 11, &cw2), "w: still waiting");
-	tap_is_int(F.started, 2, "w: the running job is kept, none started");
+	tap_is_int(F.started, 3, "w: the running job is kept, none started");
 	tap_is_int(mb_cache_jobs(c), 2, "two jobs counted");
 	job_finish(c, job_take_for("w"), MB_TOKEN_OK, "tokW", T0 + 12,
 		   T0 + 3612, false, T0 + 12);
@@ -1074,7 +1085,7 @@ test_reload(void)
 	tap_is_int(cb.answers, 1, "b: its waiter is answered");
 	tap_is_str(cb.line, ok_line("tokB", T0 + 3614), "b: with the token");
 	mb_cache_tick(c, T0 + 15);
-	tap_is_int(F.started, 2, "after the reload: no job at the tick");
+	tap_is_int(F.started, 3, "after the reload: no job at the tick");
 	cache_close(&c, T0 + 15);
 }
 
