@@ -38,7 +38,7 @@ mb_cli_format_time(time_t t, char *buf, size_t len)
 	snprintf(buf, len, "@%lld", (long long)t);
 }
 
-/* --- the fake runner and disk ------------------------------------------- */
+/* --- the fake runner and disk -------------------------------------------- */
 
 #define MAX_JOBS 64
 #define MAX_DISK 16
@@ -174,7 +174,7 @@ jobs_drain(struct mb_cache *c, time_t now)
 		mb_cache_job_done(c, j, now);
 }
 
-/* --- configurations --------------------------------------------------- */
+/* --- configurations ------------------------------------------------------ */
 
 static void
 write_conf(const char *path, const char *text)
@@ -249,7 +249,7 @@ cache_close(struct mb_cache **c, time_t now)
 	mb_cache_free(c);
 }
 
-/* --- clients ------------------------------------------------------------ */
+/* --- clients ------------------------------------------------------------- */
 
 struct client {
 	struct mb_cache_waiter w;
@@ -349,7 +349,7 @@ is_job(enum mb_cache_job_kind kind, const char *name, const char *what)
 			 mb_cache_job_account(j)->name);
 }
 
-/* --- cold start --------------------------------------------------------- */
+/* --- cold start ---------------------------------------------------------- */
 
 static void
 test_cold_valid(void)
@@ -518,7 +518,7 @@ test_single_flight(void)
 	cache_close(&c, T0 + 6);
 }
 
-/* --- back-off ---------------------------------------------------------------- */
+/* --- back-off ------------------------------------------------------------ */
 
 static void
 test_backoff_request(void)
@@ -574,7 +574,7 @@ test_backoff_sched(void)
 	ask(c, "a", now + 1, &cl);
 	tap_is_str(cl.out, ok_line("tokA", T0 + 600),
 		   "failed proactive refresh: still served");
-	tap_is_int(F.started, 1, "failed proactive refresh: no job on request");
+	tap_is_int(F.started, 1, "failed proactive refresh: no job at once");
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		unsigned before = F.started;
 		time_t t;
@@ -674,7 +674,7 @@ test_backoff_expired(void)
 	cache_close(&c, now + 20);
 }
 
-/* --- the margin --------------------------------------------------------- */
+/* --- the margin ---------------------------------------------------------- */
 
 static void
 test_margin(void)
@@ -726,7 +726,8 @@ test_margin_due_at_arrival(void)
 	ask(c, "a", T0, &cl);
 	job_finish(c, job_take(), MB_TOKEN_OK, "tokD", 0, T0 + 300, false,
 		   T0);
-	tap_is_str(cl.line, ok_line("tokD", T0 + 300), "due at arrival: served");
+	tap_is_str(cl.line, ok_line("tokD", T0 + 300),
+		   "due at arrival: served");
 	tap_is_int(mb_cache_tick(c, T0), T0 + 30, "tick: back in 30 s");
 	tap_is_int(mb_cache_tick(c, T0 + 29), T0 + 30, "tick at 29 s: 30 s");
 	ask(c, "a", T0 + 29, &cl);
@@ -738,7 +739,7 @@ test_margin_due_at_arrival(void)
 	cache_close(&c, T0 + 30);
 }
 
-/* --- stale ------------------------------------------------------------------ */
+/* --- stale --------------------------------------------------------------- */
 
 /* A proactive refresh that comes back with the token it had: kept, and
  * the scheduler waits before it tries again. */
@@ -818,7 +819,7 @@ test_stale_run(void)
 	cache_close(&c, now);
 }
 
-/* --- REJECTED reports ------------------------------------------------------ */
+/* --- REJECTED reports ---------------------------------------------------- */
 
 static void
 test_rejected(void)
@@ -898,7 +899,7 @@ test_rejected(void)
 	cache_close(&c, T0 + 302);
 }
 
-/* --- too short-lived tokens -------------------------------------------------- */
+/* --- too short-lived tokens ---------------------------------------------- */
 
 static void
 short_token(time_t got, bool todo)
@@ -940,12 +941,14 @@ short_token(time_t got, bool todo)
 	else
 		ok = tap_todo(F.started == 1, "token-cache.c: retry_at is not "
 			      "set for a token that is not servable on "
-			      "arrival but not due", "5 s token with its issue "
-			      "time: not asked for again by each request");
+			      "arrival but not due", "5 s token with its "
+			      "issue time: not asked for again by each "
+			      "request");
 	if (!ok)
 		tap_diag("%s%u jobs started for 4 requests 1 s apart: "
 			 "mb_cache_job_done() sets retry_at only when "
-			 "mb_expiry_refresh_at() <= now (here T0 + 3 > T0), so "
+			 "mb_expiry_refresh_at() <= now (here T0 + 3 > T0), "
+			 "so "
 			 "mb_cache_answer_token() starts a LOAD each time",
 			 todo ? "BUG: " : "", F.started);
 	cache_close(&c, T0 + 3);
@@ -1016,7 +1019,7 @@ test_keepalive(void)
 	cache_close(&c, T0);
 }
 
-/* --- reload ---------------------------------------------------------------- */
+/* --- reload -------------------------------------------------------------- */
 
 static void
 test_reload(void)
@@ -1089,7 +1092,7 @@ test_reload(void)
 	cache_close(&c, T0 + 15);
 }
 
-/* --- pending writes ----------------------------------------------------------- */
+/* --- pending writes ------------------------------------------------------ */
 
 static void
 test_pending(void)
@@ -1121,7 +1124,7 @@ test_pending(void)
 	cache_close(&c, T0 + 100);
 }
 
-/* --- stop, runner failures -------------------------------------------------- */
+/* --- stop, runner failures ----------------------------------------------- */
 
 static void
 test_stop(void)
@@ -1141,7 +1144,7 @@ test_stop(void)
 	tap_is_int(mb_cache_jobs(c), 2, "jobs: 2");
 	mb_cache_stop(c);
 	for (int i = 0; i < 3; i++) {
-		tap_is_int(cl[i].answers, 1, "stop: each waiter answered once");
+		tap_is_int(cl[i].answers, 1, "stop: each answered once");
 		tap_is_str(cl[i].line, bye, "stop: shutting down");
 	}
 	tap_is_int(mb_cache_jobs(c), 2, "stop: the jobs are still out");
