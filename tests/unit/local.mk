@@ -60,10 +60,12 @@ HELPER_UNIT_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(top_srcdir)/tokenhelper
 HELPER_UNIT_LDADD = tokenhelper/libmbhelper.la tests/lib/libtap.la
 check_PROGRAMS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-advice tests/unit/test-refresh \
-	tests/unit/test-flow-code tests/unit/test-leak-oom
+	tests/unit/test-flow-code tests/unit/test-leak-oom \
+	tests/unit/test-token-cache
 TESTS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-advice tests/unit/test-refresh \
-	tests/unit/test-flow-code tests/unit/test-leak-oom
+	tests/unit/test-flow-code tests/unit/test-leak-oom \
+	tests/unit/test-token-cache
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_config_LDADD = $(HELPER_UNIT_LDADD)
@@ -76,6 +78,10 @@ tests_unit_test_advice_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_refresh_SOURCES = tests/unit/test-refresh.c
 tests_unit_test_refresh_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_refresh_LDADD = $(HELPER_UNIT_LDADD)
+# serve's token cache with a fake clock, runner and state peek
+tests_unit_test_token_cache_SOURCES = tests/unit/test-token-cache.c
+tests_unit_test_token_cache_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_token_cache_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_flow_code_SOURCES = tests/unit/test-flow-code.c \
 	tokenhelper/flow-code.c tokenhelper/flow-code.h
 tests_unit_test_flow_code_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
