@@ -45,6 +45,8 @@ struct mb_cache_entry {
 	time_t failed_at;	/* when the last one failed, 0 if it did not */
 	struct state_stamp fail_stamp;	/* the state file at that time */
 	time_t retry_at;	/* scheduler back-off */
+	bool short_lived;	/* the last token came too short to serve:
+				 * requests wait for retry_at too */
 	long backoff;
 	time_t forced_at;	/* last refresh after a rejection started */
 	time_t last_refresh;	/* a new token was last seen (keep-alive) */
@@ -418,12 +420,19 @@ answer_no_token(const struct mb_cache *c, const struct mb_cache_entry *e,
 	} else if (e->error != NULL) {
 		mb_ipc_format_err(out, out_size, status_code(e->status),
 				  e->error);
-	} else if (e->token != NULL && e->expires_at > 0) {
+	} else if (e->token != NULL && e->expires_at > 0 &&
+		   e->obtained_at > 0) {
 		snprintf(msg, sizeof(msg), "account %s: the token endpoint's "
 			 "access token expires %lld s after it was issued; serve "
 			 "hands out no token with less than %d s left, since a "
 			 "login could outlast it", e->name,
 			 (long long)(e->expires_at - e->obtained_at),
+			 MB_CACHE_MIN_LEFT);
+		mb_ipc_format_err(out, out_size, MB_IPC_ERR_UNAVAILABLE, msg);
+	} else if (e->token != NULL && e->expires_at > 0) {
+		snprintf(msg, sizeof(msg), "account %s: the access token has "
+			 "less than %d s left and no new one came yet; serve "
+			 "hands out none that a login could outlast", e->name,
 			 MB_CACHE_MIN_LEFT);
 		mb_ipc_format_err(out, out_size, MB_IPC_ERR_UNAVAILABLE, msg);
 	} else {
@@ -630,8 +639,11 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		e->retry_at = 0;
 		e->backoff = 0;
 		/* a token due as soon as it arrives must not make the
-		 * scheduler spin */
-		if (mb_expiry_refresh_at(e->expires_at, e->obtained_at,
+		 * scheduler spin, nor one too short to serve every request
+		 * ask again */
+		e->short_lived = !entry_servable(e, now);
+		if (e->short_lived ||
+		    mb_expiry_refresh_at(e->expires_at, e->obtained_at,
 					 j->acct->refresh_margin) <= now)
 			e->retry_at = now + MB_CACHE_BACKOFF_MIN;
 		job_log(j, MB_TOKEN_OK, NULL, e->expires_at, 0);
@@ -642,6 +654,7 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		e->status = r->st;
 		e->failed_at = now;
 		e->fail_stamp = j->stamp;
+		e->short_lived = false;
 		entry_back_off(e, r->st, now);
 		/* the provider refused the refresh token: what it granted
 		 * before is not served any more */
@@ -698,7 +711,7 @@ mb_cache_answer_token(struct mb_cache *c, const struct mb_account *acct,
 	}
 	/* a token too short-lived to hand out is not asked for again on
 	 * every request: mb_cache_job_done() set retry_at for it */
-	if (!e->refreshing && !(e->token != NULL && now < e->retry_at) &&
+	if (!e->refreshing && !(e->short_lived && now < e->retry_at) &&
 	    (e->failed_at == 0 ||
 	     now >= e->failed_at + MB_CACHE_REQUEST_RETRY ||
 	     state_changed(e)))
