@@ -792,8 +792,8 @@ mb_cmd_serve(int argc, char **argv)
 out:
 	/* stop accepting first, then let the requests in flight finish */
 	if (srv != NULL && !mb_serve_stop(srv, MB_STOP_GRACE_MS)) {
-		mb_log(LOG_WARNING, "a refresh was still in flight after %d ms; "
-		       "exiting anyway", MB_STOP_GRACE_MS);
+		mb_log(LOG_WARNING, "a refresh was still in flight after %d "
+		       "ms; exiting anyway", MB_STOP_GRACE_MS);
 		close_sockets(socks, n_socks);
 		pidfile_remove(&pf);
 		mb_notify_stop(MB_NOTIFY_STOP_GRACE_MS);

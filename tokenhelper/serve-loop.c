@@ -349,7 +349,7 @@ listen_enable(struct mb_serve *s, bool on)
 	s->listening = on;
 }
 
-/* --- connections ----------------------------------------------------------- */
+/* --- connections -------------------------------------------------------- */
 
 static void
 conn_close(struct mb_serve *s, struct conn *c)
@@ -962,7 +962,8 @@ fit_fd_limit(struct mb_serve_options *o)
 	else
 		rl.rlim_cur = rl.rlim_max;
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)o->max_clients + 64 > rl.rlim_cur) {
 		o->max_clients = rl.rlim_cur > 128 ?
 				 (int)(rl.rlim_cur - 64) : 64;

@@ -51,7 +51,7 @@ if [ -n "$plugin_deb" ] && [ -n "$helper_deb" ]; then
 	# debian/rules configures like a plain ./configure: the test hooks
 	# (MB_TEST_*, --enable-test-hooks) are in neither program.
 	contains "the package's configure says: no test hooks" \
-		"$MB_TMP/build.log" '^  test hooks +: no$'
+		"$pkg_log" '^  test hooks +: no$'
 	strings "$MB_TMP/x/usr/bin/mailbearer" \
 		"$MB_TMP/x/usr/lib/$ma/sasl2/libmailbearer.so" \
 		> "$MB_TMP/strings" 2>&1
