@@ -69,12 +69,20 @@ check "no refresh token anywhere" \
 
 # serve's keep-alive refreshes keep refresh tokens alive; an app-only
 # account has none: even with a 1 s keep-alive, no request while the
-# token is fresh.
-n=$(mockctl count endpoints.token)
+# token is fresh.  A refresh-token account beside it shows the scheduler
+# at work: two of its keep-alive refreshes (over a second apart) mean
+# serve looked at the app-only account after its keep-alive was due.
+mb_conf_account "$MB_CONF" ka@example.com
+rt=$(mockctl account ka@example.com --client-id cid)
+remember_secret "$rt"
+printf '%s\n' "$rt" | mb import ka@example.com
+n=$(mockctl count users.mailbox@example.com.cc_certificate)
 check "serve started" start_serve --keepalive 1
-sleep 4
+check "the other account's keep-alive refreshes ran twice" wait_for 60 \
+	sh -c "[ \$(grep -c 'account ka@example.com: keep-alive refresh, valid until' '$MB_TMP/serve.log') -ge 2 ]"
 stop_pid "$spid"
 check "--keepalive 1: no keep-alive request for an app-only account" \
-	test "$(mockctl count endpoints.token)" = "$n"
-lacks "... and none logged" "$MB_TMP/serve.log" "keep-alive"
+	test "$(mockctl count users.mailbox@example.com.cc_certificate)" = "$n"
+lacks "... and none logged" "$MB_TMP/serve.log" \
+	"account relay@example.com: keep-alive"
 done_testing

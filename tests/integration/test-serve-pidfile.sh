@@ -5,7 +5,7 @@
 . "$top_srcdir/tests/lib/tap.sh"
 
 MB=$top_builddir/tokenhelper/mailbearer
-[ -x "$MB" ] || skip_all "token helper not built"
+need_helper
 cd "$MB_TMP" || exit 1
 cat > c.conf <<EOC
 [a@example.com]
