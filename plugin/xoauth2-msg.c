@@ -212,6 +212,21 @@ mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len)
 	return buf;
 }
 
+bool
+mb_xo_shows_as_is(const char *src, size_t len, size_t size)
+{
+	size_t i;
+
+	if (size == 0 || len > size - 1)
+		return false;
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)src[i] < 0x20 ||
+		    (unsigned char)src[i] >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
 /*
  * The error challenge.
  *

@@ -85,4 +85,10 @@ char *mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
  * becomes "\xNN"; cut with "..." when it does not fit.  Returns buf. */
 char *mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len);
 
+/* True when src[0..len) is printable ASCII only and size leaves room for
+ * all of it and a NUL: then mb_xo_sanitize(buf, size, src, len) would
+ * copy it unchanged, and src, when NUL-terminated, can be shown as it
+ * is.  (Valid UTF-8 is also kept by the sanitiser; this says false.) */
+bool mb_xo_shows_as_is(const char *src, size_t len, size_t size);
+
 #endif

@@ -5,6 +5,7 @@
  * the error sentence and the sanitiser. */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +75,75 @@ test_build(void)
 					    ob[i].port, "tok", 3);
 		tap_is_mem(buf, n, ob[i].want, strlen(ob[i].want),
 			   "OAUTHBEARER initial response");
+		tap_is_int((long long)mb_ir_oauthbearer_len(ob[i].user,
+			   strlen(ob[i].user), ob[i].host, ob[i].port, 3),
+			   (long long)n, "OAUTHBEARER length without building");
 	}
+	for (i = 0; i < sizeof(xo) / sizeof(xo[0]); i++)
+		tap_is_int((long long)mb_ir_xoauth2_len(strlen(xo[i].user),
+			   strlen(xo[i].token)), (long long)strlen(xo[i].want),
+			   "XOAUTH2 length without building");
 	/* A short buffer gets a NUL-terminated prefix, the full length is
 	 * still returned. */
 	memset(small, 'x', sizeof(small));
 	n = mb_ir_xoauth2(small, sizeof(small), "alice", 5, "tok", 3);
 	tap_is_int((long long)n, 28, "short buffer: full length returned");
 	tap_is_str(small, "user=al", "short buffer: NUL-terminated prefix");
+}
+
+/* Every buffer size from 0 to the length + 2, for both builders: the
+ * one-pass path (room for the whole message) and the truncating one
+ * agree: a NUL-terminated prefix of the message, its full length
+ * returned, nothing written beyond size. */
+static void
+test_build_sizes(void)
+{
+	static const char user[] = "a,b=c,=";
+	static const char token[] = "eyJ0eXAi.abc-_~+/==";
+	static const char *hosts[] = { NULL, "", "imap.example.com" };
+	static const unsigned ports[] = { 0, 7, 993, 65535, 65536 };
+	char full[256], buf[260];
+	size_t h, p, n, size, bad = 0, cases = 0;
+	int mech;
+
+	for (mech = 0; mech < 2; mech++) {
+		for (h = 0; h < 3; h++) {
+			for (p = 0; p < 5; p++) {
+				if (mech == 0 && (h > 0 || p > 0))
+					continue;
+				n = mech == 0 ?
+				    mb_ir_xoauth2(full, sizeof(full), S(user),
+						  S(token)) :
+				    mb_ir_oauthbearer(full, sizeof(full),
+						      S(user), hosts[h],
+						      ports[p], S(token));
+				for (size = 0; size <= n + 2; size++) {
+					size_t got, keep = size > 0 ?
+						(size - 1 < n ? size - 1 : n) :
+						0;
+
+					memset(buf, 'x', sizeof(buf));
+					got = mech == 0 ?
+					    mb_ir_xoauth2(size ? buf : NULL,
+							  size, S(user),
+							  S(token)) :
+					    mb_ir_oauthbearer(
+						    size ? buf : NULL, size,
+						    S(user), hosts[h],
+						    ports[p], S(token));
+					cases++;
+					if (got != n ||
+					    (size > 0 &&
+					     (memcmp(buf, full, keep) != 0 ||
+					      buf[keep] != '\0')) ||
+					    buf[size] != 'x')
+						bad++;
+				}
+			}
+		}
+	}
+	tap_ok(bad == 0, "every buffer size: one-pass and truncating "
+	       "builders agree (%zu of %zu differ)", bad, cases);
 }
 
 /* ---- checks ---- */
@@ -495,18 +558,60 @@ test_sanitize(void)
 	for (i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		mb_xo_sanitize(buf, s[i].size, s[i].in, s[i].len);
 		tap_is_str(buf, s[i].want, "sanitise");
+		/* as is: only when the sanitiser copies it unchanged */
+		tap_ok(!mb_xo_shows_as_is(s[i].in, s[i].len, s[i].size) ||
+		       (strlen(buf) == s[i].len &&
+			memcmp(buf, s[i].in, s[i].len) == 0),
+		       "  shown as is only when unchanged");
 	}
+	tap_ok(!mb_xo_shows_as_is("a", 1, 0), "as is: no room at all");
+	tap_ok(mb_xo_shows_as_is("~ !", 3, 4), "as is: printable, fits");
+}
+
+/* Every byte value (one in three) at every position of names of 1 to 20
+ * bytes and sizes of 1 to 22: mb_xo_shows_as_is says what the sanitiser
+ * does (a lone byte above 0x7e is never valid UTF-8, so it is escaped). */
+static void
+test_shows_as_is(void)
+{
+	char in[20], buf[64];
+	size_t len, pos, size, bad = 0, n = 0;
+	int c;
+
+	for (len = 1; len <= sizeof(in); len++) {
+		for (pos = 0; pos < len; pos++) {
+			for (c = 0; c < 256; c += 3) {
+				memset(in, 'u', len);
+				in[pos] = (char)c;
+				for (size = 1; size <= len + 2; size++) {
+					bool same;
+
+					mb_xo_sanitize(buf, size, in, len);
+					same = strlen(buf) == len &&
+					       memcmp(buf, in, len) == 0;
+					n++;
+					if (mb_xo_shows_as_is(in, len, size) !=
+					    same)
+						bad++;
+				}
+			}
+		}
+	}
+	tap_ok(bad == 0, "as is agrees with the sanitiser (%zu of %zu "
+	       "differ)", bad, n);
 }
 
 int
 main(void)
 {
 	test_build();
+	test_build_sizes();
 	test_checks();
 	test_port();
 	test_parse_table();
 	test_parse_limits();
 	test_describe();
 	test_sanitize();
+	test_shows_as_is();
 	return tap_done();
 }
