@@ -273,17 +273,13 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	*clientout = ctx->out;
 	*clientoutlen = (unsigned)(ctx->out_len - 1);
 	ctx->state = MB_STATE_SENT;
-	/* The name as is when the sanitiser would not change it: libsasl2
-	 * formats "%s" itself, so the common case skips both. */
-	if (mb_xo_shows_as_is(ctx->authid, ctx->authid_len, sizeof(who)) &&
-	    utils->log != NULL)
-		utils->log(utils->conn, SASL_LOG_DEBUG,
-			   "%s: sent the initial response for %s", name,
-			   ctx->authid);
-	else
-		mb_sasl_log(utils, SASL_LOG_DEBUG,
-			    "%s: sent the initial response for %s", name,
-			    mb_who(ctx, who));
+	/* On every login: no formatter, and the name as it is when the
+	 * sanitiser would not change it. */
+	mb_sasl_log3(utils, SASL_LOG_DEBUG, name,
+		     ": sent the initial response for ",
+		     mb_xo_shows_as_is(ctx->authid, ctx->authid_len,
+				       sizeof(who)) ?
+		     ctx->authid : mb_who(ctx, who));
 	return SASL_CONTINUE;
 }
 
