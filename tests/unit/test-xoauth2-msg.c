@@ -54,6 +54,23 @@ test_build(void)
 		{ "u", NULL, 65535, "n,a=u,\001port=65535\001auth=Bearer tok"
 		  "\001\001" },
 		{ "u", NULL, 1, "n,a=u,\001port=1\001auth=Bearer tok\001\001" },
+		/* the digit counts' boundaries */
+		{ "u", NULL, 9, "n,a=u,\001port=9\001auth=Bearer tok\001\001" },
+		{ "u", NULL, 10, "n,a=u,\001port=10\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 99, "n,a=u,\001port=99\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 100, "n,a=u,\001port=100\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 1000, "n,a=u,\001port=1000\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 9999, "n,a=u,\001port=9999\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 10000, "n,a=u,\001port=10000\001auth=Bearer tok"
+		  "\001\001" },
+		{ ",", NULL, 0, "n,a==2C,\001auth=Bearer tok\001\001" },
+		{ "==", NULL, 0, "n,a==3D=3D,\001auth=Bearer tok\001\001" },
+		{ "", NULL, 0, "n,a=,\001auth=Bearer tok\001\001" },
 	};
 	char buf[256], small[8];
 	size_t i, n;
