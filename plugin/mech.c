@@ -43,6 +43,7 @@ struct mb_ctx {
 	 * source's rejection hook). */
 	char *authid;
 	size_t authid_len;
+	bool authid_ascii;	/* printable ASCII only */
 	/* The prompt array we handed to the application, if any. */
 	sasl_interact_t *prompts;
 	struct mb_options opts;
@@ -153,13 +154,15 @@ mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
 	const char *name = mb_xo_mech_name(ctx->mech);
 	const char *why;
 	char who[160];
+	bool ascii;
 	int result;
 
 	result = mb_creds_get(params, name, prompt_need, &ctx->prompts,
 			      creds);
 	if (result != SASL_OK)
 		return result;
-	why = mb_xo_check_user(creds->authid, creds->authid_len);
+	why = mb_xo_check_user_ascii(creds->authid, creds->authid_len,
+				     &ascii);
 	if (why != NULL) {
 		mb_xo_sanitize(who, sizeof(who), creds->authid,
 			       creds->authid_len);
@@ -173,7 +176,10 @@ mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
 	if (result != SASL_OK)
 		return result;
 	/* Canonicalisation may change the name: check what we send. */
-	why = mb_xo_check_user(oparams->authid, oparams->alen);
+	if (oparams->alen != creds->authid_len ||
+	    memcmp(oparams->authid, creds->authid, oparams->alen) != 0)
+		why = mb_xo_check_user_ascii(oparams->authid, oparams->alen,
+					     &ascii);
 	if (why != NULL) {
 		mb_sasl_seterror(utils, "%s: the canonical user name %s", name,
 				 why);
@@ -189,6 +195,7 @@ mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
 	memcpy(ctx->authid, oparams->authid, oparams->alen);
 	ctx->authid[oparams->alen] = '\0';
 	ctx->authid_len = oparams->alen;
+	ctx->authid_ascii = ascii;
 	return SASL_OK;
 }
 
@@ -277,8 +284,7 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	 * sanitiser would not change it. */
 	mb_sasl_log3(utils, SASL_LOG_DEBUG, name,
 		     ": sent the initial response for ",
-		     mb_xo_shows_as_is(ctx->authid, ctx->authid_len,
-				       sizeof(who)) ?
+		     ctx->authid_ascii && ctx->authid_len < sizeof(who) ?
 		     ctx->authid : mb_who(ctx, who));
 	return SASL_CONTINUE;
 }

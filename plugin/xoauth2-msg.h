@@ -36,6 +36,12 @@ bool mb_xo_host_ok(const char *host, size_t len);
  * separator"). */
 const char *mb_xo_check_user(const char *user, size_t len);
 
+/* mb_xo_check_user, in the same one pass, which also sets *ascii_r to
+ * whether the name is printable ASCII only: then mb_xo_sanitize copies it
+ * unchanged when the buffer has room for it and its NUL. */
+const char *mb_xo_check_user_ascii(const char *user, size_t len,
+				   bool *ascii_r);
+
 /* Checks an access token (after trailing CR/LF/blank stripping, see
  * mb_xo_token_trim) against the one token syntax, common/token-syntax.h:
  * returns NULL if it may be sent, else a static, secret-free sentence
@@ -84,11 +90,5 @@ char *mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
  * printable ASCII and valid UTF-8 sequences are kept, anything else
  * becomes "\xNN"; cut with "..." when it does not fit.  Returns buf. */
 char *mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len);
-
-/* True when src[0..len) is printable ASCII only and size leaves room for
- * all of it and a NUL: then mb_xo_sanitize(buf, size, src, len) would
- * copy it unchanged, and src, when NUL-terminated, can be shown as it
- * is.  (Valid UTF-8 is also kept by the sanitiser; this says false.) */
-bool mb_xo_shows_as_is(const char *src, size_t len, size_t size);
 
 #endif
