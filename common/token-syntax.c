@@ -8,8 +8,9 @@
 #include <emmintrin.h>
 #endif
 /* x86-64 with GCC or Clang: an AVX2 path chosen at run time (the build
- * targets baseline x86-64, so SSE2 is all the compiler may assume). */
-#if defined(__x86_64__) && defined(__GNUC__)
+ * targets baseline x86-64, so SSE2 is all the compiler may assume).
+ * -DMB_TS_NO_AVX2 leaves it out, to test the SSE2 path on any machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MB_TS_NO_AVX2)
 #define TS_AVX2 1
 #include <immintrin.h>
 #endif
@@ -86,17 +87,21 @@ ts_bad_avx2(const char *s)
 		ts_b64_avx2(s), _mm256_setzero_si256()));
 }
 
-/* mb_token_b64_prefix for len >= 32: 64 bytes a step, then the last 32
- * bytes, which may overlap bytes already known to be b64 characters. */
+/* mb_token_b64_prefix for len >= 32: 128 bytes a step (one test of the
+ * bytewise minimum of four blocks), then 32, then the last 32 bytes,
+ * which may overlap bytes already known to be b64 characters. */
 __attribute__((target("avx2"))) static size_t
 ts_b64_prefix_avx2(const char *s, size_t len)
 {
 	size_t i = 0;
 	unsigned bad;
 
-	for (; len - i >= 64; i += 64) {
-		__m256i m = _mm256_min_epu8(ts_b64_avx2(s + i),
-					    ts_b64_avx2(s + i + 32));
+	for (; len - i >= 128; i += 128) {
+		__m256i m = _mm256_min_epu8(
+			_mm256_min_epu8(ts_b64_avx2(s + i),
+					ts_b64_avx2(s + i + 32)),
+			_mm256_min_epu8(ts_b64_avx2(s + i + 64),
+					ts_b64_avx2(s + i + 96)));
 
 		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(
 			    m, _mm256_setzero_si256())) != 0)

@@ -159,15 +159,15 @@ ref_token_syntax(const char *s, size_t len)
 	return strict ? MB_TOKEN_B64TOKEN : MB_TOKEN_VCHAR;
 }
 
-/* Every byte value at every position of tokens of 40, 64, 97 and 130
- * bytes (the 16-, 32- and 64-byte blocks of the fast paths, their
+/* Every byte value at every position of tokens of 40, 64, 97, 130 and
+ * 300 bytes (the 16-, 32- and 128-byte blocks of the fast paths, their
  * boundaries, the overlapping last block and the tail), alone, with '='
  * padding after it, and with a ^A later on. */
 static void
 test_token_scan(void)
 {
-	static const size_t lens[] = { 40, 64, 97, 130 };
-	char t[131];
+	static const size_t lens[] = { 40, 64, 97, 130, 300 };
+	char t[301];
 	size_t k, len, pos, bad_syn = 0, bad_prefix = 0, n = 0;
 	int c, variant;
 
