@@ -7,6 +7,13 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+/* x86-64 with GCC or Clang: an AVX2 path chosen at run time (the build
+ * targets baseline x86-64, so SSE2 is all the compiler may assume).
+ * -DMB_TS_NO_AVX2 leaves it out, to test the SSE2 path on any machine. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(MB_TS_NO_AVX2)
+#define TS_AVX2 1
+#include <immintrin.h>
+#endif
 
 /* The grammar and the reasons for the limit are in token-syntax.h. */
 
@@ -46,14 +53,85 @@ ts_b64_block(const char *s)
 }
 #endif
 
+#ifdef TS_AVX2
+/* Nibble tables of the b64token characters other than '=': byte c is one
+ * when lo[c & 15] & hi[c >> 4] is not 0.  hi gives each high nibble 2..7
+ * a bit of its own (0 for the rest: controls, space, non-ASCII); lo[l]
+ * has the bits of the high nibbles h for which (h << 4 | l) is one. */
+#define TS_LO_NIBBLES 0x2a, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, 0x3e, \
+	0x3e, 0x3e, 0x3c, 0x15, 0x14, 0x15, 0x35, 0x1d
+#define TS_HI_NIBBLES 0, 0, 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, \
+	0, 0, 0, 0, 0, 0, 0, 0
+
+/* Not 0 in each byte of s[0..32) that is a b64token character other
+ * than '=', 0 in the others: two table look-ups (vpshufb). */
+__attribute__((target("avx2"))) static inline __m256i
+ts_b64_avx2(const char *s)
+{
+	const __m256i lo = _mm256_setr_epi8(TS_LO_NIBBLES, TS_LO_NIBBLES);
+	const __m256i hi = _mm256_setr_epi8(TS_HI_NIBBLES, TS_HI_NIBBLES);
+	const __m256i nib = _mm256_set1_epi8(0x0f);
+	__m256i v = _mm256_loadu_si256((const __m256i *)s);
+
+	return _mm256_and_si256(
+		_mm256_shuffle_epi8(lo, _mm256_and_si256(v, nib)),
+		_mm256_shuffle_epi8(hi, _mm256_and_si256(
+					    _mm256_srli_epi16(v, 4), nib)));
+}
+
+/* Bit k set when s[k] (k < 32) is not a b64token character. */
+__attribute__((target("avx2"))) static inline unsigned
+ts_bad_avx2(const char *s)
+{
+	return (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+		ts_b64_avx2(s), _mm256_setzero_si256()));
+}
+
+/* mb_token_b64_prefix for len >= 32: 128 bytes a step (one test of the
+ * bytewise minimum of four blocks), then 32, then the last 32 bytes,
+ * which may overlap bytes already known to be b64 characters. */
+__attribute__((target("avx2"))) static size_t
+ts_b64_prefix_avx2(const char *s, size_t len)
+{
+	size_t i = 0;
+	unsigned bad;
+
+	for (; len - i >= 128; i += 128) {
+		__m256i m = _mm256_min_epu8(
+			_mm256_min_epu8(ts_b64_avx2(s + i),
+					ts_b64_avx2(s + i + 32)),
+			_mm256_min_epu8(ts_b64_avx2(s + i + 64),
+					ts_b64_avx2(s + i + 96)));
+
+		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(
+			    m, _mm256_setzero_si256())) != 0)
+			break;
+	}
+	for (; len - i >= 32; i += 32) {
+		bad = ts_bad_avx2(s + i);
+		if (bad != 0)
+			return i + (size_t)__builtin_ctz(bad);
+	}
+	if (i == len)
+		return len;
+	bad = ts_bad_avx2(s + len - 32);
+	return bad != 0 ? len - 32 + (size_t)__builtin_ctz(bad) : len;
+}
+#endif
+
 /* The length of the longest prefix of s[0..len) made of b64token
  * characters (without '=').  The one per-byte pass over a token: with
- * SSE2 (every x86-64) 16 bytes at a time, the rest byte by byte. */
+ * AVX2 (chosen at run time) 32 bytes at a time by table look-ups, else
+ * with SSE2 (every x86-64) 16 bytes at a time, the rest byte by byte. */
 size_t
 mb_token_b64_prefix(const char *s, size_t len)
 {
 	size_t i = 0;
 
+#ifdef TS_AVX2
+	if (len >= 32 && __builtin_cpu_supports("avx2"))
+		return ts_b64_prefix_avx2(s, len);
+#endif
 #ifdef __SSE2__
 	for (; len - i >= 32; i += 32) {
 		__m128i ok = _mm_and_si128(ts_b64_block(s + i),

@@ -43,6 +43,7 @@ struct mb_ctx {
 	 * source's rejection hook). */
 	char *authid;
 	size_t authid_len;
+	bool authid_ascii;	/* printable ASCII only */
 	/* The prompt array we handed to the application, if any. */
 	sasl_interact_t *prompts;
 	struct mb_options opts;
@@ -98,19 +99,10 @@ mb_mech_dispose(void *conn_context, const sasl_utils_t *utils)
 	utils->free(ctx);
 }
 
-/* The initial response of ctx->mech into buf[0..size), snprintf-like. */
-static size_t
-mb_initial_msg(const struct mb_ctx *ctx, char *buf, size_t size,
-	       const char *host, unsigned port)
-{
-	if (ctx->mech == MB_XO_XOAUTH2)
-		return mb_ir_xoauth2(buf, size, ctx->authid, ctx->authid_len,
-				     ctx->token.data, ctx->token.len);
-	return mb_ir_oauthbearer(buf, size, ctx->authid, ctx->authid_len,
-				 host, port, ctx->token.data, ctx->token.len);
-}
-
-/* Builds the initial response of ctx->mech into ctx->out. */
+/* Builds the initial response of ctx->mech into ctx->out, in one pass:
+ * its exact length first (from the token's length, as scanned), then
+ * each piece copied once; ctx->out is the only copy of the token the
+ * plugin makes when the password is the token. */
 static int
 mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 		 struct mb_ctx *ctx)
@@ -127,8 +119,11 @@ mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 		if (params->ipremoteport != NULL)
 			port = mb_xo_parse_port(params->ipremoteport,
 						strlen(params->ipremoteport));
+		need = mb_ir_oauthbearer_len(ctx->authid, ctx->authid_len,
+					     host, port, ctx->token.len);
+	} else {
+		need = mb_ir_xoauth2_len(ctx->authid_len, ctx->token.len);
 	}
-	need = mb_initial_msg(ctx, NULL, 0, host, port);
 	ctx->out = utils->malloc(need + 1);
 	if (ctx->out == NULL) {
 		mb_sasl_seterror(utils, "%s: out of memory",
@@ -136,7 +131,14 @@ mb_build_initial(const sasl_utils_t *utils, sasl_client_params_t *params,
 		return SASL_NOMEM;
 	}
 	ctx->out_len = need + 1;
-	mb_initial_msg(ctx, ctx->out, need + 1, host, port);
+	if (ctx->mech == MB_XO_OAUTHBEARER)
+		mb_ir_oauthbearer(ctx->out, need + 1, ctx->authid,
+				  ctx->authid_len, host, port,
+				  ctx->token.data, ctx->token.len);
+	else
+		mb_ir_xoauth2(ctx->out, need + 1, ctx->authid,
+			      ctx->authid_len, ctx->token.data,
+			      ctx->token.len);
 	return SASL_OK;
 }
 
@@ -152,13 +154,15 @@ mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
 	const char *name = mb_xo_mech_name(ctx->mech);
 	const char *why;
 	char who[160];
+	bool ascii;
 	int result;
 
 	result = mb_creds_get(params, name, prompt_need, &ctx->prompts,
 			      creds);
 	if (result != SASL_OK)
 		return result;
-	why = mb_xo_check_user(creds->authid, creds->authid_len);
+	why = mb_xo_check_user_ascii(creds->authid, creds->authid_len,
+				     &ascii);
 	if (why != NULL) {
 		mb_xo_sanitize(who, sizeof(who), creds->authid,
 			       creds->authid_len);
@@ -172,7 +176,10 @@ mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
 	if (result != SASL_OK)
 		return result;
 	/* Canonicalisation may change the name: check what we send. */
-	why = mb_xo_check_user(oparams->authid, oparams->alen);
+	if (oparams->alen != creds->authid_len ||
+	    memcmp(oparams->authid, creds->authid, oparams->alen) != 0)
+		why = mb_xo_check_user_ascii(oparams->authid, oparams->alen,
+					     &ascii);
 	if (why != NULL) {
 		mb_sasl_seterror(utils, "%s: the canonical user name %s", name,
 				 why);
@@ -188,17 +195,27 @@ mb_step_user(struct mb_ctx *ctx, sasl_client_params_t *params,
 	memcpy(ctx->authid, oparams->authid, oparams->alen);
 	ctx->authid[oparams->alen] = '\0';
 	ctx->authid_len = oparams->alen;
+	ctx->authid_ascii = ascii;
 	return SASL_OK;
+}
+
+/* ctx->authid as it is shown in messages, into who[160]; made only for a
+ * message that is sent. */
+static const char *
+mb_who(const struct mb_ctx *ctx, char who[160])
+{
+	return mb_xo_sanitize(who, 160, ctx->authid, ctx->authid_len);
 }
 
 /* The access token for ctx->authid, from its source, checked against the
  * token syntax (common/token-syntax.h) and mailbearer_strict_token. */
 static int
 mb_step_token(struct mb_ctx *ctx, const sasl_utils_t *utils,
-	      const struct mb_creds *creds, const char *who)
+	      const struct mb_creds *creds)
 {
 	const char *name = mb_xo_mech_name(ctx->mech);
 	const char *why;
+	char who[160];
 	bool strict;
 	int result;
 
@@ -215,7 +232,7 @@ mb_step_token(struct mb_ctx *ctx, const sasl_utils_t *utils,
 		      "is on)";
 	if (why != NULL) {
 		mb_sasl_seterror(utils, "%s: the access token for %s %s", name,
-				 who, why);
+				 mb_who(ctx, who), why);
 		mb_token_clear(utils, &ctx->token);
 		return SASL_BADPARAM;
 	}
@@ -223,7 +240,7 @@ mb_step_token(struct mb_ctx *ctx, const sasl_utils_t *utils,
 		mb_sasl_log(utils, SASL_LOG_WARN,
 			    "%s: the access token for %s is "
 			    "not an RFC 6750 b64token; sending it anyway",
-			    name, who);
+			    name, mb_who(ctx, who));
 	return SASL_OK;
 }
 
@@ -249,18 +266,26 @@ mb_step_initial(struct mb_ctx *ctx, sasl_client_params_t *params,
 	result = mb_step_user(ctx, params, prompt_need, oparams, &creds);
 	if (result != SASL_OK)
 		return result;
-	mb_xo_sanitize(who, sizeof(who), ctx->authid, ctx->authid_len);
-	result = mb_step_token(ctx, utils, &creds, who);
-	if (result != SASL_OK)
-		return result;
-	result = mb_build_initial(utils, params, ctx);
+	result = mb_step_token(ctx, utils, &creds);
+	if (result == SASL_OK)
+		result = mb_build_initial(utils, params, ctx);
+	if (ctx->token.owned == NULL) {
+		/* The password was the token: it is the application's, and
+		 * valid during this step only. */
+		ctx->token.data = NULL;
+		ctx->token.len = 0;
+	}
 	if (result != SASL_OK)
 		return result;
 	*clientout = ctx->out;
 	*clientoutlen = (unsigned)(ctx->out_len - 1);
 	ctx->state = MB_STATE_SENT;
-	mb_sasl_log(utils, SASL_LOG_DEBUG,
-		    "%s: sent the initial response for %s", name, who);
+	/* On every login: no formatter, and the name as it is when the
+	 * sanitiser would not change it. */
+	mb_sasl_log3(utils, SASL_LOG_DEBUG, name,
+		     ": sent the initial response for ",
+		     ctx->authid_ascii && ctx->authid_len < sizeof(who) ?
+		     ctx->authid : mb_who(ctx, who));
 	return SASL_CONTINUE;
 }
 

@@ -19,6 +19,12 @@
 void mb_sasl_log(const sasl_utils_t *utils, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* What mb_sasl_log(utils, level, "%s%s%s", a, b, c) logs (cut at
+ * MB_SASL_LOG_MAX - 1 bytes), without a formatter: for a message sent on
+ * every login. */
+void mb_sasl_log3(const sasl_utils_t *utils, int level, const char *a,
+		  const char *b, const char *c);
+
 /* Records the text sasl_errdetail() returns (seterror with SASL_NOLOG)
  * and logs it once at SASL_LOG_ERR.  Every detail set here ends a login
  * and names its cause; libsasl2 would log it at SASL_LOG_FAIL, which its

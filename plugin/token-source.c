@@ -28,21 +28,6 @@ mb_token_source_classify(const char *password, size_t len,
 	return MB_TS_PASSWORD;
 }
 
-static int
-ts_copy(const sasl_utils_t *utils, const char *data, size_t len,
-	struct mb_token *tok)
-{
-	tok->data = utils->malloc(len + 1);
-	if (tok->data == NULL) {
-		mb_sasl_seterror(utils, "out of memory");
-		return SASL_NOMEM;
-	}
-	memcpy(tok->data, data, len);
-	tok->data[len] = '\0';
-	tok->len = len;
-	return SASL_OK;
-}
-
 /* The helper token source: `mailbearer serve` over its UNIX socket. */
 static int
 ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
@@ -50,6 +35,7 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 	       size_t account_len, struct mb_token *tok)
 {
 	char who[160];
+	int result;
 
 	/* The one rule (common/account-name.h) also bounds the copy. */
 	if (!mb_account_name_valid(account, account_len) ||
@@ -65,8 +51,10 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 	memcpy(tok->account, account, account_len);
 	tok->account[account_len] = '\0';
 	tok->mech_name = mech_name;
-	return mb_helper_get_token(utils, opts, mech_name, tok->account,
-				   &tok->data, &tok->len);
+	result = mb_helper_get_token(utils, opts, mech_name, tok->account,
+				     &tok->owned, &tok->len);
+	tok->data = tok->owned;
+	return result;
 }
 
 int
@@ -81,11 +69,16 @@ mb_token_source_resolve(const sasl_utils_t *utils,
 
 	tok->data = NULL;
 	tok->len = 0;
+	tok->owned = NULL;
 	tok->account[0] = '\0';
 	if (mb_token_source_classify(password, password_len, &account,
-				     &account_len) == MB_TS_PASSWORD)
-		return ts_copy(utils, password,
-			       mb_xo_token_trim(password, password_len), tok);
+				     &account_len) == MB_TS_PASSWORD) {
+		/* Used in place: the caller copies it once, into the
+		 * message it sends, and erases that. */
+		tok->data = password;
+		tok->len = mb_xo_token_trim(password, password_len);
+		return SASL_OK;
+	}
 	/* "mailbearer:work\n" from a password file or a PassCmd means
 	 * "work", as a token keeps no trailing newline either. */
 	account_len = mb_xo_token_trim(account, account_len);
@@ -127,10 +120,11 @@ mb_token_clear(const sasl_utils_t *utils, struct mb_token *tok)
 {
 	if (tok == NULL)
 		return;
-	if (tok->data != NULL) {
-		utils->erasebuffer(tok->data, (unsigned)tok->len);
-		utils->free(tok->data);
+	if (tok->owned != NULL) {
+		utils->erasebuffer(tok->owned, (unsigned)tok->len);
+		utils->free(tok->owned);
 	}
+	tok->owned = NULL;
 	tok->data = NULL;
 	tok->len = 0;
 	tok->account[0] = '\0';

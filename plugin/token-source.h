@@ -23,10 +23,16 @@
 
 #define MB_TS_PREFIX "mailbearer:"
 
-/* A token owned by the plugin (allocated with utils->malloc). */
+/* The token of one login.  From the helper it is the plugin's (allocated
+ * with utils->malloc, NUL-terminated, erased and freed by
+ * mb_token_clear); from the password it is the password itself, used in
+ * place: data points into the application's secret (not NUL-terminated
+ * at len once trailing blanks are dropped) and is valid only as long as
+ * that secret, i.e. during the step that resolved it. */
 struct mb_token {
-	char *data;	/* NUL-terminated, or NULL */
+	const char *data;	/* or NULL */
 	size_t len;
+	char *owned;	/* data when it is the plugin's copy, else NULL */
 	/* helper source: the account asked for (for the REJECTED report);
 	 * "" for the password source */
 	char account[256];
@@ -46,10 +52,10 @@ enum mb_ts_kind mb_token_source_classify(const char *password, size_t len,
 					 size_t *account_len_r);
 
 /* Fills *tok with the token for authid according to the rule.  Returns
- * SASL_OK (tok->data is the caller's: release it with mb_token_clear), or
- * a SASL error after setting a secret-free error detail with seterror.
- * The password belongs to the caller (application or prompt) and is only
- * read. */
+ * SASL_OK (release tok with mb_token_clear), or a SASL error after
+ * setting a secret-free error detail with seterror.  The password belongs
+ * to the caller (application or prompt) and is only read: when it is the
+ * token, tok->data points into it (no copy) and tok->owned is NULL. */
 int mb_token_source_resolve(const sasl_utils_t *utils,
 			    const struct mb_options *opts,
 			    const char *mech_name, const char *authid,
@@ -64,7 +70,9 @@ void mb_token_source_rejected(const sasl_utils_t *utils,
 			      const char *authid, size_t authid_len,
 			      const struct mb_token *tok);
 
-/* Erases and frees tok->data; tok is left empty.  NULL-safe. */
+/* Erases and frees the plugin's copy (tok->owned), if any; a borrowed
+ * password is left alone (it is the application's).  tok is left empty.
+ * NULL-safe. */
 void mb_token_clear(const sasl_utils_t *utils, struct mb_token *tok);
 
 #endif

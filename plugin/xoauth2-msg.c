@@ -82,21 +82,36 @@ mb_xo_host_ok(const char *host, size_t len)
 }
 
 const char *
-mb_xo_check_user(const char *user, size_t len)
+mb_xo_check_user_ascii(const char *user, size_t len, bool *ascii_r)
 {
+	unsigned char high = 0;
 	size_t i;
 
+	*ascii_r = false;
 	if (user == NULL || len == 0)
 		return "is empty";
-	if (memchr(user, '\001', len) != NULL)
-		return "contains the ^A (0x01) separator of the protocol";
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)user[i];
 
-		if (c < 0x20 || c == 0x7f)
+		if (c < 0x20 || c == 0x7f) {
+			/* The separator wins wherever it is. */
+			if (memchr(user + i, '\001', len - i) != NULL)
+				return "contains the ^A (0x01) separator of "
+				       "the protocol";
 			return "contains a control character";
+		}
+		high |= c;
 	}
+	*ascii_r = (high & 0x80) == 0;
 	return NULL;
+}
+
+const char *
+mb_xo_check_user(const char *user, size_t len)
+{
+	bool ascii;
+
+	return mb_xo_check_user_ascii(user, len, &ascii);
 }
 
 size_t

@@ -36,6 +36,12 @@ bool mb_xo_host_ok(const char *host, size_t len);
  * separator"). */
 const char *mb_xo_check_user(const char *user, size_t len);
 
+/* mb_xo_check_user, in the same one pass, which also sets *ascii_r to
+ * whether the name is printable ASCII only: then mb_xo_sanitize copies it
+ * unchanged when the buffer has room for it and its NUL. */
+const char *mb_xo_check_user_ascii(const char *user, size_t len,
+				   bool *ascii_r);
+
 /* Checks an access token (after trailing CR/LF/blank stripping, see
  * mb_xo_token_trim) against the one token syntax, common/token-syntax.h:
  * returns NULL if it may be sent, else a static, secret-free sentence

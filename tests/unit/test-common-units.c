@@ -159,39 +159,47 @@ ref_token_syntax(const char *s, size_t len)
 	return strict ? MB_TOKEN_B64TOKEN : MB_TOKEN_VCHAR;
 }
 
-/* Every byte value at every position of a 40-byte token (the 16-byte
- * blocks of the fast path, their boundaries and the tail), alone, with
- * '=' padding after it, and with a ^A later on. */
+/* Every byte value at every position of tokens of 40, 64, 97, 130 and
+ * 300 bytes (the 16-, 32- and 128-byte blocks of the fast paths, their
+ * boundaries, the overlapping last block and the tail), alone, with '='
+ * padding after it, and with a ^A later on. */
 static void
 test_token_scan(void)
 {
-	char t[41];
-	size_t pos, bad_syn = 0, bad_prefix = 0, n = 0;
+	static const size_t lens[] = { 40, 64, 97, 130, 300 };
+	char t[301];
+	size_t k, len, pos, bad_syn = 0, bad_prefix = 0, n = 0;
 	int c, variant;
 
-	for (pos = 0; pos < 40; pos++) {
-		for (c = 0; c < 256; c++) {
-			for (variant = 0; variant < 3; variant++) {
-				size_t want_prefix;
+	for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		len = lens[k];
+		for (pos = 0; pos < len; pos++) {
+			for (c = 0; c < 256; c++) {
+				for (variant = 0; variant < 3; variant++) {
+					size_t want_prefix;
 
-				memset(t, 'Q', 40);
-				t[pos] = (char)c;
-				if (variant == 1 && pos < 38)
-					memset(t + pos + 1, '=', 39 - pos);
-				if (variant == 2 && pos < 39)
-					t[39] = '\001';
-				n++;
-				if (mb_token_syntax(t, 40) !=
-				    ref_token_syntax(t, 40))
-					bad_syn++;
-				want_prefix = 0;
-				while (want_prefix < 40 &&
-				       t[want_prefix] != '=' &&
-				       ref_token_syntax(t + want_prefix, 1) ==
-				       MB_TOKEN_B64TOKEN)
-					want_prefix++;
-				if (mb_token_b64_prefix(t, 40) != want_prefix)
-					bad_prefix++;
+					memset(t, 'Q', len);
+					t[pos] = (char)c;
+					if (variant == 1 && pos + 2 < len)
+						memset(t + pos + 1, '=',
+						       len - 1 - pos);
+					if (variant == 2 && pos + 1 < len)
+						t[len - 1] = '\001';
+					n++;
+					if (mb_token_syntax(t, len) !=
+					    ref_token_syntax(t, len))
+						bad_syn++;
+					want_prefix = 0;
+					while (want_prefix < len &&
+					       t[want_prefix] != '=' &&
+					       ref_token_syntax(
+						       t + want_prefix, 1) ==
+					       MB_TOKEN_B64TOKEN)
+						want_prefix++;
+					if (mb_token_b64_prefix(t, len) !=
+					    want_prefix)
+						bad_prefix++;
+				}
 			}
 		}
 	}

@@ -5,6 +5,7 @@
  * the error sentence and the sanitiser. */
 #include <config.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,23 @@ test_build(void)
 		{ "u", NULL, 65535, "n,a=u,\001port=65535\001auth=Bearer tok"
 		  "\001\001" },
 		{ "u", NULL, 1, "n,a=u,\001port=1\001auth=Bearer tok\001\001" },
+		/* the digit counts' boundaries */
+		{ "u", NULL, 9, "n,a=u,\001port=9\001auth=Bearer tok\001\001" },
+		{ "u", NULL, 10, "n,a=u,\001port=10\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 99, "n,a=u,\001port=99\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 100, "n,a=u,\001port=100\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 1000, "n,a=u,\001port=1000\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 9999, "n,a=u,\001port=9999\001auth=Bearer tok"
+		  "\001\001" },
+		{ "u", NULL, 10000, "n,a=u,\001port=10000\001auth=Bearer tok"
+		  "\001\001" },
+		{ ",", NULL, 0, "n,a==2C,\001auth=Bearer tok\001\001" },
+		{ "==", NULL, 0, "n,a==3D=3D,\001auth=Bearer tok\001\001" },
+		{ "", NULL, 0, "n,a=,\001auth=Bearer tok\001\001" },
 	};
 	char buf[256], small[8];
 	size_t i, n;
@@ -74,7 +92,14 @@ test_build(void)
 					    ob[i].port, "tok", 3);
 		tap_is_mem(buf, n, ob[i].want, strlen(ob[i].want),
 			   "OAUTHBEARER initial response");
+		tap_is_int((long long)mb_ir_oauthbearer_len(ob[i].user,
+			   strlen(ob[i].user), ob[i].host, ob[i].port, 3),
+			   (long long)n, "OAUTHBEARER length without building");
 	}
+	for (i = 0; i < sizeof(xo) / sizeof(xo[0]); i++)
+		tap_is_int((long long)mb_ir_xoauth2_len(strlen(xo[i].user),
+			   strlen(xo[i].token)), (long long)strlen(xo[i].want),
+			   "XOAUTH2 length without building");
 	/* A short buffer gets a NUL-terminated prefix, the full length is
 	 * still returned. */
 	memset(small, 'x', sizeof(small));
@@ -83,7 +108,109 @@ test_build(void)
 	tap_is_str(small, "user=al", "short buffer: NUL-terminated prefix");
 }
 
+/* Every buffer size from 0 to the length + 2, for both builders: the
+ * one-pass path (room for the whole message) and the truncating one
+ * agree: a NUL-terminated prefix of the message, its full length
+ * returned, nothing written beyond size. */
+static void
+test_build_sizes(void)
+{
+	static const char user[] = "a,b=c,=";
+	static const char token[] = "eyJ0eXAi.abc-_~+/==";
+	static const char *hosts[] = { NULL, "", "imap.example.com" };
+	static const unsigned ports[] = { 0, 7, 993, 65535, 65536 };
+	char full[256], buf[260];
+	size_t h, p, n, size, bad = 0, cases = 0;
+	int mech;
+
+	for (mech = 0; mech < 2; mech++) {
+		for (h = 0; h < 3; h++) {
+			for (p = 0; p < 5; p++) {
+				if (mech == 0 && (h > 0 || p > 0))
+					continue;
+				n = mech == 0 ?
+				    mb_ir_xoauth2(full, sizeof(full), S(user),
+						  S(token)) :
+				    mb_ir_oauthbearer(full, sizeof(full),
+						      S(user), hosts[h],
+						      ports[p], S(token));
+				for (size = 0; size <= n + 2; size++) {
+					size_t got, keep = size > 0 ?
+						(size - 1 < n ? size - 1 : n) :
+						0;
+
+					memset(buf, 'x', sizeof(buf));
+					got = mech == 0 ?
+					    mb_ir_xoauth2(size ? buf : NULL,
+							  size, S(user),
+							  S(token)) :
+					    mb_ir_oauthbearer(
+						    size ? buf : NULL, size,
+						    S(user), hosts[h],
+						    ports[p], S(token));
+					cases++;
+					if (got != n ||
+					    (size > 0 &&
+					     (memcmp(buf, full, keep) != 0 ||
+					      buf[keep] != '\0')) ||
+					    buf[size] != 'x')
+						bad++;
+				}
+			}
+		}
+	}
+	tap_ok(bad == 0, "every buffer size: one-pass and truncating "
+	       "builders agree (%zu of %zu differ)", bad, cases);
+}
+
 /* ---- checks ---- */
+
+/* Every byte value at every position of 9-byte names, alone and with a
+ * ^A later on: mb_xo_check_user_ascii gives the reasons of the two-pass
+ * reference (^A anywhere first, then any control) and says whether the
+ * name is printable ASCII. */
+static void
+test_check_user_ascii(void)
+{
+	char u[9];
+	size_t pos, k, bad = 0, n = 0;
+	int c, variant;
+
+	for (pos = 0; pos < sizeof(u); pos++) {
+		for (c = 0; c < 256; c++) {
+			for (variant = 0; variant < 2; variant++) {
+				const char *want = NULL, *got;
+				bool ascii, want_ascii = true;
+
+				memset(u, 'u', sizeof(u));
+				u[pos] = (char)c;
+				if (variant == 1 && pos + 1 < sizeof(u))
+					u[sizeof(u) - 1] = '\001';
+				for (k = 0; k < sizeof(u); k++) {
+					unsigned char b = (unsigned char)u[k];
+
+					if (b < 0x20 || b == 0x7f)
+						want = "a control character";
+					if (b < 0x20 || b >= 0x7f)
+						want_ascii = false;
+				}
+				if (memchr(u, '\001', sizeof(u)) != NULL)
+					want = "^A (0x01)";
+				got = mb_xo_check_user_ascii(u, sizeof(u),
+							     &ascii);
+				n++;
+				if ((want == NULL) != (got == NULL) ||
+				    (want != NULL &&
+				     strstr(got, want) == NULL) ||
+				    (got == NULL && ascii != want_ascii) ||
+				    got != mb_xo_check_user(u, sizeof(u)))
+					bad++;
+			}
+		}
+	}
+	tap_ok(bad == 0, "user check in one pass agrees with the reference "
+	       "(%zu of %zu differ)", bad, n);
+}
 
 static void
 test_checks(void)
@@ -167,6 +294,7 @@ test_checks(void)
 	for (i = 0; i < sizeof(trim) / sizeof(trim[0]); i++)
 		tap_is_int((long long)mb_xo_token_trim(trim[i].s, trim[i].len),
 			   (long long)trim[i].want, "token trim");
+	test_check_user_ascii();
 	tap_ok(mb_xo_host_ok(S("imap.gmail.com")), "host name accepted");
 	tap_ok(mb_xo_host_ok(S("[::1]")), "IPv6 literal accepted");
 	tap_ok(!mb_xo_host_ok(S("evil\001host")), "host with ^A refused");
@@ -498,15 +626,53 @@ test_sanitize(void)
 	}
 }
 
+/* Every byte value (one in three) at every position of names of 1 to 20
+ * bytes and buffers of 1 to 22: a name mb_xo_check_user_ascii accepts as
+ * printable ASCII is copied unchanged by the sanitiser when it fits; the
+ * others are not (a lone byte above 0x7e is never valid UTF-8). */
+static void
+test_ascii_shows_as_is(void)
+{
+	char in[20], buf[64];
+	size_t len, pos, size, bad = 0, n = 0;
+	int c;
+
+	for (len = 1; len <= sizeof(in); len++) {
+		for (pos = 0; pos < len; pos++) {
+			for (c = 0; c < 256; c += 3) {
+				bool ascii, same;
+
+				memset(in, 'u', len);
+				in[pos] = (char)c;
+				if (mb_xo_check_user_ascii(in, len, &ascii) !=
+				    NULL)
+					continue;
+				for (size = 1; size <= len + 2; size++) {
+					mb_xo_sanitize(buf, size, in, len);
+					same = strlen(buf) == len &&
+					       memcmp(buf, in, len) == 0;
+					n++;
+					if ((ascii && len < size) != same)
+						bad++;
+				}
+			}
+		}
+	}
+	tap_ok(bad == 0, "printable ASCII that fits is shown as is, the rest "
+	       "is not (%zu of %zu differ)", bad, n);
+}
+
 int
 main(void)
 {
 	test_build();
+	test_build_sizes();
 	test_checks();
 	test_port();
 	test_parse_table();
 	test_parse_limits();
 	test_describe();
 	test_sanitize();
+	test_ascii_shows_as_is();
 	return tap_done();
 }
