@@ -23,6 +23,7 @@ struct mb_pool {
 	pthread_t threads[MB_POOL_MAX];
 	unsigned n_threads;
 	unsigned idle;
+	unsigned queued;		/* in the queue, not yet taken */
 	unsigned running;		/* queued or running, not yet done */
 	bool stopping;
 };
@@ -46,6 +47,7 @@ worker(void *arg)
 			break;
 		w = p->queue;
 		p->queue = w->next;
+		p->queued--;
 		if (p->queue == NULL)
 			p->queue_tail = &p->queue;
 		pthread_mutex_unlock(&p->mu);
@@ -91,14 +93,15 @@ mb_pool_fd(const struct mb_pool *p)
 	return p->efd;
 }
 
-/* p->mu held: a new thread if every one is busy and the limit allows. */
+/* p->mu held: a new thread unless an idle one is there for every queued
+ * item, and the limit allows. */
 static void
 pool_grow(struct mb_pool *p)
 {
 	pthread_attr_t attr;
 	int rc;
 
-	if (p->idle > 0 || p->n_threads >= MB_POOL_MAX)
+	if (p->idle > p->queued || p->n_threads >= MB_POOL_MAX)
 		return;
 	pthread_attr_init(&attr);
 	/* libcurl and a TLS handshake need far less */
@@ -126,6 +129,7 @@ mb_pool_submit(struct mb_pool *p, struct mb_pool_work *w)
 		w->next = NULL;
 		*p->queue_tail = w;
 		p->queue_tail = &w->next;
+		p->queued++;
 		p->running++;
 		pthread_cond_signal(&p->cond);
 	}
@@ -160,6 +164,7 @@ mb_pool_stop(struct mb_pool *p)
 		p->running--;
 	p->queue = NULL;
 	p->queue_tail = &p->queue;
+	p->queued = 0;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->mu);
 	return list;

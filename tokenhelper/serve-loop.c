@@ -73,6 +73,10 @@ enum conn_state {
 struct conn {
 	struct watch watch;		/* first: epoll's data */
 	struct mb_serve *srv;
+	/* closed, freed after the current batch of events (which may
+	 * still name it) */
+	bool closed;
+	struct conn *next_dead;
 	struct mb_cache_waiter waiter;
 	enum conn_state state;
 	uid_t uid;
@@ -103,8 +107,12 @@ struct mb_serve {
 	int n_conns;
 	struct conn **heap;		/* by deadline: a binary min-heap */
 	size_t heap_size;
-	struct uid_slot *slots;		/* sorted by uid */
+	/* sorted by uid; each slot has an address of its own, which the
+	 * connections keep */
+	struct uid_slot **slots;
 	size_t n_slots, slots_cap;
+	struct conn *dead;		/* closed, not yet freed */
+	bool emfile;			/* the descriptor shortage was logged */
 	struct uid_slot strangers;
 	char *line;			/* answers are formatted here */
 	bool stop;
@@ -211,39 +219,36 @@ static struct uid_slot *
 uid_slot(struct mb_serve *s, uid_t uid)
 {
 	size_t lo = 0, hi = s->n_slots;
+	struct uid_slot *u;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (s->slots[mid].uid == uid)
-			return &s->slots[mid];
-		if (s->slots[mid].uid < uid)
+		if (s->slots[mid]->uid == uid)
+			return s->slots[mid];
+		if (s->slots[mid]->uid < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (s->n_slots == s->slots_cap) {
 		size_t cap = s->slots_cap ? 2 * s->slots_cap : 8;
-		struct uid_slot *n = realloc(s->slots, cap * sizeof(*n));
+		struct uid_slot **n = realloc(s->slots, cap * sizeof(*n));
 
 		if (n == NULL)
 			return NULL;
-		/* connections point at their slot */
-		for (size_t i = 0; i < s->heap_size; i++) {
-			struct conn *c = s->heap[i];
-
-			if (c->slot != &s->strangers)
-				c->slot = n + (c->slot - s->slots);
-		}
 		s->slots = n;
 		s->slots_cap = cap;
 	}
+	u = calloc(1, sizeof(*u));
+	if (u == NULL)
+		return NULL;
+	u->uid = uid;
 	memmove(&s->slots[lo + 1], &s->slots[lo],
 		(s->n_slots - lo) * sizeof(*s->slots));
+	s->slots[lo] = u;
 	s->n_slots++;
-	memset(&s->slots[lo], 0, sizeof(s->slots[lo]));
-	s->slots[lo].uid = uid;
-	return &s->slots[lo];
+	return u;
 }
 
 /* Starts a new window for u when the last one is over, logging once what
@@ -370,10 +375,25 @@ conn_close(struct mb_serve *s, struct conn *c)
 	if (c->out != NULL) {
 		mb_wipe(c->out, c->out_len);
 		free(c->out);
+		c->out = NULL;
 	}
-	free(c);
+	c->closed = true;
+	c->next_dead = s->dead;
+	s->dead = c;
 	if (!s->stop && s->resume_at == 0)
 		listen_enable(s, true);
+}
+
+/* Frees the connections closed during the last batch of events. */
+static void
+reap(struct mb_serve *s)
+{
+	while (s->dead != NULL) {
+		struct conn *c = s->dead;
+
+		s->dead = c->next_dead;
+		free(c);
+	}
 }
 
 /* Sends line (NUL-terminated) and closes c, or keeps the rest for
@@ -526,9 +546,10 @@ conn_request(struct mb_serve *s, struct conn *c, size_t len)
 			mb_wipe(c->buf, c->len);
 			c->len = 0;
 			c->state = CONN_WAIT;
-			/* a client that gives up is noticed */
+			/* a client that gives up is noticed (a full close:
+			 * one that only shut its writing side still reads) */
 			if (watch_set(s, &c->watch, &c->events,
-				      EPOLLRDHUP) < 0)
+				      EPOLLHUP) < 0)
 				conn_close(s, c);
 			else
 				conn_deadline(s, c, wait);
@@ -688,12 +709,18 @@ accept_some(struct mb_serve *s, int lfd)
 		}
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0) {
+			s->emfile = false;
 			conn_accept(s, fd);
 			continue;
 		}
 		if (errno == EMFILE || errno == ENFILE) {
-			mb_log(LOG_WARNING, "accept: %s; pausing %d ms",
-			       mb_errstr(errno), MB_EMFILE_PAUSE_MS);
+			/* once per shortage, not every pause */
+			if (!s->emfile)
+				mb_log(LOG_WARNING, "accept: %s; pausing "
+				       "%d ms at a time until descriptors "
+				       "free", mb_errstr(errno),
+				       MB_EMFILE_PAUSE_MS);
+			s->emfile = true;
 			listen_enable(s, false);
 			s->resume_at = mono_ms() + MB_EMFILE_PAUSE_MS;
 			return;
@@ -713,7 +740,7 @@ conn_event(struct mb_serve *s, struct conn *c, uint32_t ev)
 		conn_read(s, c);
 		break;
 	case CONN_WAIT:
-		if (ev & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		if (ev & (EPOLLHUP | EPOLLERR))
 			conn_close(s, c);
 		break;
 	case CONN_WRITE:
@@ -746,7 +773,8 @@ expire(struct mb_serve *s)
 	}
 	if (s->resume_at != 0 && s->resume_at <= now) {
 		s->resume_at = 0;
-		listen_enable(s, s->n_conns < s->opt.max_clients);
+		if (!s->stop)
+			listen_enable(s, s->n_conns < s->opt.max_clients);
 	}
 	if (s->heap_size == 0 && s->resume_at == 0)
 		return -1;
@@ -873,10 +901,13 @@ loop_once(struct mb_serve *s, long timeout_ms)
 			break;
 		case WATCH_CONN:
 		default:
-			conn_event(s, (struct conn *)w, ev[i].events);
+			if (!((struct conn *)w)->closed)
+				conn_event(s, (struct conn *)w,
+					   ev[i].events);
 			break;
 		}
 	}
+	reap(s);
 	return 0;
 }
 
@@ -923,6 +954,34 @@ mb_serve_run(struct mb_serve *s, const int *listen_fds, int n_listen,
 	return 0;
 }
 
+/* Answers every client still waiting for a refresh (also on an account
+ * an earlier reload removed), at once. */
+static void
+stop_waiters(struct mb_serve *s)
+{
+	size_t n = 0;
+	struct conn **wait = malloc((s->heap_size + 1) * sizeof(*wait));
+
+	/* answering closes connections, which reorders the heap: collect
+	 * first (closed ones are freed only by reap()) */
+	for (size_t i = 0; wait != NULL && i < s->heap_size; i++) {
+		if (s->heap[i]->state == CONN_WAIT)
+			wait[n++] = s->heap[i];
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct conn *c = wait[i];
+
+		if (c->closed || c->waiter.e == NULL)
+			continue;
+		mb_cache_unwait(s->cache, &c->waiter, s->line,
+				MB_IPC_LINE_MAX + 1);
+		conn_answer(s, c, s->line);
+		mb_wipe(s->line, strlen(s->line));
+	}
+	free(wait);
+	reap(s);
+}
+
 bool
 mb_serve_stop(struct mb_serve *s, int grace_ms)
 {
@@ -932,7 +991,10 @@ mb_serve_stop(struct mb_serve *s, int grace_ms)
 		return true;
 	s->stop = true;
 	listen_enable(s, false);
-	mb_cache_stop(s->cache);
+	mb_cache_stop(s->cache, time(NULL));
+	/* every client still waiting (also on an account an earlier reload
+	 * removed) is told at once */
+	stop_waiters(s);
 	mb_cancel_all();
 	jobs_done(s, mb_pool_stop(s->pool), true);
 	/* the refreshes in flight end (cancelled), answers are written */
@@ -945,6 +1007,7 @@ mb_serve_stop(struct mb_serve *s, int grace_ms)
 	}
 	while (s->heap_size > 0)
 		conn_close(s, s->heap[0]);
+	reap(s);
 	return mb_cache_jobs(s->cache) == 0;
 }
 
@@ -965,8 +1028,12 @@ fit_fd_limit(struct mb_serve_options *o)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
 	    rl.rlim_cur != RLIM_INFINITY &&
 	    (rlim_t)o->max_clients + 64 > rl.rlim_cur) {
+		/* 64 for everything else, half of a tiny limit */
 		o->max_clients = rl.rlim_cur > 128 ?
-				 (int)(rl.rlim_cur - 64) : 64;
+				 (int)(rl.rlim_cur - 64) :
+				 (int)(rl.rlim_cur / 2);
+		if (o->max_clients < 1)
+			o->max_clients = 1;
 		mb_log(LOG_NOTICE, "at most %d connections at once (the "
 		       "descriptor limit)", o->max_clients);
 	}
@@ -1030,6 +1097,7 @@ mb_serve_free(struct mb_serve **sp)
 		return;
 	while (s->heap_size > 0)
 		conn_close(s, s->heap[0]);
+	reap(s);
 	if (s->pool != NULL)
 		jobs_done(s, mb_pool_stop(s->pool), true);
 	mb_pool_free(&s->pool);
@@ -1041,6 +1109,8 @@ mb_serve_free(struct mb_serve **sp)
 		free(s->line);
 	}
 	free(s->heap);
+	for (size_t i = 0; i < s->n_slots; i++)
+		free(s->slots[i]);
 	free(s->slots);
 	free(s->listen);
 	free(s);

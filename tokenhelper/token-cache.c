@@ -962,13 +962,13 @@ mb_cache_reload(struct mb_cache *c, struct mb_config **cfg, time_t now)
 }
 
 void
-mb_cache_stop(struct mb_cache *c)
+mb_cache_stop(struct mb_cache *c, time_t now)
 {
 	struct mb_cache_gen *g = c->gen;
 
 	c->stopping = true;
 	for (size_t i = 0; i < g->cfg->n_accounts; i++)
-		entry_wake(c, g->entries[i], 0);
+		entry_wake(c, g->entries[i], now);
 }
 
 unsigned

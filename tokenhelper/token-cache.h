@@ -106,8 +106,10 @@ int mb_cache_reload(struct mb_cache *c, struct mb_config **cfg, time_t now);
 /* Starts what is due (proactive, keep-alive, retries, start-up loads).
  * Returns the time at which it wants to be called again. */
 time_t mb_cache_tick(struct mb_cache *c, time_t now);
-/* From now on no job starts; every waiting client is answered. */
-void mb_cache_stop(struct mb_cache *c);
+/* From now on no job starts; every client waiting on an account of the
+ * current configuration is answered (a token valid at now, else
+ * "shutting down"). */
+void mb_cache_stop(struct mb_cache *c, time_t now);
 /* Jobs started and not yet back. */
 unsigned mb_cache_jobs(const struct mb_cache *c);
 /* Wipes every cached token and frees everything (after the last job came

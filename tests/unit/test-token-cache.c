@@ -1153,7 +1153,7 @@ test_stop(void)
 	ask(c, "x", T0, &cl[1]);
 	ask(c, "y", T0, &cl[2]);
 	tap_is_int(mb_cache_jobs(c), 2, "jobs: 2");
-	mb_cache_stop(c);
+	mb_cache_stop(c, T0);
 	for (int i = 0; i < 3; i++) {
 		tap_is_int(cl[i].answers, 1, "stop: each answered once");
 		tap_is_str(cl[i].line, bye, "stop: shutting down");
