@@ -920,6 +920,125 @@ cfg_trim(char *s)
 	return s;
 }
 
+/* FNV-1a: the hash of the name index and of the shared strings. */
+static size_t
+cfg_hash(const char *s)
+{
+	size_t h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of name in cfg->index: its account's, or an empty one. */
+static size_t
+cfg_index_slot(const struct mb_config *cfg, const char *name)
+{
+	size_t i = cfg_hash(name) & cfg->index_mask;
+
+	while (cfg->index[i] != 0 &&
+	       strcmp(cfg->accounts[cfg->index[i] - 1].name, name) != 0)
+		i = (i + 1) & cfg->index_mask;
+	return i;
+}
+
+/* Adds account n (already in cfg->accounts) to the index, which is kept
+ * at most half full. */
+static void
+cfg_index_add(struct mb_config *cfg, size_t n)
+{
+	if (cfg->index == NULL || 2 * (n + 1) > cfg->index_mask + 1) {
+		size_t size = cfg->index == NULL ? 16 :
+			      2 * (cfg->index_mask + 1);
+
+		free(cfg->index);
+		cfg->index = mb_xcalloc(size, sizeof(*cfg->index));
+		cfg->index_mask = size - 1;
+		for (size_t i = 0; i < n; i++)
+			cfg->index[cfg_index_slot(cfg, cfg->accounts[i].name)] =
+				i + 1;
+	}
+	cfg->index[cfg_index_slot(cfg, cfg->accounts[n].name)] = n + 1;
+}
+
+/* *field (malloc'd, may be NULL) replaced by the shared copy of its
+ * value. */
+static void
+cfg_share(struct mb_config *cfg, char **field)
+{
+	size_t i;
+
+	if (*field == NULL)
+		return;
+	if (cfg->shared == NULL || 2 * (cfg->n_shared + 1) >
+				   cfg->shared_mask + 1) {
+		size_t size = cfg->shared == NULL ? 16 :
+			      2 * (cfg->shared_mask + 1);
+		char **old = cfg->shared;
+		size_t old_size = old == NULL ? 0 : cfg->shared_mask + 1;
+
+		cfg->shared = mb_xcalloc(size, sizeof(*cfg->shared));
+		cfg->shared_mask = size - 1;
+		for (size_t k = 0; k < old_size; k++) {
+			if (old[k] == NULL)
+				continue;
+			i = cfg_hash(old[k]) & cfg->shared_mask;
+			while (cfg->shared[i] != NULL)
+				i = (i + 1) & cfg->shared_mask;
+			cfg->shared[i] = old[k];
+		}
+		free(old);
+	}
+	i = cfg_hash(*field) & cfg->shared_mask;
+	while (cfg->shared[i] != NULL && strcmp(cfg->shared[i], *field) != 0)
+		i = (i + 1) & cfg->shared_mask;
+	if (cfg->shared[i] == NULL) {
+		cfg->shared[i] = *field;
+		cfg->n_shared++;
+	} else {
+		free(*field);
+		*field = cfg->shared[i];
+	}
+}
+
+/* The fields of an account that cfg_share may point into cfg->shared
+ * (never the name, the secret or allow_uids; nor state_dir, which
+ * the unit tests of the cache replace in a loaded configuration). */
+#define CFG_SHARED_FIELDS(a) \
+	&(a)->provider, &(a)->token_endpoint, &(a)->authorize_endpoint, \
+	&(a)->device_endpoint, &(a)->revocation_endpoint, &(a)->notify, \
+	&(a)->scope, &(a)->client_id, &(a)->client_certificate_file, \
+	&(a)->client_key_file, &(a)->ca_file, &(a)->tenant
+
+/* A committed account's strings shared with the others (see struct
+ * mb_config). */
+static void
+cfg_account_share(struct mb_config *cfg, struct mb_account *a)
+{
+	char **fields[] = { CFG_SHARED_FIELDS(a) };
+
+	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+		cfg_share(cfg, fields[k]);
+	if (a->user != NULL && strcmp(a->user, a->name) == 0) {
+		free(a->user);
+		a->user = a->name;
+	} else {
+		cfg_share(cfg, &a->user);
+	}
+}
+
+/* Clears a committed account without freeing what it shares. */
+static void
+cfg_account_unshare(struct mb_account *a)
+{
+	char **fields[] = { CFG_SHARED_FIELDS(a), &a->user };
+
+	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+		*fields[k] = NULL;
+	cfg_account_clear(a);
+}
+
 /* Appends the finished section sec to cfg as an account. */
 static bool
 cfg_commit_section(struct cfg_parser *p, struct cfg_section *sec,
@@ -936,6 +1055,8 @@ cfg_commit_section(struct cfg_parser *p, struct cfg_section *sec,
 		cfg_account_clear(&cfg->accounts[cfg->n_accounts]);
 		return false;
 	}
+	cfg_account_share(cfg, &cfg->accounts[cfg->n_accounts]);
+	cfg_index_add(cfg, cfg->n_accounts);
 	cfg->n_accounts++;
 	cfg_section_clear(sec);
 	return true;
@@ -962,11 +1083,13 @@ cfg_header_line(struct cfg_parser *p, char *s, unsigned lineno,
 			  MB_ACCOUNT_NAME_RULE);
 		return false;
 	}
-	for (size_t i = 0; i < cfg->n_accounts; i++) {
-		if (strcmp(cfg->accounts[i].name, s) == 0) {
+	if (cfg->n_accounts > 0) {
+		size_t i = cfg->index[cfg_index_slot(cfg, s)];
+
+		if (i != 0) {
 			cfg_error(p, lineno, "account [%s] defined twice "
 				  "(first at line %u)", s,
-				  cfg->accounts[i].line);
+				  cfg->accounts[i - 1].line);
 			return false;
 		}
 	}
@@ -1141,13 +1264,10 @@ mb_config_account(const struct mb_config *cfg, const char *name)
 {
 	size_t i;
 
-	if (cfg == NULL || name == NULL)
+	if (cfg == NULL || name == NULL || cfg->n_accounts == 0)
 		return NULL;
-	for (i = 0; i < cfg->n_accounts; i++) {
-		if (strcmp(cfg->accounts[i].name, name) == 0)
-			return &cfg->accounts[i];
-	}
-	return NULL;
+	i = cfg->index[cfg_index_slot(cfg, name)];
+	return i == 0 ? NULL : &cfg->accounts[i - 1];
 }
 
 void
@@ -1158,7 +1278,13 @@ mb_config_free(struct mb_config **cfg)
 	if (cfg == NULL || *cfg == NULL)
 		return;
 	for (i = 0; i < (*cfg)->n_accounts; i++)
-		cfg_account_clear(&(*cfg)->accounts[i]);
+		cfg_account_unshare(&(*cfg)->accounts[i]);
+	if ((*cfg)->shared != NULL) {
+		for (i = 0; i <= (*cfg)->shared_mask; i++)
+			free((*cfg)->shared[i]);
+	}
+	free((*cfg)->shared);
+	free((*cfg)->index);
 	free((*cfg)->accounts);
 	free((*cfg)->path);
 	free(*cfg);

@@ -72,6 +72,18 @@ struct mb_config {
 	char *path;			/* the file read */
 	struct mb_account *accounts;
 	size_t n_accounts;
+	/* Private to conf.c.  index: open addressing by account name,
+	 * slot = account index + 1, 0 = empty (mb_config_account and the
+	 * parser's duplicate check in O(1), not a scan per account).
+	 * shared: one copy of each distinct non-secret string value of
+	 * the accounts (endpoints, client_id, ca_file..., not state_dir,
+	 * mostly identical across 10,000 accounts); the accounts point
+	 * into it, and mb_config_free frees each string once.  An
+	 * account's user equal to its name is the name itself. */
+	size_t *index;
+	size_t index_mask;
+	char **shared;
+	size_t shared_mask, n_shared;
 };
 
 /* The largest configuration file read, in bytes.  It is read whole into

@@ -71,8 +71,12 @@ serve_up() {
 		{ echo "bench: serve did not start" >&2
 		  mb_diag_file "$SERVE_LOG"; return 1; }
 }
+# warmed N: serve's start-up check has gone over N accounts (the engine
+# of issue 6 logs one line per account; the epoll engine one summary,
+# "K of N account(s) have a valid token on disk")
 warmed() {
-	test "$(grep -c -E 'start-up check|token check' "$SERVE_LOG")" -ge "$1"
+	test "$(grep -c -E 'start-up check|token check' "$SERVE_LOG")" -ge "$1" ||
+		grep -q -E " of $1 account\\(s\\) have" "$SERVE_LOG"
 }
 start_serve s1 "$MB_CONF"
 serve_up || exit 1
@@ -312,15 +316,31 @@ if want scale; then
 fi
 
 # --- cold: first request after a cold start, hung endpoint ---------------
+# The issue's case: an account with `timeout = 30` (the default) and the
+# default 600-s margin whose token on disk is valid by the clock but has
+# only 300 s left, i.e. inside the margin, so serve wants a refresh at
+# once; the token endpoint hangs.  The old engine waited 20 s, then ERR.
 if want cold; then
-	say "cold: a valid token on disk, the token endpoint hangs; 5 cold starts"
+	say "cold: 300 s left (margin 600, timeout 30), the token endpoint hangs; 5 cold starts"
+	MB_CONF_C=$MB_TMP/cold.conf
+	: > "$MB_CONF_C"
+	MB_ACCT_TIMEOUT=30 mb_conf_account "$MB_CONF_C" cold@example.com \
+		generic "refresh_margin = 600"
+	rt=$(mockctl account cold@example.com --client-id cid \
+		--token-bytes $TOKEN_BYTES)
+	printf '%s\n' "$rt" | "$MB_HELPER" --config "$MB_CONF_C" \
+		import cold@example.com > /dev/null 2>&1 &&
+	"$MB_HELPER" --config "$MB_CONF_C" token cold@example.com \
+		> /dev/null 2>&1 || diag "cold: import failed"
 	mockctl fault token slow --delay 60 > /dev/null ||
 		diag "cold: cannot make the token endpoint hang"
 	: > "$MB_TMP/cold.lat"
 	for k in 1 2 3 4 5; do
-		start_serve "cold$k" "$MB_CONF" "$MB_HELPER" nowatch
+		time_left cold@example.com 300 ||
+			diag "cold: cannot set the token's time left"
+		start_serve "cold$k" "$MB_CONF_C" "$MB_HELPER" nowatch
 		serve_up || break
-		timeout 10 "$IPC" -s "$SERVE_SOCK" -a "$user" -w 3000 \
+		timeout 10 "$IPC" -s "$SERVE_SOCK" -a cold@example.com -w 3000 \
 			> "$MB_TMP/cold.$k" 2> "$MB_TMP/cold.$k.err"
 		if [ "$(kv "$MB_TMP/cold.$k" errors)" = 0 ]; then
 			kv "$MB_TMP/cold.$k" max_us >> "$MB_TMP/cold.lat"
@@ -332,7 +352,7 @@ if want cold; then
 	done
 	mockctl reset faults > /dev/null
 	worst=$(sort -g "$MB_TMP/cold.lat" | tail -n 1)
-	row cold "first request after a cold start, endpoint hung, valid token on disk: worst of 5 (3 s bound)" \
+	row cold "first request after a cold start: 300 s left, margin 600, timeout 30, endpoint hung: worst of 5 (3 s bound)" \
 		"p99 < 5 ms" "$(calc "round(${worst:-3000000} / 1000, 2)") ms ($(tr '\n' ' ' < "$MB_TMP/cold.lat")us)" \
 		"$(met test "${worst:-3000000}" -lt 5000)"
 fi
