@@ -34,6 +34,7 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-serve.sh \
 	tests/integration/test-serve-engine.sh \
 	tests/integration/test-serve-sigterm.sh \
+	tests/integration/test-serve-hangup.sh \
 	tests/integration/test-postfix-password.sh \
 	tests/integration/test-postfix-helper.sh \
 	tests/integration/test-postfix-notls.sh \

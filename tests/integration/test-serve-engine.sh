@@ -29,7 +29,7 @@ lifetime = 60
 hang_from = 2
 [other]
 lifetime = 3600
-allow = 65534
+allow = 65532 65534
 [tiny]
 lifetime = 8
 delay_ms = 20
@@ -104,6 +104,23 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 		"$MB_TMP/greedy.out" 'connected=1040 answered=1036 eof=4'
 	contains "... saying why" "$MB_TMP/greedy.out" \
 		'uid 65534 already has 4 connections open .the limit, --max-per-uid.'
+	# a uid's counters stay its own when a lower uid comes along: 65534
+	# holds its 4 connections, 65532 connects for the first time (its
+	# counters go before 65534's), and once 65534's connections ended,
+	# 65534 is served again (it was locked out for good when the
+	# counters moved under open connections)
+	as_uid 65534 "$LOAD" hold "$SOCK" 4 4 > "$MB_TMP/four.out" &
+	hpid=$!
+	check "uid 65534 holds 4 connections (a 5th is refused)" wait_for 20 \
+		sh -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$PY' '$CLIENT' '$SOCK' 'MAILBEARER1 TOKEN other' | grep -q 'already has 4 connections open'"
+	r=$(as_uid 65532 "$CLIENT" "$SOCK" 'MAILBEARER1 TOKEN other')
+	case $r in "MAILBEARER1 OK "*) ok 0 "uid 65532's first connection is served";;
+		*) ok 1 "uid 65532 served"; diag "got: $r";; esac
+	wait "$hpid"
+	contains "... 65534's 4 connections ended" "$MB_TMP/four.out" 'eof=4'
+	r=$(as_uid 65534 "$CLIENT" "$SOCK" 'MAILBEARER1 TOKEN other')
+	case $r in "MAILBEARER1 OK "*) ok 0 "then uid 65534 is served again";;
+		*) ok 1 "uid 65534 served again"; diag "got: $r";; esac
 	# a burst of one uid under serve's default limits is served whole
 	printf '[other]\nallow = 65534\n' > "$MB_TMP/burst.conf"
 	"$FAKE" --config "$MB_TMP/burst.conf" --socket "$MB_TMP/pub/burst" \
@@ -119,7 +136,7 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	check "256 simultaneous requests of one uid all served ($n)" [ "$n" = 256 ]
 	kill "$bpid"
 else
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do skip "needs root and setpriv"; done
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17; do skip "needs root and setpriv"; done
 fi
 
 # --- a hanging token endpoint holds up no valid token ---------------------
