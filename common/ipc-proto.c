@@ -179,6 +179,24 @@ mb_ipc_format_ok(char *buf, size_t size, long long expires_at,
 }
 
 int
+mb_ipc_format_ok_checked(char *buf, size_t size, long long expires_at,
+			 const char *token)
+{
+	struct mb_ipc_out o;
+
+	if (!out_init(&o, buf, size))
+		return -1;
+	if (expires_at < 0 || expires_at > MB_IPC_EXPIRES_MAX ||
+	    token == NULL)
+		return -1;
+	out_str(&o, MB_IPC_VERSION " OK ");
+	out_num(&o, expires_at);
+	out_str(&o, " ");
+	out_str(&o, token);
+	return out_finish(&o);
+}
+
+int
 mb_ipc_format_done(char *buf, size_t size)
 {
 	struct mb_ipc_out o;

@@ -94,6 +94,11 @@ int mb_ipc_format_rejected_request(char *buf, size_t size,
 				   const char *login);
 int mb_ipc_format_ok(char *buf, size_t size, long long expires_at,
 		     const char *token);
+/* mb_ipc_format_ok() for a token the caller has already checked with
+ * mb_ipc_valid_token() (serve's cache checks each token once, when it
+ * arrives, instead of on every answer). */
+int mb_ipc_format_ok_checked(char *buf, size_t size, long long expires_at,
+			     const char *token);
 int mb_ipc_format_done(char *buf, size_t size);
 /* text is made safe for the wire: bytes outside printable ASCII become
  * '?', it is cut at MB_IPC_TEXT_MAX, and an empty or NULL text becomes the

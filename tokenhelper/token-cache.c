@@ -447,8 +447,8 @@ answer_entry(const struct mb_cache *c, const struct mb_cache_entry *e,
 	     time_t now, char *out, size_t out_size)
 {
 	if (entry_servable(e, now))
-		mb_ipc_format_ok(out, out_size, (long long)e->expires_at,
-				 e->token);
+		mb_ipc_format_ok_checked(out, out_size,
+					 (long long)e->expires_at, e->token);
 	else
 		answer_no_token(c, e, out, out_size);
 }
@@ -578,6 +578,7 @@ mb_cache_job_run(struct mb_cache_job *j)
 		break;
 	}
 	r->st = mb_token_get_ex(j->acct, &req, &r->a, &r->error);
+	/* judged here too, so that notify hears the same verdict */
 	if (r->st == MB_TOKEN_OK && (r->a.token == NULL ||
 	    !mb_ipc_valid_token(r->a.token, strlen(r->a.token)))) {
 		r->st = MB_TOKEN_ERROR;
@@ -588,7 +589,8 @@ mb_cache_job_run(struct mb_cache_job *j)
 	/* a forced refresh that came back with the token it was meant to
 	 * replace: the core served the still-valid one (it logged why) */
 	j->stale = r->st == MB_TOKEN_OK && j->kind != MB_JOB_LOAD &&
-		   j->copy != NULL && strcmp(r->a.token, j->copy) == 0;
+		   j->copy != NULL && r->a.token != NULL &&
+		   strcmp(r->a.token, j->copy) == 0;
 	state_stamp_read(j->e->state_dir, j->e->name, &j->stamp);
 	r->pending = mb_token_flush_pending(j->acct, &ferr) < 0;
 	if (r->pending)
@@ -623,6 +625,16 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 	struct mb_cache_entry *e = j->e;
 	struct mb_cache_result *r = &j->r;
 
+	/* every token served is checked once, here (and at start-up): the
+	 * answers do not look at it again */
+	if (r->st == MB_TOKEN_OK && (r->a.token == NULL ||
+	    !mb_ipc_valid_token(r->a.token, strlen(r->a.token)))) {
+		r->st = MB_TOKEN_ERROR;
+		j->stale = false;
+		free(r->error);
+		r->error = strdup("the token endpoint returned an access token "
+				  "that cannot be sent over the socket");
+	}
 	if (r->st == MB_TOKEN_OK && j->stale) {
 		/* keep serving it, and back off */
 		entry_store(e, &r->a, now);
@@ -705,8 +717,8 @@ mb_cache_answer_token(struct mb_cache *c, const struct mb_account *acct,
 		    now >= mb_expiry_refresh_at(e->expires_at, e->obtained_at,
 						acct->refresh_margin))
 			entry_kick(c, acct, e, MB_JOB_PROACTIVE, now);
-		mb_ipc_format_ok(out, out_size, (long long)e->expires_at,
-				 e->token);
+		mb_ipc_format_ok_checked(out, out_size,
+					 (long long)e->expires_at, e->token);
 		return true;
 	}
 	/* a token too short-lived to hand out is not asked for again on

@@ -93,6 +93,13 @@ test_format(void)
 	tap_is_str(buf, "MAILBEARER1 OK 1700000000 abc.def\n", "OK response");
 	mb_ipc_format_ok(buf, sizeof(buf), 0, "x");
 	tap_is_str(buf, "MAILBEARER1 OK 0 x\n", "OK with unknown expiry");
+	mb_ipc_format_ok_checked(buf, sizeof(buf), 1700000000, "abc.def");
+	tap_is_str(buf, "MAILBEARER1 OK 1700000000 abc.def\n",
+		   "OK response of a checked token: the same line");
+	tap_is_int(mb_ipc_format_ok_checked(buf, 8, 1, "abc.def"), -1,
+		   "... and a line that does not fit fails");
+	tap_is_int(mb_ipc_format_ok_checked(buf, sizeof(buf), -1, "x"), -1,
+		   "... as does a negative expiry");
 	mb_ipc_format_done(buf, sizeof(buf));
 	tap_is_str(buf, "MAILBEARER1 DONE\n", "DONE response");
 	mb_ipc_format_err(buf, sizeof(buf), MB_IPC_ERR_DENIED,
