@@ -160,25 +160,6 @@ mb_ipc_format_rejected_request(char *buf, size_t size, const char *account,
 }
 
 int
-mb_ipc_format_ok(char *buf, size_t size, long long expires_at,
-		 const char *token)
-{
-	struct mb_ipc_out o;
-
-	if (!out_init(&o, buf, size))
-		return -1;
-	if (expires_at < 0 || expires_at > MB_IPC_EXPIRES_MAX)
-		return -1;
-	if (token == NULL || !mb_ipc_valid_token(token, strlen(token)))
-		return -1;
-	out_str(&o, MB_IPC_VERSION " OK ");
-	out_num(&o, expires_at);
-	out_str(&o, " ");
-	out_str(&o, token);
-	return out_finish(&o);
-}
-
-int
 mb_ipc_format_ok_checked(char *buf, size_t size, long long expires_at,
 			 const char *token)
 {
@@ -194,6 +175,18 @@ mb_ipc_format_ok_checked(char *buf, size_t size, long long expires_at,
 	out_str(&o, " ");
 	out_str(&o, token);
 	return out_finish(&o);
+}
+
+int
+mb_ipc_format_ok(char *buf, size_t size, long long expires_at,
+		 const char *token)
+{
+	if (token == NULL || !mb_ipc_valid_token(token, strlen(token))) {
+		if (buf != NULL && size > 0)
+			buf[0] = '\0';
+		return -1;
+	}
+	return mb_ipc_format_ok_checked(buf, size, expires_at, token);
 }
 
 int
