@@ -32,10 +32,12 @@ pid=$!
 at_exit "kill -9 $pid"
 check "serve answers" wait_for 20 answers
 
-# 20 clients ask for w, then hang up when $GATE appears (bounded)
-"$MB_PYTHON" - "$SOCK" "$GATE" "$MB_TMP/sent" > "$MB_TMP/clients.out" \
-	2>&1 <<'EOP' &
-import os, socket, sys, time
+# 20 clients ask for w, then hang up when the test writes to the FIFO
+# $GATE (the read blocks until then; timeout bounds it)
+mkfifo "$GATE"
+timeout 120 "$MB_PYTHON" - "$SOCK" "$GATE" "$MB_TMP/sent" \
+	> "$MB_TMP/clients.out" 2>&1 <<'EOP' &
+import socket, sys
 path, gate, sent = sys.argv[1:4]
 socks = []
 for _ in range(20):
@@ -45,9 +47,8 @@ for _ in range(20):
     s.sendall(b"MAILBEARER1 TOKEN w\n")
     socks.append(s)
 open(sent, "w").close()
-end = time.monotonic() + 60
-while not os.path.exists(gate) and time.monotonic() < end:
-    time.sleep(0.05)
+with open(gate) as g:
+    g.read()
 for s in socks:
     s.close()
 print("closed", len(socks))
@@ -62,7 +63,7 @@ kill -HUP "$pid"
 # in its worker, and the clients hang up
 check "the refresh ends while the loop is busy" \
 	wait_for 20 grep -q '^refresh w ' "$COUNT"
-: > "$GATE"
+timeout 20 sh -c "echo go > '$GATE'"
 wait "$cpid"
 contains "the clients hung up" "$MB_TMP/clients.out" '^closed 20$'
 # release the reload: the next turn has the refresh's end and 20 hang-ups

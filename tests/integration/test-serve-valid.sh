@@ -28,10 +28,7 @@ chmod 0711 "$MB_TMP"
 u=cold@example.com
 # the default timeout (30 s): a request that waited for the refresh would
 # outlast serve's 20-s bound and get an error
-MB_ACCT_TIMEOUT=30 mb_conf_account "$MB_CONF" "$u"
-rt=$(mockctl account "$u" --client-id cid)
-remember_secret "$rt"
-printf '%s\n' "$rt" | mb import "$u"
+MB_ACCT_TIMEOUT=30 mb_account "$u"
 mb token "$u"
 ok $? "first token"
 at=$(cat "$MB_TMP/out")
@@ -57,10 +54,7 @@ mockctl reset faults > /dev/null
 
 # --- one uid reports the token as rejected, again and again -----------------
 v=rej@example.com
-mb_conf_account "$MB_CONF" "$v" generic 'allow = 65534'
-rt=$(mockctl account "$v" --client-id cid)
-remember_secret "$rt"
-printf '%s\n' "$rt" | mb import "$v"
+MB_ACCT_EXTRA='allow = 65534' mb_account "$v"
 mb token "$v"
 ok $? "first token of $v"
 t1=$(cat "$MB_TMP/out")

@@ -157,12 +157,13 @@ for k in ("access_token", "refresh_token"):
 remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }
 
 # mb_account USER [MOCKCTL-ARGS...]: USER's account at the mock provider
-# (mockctl account ARGS) and in $MB_CONF, its refresh token ($rt,
-# remembered as a secret) imported; one assertion.
+# (mockctl account ARGS) and in $MB_CONF (with the lines of
+# $MB_ACCT_EXTRA, if set), its refresh token ($rt, remembered as a secret)
+# imported; one assertion.
 mb_account() {
 	mba_u=$1
 	shift
-	mb_conf_account "$MB_CONF" "$mba_u"
+	mb_conf_account "$MB_CONF" "$mba_u" generic "${MB_ACCT_EXTRA:-}"
 	rt=$(mockctl account "$mba_u" --client-id cid "$@")
 	remember_secret "$rt"
 	printf '%s\n' "$rt" | mb import "$mba_u"
