@@ -55,8 +55,6 @@ struct mb_cache_result {
 	struct mb_access a;	/* st == MB_TOKEN_OK */
 	char *error;		/* malloc'd, secret-free, or NULL */
 	bool pending;		/* the new state is not written yet */
-	bool changed;		/* the state file is another than at the
-				 * last failure (a new authorize/import) */
 };
 
 struct mb_cache;

@@ -33,21 +33,6 @@ tap_vok(int ok, const char *fmt, va_list ap)
 }
 
 int
-tap_todo(int ok, const char *reason, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	printf("%sok %d - ", ok ? "" : "not ", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf(" # TODO %s\n", reason);
-	fflush(stdout);
-	return ok;
-}
-
-int
 tap_ok(int ok, const char *fmt, ...)
 {
 	va_list ap;

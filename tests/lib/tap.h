@@ -10,11 +10,6 @@ void tap_plan(int n);
 /* Records one result; returns ok so callers can add diagnostics. */
 int tap_ok(int ok, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* A check that a known bug makes fail: "# TODO reason" is added, and a
- * failure does not fail the run (the driver reports XFAIL; once the bug
- * is fixed, XPASS, which does, so that the TODO is taken off). */
-int tap_todo(int ok, const char *reason, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 int tap_is_int(long long got, long long want, const char *name);
 int tap_is_str(const char *got, const char *want, const char *name);
 /* Compares got[0..got_len) with want[0..want_len), binary-safe. */
