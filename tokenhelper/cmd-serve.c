@@ -7,6 +7,7 @@
 #include "log.h"
 #include "notify.h"
 #include "serve-loop.h"
+#include "serve-user.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -55,6 +56,7 @@ struct serve_opts {
 	bool syslog;
 	bool verbose;
 	const char *pidfile;
+	const char *user;	/* --user: run as this user after binding */
 	struct mb_serve_options srv;
 };
 
@@ -76,11 +78,13 @@ usage(FILE *f)
 "                        [--foreground] [--syslog] [--keepalive DURATION]\n"
 "                        [--max-clients N] [--max-per-uid N]\n"
 "                        [--request-timeout DURATION]\n"
-"                        [--pidfile PATH] [--verbose]\n"
+"                        [--pidfile PATH] [--user NAME] [--verbose]\n"
 "Serves access tokens to the SASL plugin over UNIX sockets.\n"
 "Default socket: %s (root), else $XDG_RUNTIME_DIR/mailbearer/socket.\n"
 "DURATION: seconds, or a number followed by s, m, h or d (default 7d;\n"
-"0 disables the keep-alive refresh of idle accounts).\n",
+"0 disables the keep-alive refresh of idle accounts).\n"
+"--user NAME: started as root, bind the sockets and the pid file, then\n"
+"run as NAME (the owner of the state, e.g. mailbearer) for good.\n",
 		MB_SYSTEM_SOCKET);
 }
 
@@ -247,6 +251,7 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 		{ "request-timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pidfile", required_argument, NULL, 'P' },
+		{ "user", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -286,6 +291,9 @@ parse_args(int argc, char **argv, struct serve_opts *o)
 			break;
 		case 'P':
 			o->pidfile = optarg;
+			break;
+		case 'U':
+			o->user = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -374,6 +382,11 @@ adopt_activated(struct serve_socket *socks, int max)
 	return (int)n;
 }
 
+/* With --user: the owner given to a directory serve creates for its
+ * sockets or pid file, so that the user removes them at exit (as
+ * systemd's RuntimeDirectory= does); -1 otherwise. */
+static uid_t serve_dir_uid = (uid_t)-1;
+
 /* The socket's parent directory (of path, modified and restored): created
  * if missing (one level), never group/world-writable. */
 static int
@@ -385,7 +398,12 @@ socket_parent_dir(char *path)
 	if (slash == NULL || slash == path)
 		return 0;
 	*slash = '\0';
-	if (mkdir(path, geteuid() == 0 ? 0755 : 0700) < 0 && errno != EEXIST) {
+	if (mkdir(path, geteuid() == 0 ? 0755 : 0700) == 0) {
+		if (serve_dir_uid != (uid_t)-1 &&
+		    chown(path, serve_dir_uid, (gid_t)-1) < 0)
+			mb_log(LOG_WARNING, "chown %s: %s", path,
+			       mb_errstr(errno));
+	} else if (errno != EEXIST) {
 		mb_log(LOG_ERR, "cannot create %s: %s", path,
 		       mb_errstr(errno));
 		*slash = '/';
@@ -599,7 +617,7 @@ pidfile_open(struct serve_pidfile *pf, const char *path)
 	ssize_t n;
 
 	pf->path = absolute_config_path(path);
-	if (pf->path == NULL)
+	if (pf->path == NULL || socket_parent_dir(pf->path) < 0)
 		return -1;
 	pf->fd = open(pf->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		      0644);
@@ -617,8 +635,14 @@ pidfile_open(struct serve_pidfile *pf, const char *path)
 		pf->fd = -1;
 		return -1;
 	}
-	if (fstat(pf->fd, &st) < 0)
+	/* not a hard link to another file (its directory may be the
+	 * --user's) */
+	if (fstat(pf->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		mb_log(LOG_ERR, "pidfile %s: not a regular file of its own",
+		       pf->path);
 		return -1;
+	}
 	pf->dev = st.st_dev;
 	pf->ino = st.st_ino;
 	return 0;
@@ -664,21 +688,31 @@ pidfile_remove(struct serve_pidfile *pf)
  * make safe. */
 /* The configuration named by --config (or the default), by its absolute
  * path, which a reload reads again.  Returns 0, or an exit status. */
-static int
-serve_load_config(const struct serve_opts *o, char **config_path_r,
-		  struct mb_config **cfg_r)
+static char *
+serve_config_path(const struct serve_opts *o)
 {
-	char *given, *error = NULL;
-	int status = 0;
+	char *given, *abs;
 
 	given = o->config != NULL ? strdup(o->config) :
 		mb_config_default_path();
-	*config_path_r = given != NULL ? absolute_config_path(given) : NULL;
+	abs = given != NULL ? absolute_config_path(given) : NULL;
 	free(given);
-	if (*config_path_r == NULL)
+	return abs;
+}
+
+/* Loads the configuration at config_path (serve_config_path()). */
+static int
+serve_load_config(const char *config_path, struct mb_config **cfg_r)
+{
+	char *error = NULL;
+	int status = 0;
+
+	if (config_path == NULL)
 		return EX_OSERR;
-	if (mb_config_load(*config_path_r, cfg_r, &error) < 0) {
-		mb_log(LOG_ERR, "%s", error != NULL ? error : *config_path_r);
+	if (mb_config_load(config_path, cfg_r, &error) < 0) {
+		mb_log(LOG_ERR, "%s", error != NULL ? error : config_path);
+		status = EX_CONFIG;
+	} else if (mb_serve_user_check_root(*cfg_r) < 0) {
 		status = EX_CONFIG;
 	}
 	free(error);
@@ -750,6 +784,7 @@ mb_cmd_serve(int argc, char **argv)
 	int lfds[MB_MAX_SOCKETS];
 	struct serve_pidfile pf = { .fd = -1 };
 	char *config_path = NULL;
+	struct mb_serve_user su = { .drop = false };
 	int sfd = -1;
 	int status;
 
@@ -762,8 +797,16 @@ mb_cmd_serve(int argc, char **argv)
 	o.verbose = o.verbose || mb_log_verbose();
 	mb_log_init("mailbearer", o.syslog, o.verbose);
 	mb_log_timestamps(true);
-	status = serve_load_config(&o, &config_path, &cfg);
-	if (status != 0)
+	/* --user: the path is root's choice (the system file), the file
+	 * is read as the user, as a reload will read it. */
+	config_path = serve_config_path(&o);
+	if (o.user != NULL && mb_serve_user_lookup(o.user, &su) < 0) {
+		status = EX_NOUSER;
+		goto out;
+	}
+	if (su.drop)
+		serve_dir_uid = su.uid;
+	else if ((status = serve_load_config(config_path, &cfg)) != 0)
 		goto out;
 	status = EX_OSERR;
 	if (o.pidfile != NULL && pidfile_open(&pf, o.pidfile) < 0) {
@@ -772,6 +815,13 @@ mb_cmd_serve(int argc, char **argv)
 	}
 	if (serve_open_sockets(&o, socks, &n_socks) < 0)
 		goto out;
+	if (su.drop) {
+		if (mb_serve_user_drop(&su) < 0)
+			goto out;
+		if ((status = serve_load_config(config_path, &cfg)) != 0)
+			goto out;
+		status = EX_OSERR;
+	}
 	if (!o.foreground) {
 		if (daemonize() < 0)
 			goto out;

@@ -15,10 +15,12 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/json.c tokenhelper/json.h \
 	tokenhelper/log.c tokenhelper/log.h \
 	tokenhelper/notify.c tokenhelper/notify.h \
+	tokenhelper/owner.c tokenhelper/owner.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
+	tokenhelper/serve-user.c tokenhelper/serve-user.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/test-hooks.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \

@@ -5,7 +5,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "owner.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -52,42 +52,44 @@ store_file_kind(mode_t mode)
 	return "not a regular file";
 }
 
-/* The name of uid into buf, or "" when it has none. */
-static const char *
-store_user_name(uid_t uid, char *buf, size_t size)
-{
-	struct passwd pw, *res = NULL;
-	char pwbuf[1024];
-
-	buf[0] = '\0';
-	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) == 0 &&
-	    res != NULL && strlen(pw.pw_name) < size)
-		memcpy(buf, pw.pw_name, strlen(pw.pw_name) + 1);
-	return buf;
-}
-
-/* "WHAT PATH belongs to another user": names both users, and the two
- * fixes: run as the owner (the user serve runs as, for a packaged state
- * directory), or give the file to this user. */
+/* "WHAT PATH belongs to another user", and the fix: run the command as
+ * the owner (owner.h says how), or, for a directory of a user who logs
+ * in (restored from a backup), give it to this user.  Root may read a
+ * directory of the service user (status, doctor) but never writes in it:
+ * the files it wrote would be root's, and serve could not read them. */
 static char *
-store_owner_error(const char *what, const char *path, uid_t owner)
+store_owner_error(const char *what, const char *path, uid_t owner,
+		  bool write)
 {
 	char oname[64], mname[64];
 	uid_t me = geteuid();
+	struct stat st;
 
-	store_user_name(owner, oname, sizeof(oname));
-	store_user_name(me, mname, sizeof(mname));
-	if (oname[0] == '\0')
-		return mb_xasprintf("%s %s belongs to uid %ld, not to the uid "
-			"running mailbearer (%s, %ld); run: chown %ld %s",
-			what, path, (long)owner, mname, (long)me, (long)me,
-			path);
+	mb_owner_name(owner, oname, sizeof(oname));
+	mb_owner_name(me, mname, sizeof(mname));
+	if (strncmp(oname, "uid ", 4) == 0)
+		return mb_xasprintf("%s %s belongs to %s, which has no "
+			"account, not to %s running mailbearer; run: chown "
+			"%ld %s", what, path, oname, mname, (long)me, path);
+	if (me == 0 && write)
+		return mb_xasprintf("%s %s belongs to %s: root reads it but "
+			"writes nothing there (what root wrote would be "
+			"root's, and serve, running as %s, could not read "
+			"it); run the command as %s: runuser -u %s -- "
+			"mailbearer ...", what, path, oname, oname, oname,
+			oname);
+	if (me == 0 || mb_owner_is_service(owner) ||
+	    stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return mb_xasprintf("%s %s belongs to %s (uid %ld), not to "
+			"%s (uid %ld) running mailbearer; run the command as "
+			"its owner, the user serve runs as: runuser -u %s -- "
+			"mailbearer ...", what, path, oname, (long)owner,
+			mname, (long)me, oname);
 	return mb_xasprintf("%s %s belongs to %s (uid %ld), not to %s (uid "
-		"%ld) running mailbearer; run mailbearer as its owner, the "
-		"user serve must run as too: runuser -u %s -- mailbearer ...; "
-		"or, to give it to %s: chown %ld %s", what, path, oname,
-		(long)owner, mname[0] ? mname : "this user", (long)me, oname,
-		mname[0] ? mname : "this user", (long)me, path);
+		"%ld) running mailbearer; run the command as %s (runuser -u "
+		"%s -- mailbearer ...), or, if the directory is yours: chown "
+		"-R %s %s", what, path, oname, (long)owner, mname, (long)me,
+		oname, oname, mname, path);
 }
 
 int
@@ -189,8 +191,12 @@ out:
 	return ret;
 }
 
-int
-mb_store_prepare_dir(const char *dir, char **error_r)
+/* mb_store_prepare_dir(); write false: root may read a directory of
+ * another user (the service user's, for status and doctor).  *owner_r:
+ * the directory's owner, whom its files must belong to. */
+static int
+store_check_dir(const char *dir, bool write, uid_t *owner_r,
+		char **error_r)
 {
 	struct stat st;
 
@@ -213,11 +219,12 @@ mb_store_prepare_dir(const char *dir, char **error_r)
 					"directory", dir);
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != geteuid() && (write || geteuid() != 0)) {
 		*error_r = store_owner_error("state directory", dir,
-					     st.st_uid);
+					     st.st_uid, write);
 		return -1;
 	}
+	*owner_r = st.st_uid;
 	if ((st.st_mode & 077) != 0) {
 		*error_r = mb_xasprintf("state directory %s is accessible by "
 			"group or others (mode %04o); run: chmod 700 %s", dir,
@@ -225,6 +232,14 @@ mb_store_prepare_dir(const char *dir, char **error_r)
 		return -1;
 	}
 	return 0;
+}
+
+int
+mb_store_prepare_dir(const char *dir, char **error_r)
+{
+	uid_t owner;
+
+	return store_check_dir(dir, true, &owner, error_r);
 }
 
 /* Renames a corrupt state file aside without overwriting anything: the
@@ -265,11 +280,11 @@ store_move_aside(const char *path)
 }
 
 /* Checks owner and mode of an open state file (or temporary file) and
- * decodes it.  trim_nul: ignore NUL bytes at the end (a reserved file
+ * decodes it (owner: whom it must belong to).  trim_nul: ignore NUL bytes at the end (a reserved file
  * whose truncation a crash prevented).  On CORRUPT *why_r says why. */
 static enum mb_store_read_result
-store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
-	   char **why_r, char **error_r)
+store_load(int fd, const char *path, bool trim_nul, uid_t owner,
+	   struct mb_state *st, char **why_r, char **error_r)
 {
 	enum mb_store_read_result ret = MB_STORE_ERROR;
 	struct stat sb;
@@ -285,8 +300,9 @@ store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
 					path, strerror(errno));
 		return MB_STORE_ERROR;
 	}
-	if (sb.st_uid != geteuid()) {
-		*error_r = store_owner_error("state file", path, sb.st_uid);
+	if (sb.st_uid != owner) {
+		*error_r = store_owner_error("state file", path, sb.st_uid,
+					     false);
 		return MB_STORE_ERROR;
 	}
 	if ((sb.st_mode & 077) != 0) {
@@ -336,12 +352,14 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 {
 	enum mb_store_read_result ret = MB_STORE_ERROR;
 	char *path = mb_store_path(acct, ".json");
-	char *why = NULL, *aside;
-	int fd = -1;
+	char *why = NULL, *aside, *cmd;
+	int fd = -1, e;
+	uid_t owner;
 
 	memset(st, 0, sizeof(*st));
 	*error_r = NULL;
-	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
+	if (store_check_dir(acct->state_dir, move_corrupt, &owner,
+			    error_r) < 0)
 		goto out;
 	fd = mb_store_open_regular(path, O_RDONLY, 0, "state file", error_r);
 	if (fd < 0) {
@@ -349,7 +367,7 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 			ret = MB_STORE_MISSING;
 		goto out;
 	}
-	ret = store_load(fd, path, false, st, &why, error_r);
+	ret = store_load(fd, path, false, owner, st, &why, error_r);
 	if (ret != MB_STORE_CORRUPT)
 		goto out;
 	if (!move_corrupt) {
@@ -358,19 +376,21 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 		goto out;
 	}
 	aside = store_move_aside(path);
+	e = errno;
+	cmd = mb_owner_command(acct->state_dir);
 	if (aside == NULL) {
 		*error_r = mb_xasprintf("state file %s is corrupt (%s) and "
 			"could not be moved aside: %s; move it away, then run "
-			"`mailbearer authorize %s` or `mailbearer import %s`",
-			path, why, strerror(errno), acct->name, acct->name);
+			"`%s authorize %s` or `%s import %s`", path, why,
+			strerror(e), cmd, acct->name, cmd, acct->name);
 	} else {
 		*error_r = mb_xasprintf("state file %s was corrupt (%s); it "
-			"was kept as %s; run `mailbearer authorize %s` (or "
-			"`mailbearer import %s` with the refresh token on "
-			"standard input)", path, why, aside, acct->name,
-			acct->name);
+			"was kept as %s; run `%s authorize %s` (or `%s import "
+			"%s` with the refresh token on standard input)", path,
+			why, aside, cmd, acct->name, cmd, acct->name);
 		free(aside);
 	}
+	free(cmd);
 out:
 	free(why);
 	free(path);
@@ -571,7 +591,7 @@ store_tmp_generation(const char *path, long long *gen_r)
 		free(err);
 		return false;
 	}
-	switch (store_load(fd, path, true, &st, &why, &err)) {
+	switch (store_load(fd, path, true, geteuid(), &st, &why, &err)) {
 	case MB_STORE_FOUND:
 		*gen_r = st.generation;
 		break;
