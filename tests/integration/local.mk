@@ -10,6 +10,7 @@
 #   serve         the socket server (fake core: mb-fake-serve) and the
 #                 real one under load, a hanging endpoint, daemonised
 #   serve-pidfile serve --pidfile without systemd
+#   serve-user    serve --user: bind as root, run as the state's owner
 #   token         `mailbearer token`: refresh, single flight, keep-alive,
 #                 a reply lost after the provider spent the token
 #   durable       nothing lost: bad 2xx replies, full or read-only disks,
@@ -82,6 +83,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-serve-pending.sh \
 	tests/integration/test-serve-valid.sh \
 	tests/integration/test-serve-pidfile.sh \
+	tests/integration/test-serve-user.sh \
 	tests/integration/test-conf-fifo.sh \
 	tests/integration/test-config-root.sh \
 	tests/integration/test-plugin-socket-why.sh
