@@ -6,7 +6,6 @@
  * else 1; 64 on a usage error. */
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +25,7 @@
 #include "errtext.h"
 #include "ipc-proto.h"
 #include "log.h"
+#include "owner.h"
 #include "store.h"
 #include "token.h"
 #include "wipe.h"
@@ -83,28 +83,35 @@ doc_default_socket(void)
 	return mb_xstrdup(MB_SYSTEM_SOCKET);
 }
 
-/* A file or directory that must be ours and closed to others. */
+/* A file or directory that must belong to want ((uid_t)-1: to anyone,
+ * for root reading the state of the service user) and be closed to
+ * others.  *owner_r: its owner. */
 static bool
 doc_mode_ok(struct mb_doctor *d, const char *what, const char *path,
-	    bool dir)
+	    bool dir, uid_t want, uid_t *owner_r)
 {
-	struct passwd *pw;
+	char have[64], wname[64], *fix;
 	struct stat st;
-	char *fix;
 
 	if (stat(path, &st) != 0)
 		return true;	/* absence is the state check's business */
-	if (st.st_uid != geteuid()) {
-		pw = getpwuid(st.st_uid);
-		fix = mb_xasprintf("run the doctor as the user serve runs as "
-				   "(sudo -u %s mailbearer doctor), or if "
-				   "that is uid %u: chown %u %s",
-				   pw ? pw->pw_name : "OWNER",
-				   (unsigned)geteuid(), (unsigned)geteuid(),
-				   path);
+	*owner_r = st.st_uid;
+	if (want != (uid_t)-1 && st.st_uid != want) {
+		mb_owner_name(st.st_uid, have, sizeof(have));
+		mb_owner_name(want, wname, sizeof(wname));
+		if (dir) {
+			char *cmd = mb_owner_command(path);
+
+			fix = mb_xasprintf("run the doctor as %s: %s doctor",
+					   have, cmd);
+			free(cmd);
+		} else {
+			fix = mb_xasprintf("chown %s %s", wname, path);
+		}
 		mb_doc_report(d, MB_DOC_FAIL, "modes", fix, "%s %s belongs to "
-			      "uid %u, not to uid %u running this check", what,
-			      path, (unsigned)st.st_uid, (unsigned)geteuid());
+			      "%s, not to %s, %s", what, path, have, wname,
+			      dir ? "who runs this check" : "who owns its "
+			      "directory (serve must run as that user)");
 		free(fix);
 		return false;
 	}
@@ -127,8 +134,13 @@ doc_check_modes(struct mb_doctor *d, const struct mb_account *a)
 	char *path = mb_store_path(a, ".json");
 	bool ok;
 
-	ok = doc_mode_ok(d, "state directory", a->state_dir, true);
-	ok = doc_mode_ok(d, "state file", path, false) && ok;
+	uid_t owner = geteuid();
+
+	/* root reads the state of another user (the packaged
+	 * mailbearer's): the files must then be that user's */
+	ok = doc_mode_ok(d, "state directory", a->state_dir, true,
+			 geteuid() == 0 ? (uid_t)-1 : geteuid(), &owner);
+	ok = doc_mode_ok(d, "state file", path, false, owner, &owner) && ok;
 	if (ok)
 		mb_doc_report(d, MB_DOC_PASS, "modes", NULL, "[%s] state "
 			      "directory %s and its state file are private",
@@ -140,7 +152,7 @@ static void
 doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 {
 	struct mb_state st;
-	char *err = NULL, *fix;
+	char *err = NULL, *fix, *cmd = mb_owner_command(a->state_dir);
 
 	switch (mb_store_read(a, false, &st, &err)) {
 	case MB_STORE_FOUND:
@@ -152,9 +164,8 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 				      "none)", a->name);
 			goto out;
 		}
-		fix = mb_xasprintf("run `mailbearer authorize %s` (or "
-				   "`mailbearer import %s`)", a->name,
-				   a->name);
+		fix = mb_xasprintf("run `%s authorize %s` (or `%s import "
+				   "%s`)", cmd, a->name, cmd, a->name);
 		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] no state "
 			      "file in %s: the account was never authorized",
 			      a->name, a->state_dir);
@@ -169,14 +180,15 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 	if (st.needs_authorize) {
 		fix = st.client_problem ? mb_xstrdup("correct the OAuth client "
 			"in the configuration") :
-			mb_xasprintf("run `mailbearer authorize %s`", a->name);
+			mb_xasprintf("run `%s authorize %s`", cmd, a->name);
+		err = mb_owner_advice(a->state_dir, st.reason ? st.reason :
+				      "a refresh failed");
 		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] needs "
-			      "attention: %s", a->name,
-			      st.reason ? st.reason : "a refresh failed");
+			      "attention: %s", a->name, err);
 		free(fix);
 	} else if (st.refresh_token == NULL &&
 		   a->flow != MB_FLOW_CLIENT_CREDENTIALS) {
-		fix = mb_xasprintf("run `mailbearer authorize %s`", a->name);
+		fix = mb_xasprintf("run `%s authorize %s`", cmd, a->name);
 		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] the state "
 			      "holds no refresh token", a->name);
 		free(fix);
@@ -187,6 +199,7 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 out:
 	mb_state_clear(&st);
 	free(err);
+	free(cmd);
 }
 
 /* One request to serve; the answer line in buf (LF stripped, the parsed
@@ -252,8 +265,9 @@ doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
 	static char buf[MB_IPC_LINE_MAX + 1];
 	struct mb_ipc_response resp;
 	const char *why = NULL, *p = d->socket_path;
-	char *fix;
+	char *fix, who[64];
 	unsigned uid = (unsigned)getuid();
+	struct stat st;
 
 	if (doc_socket_ask(p, a->name, buf, sizeof(buf), &resp, &why) < 0) {
 		mb_doc_report(d, MB_DOC_FAIL, "socket", "start `mailbearer "
@@ -271,8 +285,18 @@ doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
 	}
 	switch (resp.code) {
 	case MB_IPC_ERR_DENIED:
-		fix = mb_xasprintf("add uid %u to `allow =` in [%s] and "
-				   "reload serve (SIGHUP)", uid, a->name);
+		/* serve always serves its own uid: denying the state's
+		 * owner means it runs as another user */
+		if (stat(a->state_dir, &st) == 0 && st.st_uid == uid &&
+		    uid != 0)
+			fix = mb_xasprintf("serve runs as another user than "
+				"%s, who owns the state %s: run it as %s "
+				"(mailbearer.service, or serve --user %s as "
+				"root)", mb_owner_name(uid, who, sizeof(who)),
+				a->state_dir, who, who);
+		else
+			fix = mb_xasprintf("add uid %u to `allow =` in [%s] "
+				"and reload serve (SIGHUP)", uid, a->name);
 		break;
 	case MB_IPC_ERR_UNKNOWN_ACCOUNT:
 		fix = mb_xasprintf("serve reads another configuration: "
@@ -289,6 +313,17 @@ doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
 	free(fix);
 }
 
+/* The account's state directory belongs to another user than root
+ * running this: read only. */
+static bool
+doc_foreign_state(const struct mb_account *a)
+{
+	struct stat st;
+
+	return geteuid() == 0 && stat(a->state_dir, &st) == 0 &&
+	       st.st_uid != 0;
+}
+
 /* A token obtained as `mailbearer token` would; *token_r keeps it for
  * --login (caller wipes). */
 static void
@@ -300,7 +335,24 @@ doc_check_token(struct mb_doctor *d, const struct mb_account *a,
 	char *err = NULL, when[32];
 
 	memset(&acc, 0, sizeof(acc));
-	ts = mb_token_get_ex(a, NULL, &acc, &err);
+	if (doc_foreign_state(a)) {
+		/* root reads the service user's state, refreshes nothing */
+		char *cmd = mb_owner_command(a->state_dir);
+
+		ts = mb_token_peek(a, &acc) ? MB_TOKEN_OK : MB_TOKEN_TRANSIENT;
+		if (ts != MB_TOKEN_OK) {
+			mb_doc_report(d, MB_DOC_SKIP, "token", NULL, "[%s] no "
+				      "valid access token on disk, and root "
+				      "refreshes none in a state directory "
+				      "of another user: `%s doctor` checks "
+				      "it", a->name, cmd);
+			free(cmd);
+			return;
+		}
+		free(cmd);
+	} else {
+		ts = mb_token_get_ex(a, NULL, &acc, &err);
+	}
 	if (ts != MB_TOKEN_OK) {
 		mb_doc_report(d, MB_DOC_FAIL, "token", ts == MB_TOKEN_TRANSIENT
 			      ? "try again once the provider answers" :

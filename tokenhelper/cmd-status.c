@@ -23,6 +23,7 @@
 #include "errtext.h"
 #include "expiry.h"
 #include "log.h"
+#include "owner.h"
 #include "refresh.h"
 #include "store.h"
 #include "xalloc.h"
@@ -363,8 +364,12 @@ status_verdict(const struct status_info *in)
 {
 	const char *name = in->a->name;
 	char buf[300];
-	const char *reason = status_once(status_reason(in), name, buf,
-					 sizeof(buf));
+	/* the advice names the user to run mailbearer as (owner.h) */
+	char *cmd = mb_owner_command(in->a->state_dir);
+	const char *why = status_once(status_reason(in), name, buf,
+				      sizeof(buf));
+	char *reason = mb_owner_advice(in->a->state_dir,
+				       why != NULL ? why : "");
 
 	switch (in->state) {
 	case ST_CLIENT_PROBLEM:
@@ -377,17 +382,17 @@ status_verdict(const struct status_info *in)
 		       "until it expires)" : "");
 		break;
 	case ST_NO_REFRESH_TOKEN:
-		printf("  status: no refresh token; run `mailbearer "
-		       "authorize %s`\n", name);
+		printf("  status: no refresh token; run `%s authorize %s`\n",
+		       cmd, name);
 		break;
 	case ST_FAILING:
 		printf("  status: FAILING: no usable access token and the "
-		       "last refresh failed (see the last error); `mailbearer "
-		       "token %s` tries again\n", name);
+		       "last refresh failed (see the last error); `%s token "
+		       "%s` tries again\n", cmd, name);
 		break;
 	case ST_MISSING:
-		printf("  status: no tokens; run `mailbearer authorize %s` "
-		       "or `mailbearer import %s`\n", name, name);
+		printf("  status: no tokens; run `%s authorize %s` or `%s "
+		       "import %s`\n", cmd, name, cmd, name);
 		break;
 	case ST_CORRUPT:
 	case ST_ERROR:
@@ -400,6 +405,8 @@ status_verdict(const struct status_info *in)
 		       "served)" : "");
 		break;
 	}
+	free(reason);
+	free(cmd);
 }
 
 static void

@@ -4,6 +4,7 @@
 
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,4 +64,32 @@ mb_owner_command(const char *state_dir)
 	    owner_pw(st.st_uid, &pw, pwbuf, sizeof(pwbuf)) == NULL)
 		return mb_xstrdup("mailbearer");
 	return mb_xasprintf("runuser -u %s -- mailbearer", pw.pw_name);
+}
+
+char *
+mb_owner_advice(const char *state_dir, const char *text)
+{
+	static const char mark[] = "`mailbearer ";
+	char *cmd = mb_owner_command(state_dir), *out, *o;
+	const char *p, *hit;
+	size_t n = 0, clen = strlen(cmd);
+
+	if (strcmp(cmd, "mailbearer") == 0) {
+		free(cmd);
+		return mb_xstrdup(text);
+	}
+	for (p = text; (hit = strstr(p, mark)) != NULL; p = hit + 1)
+		n++;
+	out = o = mb_xmalloc(strlen(text) + n * clen + 1);
+	for (p = text; (hit = strstr(p, mark)) != NULL;
+	     p = hit + sizeof(mark) - 1) {
+		memcpy(o, p, (size_t)(hit - p) + 1);	/* up to the ` */
+		o += hit - p + 1;
+		memcpy(o, cmd, clen);
+		o += clen;
+		*o++ = ' ';
+	}
+	strcpy(o, p);
+	free(cmd);
+	return out;
 }

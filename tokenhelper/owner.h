@@ -21,6 +21,10 @@
 /* "mailbearer" or "runuser -u OWNER -- mailbearer" for state_dir (NULL,
  * or a directory that does not exist yet: "mailbearer").  malloc'd. */
 char *mb_owner_command(const char *state_dir);
+/* text with every "`mailbearer " made "`runuser -u OWNER -- mailbearer "
+ * when mb_owner_command() says so: the advice stored in a state file
+ * (written by serve, as the owner) shown to whoever reads it.  malloc'd. */
+char *mb_owner_advice(const char *state_dir, const char *text);
 /* The name of uid into buf (size bytes), or "uid N" when it has none. */
 const char *mb_owner_name(uid_t uid, char *buf, size_t size);
 /* true when uid is a system account: a login shell of nologin or false

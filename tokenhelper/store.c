@@ -301,8 +301,13 @@ store_load(int fd, const char *path, bool trim_nul, uid_t owner,
 		return MB_STORE_ERROR;
 	}
 	if (sb.st_uid != owner) {
-		*error_r = store_owner_error("state file", path, sb.st_uid,
-					     false);
+		char fname[64], dname[64];
+
+		*error_r = mb_xasprintf("state file %s belongs to %s, but its "
+			"directory to %s, whom serve runs as; run: chown %s %s",
+			path, mb_owner_name(sb.st_uid, fname, sizeof(fname)),
+			mb_owner_name(owner, dname, sizeof(dname)), dname,
+			path);
 		return MB_STORE_ERROR;
 	}
 	if ((sb.st_mode & 077) != 0) {
