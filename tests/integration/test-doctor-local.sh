@@ -52,9 +52,9 @@ chmod 700 "$MB_TMP/state"
 if [ "$(id -u)" = 0 ]; then
 	chown 65534 "$st"
 	doctor "$user" --socket "$SOCK"
-	check "a state file of another user: FAIL modes, run as that user" \
+	check "a state file of another user: FAIL modes, chown to the directory's" \
 		doc_line FAIL modes \
-		"state file $st belongs to uid 65534, not to uid 0 running this check; fix: run the doctor as the user serve runs as \(sudo -u $(id -nu 65534) "
+		"state file $st belongs to $(id -nu 65534), not to root, who owns its directory \(serve must run as that user\); fix: chown root $st"
 	chown 0 "$st"
 else
 	skip "needs root to give a file to another user"
@@ -96,7 +96,20 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	check "serve refusing this uid: FAIL socket, the allow fix" \
 		doc_line FAIL socket \
 		"\[$user\] serve on $SOCK answers uid 65534: denied .*; fix: add uid 65534 to \`allow =\` in \[$user\]"
+	# The state is nobody's (its serve must run as nobody), but the
+	# serve on the socket is root's: the cause is serve's user.
+	mkdir -m 700 "$MB_TMP/nb-state" && chown 65534 "$MB_TMP/nb-state"
+	sed "s|^state_dir = .*|state_dir = $MB_TMP/nb-state|" \
+		"$MB_TMP/pub.conf" > "$MB_TMP/nb.conf" &&
+		chmod 644 "$MB_TMP/nb.conf"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$MB_HELPER" --config "$MB_TMP/nb.conf" doctor "$user" \
+		--socket "$SOCK" > "$MB_TMP/doc.out" 2> "$MB_TMP/doc.err"
+	check "serve run by another user than the state's: that is the cause" \
+		doc_line FAIL socket \
+		"\[$user\] serve on $SOCK answers uid 65534: denied .*; fix: serve runs as another user than $(id -nu 65534), who owns the state $MB_TMP/nb-state: run it as $(id -nu 65534) \(mailbearer.service, or serve --user $(id -nu 65534) as root\)"
 else
+	skip "needs root and setpriv to ask as another uid"
 	skip "needs root and setpriv to ask as another uid"
 fi
 
