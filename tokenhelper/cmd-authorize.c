@@ -161,6 +161,11 @@ mb_cmd_authorize(int argc, char **argv)
 		mb_config_free(&cfg);
 		return EX_USAGE;
 	}
+	if (acct->unusable != NULL) {
+		mb_log(LOG_ERR, "account %s: %s", acct->name, acct->unusable);
+		mb_config_free(&cfg);
+		return EX_CONFIG;
+	}
 	if (auth_flow == AUTH_DEVICE && auth_device_refused(acct)) {
 		mb_config_free(&cfg);
 		return EX_USAGE;

@@ -374,6 +374,10 @@ doc_account(struct mb_doctor *d, const struct mb_account *a)
 {
 	char *token = NULL;
 
+	if (a->unusable != NULL)
+		mb_doc_report(d, MB_DOC_FAIL, "config", "as the message says "
+			      "(the other accounts are not concerned)",
+			      "[%s] %s", a->name, a->unusable);
 	doc_check_modes(d, a);
 	doc_check_state(d, a);
 	doc_check_socket(d, a);

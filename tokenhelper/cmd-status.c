@@ -149,6 +149,13 @@ status_judge(struct status_info *in, time_t now)
 	bool cc;
 
 	in->path = mb_store_path(in->a, ".json");
+	if (in->a->unusable != NULL) {
+		/* a file of this account's: no refresh can be made */
+		in->err = mb_xstrdup(in->a->unusable);
+		in->state = ST_ERROR;
+		in->exit = EX_CONFIG;
+		return;
+	}
 	switch (mb_store_read(in->a, false, st, &in->err)) {
 	case MB_STORE_FOUND:
 		break;

@@ -348,6 +348,7 @@ cfg_account_clear(struct mb_account *a)
 	free(a->state_dir);
 	free(a->allow_uids);
 	free(a->tenant);
+	free(a->unusable);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -404,6 +405,24 @@ out:
 	mb_wipe(buf, sizeof(buf));
 	close(fd);
 	return secret;
+}
+
+/* A file of one account (client_secret_file, ca_file, the certificate
+ * or its key) that cannot be used, e.g. left root's 0600 by an
+ * administrator while serve runs as mailbearer: that account's error,
+ * kept in a->unusable, not the configuration's, so that the other
+ * accounts are served.  true when the parser's error was moved there. */
+static bool
+cfg_account_file_error(struct cfg_parser *p, struct mb_account *a)
+{
+	if (p->error == NULL)
+		return false;
+	if (a->unusable == NULL)
+		a->unusable = p->error;	/* the first one is said */
+	else
+		free(p->error);
+	p->error = NULL;
+	return true;
 }
 
 /* libcurl opens ca_file at each refresh, where a FIFO would hang it:
@@ -645,12 +664,13 @@ cfg_section_cc(struct cfg_parser *p, struct cfg_section *sec,
 		a->client_certificate_file = cfg_resolve(p,
 			v[K_CLIENT_CERTIFICATE_FILE]);
 		a->client_key_file = cfg_resolve(p, v[K_CLIENT_KEY_FILE]);
-		if (!cfg_check_file(p, ln[K_CLIENT_CERTIFICATE_FILE],
-				    K_CLIENT_CERTIFICATE_FILE,
-				    a->client_certificate_file, false) ||
-		    !cfg_check_file(p, ln[K_CLIENT_KEY_FILE],
-				    K_CLIENT_KEY_FILE, a->client_key_file,
-				    true))
+		if (!(cfg_check_file(p, ln[K_CLIENT_CERTIFICATE_FILE],
+				     K_CLIENT_CERTIFICATE_FILE,
+				     a->client_certificate_file, false) &&
+		      cfg_check_file(p, ln[K_CLIENT_KEY_FILE],
+				     K_CLIENT_KEY_FILE, a->client_key_file,
+				     true)) &&
+		    !cfg_account_file_error(p, a))
 			return false;
 	}
 	if (strcmp(a->provider, "microsoft") == 0 && v[K_SCOPE] == NULL) {
@@ -739,12 +759,13 @@ cfg_section_client(struct cfg_parser *p, struct cfg_section *sec,
 		a->client_secret = cfg_read_secret_file(p,
 			ln[K_CLIENT_SECRET_FILE], path);
 		free(path);
-		if (a->client_secret == NULL)
+		if (a->client_secret == NULL && !cfg_account_file_error(p, a))
 			return false;
 	}
 	if (v[K_CA_FILE] != NULL) {
 		a->ca_file = cfg_resolve(p, v[K_CA_FILE]);
-		if (!cfg_check_ca_file(p, ln[K_CA_FILE], a->ca_file))
+		if (!cfg_check_ca_file(p, ln[K_CA_FILE], a->ca_file) &&
+		    !cfg_account_file_error(p, a))
 			return false;
 	}
 	return cfg_section_flow(p, sec, a);

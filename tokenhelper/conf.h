@@ -66,6 +66,12 @@ struct mb_account {
 	 * unanswered is never sent again automatically */
 	bool rotation_strict;
 	unsigned line;		/* line of the [section] header */
+	/* why this account cannot get tokens: a file of its own
+	 * (client_secret_file, ca_file, certificate, key) that cannot be
+	 * used, with the file, the line and the fix; NULL when it can.
+	 * Only this account fails (a refresh, authorize); the
+	 * configuration loads and the other accounts are served. */
+	char *unusable;
 };
 
 struct mb_config {

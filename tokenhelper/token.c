@@ -615,6 +615,12 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 	char *err = NULL;
 	time_t now = time(NULL);
 
+	if (acct->unusable != NULL) {
+		/* this account's file, not the provider: nothing spent */
+		*error_r = mb_xasprintf("account %s: %s", acct->name,
+					acct->unusable);
+		return MB_TOKEN_ERROR;
+	}
 	if (mb_store_reserve(acct, st, &t, &err) < 0) {
 		bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
 

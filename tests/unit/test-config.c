@@ -30,8 +30,19 @@ write_file(const char *name, const char *text, mode_t mode)
 	chmod(path, mode);
 }
 
-/* Loads text (written as conf with mode); returns the error or NULL and
- * the config in *cfg_r. */
+/* The first account's own error (a file of its own that cannot be
+ * used: the configuration loads), malloc'd, or NULL. */
+static char *
+unusable(const struct mb_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_accounts; i++)
+		if (cfg->accounts[i].unusable != NULL)
+			return strdup(cfg->accounts[i].unusable);
+	return NULL;
+}
+
+/* Loads text (written as conf with mode); returns the error (or that of
+ * an account, unusable()) or NULL and the config in *cfg_r. */
 static char *
 load(const char *text, mode_t mode, struct mb_config **cfg_r)
 {
@@ -40,7 +51,12 @@ load(const char *text, mode_t mode, struct mb_config **cfg_r)
 
 	write_file("conf", text, mode);
 	snprintf(path, sizeof(path), "%s/conf", dir);
-	if (mb_config_load(path, &cfg, &err) == 0) {
+	if (mb_config_load(path, &cfg, &err) == 0 &&
+	    (err = unusable(cfg)) != NULL) {
+		mb_config_free(&cfg);
+		return err;
+	}
+	if (cfg != NULL) {
 		if (cfg_r != NULL)
 			*cfg_r = cfg;
 		else
@@ -134,6 +150,11 @@ special_fails(const char *path, const char *text, const char *want,
 		path = conf;
 	}
 	r = mb_config_load(path, &cfg, &err);
+	if (r == 0 && err == NULL && (err = unusable(cfg)) != NULL) {
+		/* an account's file: that account's error */
+		mb_config_free(&cfg);
+		r = -1;
+	}
 	at = err != NULL ? strstr(err, want) : NULL;
 	if (!tap_ok(r == -1 && cfg == NULL && at != NULL &&
 		    strstr(at, want2) != NULL, "%s", test))
@@ -430,6 +451,47 @@ main(void)
 	fails("[a]\nprovider = google\nclient_id = c\nclient_secret_file = "
 	      "missing\n", 0644, ":4: cannot open client_secret_file",
 	      "missing secret file");
+	/* One account's file breaks that account only: the configuration
+	 * loads, the others are usable. */
+	cfg = NULL;
+	s = load("[a]\nprovider = google\nclient_id = c\n"
+		 "[b]\nprovider = google\nclient_id = c\nclient_secret_file = "
+		 "missing\nca_file = missing-too\n[c]\nprovider = google\n"
+		 "client_id = c\n[d]\nprovider = microsoft\nflow = "
+		 "client_credentials\ntenant = t.example\nclient_id = c\n"
+		 "client_certificate_file = nocert\nclient_key_file = nokey\n",
+		 0644, &cfg);
+	tap_ok(s != NULL && cfg == NULL, "an account's unusable file: said");
+	free(s);
+	write_file("conf2", "[a]\nprovider = google\nclient_id = c\n"
+		   "[b]\nprovider = google\nclient_id = c\nclient_secret_file "
+		   "= missing\nca_file = missing-too\n[c]\nprovider = google\n"
+		   "client_id = c\n[d]\nprovider = microsoft\nflow = "
+		   "client_credentials\ntenant = t.example\nclient_id = c\n"
+		   "client_certificate_file = nocert\nclient_key_file = nokey\n",
+		   0644);
+	snprintf(buf, sizeof(buf), "%s/conf2", dir);
+	s = NULL;
+	tap_ok(mb_config_load(buf, &cfg, &s) == 0 && s == NULL,
+	       "... but the configuration loads");
+	free(s);
+	if (cfg != NULL) {
+		const struct mb_account *b = mb_config_account(cfg, "b");
+		const struct mb_account *d = mb_config_account(cfg, "d");
+
+		tap_ok(mb_config_account(cfg, "a")->unusable == NULL &&
+		       mb_config_account(cfg, "c")->unusable == NULL,
+		       "... the other accounts are usable");
+		tap_has_str(b->unusable ? b->unusable : "", "conf2:7: cannot "
+			    "open client_secret_file", "... [b] says its "
+			    "first file, with the line");
+		tap_has_str(d->unusable ? d->unusable : "", "conf2:17: "
+			    "cannot open client_certificate_file", "... [d] "
+			    "its certificate");
+	} else {
+		tap_skip(3, "the configuration did not load");
+	}
+	mb_config_free(&cfg);
 
 	/* Missing file. */
 	snprintf(buf, sizeof(buf), "%s/none", dir);
