@@ -615,12 +615,6 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 	char *err = NULL;
 	time_t now = time(NULL);
 
-	if (acct->unusable != NULL) {
-		/* this account's file, not the provider: nothing spent */
-		*error_r = mb_xasprintf("account %s: %s", acct->name,
-					acct->unusable);
-		return MB_TOKEN_ERROR;
-	}
 	if (mb_store_reserve(acct, st, &t, &err) < 0) {
 		bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
 
@@ -700,6 +694,12 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	*error_r = NULL;
 	if (!req->force && token_fast(acct, req->rejected, out))
 		return MB_TOKEN_OK;
+	if (acct->unusable != NULL) {
+		/* a file of this account's (config.h): nothing is spent */
+		*error_r = mb_xasprintf("account %s: %s", acct->name,
+					acct->unusable);
+		return MB_TOKEN_ERROR;
+	}
 	if (mb_store_lock(acct, &lock, error_r) < 0)
 		return MB_TOKEN_ERROR;
 	/* Whoever held the lock may have refreshed: look again. */

@@ -12,7 +12,7 @@ export HOME="$MB_TMP" XDG_STATE_HOME="$MB_TMP/state"
 export XDG_RUNTIME_DIR="$MB_TMP/run"
 
 # refused NAME WANT CMD...: CMD ends within 10 s with status 78 and an
-# error containing WANT.
+# error containing WANT (status says an account's own error on stdout).
 refused() {
 	r_name=$1 r_want=$2
 	shift 2
@@ -24,7 +24,7 @@ refused() {
 		ok 0 "$r_name: ends at once"
 	fi
 	check "$r_name: configuration error status (78)" test "$rc" = 78
-	if grep -qF -- "$r_want" "$MB_TMP/err"; then
+	if cat "$MB_TMP/out" "$MB_TMP/err" | grep -qF -- "$r_want"; then
 		ok 0 "$r_name: the error says what the file is"
 	else
 		ok 1 "$r_name: the error says what the file is"

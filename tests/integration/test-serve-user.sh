@@ -28,6 +28,15 @@ MB_CA=$MB_TMP/pubca.pem
 sd=$MB_TMP/lib/mailbearer
 mkdir -p "$sd" && chmod 700 "$sd" && chown 65534 "$sd"
 MB_ACCT_STATE_DIR=$sd mb_conf_account "$MB_CONF" "$u" generic 'allow = 0'
+# A second account whose secret file root left root's own 0600 (what
+# mailbearer(1)'s CLIENT CREDENTIALS steps did, as root, without the
+# chown): that account's error only.
+b=bad@example.com
+printf 'not-a-real-secret\n' > "$MB_TMP/bad.secret"
+chmod 600 "$MB_TMP/bad.secret"
+MB_ACCT_STATE_DIR=$sd mb_conf_account "$MB_CONF" "$b" generic \
+	"allow = 0
+client_secret_file = $MB_TMP/bad.secret"
 chmod 644 "$MB_CONF"
 rt=$(mockctl account "$u" --client-id cid)
 remember_secret "$rt"
@@ -107,6 +116,15 @@ r=$(setpriv --reuid=65534 --regid="$grp" --clear-groups \
 	"MAILBEARER1 TOKEN $u" 2>&1)
 check "the same token on the chroot socket, to group $grp" \
 	test "${r##* }" = "$at"
+r=$(timeout 40 "$MB_PYTHON" "$CLIENT" "$run/socket" "MAILBEARER1 TOKEN $b")
+case $r in
+"MAILBEARER1 ERR "*"cannot open client_secret_file $MB_TMP/bad.secret"*)
+	ok 0 "the account whose secret file $owner cannot read: its error" ;;
+*)	ok 1 "the account whose secret file $owner cannot read: its error"
+	diag "answer: $r" ;;
+esac
+r=$(ask "$run/socket")
+check "... while the other account is still served" test "${r##* }" = "$at"
 is_ "every file in the state directory is $owner's" "" \
 	"$(find "$sd" ! -uid 65534)"
 
