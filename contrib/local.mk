@@ -18,7 +18,7 @@ systemdsystemunit_DATA = contrib/mailbearer.service \
 systemduserunit_DATA = contrib/user/mailbearer.service \
 	contrib/user/mailbearer.socket
 examples_DATA = contrib/mailbearer.conf.example
-dist_doc_DATA = doc/usage-token.md doc/usage-serve.md \
+dist_doc_DATA = README.md doc/usage-token.md doc/usage-serve.md \
 	doc/usage-postfix.md doc/systemd.md doc/plugin.md doc/protocol.md \
 	doc/status-json.md
 endif

@@ -76,9 +76,23 @@ if [ -n "$plugin_deb" ] && [ -n "$helper_deb" ]; then
 		mailbearer.service; do
 		contains "prerm stops $u on remove" "$MB_TMP/ctl/prerm" \
 			"deb-systemd-invoke stop .*$u"
-		contains "preinst stops $u on upgrade" "$MB_TMP/ctl/preinst" \
-			"deb-systemd-invoke stop .*$u"
 	done
+	# An upgrade stops nothing first (the Postfix socket would stay
+	# stopped); the new binary serves after the postinst's restarts.
+	touch "$MB_TMP/ctl/preinst"
+	lacks "preinst stops nothing on upgrade" "$MB_TMP/ctl/preinst" \
+		'deb-systemd-invoke stop'
+	contains "postinst try-restarts a running mailbearer.service" \
+		"$MB_TMP/ctl/postinst" \
+		'deb-systemd-invoke try-restart mailbearer\.service'
+	contains "... and restarts mailbearer.socket" "$MB_TMP/ctl/postinst" \
+		"_dh_action=restart"
+	contains "mailbearer ships README.md" "$MB_TMP/helper.list" \
+		'^\./usr/share/doc/mailbearer/README\.md(\.gz)?$'
+	contains "debian/copyright names the license" \
+		"$MB_TMP/x/usr/share/doc/mailbearer/copyright" '^License: MIT$'
+	lacks "... and no unknown license" \
+		"$MB_TMP/x/usr/share/doc/mailbearer/copyright" 'unknown'
 
 	timeout 600 lintian --fail-on none --tag-display-limit 0 \
 		"$plugin_deb" "$helper_deb" >"$MB_TMP/lintian.log" 2>&1

@@ -491,6 +491,25 @@ for d in "$plugin_deb" "$helper_deb"; do
 			>/dev/null
 	ok $? "$b repacked as version $newver"
 done
+# The upgrade as systemd would see it (the maintainer scripts ask systemd
+# only when /run/systemd/system exists): a systemctl that only logs
+# (/usr/sbin comes first in PATH; the host has none there) and a
+# policy-rc.d that logs what it is asked and forbids it.  Both go before
+# the remove, which must find the system as it was.
+units_as_systemd() {
+	mkdir -p "$root/run/systemd/system" &&
+	printf '#!/bin/sh\necho "systemctl $*" >> /tmp/units.log\nexit 0\n' \
+		>"$root/usr/sbin/systemctl" && chmod 755 "$root/usr/sbin/systemctl" &&
+	printf '#!/bin/sh\n# mailbearer test-pkg-install.sh\necho "policy-rc.d $*" >> /tmp/units.log\nexit %s\n' \
+		"$1" >"$root/usr/sbin/policy-rc.d" && : >"$root/tmp/units.log"
+}
+units_no_systemd() {
+	rm -rf "$root/run/systemd" "$root/usr/sbin/systemctl" &&
+	printf '#!/bin/sh\n# mailbearer test-pkg-install.sh\nexit 101\n' \
+		>"$root/usr/sbin/policy-rc.d"
+}
+units_as_systemd 101
+ok $? "the chroot as systemd would have it (a logging systemctl, policy-rc.d 101)"
 log=$MB_TMP/upgrade.log
 step "dpkg -i: upgrade both packages to $newver" "$log" dpkg --debug=2 \
 	-i "/tmp/debs/new-$(basename "$plugin_deb")" \
@@ -507,6 +526,17 @@ contains "the new preinst ran as: upgrade $ver $newver" "$log" \
 grep -v '^D0' "$log" >"$MB_TMP/upgrade.msgs"
 lacks "upgrade: no warning or error" "$MB_TMP/upgrade.msgs" \
 	'[Ww]arning|[Ee]rror|[Ff]ail'
+# The old serve keeps the old, deleted binary until restarted: the
+# postinst asks to restart a running mailbearer.service (try-restart
+# starts none), through policy-rc.d, which forbade it here.
+contains "upgrade: the postinst asks policy-rc.d to try-restart mailbearer.service" \
+	"$root/tmp/units.log" '^policy-rc\.d mailbearer\.service try-restart$'
+lacks "... and, forbidden, does not ask systemctl" "$root/tmp/units.log" \
+	'^systemctl .*(try-restart|restart|start)'
+lacks "... and nothing was stopped before the upgrade" "$root/tmp/units.log" \
+	'^policy-rc\.d .* stop$'
+units_no_systemd
+ok $? "the chroot without systemd again"
 kept "upgrade"
 usable "upgrade"
 verify "upgrade"
@@ -574,13 +604,101 @@ is "reinstall: /etc/mailbearer root:mailbearer 0750" \
 is "reinstall: mailbearer.socket enabled" \
 	/lib/systemd/system/mailbearer.socket \
 	"$(readlink "$sysd/sockets.target.wants/mailbearer.socket")"
+# --- Without systemd: doc/usage-serve.md's recipe, as written ---------
+# Root starts serve with start-stop-daemon, --user mailbearer, the system
+# socket and the one in Postfix's chroot (group postfix); serve runs as
+# mailbearer, reads the configuration (root:mailbearer 0640) and the
+# state, and answers root on the system socket and the user postfix on
+# the chroot's; root's status and doctor read the packaged layout.  The
+# chroot gets its own /proc (in the step's PID namespace), which
+# start-stop-daemon and the checks read.
+if in_root getent passwd postfix >/dev/null &&
+	in_root getent group postfix >/dev/null &&
+	[ -d "$root/var/spool/postfix" ] && command -v python3 >/dev/null; then
+	(umask 027 && printf '[work]\nprovider = google\nuser = %s\n%s\n%s\n' \
+		a@example.org 'client_id = 1-fake.apps.googleusercontent.com' \
+		'allow = postfix' >"$root/etc/mailbearer/mailbearer.conf") &&
+		in_root chgrp mailbearer /etc/mailbearer/mailbearer.conf
+	ok $? "recipe: the administrator's configuration (allow = postfix)"
+	printf '{"refresh_token": "1//0gFAKE-refresh-token-of-test-pkg-install", "access_token": "ya29.FAKE-access-token-of-test-pkg-install", "expires_at": %s}\n' \
+		"$(($(date +%s) + 3600))" | as_mb import work \
+		>"$MB_TMP/import2.log" 2>&1
+	ok $? "recipe: the tokens imported as mailbearer"
+	cp "$top_srcdir/tests/fixtures/ipc-client.py" "$root/tmp/ipc-client.py"
+	spool_run=$([ -d "$root/var/spool/postfix/run" ] && echo kept)
+	cat >"$root/tmp/recipe.sh" <<'EOR'
+pidf=/run/mailbearer/serve.pid
+mkdir -p /var/spool/postfix/run
+start-stop-daemon --start --pidfile /run/mailbearer/serve.pid \
+    --exec /usr/bin/mailbearer -- serve --user mailbearer \
+    --config /etc/mailbearer/mailbearer.conf \
+    --pidfile /run/mailbearer/serve.pid \
+    --socket /run/mailbearer/socket \
+    --socket /var/spool/postfix/run/mailbearer/socket,mode=0660,group=postfix
+echo "start: $?"
+i=0
+while [ ! -S /var/spool/postfix/run/mailbearer/socket ] && [ $i -lt 200 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+pid=$(cat "$pidf")
+grep -E '^(Uid|Gid):' "/proc/$pid/status" | tr -s '\t ' ' '
+stat -c 'stat %n %U:%G %a' /run/mailbearer/socket \
+	/var/spool/postfix/run/mailbearer/socket
+echo "root: $(python3 /tmp/ipc-client.py /run/mailbearer/socket 'MAILBEARER1 TOKEN work' | cut -d' ' -f2,4)"
+echo "postfix: $(runuser -u postfix -- python3 /tmp/ipc-client.py /var/spool/postfix/run/mailbearer/socket 'MAILBEARER1 TOKEN work' | cut -d' ' -f2,4)"
+mailbearer status work >/tmp/status.out 2>&1
+echo "status: $?"
+mailbearer doctor work >/tmp/doctor.out 2>&1
+start-stop-daemon --stop --pidfile /run/mailbearer/serve.pid \
+    --exec /usr/bin/mailbearer --retry 10
+echo "stop: $?"
+ls -A /run/mailbearer /var/spool/postfix/run/mailbearer | sed 's/^/left: /'
+EOR
+	run_bg "$MB_TMP/recipe.log" sh -c 'mount -t proc proc "$1/proc" &&
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
+		LC_ALL=C timeout 120 chroot "$1" sh /tmp/recipe.sh' sh "$root"
+	rl=$MB_TMP/recipe.log
+	contains "recipe: start-stop-daemon starts serve --user mailbearer" \
+		"$rl" '^start: 0$'
+	contains "recipe: serve runs as mailbearer" "$rl" "^Uid: $uid $uid $uid $uid\$"
+	contains "... with mailbearer's group" "$rl" "^Gid: $gid $gid $gid $gid\$"
+	contains "recipe: the system socket root's, mode 0666" "$rl" \
+		'^stat /run/mailbearer/socket root:root 666$'
+	contains "recipe: the chroot's socket group postfix, mode 0660" "$rl" \
+		'^stat /var/spool/postfix/run/mailbearer/socket root:postfix 660$'
+	contains "recipe: root gets the token on the system socket" "$rl" \
+		'^root: OK ya29\.FAKE-access-token-of-test-pkg-install$'
+	contains "recipe: postfix gets it on the chroot's socket" "$rl" \
+		'^postfix: OK ya29\.FAKE-access-token-of-test-pkg-install$'
+	contains "recipe: root's status of the packaged account exits 0" "$rl" \
+		'^status: 0$'
+	contains "... and says ok" "$root/tmp/status.out" '^work: google, refresh_token: ok'
+	lacks "recipe: root's doctor finds the modes and the state right" \
+		"$root/tmp/doctor.out" '^FAIL (modes|state|socket|token)'
+	contains "... the socket" "$root/tmp/doctor.out" '^PASS socket: \[work\]'
+	contains "recipe: start-stop-daemon stops it" "$rl" '^stop: 0$'
+	lacks "... and it removed its sockets and pid file" "$rl" '^left: '
+	rm -rf "$root/var/spool/postfix/run/mailbearer" "$root/tmp/status.out" \
+		"$root/tmp/doctor.out" "$root/tmp/recipe.sh" "$root/tmp/ipc-client.py"
+	[ -n "$spool_run" ] || rmdir "$root/var/spool/postfix/run"
+	rm -f "$root/etc/mailbearer/mailbearer.conf" \
+		"$root/var/lib/mailbearer/work.json" "$root/var/lib/mailbearer/work.lock"
+else
+	skip "recipe: no user and group postfix, /var/spool/postfix or python3 here"
+fi
+
 # The administrator disables the socket (what systemctl disable does
 # here); an upgrade must not enable it again.
 rm -f "$sysd/sockets.target.wants/mailbearer.socket"
+units_as_systemd 0
 log=$MB_TMP/upgrade2.log
 step "upgrade after the administrator disabled mailbearer.socket" "$log" \
 	dpkg -i "/tmp/debs/new-$(basename "$plugin_deb")" \
 	"/tmp/debs/new-$(basename "$helper_deb")"
+contains "upgrade, policy-rc.d allowing: systemctl try-restart mailbearer.service" \
+	"$root/tmp/units.log" '^systemctl try-restart mailbearer\.service$'
+units_no_systemd
+ok $? "the chroot without systemd again"
 is "upgrade: mailbearer.socket still disabled" "" \
 	"$(find "$sysd" -name mailbearer.socket)"
 log=$MB_TMP/purge2.log
