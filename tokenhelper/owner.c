@@ -89,7 +89,7 @@ mb_owner_advice(const char *state_dir, const char *text)
 		o += clen;
 		*o++ = ' ';
 	}
-	strcpy(o, p);
+	memcpy(o, p, strlen(p) + 1);
 	free(cmd);
 	return out;
 }

@@ -280,8 +280,9 @@ store_move_aside(const char *path)
 }
 
 /* Checks owner and mode of an open state file (or temporary file) and
- * decodes it (owner: whom it must belong to).  trim_nul: ignore NUL bytes at the end (a reserved file
- * whose truncation a crash prevented).  On CORRUPT *why_r says why. */
+ * decodes it (owner: whom it must belong to).  trim_nul: ignore NUL
+ * bytes at the end (a reserved file whose truncation a crash
+ * prevented).  On CORRUPT *why_r says why. */
 static enum mb_store_read_result
 store_load(int fd, const char *path, bool trim_nul, uid_t owner,
 	   struct mb_state *st, char **why_r, char **error_r)

@@ -10,6 +10,7 @@
 #include "base64.h"
 #include "initial-response.h"
 #include "log.h"
+#include "owner.h"
 #include "refresh.h"
 #include "store.h"
 #include "wipe.h"
@@ -757,12 +758,31 @@ out:
 	return ret;
 }
 
+/* token_get(), its advice naming the user to run mailbearer as
+ * (owner.h): for the administrator reading serve's log or `token`. */
+static enum mb_token_status
+token_get_advised(const struct mb_account *acct,
+		  const struct mb_token_req *req, bool retry_unanswered,
+		  struct mb_access *out, char **error_r)
+{
+	enum mb_token_status ret;
+	char *said;
+
+	ret = token_get(acct, req, retry_unanswered, out, error_r);
+	if (*error_r != NULL) {
+		said = mb_owner_advice(acct->state_dir, *error_r);
+		free(*error_r);
+		*error_r = said;
+	}
+	return ret;
+}
+
 enum mb_token_status
 mb_token_get_ex(const struct mb_account *acct,
 		const struct mb_token_req *req, struct mb_access *out,
 		char **error_r)
 {
-	return token_get(acct, req, false, out, error_r);
+	return token_get_advised(acct, req, false, out, error_r);
 }
 
 enum mb_token_status
@@ -783,7 +803,7 @@ mb_token_get_forced(const struct mb_account *acct, struct mb_access *out,
 {
 	struct mb_token_req req = { .force = true };
 
-	return token_get(acct, &req, true, out, error_r);
+	return token_get_advised(acct, &req, true, out, error_r);
 }
 
 enum mb_token_status

@@ -38,6 +38,14 @@ mb status "$u"
 contains "root, no state yet: status names \`$run authorize\`" \
 	"$MB_TMP/out" "run \`$rrun authorize $u\` or \`$rrun import $u\`"
 
+# The owner itself (a system user: no login shell) is told the command
+# as root runs it, e.g. in serve's log.
+MB_ACCT_STATE_DIR=$sd mb_conf_account "$MB_CONF" fresh@example.com
+chmod 644 "$MB_CONF"
+as_owner token fresh@example.com
+contains "$owner, an account never authorized: the advice names \`$run authorize\`" \
+	"$MB_TMP/err" "run \`$rrun authorize fresh@example.com\`"
+
 rt=$(mockctl account "$u" --client-id cid)
 remember_secret "$rt"
 printf '%s\n' "$rt" | as_owner import "$u"
