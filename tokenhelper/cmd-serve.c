@@ -387,10 +387,11 @@ adopt_activated(struct serve_socket *socks, int max)
  * systemd's RuntimeDirectory= does); -1 otherwise. */
 static uid_t serve_dir_uid = (uid_t)-1;
 
-/* The socket's parent directory (of path, modified and restored): created
- * if missing (one level), never group/world-writable. */
+/* The parent directory of a socket or pid file (of path, modified and
+ * restored; what: "socket" or "pidfile", for messages): created if
+ * missing (one level), never group/world-writable. */
 static int
-socket_parent_dir(char *path)
+socket_parent_dir(char *path, const char *what)
 {
 	char *slash = strrchr(path, '/');
 	struct stat st;
@@ -404,9 +405,11 @@ socket_parent_dir(char *path)
 			mb_log(LOG_WARNING, "chown %s: %s", path,
 			       mb_errstr(errno));
 	} else if (errno != EEXIST) {
-		mb_log(LOG_ERR, "cannot create %s: %s", path,
-		       mb_errstr(errno));
+		int e = errno;
+
 		*slash = '/';
+		mb_log(LOG_ERR, "%s %s: cannot create its directory: %s",
+		       what, path, mb_errstr(e));
 		return -1;
 	}
 	if (stat(path, &st) == 0 && (st.st_mode & 0022) != 0 &&
@@ -497,7 +500,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	s->fd = -1;
 	s->path = NULL;
 	if (parse_spec(spec, path, sizeof(path), &mode, &gid) < 0 ||
-	    socket_parent_dir(path) < 0)
+	    socket_parent_dir(path, "socket") < 0)
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
@@ -617,7 +620,7 @@ pidfile_open(struct serve_pidfile *pf, const char *path)
 	ssize_t n;
 
 	pf->path = absolute_config_path(path);
-	if (pf->path == NULL || socket_parent_dir(pf->path) < 0)
+	if (pf->path == NULL || socket_parent_dir(pf->path, "pidfile") < 0)
 		return -1;
 	pf->fd = open(pf->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 		      0644);
