@@ -47,9 +47,9 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
 	tokenhelper/doctor-sasl.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
-# doctor loads libsasl2 as a mail client would, and logs in with libcurl.
+# doctor loads libsasl2 as a mail client would (and logs in through http.c).
 tokenhelper_mailbearer_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_SYSTEM_SOCKET='"$(mb_socket)"' -DMB_PLUGINDIR='"$(plugindir)"'
-tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(CURL_CFLAGS)
-tokenhelper_mailbearer_LDADD += $(SASL_LIBS) $(CURL_LIBS)
+tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tokenhelper_mailbearer_LDADD += $(SASL_LIBS)
 endif
