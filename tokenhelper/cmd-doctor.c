@@ -25,6 +25,7 @@
 #include "errstr.h"
 #include "errtext.h"
 #include "ipc-proto.h"
+#include "isotime.h"
 #include "log.h"
 #include "store.h"
 #include "token.h"
@@ -309,7 +310,7 @@ doc_check_token(struct mb_doctor *d, const struct mb_account *a,
 		free(err);
 		return;
 	}
-	mb_cli_format_time(acc.expires_at, when, sizeof(when));
+	mb_iso_time(acc.expires_at, when, sizeof(when), "never");
 	mb_doc_report(d, MB_DOC_PASS, "token", NULL, "[%s] an access token "
 		      "valid until %s", a->name, when);
 	*token_r = acc.token;

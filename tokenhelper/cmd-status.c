@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "errtext.h"
 #include "expiry.h"
+#include "isotime.h"
 #include "log.h"
 #include "refresh.h"
 #include "store.h"
@@ -244,7 +245,7 @@ status_summary(const struct status_info *in, time_t now)
 	if (st->access_token == NULL)
 		printf("; no access token");
 	else {
-		mb_cli_format_time(st->expires_at, when, sizeof(when));
+		mb_iso_time(st->expires_at, when, sizeof(when), "never");
 		if (in->usable)
 			printf("; access token until %s (%lld min)", when,
 			       (long long)(st->expires_at - now) / 60);
@@ -256,7 +257,7 @@ status_summary(const struct status_info *in, time_t now)
 		printf("; refresh token %lld days old",
 		       (long long)(now - st->refresh_since) / 86400);
 	if (st->refresh_token != NULL && st->last_refresh > 0) {
-		mb_cli_format_time(st->last_refresh, when, sizeof(when));
+		mb_iso_time(st->last_refresh, when, sizeof(when), "never");
 		printf("; last used %s (%lld days ago)", when,
 		       (long long)(now - st->last_refresh) / 86400);
 	}
@@ -319,11 +320,11 @@ status_tokens(const struct status_info *in, time_t now)
 	       in->a->flow == MB_FLOW_CLIENT_CREDENTIALS ?
 	       "none (client credentials)" : "missing");
 	if (st->refresh_token != NULL && st->refresh_since > 0) {
-		mb_cli_format_time(st->refresh_since, when, sizeof(when));
+		mb_iso_time(st->refresh_since, when, sizeof(when), "never");
 		printf(", obtained %s", when);
 	}
 	printf("\n");
-	mb_cli_format_time(st->expires_at, when, sizeof(when));
+	mb_iso_time(st->expires_at, when, sizeof(when), "never");
 	if (st->access_token == NULL)
 		printf("  access token: none\n");
 	else if (!mb_expiry_usable(now, st->expires_at))
@@ -338,14 +339,14 @@ status_tokens(const struct status_info *in, time_t now)
 	       "no");
 	if (st->scope != NULL)
 		printf("  scope: %s\n", st->scope);
-	mb_cli_format_time(st->last_refresh, when, sizeof(when));
+	mb_iso_time(st->last_refresh, when, sizeof(when), "never");
 	printf("  last refresh: %s\n", when);
 	if (st->last_forced > 0) {
-		mb_cli_format_time(st->last_forced, when, sizeof(when));
+		mb_iso_time(st->last_forced, when, sizeof(when), "never");
 		printf("  last forced refresh: %s\n", when);
 	}
 	if (st->unanswered_at > 0) {
-		mb_cli_format_time(st->unanswered_at, when, sizeof(when));
+		mb_iso_time(st->unanswered_at, when, sizeof(when), "never");
 		printf("  unanswered refresh: a request sent at %s got no "
 		       "reply; the refresh token is not sent again "
 		       "automatically\n", when);
@@ -450,7 +451,7 @@ json_time(time_t t)
 		fputs("null", stdout);
 		return;
 	}
-	mb_cli_format_time(t, buf, sizeof(buf));
+	mb_iso_time(t, buf, sizeof(buf), "never");
 	json_str(buf);
 }
 

@@ -4,6 +4,7 @@
 
 #include "expiry.h"
 #include "ipc-proto.h"
+#include "isotime.h"
 #include "log.h"
 #include "notify.h"
 #include "store.h"
@@ -346,16 +347,6 @@ entry_servable(const struct mb_cache_entry *e, time_t now)
 	       e->expires_at - now >= MB_CACHE_MIN_LEFT;
 }
 
-static void
-iso_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "an unknown time");
-}
-
 static enum mb_ipc_err
 status_code(enum mb_token_status st)
 {
@@ -607,7 +598,8 @@ job_log(const struct mb_cache_job *j, enum mb_token_status st,
 	char when[32];
 
 	if (st == MB_TOKEN_OK) {
-		iso_time(expires_at, when, sizeof(when));
+		mb_iso_time(expires_at, when, sizeof(when),
+			    "an unknown time");
 		mb_log(j->kind == MB_JOB_LOAD ? LOG_INFO : LOG_NOTICE,
 		       "account %s: %s, valid until %s", j->e->name,
 		       job_names[j->kind], when);

@@ -9,7 +9,9 @@
 #   no bare strerror( in common/, plugin/ and tokenhelper/ (not thread-safe:
 #   mb_strerror of common/errstr.h, mb_errstr in the helper),
 #   <curl/curl.h> included by tokenhelper/http.c only (all libcurl use
-#   goes through http.c: one place for TLS verification and timeouts).
+#   goes through http.c: one place for TLS verification and timeouts),
+#   the ISO 8601 output format "%Y-%m-%dT..." in tokenhelper/isotime.c only
+#   (mb_iso_time: one time format; parsing with strptime aside).
 # Shell scripts under tests/ and contrib/: no trailing white space.
 # The first assertion checks that the file lists still reach the tests
 # (a move of the tree must not leave the checker looking at nothing).
@@ -25,7 +27,7 @@ if [ -z "$csrc" ]; then
 	echo "1..0 # SKIP no sources found in $top_srcdir"
 	exit 0
 fi
-echo "1..9"
+echo "1..10"
 n=0 failed=0
 
 # rule NAME AWK-PROGRAM FILES: the program prints FILE:LINE: text for
@@ -130,6 +132,11 @@ rule "<curl/curl.h> only in tokenhelper/http.c" '
 /^[ \t]*#[ \t]*include[ \t]*[<"]curl\// {
 	if (FILENAME != "tokenhelper/http.c") print FILENAME ":" FNR ": " $0
 }' "$csrc"
+
+rule "the ISO time format only in tokenhelper/isotime.c (mb_iso_time)" '
+/%Y-%m-%dT/ && !/strptime/ && FILENAME != "tokenhelper/isotime.c" {
+	print FILENAME ":" FNR ": " $0
+}' "$srcdirs"
 
 rule "no trailing white space in shell scripts" '/[ \t]$/ {
 	print FILENAME ":" FNR ": trailing white space"

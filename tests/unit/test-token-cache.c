@@ -30,14 +30,6 @@
 static char dir[] = "/tmp/mb-test-token-cache.XXXXXX";
 static char dir2[600];
 
-/* libmbhelper's notify.c (pulled in by token-cache.c) formats times with
- * cli.c, which lives in the mailbearer program, not in the library. */
-void
-mb_cli_format_time(time_t t, char *buf, size_t len)
-{
-	snprintf(buf, len, "@%lld", (long long)t);
-}
-
 /* --- the fake runner and disk -------------------------------------------- */
 
 #define MAX_JOBS 64
