@@ -7,6 +7,7 @@
 #include "log.h"
 #include "notify.h"
 #include "serve-loop.h"
+#include "serve-socket.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
 
 #define MB_MAX_SOCKETS		16
 /* sd_listen_fds(3): passed descriptors start at 3 */
@@ -81,7 +79,7 @@ usage(FILE *f)
 "Default socket: %s (root), else $XDG_RUNTIME_DIR/mailbearer/socket.\n"
 "DURATION: seconds, or a number followed by s, m, h or d (default 7d;\n"
 "0 disables the keep-alive refresh of idle accounts).\n",
-		MB_SYSTEM_SOCKET);
+		mb_sock_system_path());
 }
 
 /* "90", "90s", "15m", "12h", "7d" -> seconds.  Returns -1 if invalid. */
@@ -516,24 +514,15 @@ close_sockets(struct serve_socket *socks, int n)
 	}
 }
 
+/* The default socket (common/serve-socket.h's rule). */
 static int
 default_socket(char *buf, size_t size)
 {
-	const char *rt;
-	int n;
-
-	if (geteuid() == 0) {
-		n = snprintf(buf, size, "%s", MB_SYSTEM_SOCKET);
-	} else {
-		rt = getenv("XDG_RUNTIME_DIR");
-		if (rt == NULL || rt[0] != '/') {
-			mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set: give "
-			       "--socket PATH");
-			return -1;
-		}
-		n = snprintf(buf, size, "%s/mailbearer/socket", rt);
-	}
-	return n > 0 && (size_t)n < size ? 0 : -1;
+	if (mb_sock_serve_path(buf, size) == 0)
+		return 0;
+	mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set (or too long): give "
+	       "--socket PATH");
+	return -1;
 }
 
 static int

@@ -28,8 +28,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 # Directories in make variables so that `make sysconfdir=...` works.
 tokenhelper_libmbhelper_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_SYSCONFDIR='"$(sysconfdir)"' \
-	-DMB_LOCALSTATEDIR='"$(localstatedir)"' \
-	-DMB_SYSTEM_SOCKET='"$(mb_socket)"'
+	-DMB_LOCALSTATEDIR='"$(localstatedir)"'
 tokenhelper_libmbhelper_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
 	$(CRYPTO_CFLAGS) -pthread
 tokenhelper_libmbhelper_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
@@ -50,7 +49,7 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 # doctor loads libsasl2 as a mail client would (and logs in through http.c).
 tokenhelper_mailbearer_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DMB_SYSTEM_SOCKET='"$(mb_socket)"' -DMB_PLUGINDIR='"$(plugindir)"'
+	-DMB_PLUGINDIR='"$(plugindir)"'
 tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 tokenhelper_mailbearer_LDADD += $(SASL_LIBS)
 endif
