@@ -19,6 +19,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
+	tokenhelper/safe-open.c tokenhelper/safe-open.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/test-hooks.h \

@@ -17,6 +17,7 @@
 #include "errtext.h"
 #include "json.h"
 #include "log.h"
+#include "safe-open.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -38,20 +39,6 @@ mb_store_crash_point(const char *point)
 		raise(SIGKILL);
 }
 #endif
-
-static const char *
-store_file_kind(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
 
 /* The name of uid into buf, or "" when it has none. */
 static const char *
@@ -95,48 +82,12 @@ int
 mb_store_open_regular(const char *path, int flags, mode_t mode,
 		      const char *what, char **error_r)
 {
-	struct stat sb;
-	int fd, fl, e;
+	char *label = mb_xasprintf("the %s %s", what, path);
+	int fd;
 
-	*error_r = NULL;
-	fd = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
-		  O_NOCTTY, mode);
-	if (fd < 0) {
-		e = errno;
-		if (e == ELOOP)
-			*error_r = mb_xasprintf("%s %s is a symbolic link; "
-				"refusing to follow it, replace it with the "
-				"file itself", what, path);
-		else if (e != ENOENT)
-			*error_r = mb_xasprintf("cannot open the %s %s: %s",
-						what, path, mb_errstr(e));
-		errno = e;
-		return -1;
-	}
-	if (fstat(fd, &sb) < 0) {
-		e = errno;
-		*error_r = mb_xasprintf("cannot stat the %s %s: %s", what,
-					path, mb_errstr(e));
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		*error_r = mb_xasprintf("%s %s is %s, not a regular file; "
-			"remove it", what, path, store_file_kind(sb.st_mode));
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		e = errno;
-		*error_r = mb_xasprintf("cannot use the %s %s: %s", what,
-					path, mb_errstr(e));
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	fd = mb_open_regular(path, flags, mode, MB_OPEN_NOFOLLOW |
+			     MB_OPEN_MISSING_OK, label, NULL, error_r);
+	free(label);
 	return fd;
 }
 

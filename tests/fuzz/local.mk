@@ -22,8 +22,8 @@ FUZZ_PLUGIN_SRC = mech.c creds.c xoauth2-msg.c token-source.c \
 	helper-client.c options.c sasl-log.c
 FUZZ_HELPER_SRC = advice.c cancel.c client-assertion.c conf.c digest.c \
 	errtext.c expiry.c http.c isotime.c json.c log.c notify.c refresh.c \
-	cmd-serve.c refresh-pool.c serve-loop.c store.c token-cache.c \
-	token.c xalloc.c
+	cmd-serve.c refresh-pool.c safe-open.c serve-loop.c store.c \
+	token-cache.c token.c xalloc.c
 FUZZ_HELPER_LIBS = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) -lpthread
 
 EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/run.sh tests/fuzz/corpus doc/fuzzing.md \

@@ -65,12 +65,12 @@ if TOKENHELPER
 HELPER_UNIT_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(top_srcdir)/tokenhelper
 HELPER_UNIT_LDADD = tokenhelper/libmbhelper.la tests/lib/libtap.la
 check_PROGRAMS += tests/unit/test-config tests/unit/test-store \
-	tests/unit/test-http \
+	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
 	tests/unit/test-token-cache
 TESTS += tests/unit/test-config tests/unit/test-store \
-	tests/unit/test-http \
+	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
 	tests/unit/test-token-cache
@@ -78,6 +78,9 @@ tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_config_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
+tests_unit_test_safe_open_SOURCES = tests/unit/test-safe-open.c
+tests_unit_test_safe_open_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_safe_open_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_http_SOURCES = tests/unit/test-http.c
 tests_unit_test_http_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_http_LDADD = $(HELPER_UNIT_LDADD)
