@@ -8,6 +8,7 @@
 #include "notify.h"
 #include "serve-loop.h"
 #include "serve-socket.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -488,7 +489,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	if (fd < 0)
 		return -1;
 	s->fd = fd;
-	s->path = strdup(path);
+	s->path = mb_xstrdup(path);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	mb_log(LOG_INFO, "listening on %s (mode %04o)", path,
@@ -560,22 +561,16 @@ static char *
 absolute_config_path(const char *path)
 {
 	char cwd[PATH_MAX];
-	char *abs;
-	size_t n;
 
 	if (path[0] == '/')
-		return strdup(path);
+		return mb_xstrdup(path);
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		mb_log(LOG_ERR, "%s: cannot find the current directory to "
 		       "make it absolute: %s; give an absolute --config",
 		       path, mb_errstr(errno));
 		return NULL;
 	}
-	n = strlen(cwd) + strlen(path) + 2;
-	abs = malloc(n);
-	if (abs != NULL)
-		snprintf(abs, n, "%s/%s", cwd, path);
-	return abs;
+	return mb_xasprintf("%s/%s", cwd, path);
 }
 
 /* Opens and locks PATH.  Returns 0, or -1 (logged) when it cannot, or
@@ -660,7 +655,7 @@ serve_load_config(const struct serve_opts *o, char **config_path_r,
 	char *given, *error = NULL;
 	int status = 0;
 
-	given = o->config != NULL ? strdup(o->config) :
+	given = o->config != NULL ? mb_xstrdup(o->config) :
 		mb_config_default_path();
 	*config_path_r = given != NULL ? absolute_config_path(given) : NULL;
 	free(given);

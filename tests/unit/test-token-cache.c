@@ -1037,7 +1037,7 @@ test_reload(void)
 	cfg = conf_load(ACCT("a") ACCT("w") ACCT("m") ACCT("n") ACCT("na"));
 	free(conf_account(cfg, "m")->state_dir);
 	conf_account(cfg, "m")->state_dir = strdup(dir2);
-	tap_is_int(mb_cache_reload(c, &cfg, T0 + 10), 0, "reload: 0");
+	mb_cache_reload(c, &cfg, T0 + 10);
 	tap_ok(cfg == NULL, "reload takes the configuration");
 	tap_ok(mb_cache_find(c, "b", &e) == NULL && e == NULL,
 	       "reload: b is gone");
