@@ -52,6 +52,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
 	tests/integration/test-token-owner.sh \
+	tests/integration/test-token-recover.sh \
 	tests/integration/test-durable-badreply.sh \
 	tests/integration/test-durable-disk.sh \
 	tests/integration/test-durable-crash.sh \
