@@ -70,6 +70,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-device.sh \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
+	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-import.sh \
 	tests/integration/test-ops-revoke.sh \
 	tests/integration/test-ops-notify.sh \
