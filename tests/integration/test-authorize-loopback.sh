@@ -103,6 +103,20 @@ check "... nothing stored (the previous grant is kept)" \
 	test "$(st_get "$o" refresh_token)" = "$rt_before"
 contains "without openid: says who signed in is not confirmed" \
 	"$MB_TMP/g1.out" "^authorized: $g \(account $g; who signed in is not"
+contains "... and to add openid" "$MB_TMP/g1.out" "add openid to scope"
+# openid alone: Google's id_token then names no user (no email scope)
+n=nomail@example.com
+nscope="https://mail.google.com/ openid"
+mockctl account "$n" --client-id cid --scope "$nscope" > /dev/null
+az_conf "$n" google "scope = $nscope"
+az_start nomail "$n"
+az_browse "$(az_url nomail)" "$MB_TMP/nomail.page"
+check "openid without email: exit 0" test "$(az_rc nomail)" = 0
+contains "... not confirmed: the reply named no user, add email" \
+	"$MB_TMP/nomail.out" \
+	"^authorized: $n \(account $n; who signed in is not confirmed: the provider's reply named no user; add email to scope"
+lacks "... not 'add openid' (it is there)" "$MB_TMP/nomail.out" \
+	"add openid"
 
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
