@@ -83,11 +83,15 @@ lacks "... and prints no ssh -L line" "$MB_TMP/browser.out" "ssh -L"
 o=oidc@example.com
 x=someone-else@example.com
 oscope="https://mail.google.com/ openid email"
-mockctl account "$o" --client-id cid --scope "$oscope" > /dev/null
+# oidc_signin NAME ACCOUNT SCOPE: ACCOUNT (Google, SCOPE) signs in.
+oidc_signin() {
+	mockctl account "$2" --client-id cid --scope "$3" > /dev/null
+	az_conf "$2" google "scope = $3"
+	az_start "$1" "$2"
+	az_browse "$(az_url "$1")" "$MB_TMP/$1.page"
+}
 mockctl account "$x" --client-id cid --scope "$oscope" > /dev/null
-az_conf "$o" google "scope = $oscope"
-az_start oidc "$o"
-az_browse "$(az_url oidc)" "$MB_TMP/oidc.page"
+oidc_signin oidc "$o" "$oscope"
 check "openid in scope: exit 0" test "$(az_rc oidc)" = 0
 contains "... the provider's id_token confirms who signed in" \
 	"$MB_TMP/oidc.out" "^authorized: $o \(account $o; confirmed by"
@@ -106,11 +110,7 @@ contains "without openid: says who signed in is not confirmed" \
 contains "... and to add openid" "$MB_TMP/g1.out" "add openid to scope"
 # openid alone: Google's id_token then names no user (no email scope)
 n=nomail@example.com
-nscope="https://mail.google.com/ openid"
-mockctl account "$n" --client-id cid --scope "$nscope" > /dev/null
-az_conf "$n" google "scope = $nscope"
-az_start nomail "$n"
-az_browse "$(az_url nomail)" "$MB_TMP/nomail.page"
+oidc_signin nomail "$n" "https://mail.google.com/ openid"
 check "openid without email: exit 0" test "$(az_rc nomail)" = 0
 contains "... not confirmed: the reply named no user, add email" \
 	"$MB_TMP/nomail.out" \

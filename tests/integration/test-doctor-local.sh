@@ -83,26 +83,27 @@ check "serve down: FAIL socket, how to start it" doc_line FAIL socket \
 	"\[$user\] no answer on $MB_TMP/down.sock: .*; fix: start \`mailbearer serve\`"
 check "... exit 1" test "$doc_rc" = 1
 
+# doctor_as_nobody: doctor of $user on $SOCK as uid 65534, no groups.
+doctor_as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$MB_HELPER" --config "$MB_TMP/pub.conf" doctor "$user" \
+		--socket "$SOCK" > "$MB_TMP/doc.out" 2> "$MB_TMP/doc.err"
+	diag_stdin < "$MB_TMP/doc.out"
+}
 # Another uid (nobody) asks this root-run serve: serve itself refuses it.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	chmod 0711 "$MB_TMP"
 	cp "$MB_CA" "$MB_TMP/pubca.pem" && chmod 644 "$MB_TMP/pubca.pem"
 	sed "s|^ca_file = .*|ca_file = $MB_TMP/pubca.pem|" "$MB_CONF" \
 		> "$MB_TMP/pub.conf" && chmod 644 "$MB_TMP/pub.conf"
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$MB_HELPER" --config "$MB_TMP/pub.conf" doctor "$user" \
-		--socket "$SOCK" > "$MB_TMP/doc.out" 2> "$MB_TMP/doc.err"
-	diag_stdin < "$MB_TMP/doc.out"
+	doctor_as_nobody
 	check "serve refusing this uid: FAIL socket, the allow fix" \
 		doc_line FAIL socket \
 		"\[$user\] serve on $SOCK answers uid 65534: denied .*; fix: add uid 65534 to \`allow =\` in \[$user\]"
 	# The socket's group, not serve, keeps this uid out (the Postfix
 	# chroot's socket: group postfix, mode 0660): not "start serve".
 	chgrp daemon "$SOCK" && chmod 0660 "$SOCK"
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$MB_HELPER" --config "$MB_TMP/pub.conf" doctor "$user" \
-		--socket "$SOCK" > "$MB_TMP/doc.out" 2> "$MB_TMP/doc.err"
-	diag_stdin < "$MB_TMP/doc.out"
+	doctor_as_nobody
 	check "the socket's group keeps this uid out: FAIL socket, names group and mode" \
 		doc_line FAIL socket \
 		"\[$user\] uid 65534 may not connect to $SOCK: .*\(the socket $SOCK is uid 0, group daemon, mode 0660\); serve was not asked; fix: check as the group's user, who connects: runuser -u daemon -- mailbearer doctor --socket $SOCK"
