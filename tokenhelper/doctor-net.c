@@ -27,22 +27,24 @@
 #include "wipe.h"
 #include "xalloc.h"
 
+/* login: the CA came from --ca-file (doctor --login), else from the
+ * account's ca_file (the token endpoint). */
 static const char *
-doc_net_fix(enum mb_http_fail f, bool have_ca, const char *ca_name)
+doc_net_fix(enum mb_http_fail f, bool login, bool have_ca)
 {
-	static char buf[256];
-
 	switch (f) {
 	case MB_HTTP_FAIL_TLS:
-		if (have_ca)
-			snprintf(buf, sizeof(buf), "set %s to the CA that "
-				 "signed the server's certificate (or remove it "
-				 "to use the system's CAs)", ca_name);
-		else
-			snprintf(buf, sizeof(buf), "install the CA that signed "
-				 "the server's certificate, or set %s",
-				 ca_name);
-		return buf;
+		if (login)
+			return have_ca ? "give --ca-file the CA that signed "
+			       "the server's certificate (or leave --ca-file "
+			       "out to use the system's CAs)" : "give "
+			       "--ca-file the CA that signed the server's "
+			       "certificate, or install it among the "
+			       "system's CAs";
+		return have_ca ? "set ca_file to the CA that signed the "
+		       "endpoint's certificate (or remove it to use the "
+		       "system's CAs)" : "install the CA that signed the "
+		       "endpoint's certificate, or set ca_file";
 	case MB_HTTP_FAIL_RESOLVE:
 		return "check the host name and this machine's DNS";
 	default:
@@ -68,7 +70,7 @@ mb_doc_check_endpoint(struct mb_doctor *d, const struct mb_account *a)
 			      code);
 	} else {
 		mb_doc_report(d, MB_DOC_FAIL, "endpoint",
-			      doc_net_fix(f, a->ca_file != NULL, "ca_file"),
+			      doc_net_fix(f, false, a->ca_file != NULL),
 			      "[%s] %s: %s (CA: %s)", a->name,
 			      a->token_endpoint, errbuf,
 			      a->ca_file ? a->ca_file : "system");
@@ -249,8 +251,8 @@ mb_doc_check_login(struct mb_doctor *d, const struct mb_account *a,
 			      "no STARTTLS: the token was not sent (%s)",
 			      a->name, d->login_url, errbuf);
 	} else {
-		mb_doc_report(d, MB_DOC_FAIL, "login", doc_net_fix(f,
-			      d->login_ca != NULL, "--ca-file"), "[%s] %s: %s "
+		mb_doc_report(d, MB_DOC_FAIL, "login", doc_net_fix(f, true,
+			      d->login_ca != NULL), "[%s] %s: %s "
 			      "(last server line: %s)", a->name, d->login_url,
 			      errbuf, last[0] ? last : "none");
 	}

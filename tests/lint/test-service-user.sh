@@ -5,7 +5,8 @@
 # Debian postinst, which creates the user, cannot read configure: its
 # MB_USER must be configure's default.  Nothing else writes the name as
 # a user: no User=/Group=/runuser -u/chown with it in contrib/*.in, no
-# "-u mailbearer", getpwnam("mailbearer") or "chown mailbearer" in C.
+# "runuser -u mailbearer", "sudo -u mailbearer", getpwnam("mailbearer")
+# or "chown mailbearer" in C ("journalctl -u mailbearer" names the unit).
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 cd "$top_srcdir" || exit 1
 echo "1..3"
@@ -31,7 +32,7 @@ else
 	failed=1
 fi
 
-out=$(grep -nE -- '-u mailbearer|getpwnam\("mailbearer"\)|chown mailbearer' \
+out=$(grep -nE -- '(runuser|sudo) -u mailbearer|getpwnam\("mailbearer"\)|chown mailbearer' \
 	common/*.[ch] plugin/*.[ch] tokenhelper/*.[ch] 2>/dev/null)
 if [ -z "$out" ]; then
 	echo "ok 3 - the C code names the user through MB_SERVICE_USER"
