@@ -7,7 +7,9 @@
 #include "log.h"
 #include "notify.h"
 #include "serve-loop.h"
+#include "serve-socket.h"
 #include "serve-user.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,9 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
 
 #define MB_MAX_SOCKETS		16
 /* sd_listen_fds(3): passed descriptors start at 3 */
@@ -84,8 +83,8 @@ usage(FILE *f)
 "DURATION: seconds, or a number followed by s, m, h or d (default 7d;\n"
 "0 disables the keep-alive refresh of idle accounts).\n"
 "--user NAME: started as root, bind the sockets and the pid file, then\n"
-"run as NAME (the owner of the state, e.g. mailbearer) for good.\n",
-		MB_SYSTEM_SOCKET);
+"run as NAME (the owner of the state, e.g. " MB_SERVICE_USER ") for good.\n",
+		mb_sock_system_path());
 }
 
 /* "90", "90s", "15m", "12h", "7d" -> seconds.  Returns -1 if invalid. */
@@ -511,7 +510,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	if (fd < 0)
 		return -1;
 	s->fd = fd;
-	s->path = strdup(path);
+	s->path = mb_xstrdup(path);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	mb_log(LOG_INFO, "listening on %s (mode %04o)", path,
@@ -537,24 +536,15 @@ close_sockets(struct serve_socket *socks, int n)
 	}
 }
 
+/* The default socket (common/serve-socket.h's rule). */
 static int
 default_socket(char *buf, size_t size)
 {
-	const char *rt;
-	int n;
-
-	if (geteuid() == 0) {
-		n = snprintf(buf, size, "%s", MB_SYSTEM_SOCKET);
-	} else {
-		rt = getenv("XDG_RUNTIME_DIR");
-		if (rt == NULL || rt[0] != '/') {
-			mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set: give "
-			       "--socket PATH");
-			return -1;
-		}
-		n = snprintf(buf, size, "%s/mailbearer/socket", rt);
-	}
-	return n > 0 && (size_t)n < size ? 0 : -1;
+	if (mb_sock_serve_path(buf, size) == 0)
+		return 0;
+	mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set (or too long): give "
+	       "--socket PATH");
+	return -1;
 }
 
 static int
@@ -592,22 +582,16 @@ static char *
 absolute_config_path(const char *path)
 {
 	char cwd[PATH_MAX];
-	char *abs;
-	size_t n;
 
 	if (path[0] == '/')
-		return strdup(path);
+		return mb_xstrdup(path);
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		mb_log(LOG_ERR, "%s: cannot find the current directory to "
 		       "make it absolute: %s; give an absolute --config",
 		       path, mb_errstr(errno));
 		return NULL;
 	}
-	n = strlen(cwd) + strlen(path) + 2;
-	abs = malloc(n);
-	if (abs != NULL)
-		snprintf(abs, n, "%s/%s", cwd, path);
-	return abs;
+	return mb_xasprintf("%s/%s", cwd, path);
 }
 
 /* Opens and locks PATH.  Returns 0, or -1 (logged) when it cannot, or
@@ -696,7 +680,7 @@ serve_config_path(const struct serve_opts *o)
 {
 	char *given, *abs;
 
-	given = o->config != NULL ? strdup(o->config) :
+	given = o->config != NULL ? mb_xstrdup(o->config) :
 		mb_config_default_path();
 	abs = given != NULL ? absolute_config_path(given) : NULL;
 	free(given);

@@ -24,6 +24,7 @@
 #include "errtext.h"
 #include "expiry.h"
 #include "http.h"
+#include "isotime.h"
 #include "json.h"
 #include "log.h"
 #include "refresh.h"
@@ -573,15 +574,17 @@ static void
 grant_print(const struct mb_account *acct, const struct mb_state *st,
 	    const char *id_user, bool new_rt)
 {
-	char when[32] = "";
-	struct tm tm;
+	char when[MB_ISO_TIME_SIZE];
 
-	/* ISO 8601, UTC, as everywhere in mailbearer's output. */
-	if (gmtime_r(&st->expires_at, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	mb_iso_time(st->expires_at, when, sizeof(when), "unknown");
 	if (id_user != NULL)
 		printf("authorized: %s (account %s; confirmed by the "
 		       "provider's id_token)\n", id_user, acct->name);
+	else if (scope_has(acct->scope, "openid"))
+		printf("authorized: %s (account %s; who signed in is not "
+		       "confirmed: the provider's reply named no user; add "
+		       "email to scope (Google) or profile (Microsoft) to "
+		       "check it)\n", grant_user(acct), acct->name);
 	else
 		printf("authorized: %s (account %s; who signed in is not "
 		       "confirmed: add openid to scope to check it)\n",

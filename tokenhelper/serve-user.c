@@ -35,7 +35,8 @@ mb_serve_user_lookup(const char *name, struct mb_serve_user *u)
 	}
 	if (pw.pw_uid == 0) {
 		mb_log(LOG_ERR, "--user %s: serve does not run as root; name "
-		       "the user that owns the state (mailbearer)", name);
+		       "the user that owns the state (" MB_SERVICE_USER ")",
+		       name);
 		return -1;
 	}
 	u->uid = pw.pw_uid;
