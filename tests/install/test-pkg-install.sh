@@ -635,35 +635,7 @@ if in_root getent passwd postfix >/dev/null &&
 	ok $? "recipe: the tokens imported as mailbearer"
 	cp "$top_srcdir/tests/fixtures/ipc-client.py" "$root/tmp/ipc-client.py"
 	spool_run=$([ -d "$root/var/spool/postfix/run" ] && echo kept)
-	cat >"$root/tmp/recipe.sh" <<'EOR'
-pidf=/run/mailbearer/serve.pid
-mkdir -p /var/spool/postfix/run
-start-stop-daemon --start --pidfile /run/mailbearer/serve.pid \
-    --exec /usr/bin/mailbearer -- serve --user mailbearer \
-    --config /etc/mailbearer/mailbearer.conf \
-    --pidfile /run/mailbearer/serve.pid \
-    --socket /run/mailbearer/socket \
-    --socket /var/spool/postfix/run/mailbearer/socket,mode=0660,group=postfix
-echo "start: $?"
-i=0
-while [ ! -S /var/spool/postfix/run/mailbearer/socket ] && [ $i -lt 200 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-pid=$(cat "$pidf")
-grep -E '^(Uid|Gid):' "/proc/$pid/status" | tr -s '\t ' ' '
-stat -c 'stat %n %U:%G %a' /run/mailbearer/socket \
-	/var/spool/postfix/run/mailbearer/socket
-echo "root: $(python3 /tmp/ipc-client.py /run/mailbearer/socket 'MAILBEARER1 TOKEN work' | cut -d' ' -f2,4)"
-echo "postfix: $(runuser -u postfix -- python3 /tmp/ipc-client.py /var/spool/postfix/run/mailbearer/socket 'MAILBEARER1 TOKEN work' | cut -d' ' -f2,4)"
-mailbearer status work >/tmp/status.out 2>&1
-echo "status: $?"
-mailbearer doctor work >/tmp/doctor.out 2>&1
-start-stop-daemon --stop --pidfile /run/mailbearer/serve.pid \
-    --exec /usr/bin/mailbearer --retry 10
-echo "stop: $?"
-find /run/mailbearer /var/spool/postfix/run/mailbearer -mindepth 1 |
-	sed 's/^/left: /'
-EOR
+	cp "$top_srcdir/tests/fixtures/pkg-serve-recipe.sh" "$root/tmp/recipe.sh"
 	run_bg "$MB_TMP/recipe.log" sh -c 'mount -t proc proc "$1/proc" &&
 		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		LC_ALL=C timeout 120 chroot "$1" sh /tmp/recipe.sh' sh "$root"
@@ -688,7 +660,8 @@ EOR
 	contains "... the socket" "$root/tmp/doctor.out" '^PASS socket: \[work\]'
 	contains "recipe: start-stop-daemon stops it" "$rl" '^stop: 0$'
 	lacks "... and it removed its sockets and pid file" "$rl" '^left: '
-	rm -rf "$root/var/spool/postfix/run/mailbearer" "$root/tmp/status.out" \
+	spool=$root/var/spool/postfix
+	rm -rf "$spool/run/mailbearer" "$root/tmp/status.out" \
 		"$root/tmp/doctor.out" "$root/tmp/recipe.sh" "$root/tmp/ipc-client.py"
 	[ -n "$spool_run" ] || rmdir "$root/var/spool/postfix/run"
 	rm -f "$root/etc/mailbearer/mailbearer.conf" \
