@@ -269,12 +269,14 @@ doc_socket_denied(struct mb_doctor *d, const struct mb_account *a,
 		fix = mb_xasprintf("open it to its group: %s", S_ISDIR(
 				   st.st_mode) ? "chmod g+x on the directory" :
 				   "serve --socket PATH,mode=0660,group=GROUP");
-	else if (gr != NULL && getpwnam(gr->gr_name) != NULL)
+	else if (gr != NULL && getpwnam(gr->gr_name) != NULL) {
+		char *run = mb_owner_run_as(gr->gr_name);
+
 		fix = mb_xasprintf("check as the group's user, who connects: "
-				   "runuser -u %s -- mailbearer doctor "
-				   "--socket %s (or add uid %u to group %s)",
-				   gr->gr_name, path, uid, gr->gr_name);
-	else
+				   "%s doctor --socket %s (or add uid %u to "
+				   "group %s)", run, path, uid, gr->gr_name);
+		free(run);
+	} else
 		fix = mb_xasprintf("check as a member of group %s, the one "
 				   "that connects (or add uid %u to it)",
 				   gr ? gr->gr_name : "(unnamed)", uid);

@@ -63,7 +63,13 @@ mb_owner_command(const char *state_dir)
 	    (st.st_uid == geteuid() && !mb_owner_is_service(st.st_uid)) ||
 	    owner_pw(st.st_uid, &pw, pwbuf, sizeof(pwbuf)) == NULL)
 		return mb_xstrdup("mailbearer");
-	return mb_xasprintf("runuser -u %s -- mailbearer", pw.pw_name);
+	return mb_owner_run_as(pw.pw_name);
+}
+
+char *
+mb_owner_run_as(const char *name)
+{
+	return mb_xasprintf("runuser -u %s -- mailbearer", name);
 }
 
 char *

@@ -21,6 +21,9 @@
 /* "mailbearer" or "runuser -u OWNER -- mailbearer" for state_dir (NULL,
  * or a directory that does not exist yet: "mailbearer").  malloc'd. */
 char *mb_owner_command(const char *state_dir);
+/* "runuser -u NAME -- mailbearer": the one spelling of running
+ * mailbearer as NAME, for every fix text.  malloc'd. */
+char *mb_owner_run_as(const char *name);
 /* text with every "`mailbearer " made "`runuser -u OWNER -- mailbearer "
  * when mb_owner_command() says so: the advice stored in a state file
  * (written by serve, as the owner) shown to whoever reads it.  malloc'd. */

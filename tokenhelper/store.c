@@ -49,7 +49,7 @@ static char *
 store_owner_error(const char *what, const char *path, uid_t owner,
 		  bool write)
 {
-	char oname[64], mname[64];
+	char oname[64], mname[64], *run, *msg;
 	uid_t me = geteuid();
 	struct stat st;
 
@@ -59,25 +59,27 @@ store_owner_error(const char *what, const char *path, uid_t owner,
 		return mb_xasprintf("%s %s belongs to %s, which has no "
 			"account, not to %s running mailbearer; run: chown "
 			"%ld %s", what, path, oname, mname, (long)me, path);
+	run = mb_owner_run_as(oname);
 	if (me == 0 && write)
-		return mb_xasprintf("%s %s belongs to %s: root reads it but "
+		msg = mb_xasprintf("%s %s belongs to %s: root reads it but "
 			"writes nothing there (what root wrote would be "
 			"root's, and serve, running as %s, could not read "
-			"it); run the command as %s: runuser -u %s -- "
-			"mailbearer ...", what, path, oname, oname, oname,
-			oname);
-	if (me == 0 || mb_owner_is_service(owner) ||
-	    stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-		return mb_xasprintf("%s %s belongs to %s (uid %ld), not to "
+			"it); run the command as %s: %s ...", what, path,
+			oname, oname, oname, run);
+	else if (me == 0 || mb_owner_is_service(owner) ||
+		 stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		msg = mb_xasprintf("%s %s belongs to %s (uid %ld), not to "
 			"%s (uid %ld) running mailbearer; run the command as "
-			"its owner, the user serve runs as: runuser -u %s -- "
-			"mailbearer ...", what, path, oname, (long)owner,
-			mname, (long)me, oname);
-	return mb_xasprintf("%s %s belongs to %s (uid %ld), not to %s (uid "
-		"%ld) running mailbearer; run the command as %s (runuser -u "
-		"%s -- mailbearer ...), or, if the directory is yours: chown "
-		"-R %s %s", what, path, oname, (long)owner, mname, (long)me,
-		oname, oname, mname, path);
+			"its owner, the user serve runs as: %s ...", what,
+			path, oname, (long)owner, mname, (long)me, run);
+	else
+		msg = mb_xasprintf("%s %s belongs to %s (uid %ld), not to %s "
+			"(uid %ld) running mailbearer; run the command as %s "
+			"(%s ...), or, if the directory is yours: chown -R %s "
+			"%s", what, path, oname, (long)owner, mname, (long)me,
+			oname, run, mname, path);
+	free(run);
+	return msg;
 }
 
 int
