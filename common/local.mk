@@ -7,6 +7,7 @@ common_libcommon_la_SOURCES = \
 	common/wipe.c common/wipe.h \
 	common/ipc-proto.c common/ipc-proto.h \
 	common/token-syntax.c common/token-syntax.h \
+	common/token-rule.c common/token-rule.h \
 	common/account-name.c common/account-name.h \
 	common/base64.c common/base64.h \
 	common/bounded-writer.c common/bounded-writer.h \

@@ -114,15 +114,6 @@ mb_xo_check_user(const char *user, size_t len)
 	return mb_xo_check_user_ascii(user, len, &ascii);
 }
 
-size_t
-mb_xo_token_trim(const char *token, size_t len)
-{
-	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' ||
-			   token[len - 1] == ' ' || token[len - 1] == '\t'))
-		len--;
-	return len;
-}
-
 const char *
 mb_xo_check_token(const char *token, size_t len, bool *strict_r)
 {
@@ -132,9 +123,22 @@ mb_xo_check_token(const char *token, size_t len, bool *strict_r)
 	return mb_token_syntax_why(syn);
 }
 
+/* Code points that change how the rest of a line is shown without being
+ * seen: the bidirectional controls (U+061C, U+200E, U+200F, U+202A to
+ * U+202E, U+2066 to U+2069; U+202E makes "gpj.exe" read "exe.jpg") and
+ * the line and paragraph separators (U+2028, U+2029), which some log
+ * viewers break a line at. */
+static bool
+xo_invisible_control(unsigned long cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* Length of the valid UTF-8 sequence at s (2..4), or 0.  Overlong forms,
- * surrogates, code points above U+10FFFF and the C1 controls are not
- * valid for display. */
+ * surrogates, code points above U+10FFFF, the C1 controls and the
+ * invisible controls above are not valid for display. */
 static size_t
 xo_utf8_len(const unsigned char *s, size_t len)
 {
@@ -162,7 +166,7 @@ xo_utf8_len(const unsigned char *s, size_t len)
 	}
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
 	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
+	    (cp >= 0x80 && cp <= 0x9f) || xo_invisible_control(cp))
 		return 0;
 	return n;
 }
