@@ -22,6 +22,7 @@
 #   conf, config  the configuration: FIFOs, root's file
 #   plugin        the plugin's messages (a socket missing in a chroot)
 #   postfix       Postfix as the SMTP client: password mode, serve, no TLS,
+#                 a password to a server offering every mechanism,
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
@@ -38,6 +39,7 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-postfix-password.sh \
 	tests/integration/test-postfix-helper.sh \
 	tests/integration/test-postfix-notls.sh \
+	tests/integration/test-postfix-mechs.sh \
 	tests/integration/test-postfix-burst.sh \
 	tests/integration/test-client-mbsync.sh \
 	tests/integration/test-client-msmtp.sh \
