@@ -42,6 +42,7 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-postfix-mechs.sh \
 	tests/integration/test-postfix-burst.sh \
 	tests/integration/test-client-mbsync.sh \
+	tests/integration/test-client-mbsync-password.sh \
 	tests/integration/test-client-msmtp.sh \
 	tests/integration/test-client-mutt.sh \
 	tests/integration/test-ms-server.sh
