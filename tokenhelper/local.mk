@@ -45,6 +45,7 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/flow-device.c \
 	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
+	tokenhelper/postfix-query.c tokenhelper/postfix-query.h \
 	tokenhelper/doctor-sasl.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 # doctor loads libsasl2 as a mail client would, and logs in with libcurl.
