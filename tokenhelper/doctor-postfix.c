@@ -379,12 +379,36 @@ pf_check_password(struct mb_doctor *d, const char *relay,
 	return false;
 }
 
+/* The entries of map as postmap -s lists them ("KEY VALUE" lines, in
+ * dump, which is cut into pieces): each one other than the relayhost's
+ * (relay, host) whose password is a password gets the filter check. */
+static void
+pf_check_dump(struct mb_doctor *d, const char *map, char *dump,
+	      const char *relay, const char *host)
+{
+	char *line, *save = NULL, *v, *acct;
+
+	for (line = strtok_r(dump, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		v = line + strcspn(line, " \t");
+		if (*v == '\0')
+			continue;
+		*v++ = '\0';
+		v += strspn(v, " \t");
+		if (strcmp(line, relay) == 0 || strcmp(line, host) == 0)
+			continue;
+		if (pf_entry_kind(v, &acct) == MB_TS_PASSWORD)
+			pf_check_login(d, line, map, false);
+		free(acct);
+	}
+}
+
 /* The other entries of each table that postmap can list (postmap -s):
  * each one with a password, not a token, gets the filter check. */
 static void
 pf_check_other_entries(struct mb_doctor *d, const char *relay)
 {
-	char maps[PF_OUT_MAX], host[256], *save = NULL, *m, *line, *lsave;
+	char maps[PF_OUT_MAX], host[256], *save = NULL, *m;
 	const char *args[] = { "-s", NULL, NULL };
 	struct mb_pf_out r;
 	size_t n;
@@ -397,25 +421,8 @@ pf_check_other_entries(struct mb_doctor *d, const char *relay)
 	     m = strtok_r(NULL, PF_SEPS, &save)) {
 		args[1] = m;
 		if (mb_pf_run(d->postfix_dir, "postmap", args, 65536,
-			      &r) == 0) {
-			lsave = NULL;
-			for (line = strtok_r(r.out, "\n", &lsave);
-			     line != NULL; line = strtok_r(NULL, "\n", &lsave)) {
-				char *v = line + strcspn(line, " \t");
-				char *acct = NULL;
-
-				if (*v == '\0')
-					continue;
-				*v++ = '\0';
-				v += strspn(v, " \t");
-				if (strcmp(line, relay) == 0 ||
-				    strcmp(line, host) == 0)
-					continue;
-				if (pf_entry_kind(v, &acct) == MB_TS_PASSWORD)
-					pf_check_login(d, line, m, false);
-				free(acct);
-			}
-		}
+			      &r) == 0)
+			pf_check_dump(d, m, r.out, relay, host);
 		mb_pf_out_free(&r);
 	}
 }

@@ -44,7 +44,7 @@ static const struct ts_case ts_cases[] = {
 	  "mbat-0123456789abcdefghijklmnopq" },
 	/* App passwords and other passwords: not tokens. */
 	{ S("abcdefghijklmnop"), MB_TS_PASSWORD, NULL },	/* Google */
-	{ S("abcd efgh ijkl mnop"), MB_TS_PASSWORD, NULL },	/* with spaces */
+	{ S("abcd efgh ijkl mnop"), MB_TS_PASSWORD, NULL },	/* spaces */
 	{ S("abcd-efgh-ijkl-mnop"), MB_TS_PASSWORD, NULL },	/* Apple */
 	{ S("mbat-0123456789abcdefghijklmnop"), MB_TS_PASSWORD, NULL }, /* 31 */
 	{ S("correct horse battery staple and more words"), MB_TS_PASSWORD,

@@ -629,8 +629,9 @@ test_sanitize(void)
 		{ S("ab\x01"), 6, "ab..." },	/* escape does not fit */
 		{ S(""), 4, "" },
 		/* Bidirectional controls and line/paragraph separators:
-		 * escaped, byte by byte; their neighbours are kept. */
-		{ S("a\xe2\x80\xae" "b"), 32, "a\\xE2\\x80\\xAEb" },	/* U+202E */
+		 * escaped, byte by byte; their neighbours (U+2027, U+202F,
+		 * U+2065, U+206A, U+200D) are kept. */
+		{ S("a\xe2\x80\xae" "b"), 32, "a\\xE2\\x80\\xAEb" },
 		{ S("\xe2\x80\xaa"), 16, "\\xE2\\x80\\xAA" },	/* U+202A */
 		{ S("\xe2\x80\xa8"), 16, "\\xE2\\x80\\xA8" },	/* U+2028 */
 		{ S("\xe2\x80\xa9"), 16, "\\xE2\\x80\\xA9" },	/* U+2029 */
@@ -639,11 +640,11 @@ test_sanitize(void)
 		{ S("\xe2\x81\xa6"), 16, "\\xE2\\x81\\xA6" },	/* U+2066 */
 		{ S("\xe2\x81\xa9"), 16, "\\xE2\\x81\\xA9" },	/* U+2069 */
 		{ S("\xd8\x9c"), 16, "\\xD8\\x9C" },		/* U+061C */
-		{ S("\xe2\x80\xa7"), 16, "\xe2\x80\xa7" },	/* U+2027 kept */
-		{ S("\xe2\x80\xaf"), 16, "\xe2\x80\xaf" },	/* U+202F kept */
-		{ S("\xe2\x81\xa5"), 16, "\xe2\x81\xa5" },	/* U+2065 kept */
-		{ S("\xe2\x81\xaa"), 16, "\xe2\x81\xaa" },	/* U+206A kept */
-		{ S("\xe2\x80\x8d"), 16, "\xe2\x80\x8d" },	/* U+200D kept */
+		{ S("\xe2\x80\xa7"), 16, "\xe2\x80\xa7" },
+		{ S("\xe2\x80\xaf"), 16, "\xe2\x80\xaf" },
+		{ S("\xe2\x81\xa5"), 16, "\xe2\x81\xa5" },
+		{ S("\xe2\x81\xaa"), 16, "\xe2\x81\xaa" },
+		{ S("\xe2\x80\x8d"), 16, "\xe2\x80\x8d" },
 	};
 	char buf[64];
 	size_t i;
