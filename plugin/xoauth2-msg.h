@@ -47,8 +47,9 @@ const char *mb_xo_check_user_ascii(const char *user, size_t len,
  * common/token-syntax.h: returns NULL if it may be sent, else a static,
  * secret-free sentence fragment.  Refused: empty, longer than
  * MB_TOKEN_MAX, containing ^A, any other control character, a space or a
- * non-ASCII byte.  *strict_r is set to whether the token is an RFC 6750 b64token (callers log a warning when
- * it is not, but still send it, unless mailbearer_strict_token is on). */
+ * non-ASCII byte.  *strict_r is set to whether the token is an RFC 6750
+ * b64token (callers log a warning when it is not, but still send it,
+ * unless mailbearer_strict_token is on). */
 const char *mb_xo_check_token(const char *token, size_t len,
 			      bool *strict_r);
 
