@@ -16,9 +16,9 @@ FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/common \
 	-DMB_SYSCONFDIR='"/nonexistent/etc"' \
 	-DMB_LOCALSTATEDIR='"/nonexistent/var"' \
 	-DMB_SYSTEM_SOCKET='"/nonexistent/mailbearer-fuzz/socket"'
-FUZZ_COMMON_SRC = errstr.c wipe.c ipc-proto.c token-syntax.c \
+FUZZ_COMMON_SRC = errstr.c wipe.c ipc-proto.c token-syntax.c token-rule.c \
 	account-name.c base64.c bounded-writer.c initial-response.c
-FUZZ_PLUGIN_SRC = mech.c creds.c xoauth2-msg.c token-source.c \
+FUZZ_PLUGIN_SRC = mech.c creds.c xoauth2-msg.c token-source.c password-advice.c \
 	helper-client.c options.c sasl-log.c
 FUZZ_HELPER_SRC = advice.c cancel.c client-assertion.c conf.c digest.c \
 	errtext.c expiry.c http.c json.c log.c notify.c refresh.c \
