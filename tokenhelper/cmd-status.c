@@ -260,9 +260,12 @@ status_summary(const struct status_info *in, time_t now)
 		printf("; last used %s (%lld days ago)", when,
 		       (long long)(now - st->last_refresh) / 86400);
 	}
-	if (in->state == ST_OK || in->state == ST_FAILING)
-		printf("; last refresh %s", st->last_error != NULL ?
-		       "failed" : "succeeded");
+	if (in->state == ST_FAILING || (in->state == ST_OK &&
+	    st->last_error != NULL))
+		printf("; last refresh failed");
+	else if (in->state == ST_OK)
+		printf("; %s", st->last_refresh > 0 ?
+		       "last refresh succeeded" : "no refresh yet");
 	printf("\n");
 }
 

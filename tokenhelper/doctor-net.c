@@ -39,14 +39,23 @@ doc_curl_common(CURL *c, const char *url, const char *ca, long ctimeout,
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 }
 
+/* login: the CA came from --ca-file (doctor --login), else from the
+ * account's ca_file (the token endpoint). */
 static const char *
-doc_curl_fix(CURLcode rc, bool have_ca)
+doc_curl_fix(CURLcode rc, bool login, bool have_ca)
 {
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CONNECT_ERROR:
 	case CURLE_SSL_CERTPROBLEM:
+		if (login)
+			return have_ca ? "give --ca-file the CA that signed "
+			       "the server's certificate (or leave --ca-file "
+			       "out to use the system's CAs)" : "give "
+			       "--ca-file the CA that signed the server's "
+			       "certificate, or install it among the "
+			       "system's CAs";
 		return have_ca ? "set ca_file to the CA that signed the "
 		       "endpoint's certificate (or remove it to use the "
 		       "system's CAs)" : "install the CA that signed the "
@@ -86,7 +95,7 @@ mb_doc_check_endpoint(struct mb_doctor *d, const struct mb_account *a)
 			      code);
 	} else {
 		mb_doc_report(d, MB_DOC_FAIL, "endpoint",
-			      doc_curl_fix(rc, a->ca_file != NULL),
+			      doc_curl_fix(rc, false, a->ca_file != NULL),
 			      "[%s] %s: %s (CA: %s)", a->name,
 			      a->token_endpoint,
 			      errbuf[0] ? errbuf : curl_easy_strerror(rc),
@@ -290,7 +299,7 @@ mb_doc_check_login(struct mb_doctor *d, const struct mb_account *a,
 			      chal[0] && last[0] ? ", then " : "",
 			      last[0] ? "final reply " : "", last);
 	} else {
-		mb_doc_report(d, MB_DOC_FAIL, "login", doc_curl_fix(rc,
+		mb_doc_report(d, MB_DOC_FAIL, "login", doc_curl_fix(rc, true,
 			      d->login_ca != NULL), "[%s] %s: %s (last "
 			      "server line: %s)", a->name, d->login_url,
 			      errbuf[0] ? errbuf : curl_easy_strerror(rc),

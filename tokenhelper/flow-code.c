@@ -582,6 +582,11 @@ grant_print(const struct mb_account *acct, const struct mb_state *st,
 	if (id_user != NULL)
 		printf("authorized: %s (account %s; confirmed by the "
 		       "provider's id_token)\n", id_user, acct->name);
+	else if (scope_has(acct->scope, "openid"))
+		printf("authorized: %s (account %s; who signed in is not "
+		       "confirmed: the provider's reply named no user; add "
+		       "email to scope (Google) or profile (Microsoft) to "
+		       "check it)\n", grant_user(acct), acct->name);
 	else
 		printf("authorized: %s (account %s; who signed in is not "
 		       "confirmed: add openid to scope to check it)\n",

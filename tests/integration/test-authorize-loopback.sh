@@ -83,11 +83,15 @@ lacks "... and prints no ssh -L line" "$MB_TMP/browser.out" "ssh -L"
 o=oidc@example.com
 x=someone-else@example.com
 oscope="https://mail.google.com/ openid email"
-mockctl account "$o" --client-id cid --scope "$oscope" > /dev/null
+# oidc_signin NAME ACCOUNT SCOPE: ACCOUNT (Google, SCOPE) signs in.
+oidc_signin() {
+	mockctl account "$2" --client-id cid --scope "$3" > /dev/null
+	az_conf "$2" google "scope = $3"
+	az_start "$1" "$2"
+	az_browse "$(az_url "$1")" "$MB_TMP/$1.page"
+}
 mockctl account "$x" --client-id cid --scope "$oscope" > /dev/null
-az_conf "$o" google "scope = $oscope"
-az_start oidc "$o"
-az_browse "$(az_url oidc)" "$MB_TMP/oidc.page"
+oidc_signin oidc "$o" "$oscope"
 check "openid in scope: exit 0" test "$(az_rc oidc)" = 0
 contains "... the provider's id_token confirms who signed in" \
 	"$MB_TMP/oidc.out" "^authorized: $o \(account $o; confirmed by"
@@ -103,6 +107,16 @@ check "... nothing stored (the previous grant is kept)" \
 	test "$(st_get "$o" refresh_token)" = "$rt_before"
 contains "without openid: says who signed in is not confirmed" \
 	"$MB_TMP/g1.out" "^authorized: $g \(account $g; who signed in is not"
+contains "... and to add openid" "$MB_TMP/g1.out" "add openid to scope"
+# openid alone: Google's id_token then names no user (no email scope)
+n=nomail@example.com
+oidc_signin nomail "$n" "https://mail.google.com/ openid"
+check "openid without email: exit 0" test "$(az_rc nomail)" = 0
+contains "... not confirmed: the reply named no user, add email" \
+	"$MB_TMP/nomail.out" \
+	"^authorized: $n \(account $n; who signed in is not confirmed: the provider's reply named no user; add email to scope"
+lacks "... not 'add openid' (it is there)" "$MB_TMP/nomail.out" \
+	"add openid"
 
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]

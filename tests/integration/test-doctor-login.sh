@@ -35,6 +35,16 @@ ok $? "SMTP submission login accepted: exit 0"
 check "... PASS login" doc_line PASS login "\[$user\] XOAUTH2 login as $user at $smtp accepted: "
 at=$(st_get "$user" access_token)
 remember_secret "$at"
+# the server's CA is the test CA: the fix names doctor's --ca-file
+doctor "$user" --socket "$SOCK" --login "$imap"
+check "no --ca-file, the server's CA not the system's: FAIL login" \
+	doc_line FAIL login "\[$user\] $imap: .*; fix: give --ca-file the CA"
+lacks "... not the account's ca_file" "$MB_TMP/doc.out" "set ca_file"
+sh "$top_srcdir/tests/fixtures/ca.sh" "$MB_TMP/ca2" 2> /dev/null
+doctor "$user" --socket "$SOCK" --login "$imap" --ca-file "$MB_TMP/ca2/ca.pem"
+check "--ca-file of another CA: FAIL login, the --ca-file fix" \
+	doc_line FAIL login "\[$user\] $imap: .*; fix: give --ca-file the CA that signed the server's certificate \(or leave --ca-file out"
+lacks "... not the account's ca_file" "$MB_TMP/doc.out" "set ca_file"
 
 # The provider forgets the access token; the helper still holds it.
 mockctl expire "$user" --what access > /dev/null
