@@ -8,7 +8,10 @@
 #     AUTHENTICATE: mbsync fails with the one line that names AuthMechs,
 #     Dovecot logs no authentication attempt;
 #   AuthMechs PLAIN (what that line says): the login works with PLAIN and
-#     the message arrives.
+#     the message arrives;
+#   a server without SASL-IR: mbsync sends the bare AUTHENTICATE XOAUTH2,
+#     the plugin refuses at the empty challenge, no byte of the password
+#     goes out.
 # Fails on a plugin that takes every password for a token: mbsync then
 # sends AUTHENTICATE XOAUTH2 with the password as the bearer token.
 . "$top_srcdir/tests/lib/tap.sh"
@@ -134,6 +137,46 @@ check "AuthMechs PLAIN: the message arrived" has "$L2" 1
 dovecot_since "$d0" > "$MB_TMP/d2"
 contains "AuthMechs PLAIN: Dovecot logged the PLAIN login" "$MB_TMP/d2" \
 	"Login: user=<$user>, method=PLAIN"
+
+# --- a server without SASL-IR (doc/plugin.md): mbsync sends the bare
+# AUTHENTICATE command, libsasl2 runs no step inside sasl_client_start,
+# and the plugin refuses at the server's empty challenge: the server sees
+# the command, never the password.
+printf 'protocol imap {\n  imap_capability = IMAP4rev1 LITERAL+ ID ENABLE IDLE\n}\n' \
+	>> "$MB_DOVECOT_CONF"
+no_sasl_ir() {
+	"$MB_PYTHON" - "$MB_IMAP_PORT" <<'EOP'
+import imaplib, sys
+c = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]), timeout=5)
+caps = set(c.capabilities)
+c.logout()
+sys.exit(0 if "AUTH=XOAUTH2" in caps and "SASL-IR" not in caps else 1)
+EOP
+}
+timeout 20 doveadm -c "$MB_DOVECOT_CONF" reload > "$MB_TMP/reload.out" 2>&1
+if wait_for 20 no_sasl_ir; then ok 0 "Dovecot without SASL-IR"; else
+	ok 1 "Dovecot without SASL-IR"; mb_diag_file "$MB_TMP/reload.out"; fi
+L3=$MB_TMP/local3
+mbrc "$MB_TMP/rc3" "$L3"
+sync_run "$MB_TMP/m3" "$MB_TMP/rc3"
+check "no SASL-IR: mbsync fails" test "$sync_rc" != 0
+contains "no SASL-IR: the AuthMechs line" "$MB_TMP/m3" \
+	"no mechanism available: XOAUTH2: the password for $user is not an \
+OAuth2 access token .* add AuthMechs PLAIN LOGIN"
+contains "no SASL-IR: the bare command went out" "$MB_TMP/m3" \
+	'>>> [0-9]+ AUTHENTICATE XOAUTH2[[:space:]]*$'
+# base64 of the password at each alignment, as an XOAUTH2 message has it
+found=$("$MB_PYTHON" - "$MB_TMP/m3" "$pass" <<'EOP'
+import base64, sys
+data = open(sys.argv[1], "rb").read()
+pw = sys.argv[2].encode()
+hits = [k for k in range(3) if base64.b64encode(
+    pw[k:len(pw) - (len(pw) - k) % 3]) in data]
+print("raw" if pw in data else hits or "none")
+EOP
+)
+check "no SASL-IR: no byte of the password went out (found: $found)" \
+	[ "$found" = none ]
 
 lacks "the password is in no log line of the plugin" "$MB_TMP/m1.syslog" \
 	"$pass"
