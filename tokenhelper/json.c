@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "expiry.h"
 #include "store.h"
 #include "token-syntax.h"
 #include "wipe.h"
@@ -19,8 +20,6 @@
 
 #define MB_DESC_MAX 300
 #define MB_JSON_DEPTH 16
-/* A year: anything longer is not a real access-token lifetime. */
-#define MB_EXPIRES_IN_MAX (366L * 86400L)
 
 bool
 mb_json_token_sane(const char *s)
@@ -646,22 +645,36 @@ json_import_iso_time(const char *s)
 }
 
 /* A time given as seconds since the epoch (number or digits) or as an
- * ISO 8601 string; 0 when absent, empty or not a time. */
+ * ISO 8601 string; 0 when absent, empty or 0, -1 when present but not a
+ * time (negative, NaN, neither a number nor a date).  An integer beyond
+ * what json-c holds comes back as LONG_MAX: the caller judges how far
+ * ahead is absurd. */
 static time_t
 json_import_time(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
+	const char *s;
+	double d;
 	long n = 0;
 	time_t t;
 
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
 		return 0;
+	if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		if (d != d || d < 0)
+			return -1;
+		return d >= 9e18 ? (time_t)LONG_MAX : (time_t)d;
+	}
 	if (json_get_long(obj, key, &n) > 0)
-		return n > 0 ? (time_t)n : 0;
+		return n >= 0 ? (time_t)n : -1;
 	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	if (s[0] == '\0')
 		return 0;
-	t = json_import_iso_time(json_object_get_string(v));
-	return t;
+	t = json_import_iso_time(s);
+	return t > 0 ? t : -1;
 }
 
 /* The members every format shares; -1 with *error_r on a bad one. */

@@ -80,7 +80,7 @@ struct mb_import {
 	const char *format;	/* static: the format's name */
 	char *refresh_token;	/* secret */
 	char *access_token;	/* secret; NULL unless its expiry is known */
-	time_t expires_at;	/* of access_token; 0 unknown */
+	time_t expires_at;	/* of access_token; 0 unknown, -1 not a time */
 	char *scope;		/* NULL if not given */
 	char *client_id;	/* the client it was issued to; NULL unknown */
 	char *user;		/* the mailbox it names; NULL unknown */
