@@ -303,6 +303,13 @@ code_same(const char *a, const char *b)
 	return d == 0;
 }
 
+bool
+mb_code_state_matches(const struct mb_code_redirect *r,
+		      const struct mb_code_session *s)
+{
+	return r->state != NULL && code_same(r->state, s->state);
+}
+
 /* "AADSTS50020: ..." in a redirect's error_description: 50020; else 0. */
 static long
 code_aadsts(const char *desc)

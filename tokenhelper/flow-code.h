@@ -84,6 +84,10 @@ int mb_code_check_account(const struct mb_account *acct, bool device,
  * parameter given twice is refused (RFC 6749 3.1).  0 or -1. */
 int mb_code_parse_query(const char *query, struct mb_code_redirect *r);
 void mb_code_redirect_clear(struct mb_code_redirect *r);
+/* The redirect carries this session's state (compared in constant
+ * time). */
+bool mb_code_state_matches(const struct mb_code_redirect *r,
+			   const struct mb_code_session *s);
 /* Judges a redirect: the provider's error (with advice), a missing or
  * wrong state, a missing code.  MB_AUTH_OK, or another status with
  * *error_r (secret-free). */

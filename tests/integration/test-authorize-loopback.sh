@@ -1,10 +1,13 @@
 #!/bin/sh
 # `mailbearer authorize ACCOUNT` (loopback flow) against the mock provider;
 # curl plays the browser.  Success for Google and Microsoft styles (the
-# URL's parameters, the ssh -L line, the listener on 127.0.0.1 only, the
-# summary, then `mailbearer token`); a wrong or missing state, a code
-# bound to another verifier and a denial store nothing; the timeout and
-# SIGTERM leave no listener and no state; the client advice.
+# URL's parameters, the ssh -L line, the listener on 127.0.0.1 and ::1
+# only (a Microsoft redirect to localhost delivered on ::1), the summary,
+# then `mailbearer token`); a redirect with a wrong or missing state is
+# ignored and the right one still completes the run, a flood of them is
+# bounded; a code bound to another verifier and a denial store nothing;
+# the timeout and SIGTERM leave no listener and no state; the client
+# advice.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
@@ -35,8 +38,10 @@ case $url in *code_challenge=???????????????????????????????????????????\&*)
 	ok 0 "URL has a 43-character S256 challenge" ;;
 *) ok 1 "URL has a 43-character S256 challenge" ;; esac
 check "listening while it waits" az_listening "$port"
-check "... on 127.0.0.1 only" test "$(az_listen_addr "$port")" = \
-	"0100007F:$(printf '%04X' "$port")"
+hexport=$(printf '%04X' "$port")
+check "... on 127.0.0.1 and ::1 only" test "$(az_listen_addr "$port" |
+	sort | tr '\n' ' ')" = \
+	"00000000000000000000000001000000:$hexport 0100007F:$hexport "
 az_browse "$url" "$MB_TMP/g1.page"
 contains "the browser gets a short plain page" "$MB_TMP/g1.page" \
 	"is authorized\. You can close this window"
@@ -123,12 +128,49 @@ refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
 b=bad@example.com
 mockctl account "$b" --client-id cid > /dev/null
 az_conf "$b" google
-mockctl authorize-mode wrong_state > /dev/null
-refused wrong-state "$b" "state does not match.*nothing was stored"
-check "wrong state: the code was never redeemed" \
-	test "$(mockctl count "users.$b.code")" = 0
-mockctl authorize-mode no_state > /dev/null
-refused no-state "$b" "carries no state.*nothing was stored"
+# A redirect without this run's state (an old tab, someone else's code)
+# is answered, ignored, and the right one still completes the run.
+ignored() {	# NAME MODE WHY-PATTERN
+	mockctl authorize-mode "$2" ok > /dev/null
+	az_start "$1" "$b"
+	u=$(az_url "$1")
+	p=$(az_port "$1")
+	az_browse "$u" "$MB_TMP/$1.page"
+	contains "$1: the page says it was ignored" "$MB_TMP/$1.page" \
+		"does not belong to the authorization in progress"
+	check "$1: still listening" az_listening "$p"
+	check "$1: its code was never redeemed" \
+		test "$(mockctl count "users.$b.code")" = 0
+	check "$1: nothing stored" no_state "$b"
+	az_browse "$u" "$MB_TMP/$1.page2"
+	check "$1: then the right redirect completes it: exit 0" \
+		test "$(az_rc "$1")" = 0
+	contains "$1: the ignored one was logged" "$MB_TMP/$1.err" "$3"
+	check "$1: one code redeemed, the right one" \
+		test "$(mockctl count "users.$b.code")" = 1
+	rm -f "$MB_TMP/state/$b.json"
+	mockctl reset counters > /dev/null
+}
+ignored wrong-state wrong_state \
+	"ignored a redirect whose state is not this authorization's"
+ignored no-state no_state "ignored a redirect without a state"
+
+# Ignored requests are bounded: a local process cannot keep the listener
+# busy until the timeout.
+az_start flood "$b"
+u=$(az_url flood)
+p=$(az_port flood)
+i=0
+while [ $i -lt 40 ] && [ ! -s "$MB_TMP/flood.rc" ]; do
+	curl -s -o /dev/null --max-time 5 \
+		"http://127.0.0.1:$p/?code=forged&state=forged$i"
+	i=$((i + 1))
+done
+check "32 forged redirects: exit 77" test "$(az_rc flood)" = 77
+contains "... says another process sends them" "$MB_TMP/flood.err" \
+	"answered 32 requests that were not this authorization's.*nothing was stored"
+check "... nothing stored" no_state "$b"
+
 # A code issued for another challenge: our verifier does not match it.
 other=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 refused wrong-verifier "$b" "invalid_grant.*Invalid code verifier" \
@@ -181,8 +223,16 @@ case $url in
 	"Microsoft: localhost redirect, no access_type" ;;
 *) ok 1 "Microsoft: localhost redirect, no access_type"; diag "$url" ;;
 esac
-az_browse "$url" "$MB_TMP/ms.page"
-check "Microsoft: exit 0" test "$(az_rc ms)" = 0
+# localhost may resolve to ::1: the redirect reaches authorize there too
+# (a process on [::1]:PORT would otherwise receive the code and state).
+loc=$(az_location "$url")
+case $loc in
+"http://localhost:$p/?"*) ok 0 "Microsoft: the provider redirects to localhost" ;;
+*) ok 1 "Microsoft: the provider redirects to localhost"; diag "$loc" ;;
+esac
+curl -s -g --max-time 20 -o "$MB_TMP/ms.page" "http://[::1]:$p/${loc#*:"$p"/}"
+check "Microsoft: exit 0, the redirect delivered on ::1" \
+	test "$(az_rc ms)" = 0
 check "Microsoft: refresh token stored" test -n "$(st_get "$m" refresh_token)"
 contains "Microsoft: scopes granted" "$MB_TMP/ms.out" \
 	'^scopes: https://outlook.office.com/IMAP.AccessAsUser.All$'
