@@ -92,11 +92,4 @@ int mb_json_parse_import(const char *text, size_t len, struct mb_import *imp,
 			 char **error_r);
 void mb_import_clear(struct mb_import *imp);
 
-/* Who signed in, from the OpenID Connect id_token of a token-endpoint
- * reply (its email, else preferred_username, else upn claim), read
- * without checking the token's signature: it came straight from the
- * token endpoint over verified TLS (OpenID Connect Core 3.1.3.7).  A
- * malloc'd printable string, or NULL when the reply has none. */
-char *mb_json_reply_id_user(const char *body, size_t len);
-
 #endif

@@ -12,6 +12,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/http.c tokenhelper/http.h \
+	tokenhelper/id-token.c tokenhelper/id-token.h \
 	tokenhelper/json.c tokenhelper/json.h \
 	tokenhelper/log.c tokenhelper/log.h \
 	tokenhelper/notify.c tokenhelper/notify.h \

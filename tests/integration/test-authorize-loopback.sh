@@ -28,7 +28,7 @@ check "no display: the ssh -L PORT:127.0.0.1:PORT line" test -n "$port"
 for p in response_type=code client_id=cid code_challenge_method=S256 \
 	"login_hint=gmail%40example.com" access_type=offline prompt=consent \
 	"redirect_uri=http%3A%2F%2F127.0.0.1%3A$port%2F" \
-	"scope=https%3A%2F%2Fmail.google.com%2F"; do
+	"scope=https%3A%2F%2Fmail.google.com%2F%20openid%20email&" "&nonce="; do
 	case $url in
 	*"$p"*) ok 0 "URL has $p" ;;
 	*) ok 1 "URL has $p"; diag "$url" ;;
@@ -84,20 +84,21 @@ contains "... the output says it was started" "$MB_TMP/browser.out" \
 	"^\(started .*/browser;"
 lacks "... and prints no ssh -L line" "$MB_TMP/browser.out" "ssh -L"
 
-# --- OpenID Connect: who signed in is checked ------------------------------
+# --- OpenID Connect: who signed in is checked, by default ----------------
+contains "Google: the provider's id_token confirms who signed in" \
+	"$MB_TMP/g1.out" "^authorized: $g \(account $g; confirmed by the provider's id_token"
 o=oidc@example.com
 x=someone-else@example.com
-oscope="https://mail.google.com/ openid email"
-mockctl account "$o" --client-id cid --scope "$oscope" > /dev/null
-mockctl account "$x" --client-id cid --scope "$oscope" > /dev/null
-az_conf "$o" google "scope = $oscope"
+mockctl account "$o" --client-id cid > /dev/null
+mockctl account "$x" --client-id cid > /dev/null
+az_conf "$o" google
 az_start oidc "$o"
 az_browse "$(az_url oidc)" "$MB_TMP/oidc.page"
-check "openid in scope: exit 0" test "$(az_rc oidc)" = 0
-contains "... the provider's id_token confirms who signed in" \
-	"$MB_TMP/oidc.out" "^authorized: $o \(account $o; confirmed by"
+check "the default scope: exit 0" test "$(az_rc oidc)" = 0
 rt_before=$(st_get "$o" refresh_token)
 remember_secret "$rt_before"
+# Login CSRF: whoever reads the authorization URL signs in as someone
+# else and the redirect delivers that grant to this run's listener.
 mockctl authorize-mode "as:$x" > /dev/null
 az_start as-other "$o"
 az_browse "$(az_url as-other)" "$MB_TMP/as-other.page"
@@ -106,8 +107,41 @@ contains "... says who signed in and what to do" "$MB_TMP/as-other.err" \
 	"says $x signed in, but the account's user is $o.*nothing was stored"
 check "... nothing stored (the previous grant is kept)" \
 	test "$(st_get "$o" refresh_token)" = "$rt_before"
-contains "without openid: says who signed in is not confirmed" \
-	"$MB_TMP/g1.out" "^authorized: $g \(account $g; who signed in is not"
+lacks "... the refused grant's tokens are not shown" "$MB_TMP/as-other.out" \
+	"^authorized"
+# An id_token that is not this authorization's, or not usable.
+idt() {	# KIND STATUS WHY-PATTERN
+	mockctl authorize-mode "idt:$1" > /dev/null
+	az_start "idt-$1" "$o"
+	az_browse "$(az_url "idt-$1")" "$MB_TMP/idt-$1.page"
+	check "id_token $1: exit $2" test "$(az_rc "idt-$1")" = "$2"
+	contains "id_token $1: says why" "$MB_TMP/idt-$1.err" \
+		"$3.*nothing was stored"
+	check "id_token $1: nothing stored" \
+		test "$(st_get "$o" refresh_token)" = "$rt_before"
+}
+idt wrong_nonce 77 "nonce is not this authorization's"
+idt no_nonce 77 "nonce is not this authorization's"
+idt wrong_aud 77 "issued to another client .its aud is not client_id cid"
+idt expired 77 "the id_token has expired"
+idt wrong_iss 77 'issuer is "https://evil.example", not https://accounts.google.com'
+idt unverified 77 "email $o is not verified"
+idt no_email 77 "the id_token names nobody"
+idt none 78 "carries no id_token although openid was asked for"
+contains "... says the setting for a provider without OpenID Connect" \
+	"$MB_TMP/idt-none.err" "set check_identity = no in \[$o\]"
+# check_identity = no: no openid asked for, nothing checked.
+n=nocheck@example.com
+mockctl account "$n" --client-id cid > /dev/null
+az_conf "$n" google "check_identity = no"
+az_start nocheck "$n"
+url=$(az_url nocheck)
+case $url in *openid*|*nonce=*) ok 1 "check_identity = no: no openid, no nonce" ;;
+*) ok 0 "check_identity = no: no openid, no nonce" ;; esac
+az_browse "$url" "$MB_TMP/nocheck.page"
+check "... exit 0" test "$(az_rc nocheck)" = 0
+contains "... says who signed in is not checked" "$MB_TMP/nocheck.out" \
+	"^authorized: $n \(account $n; who signed in is not checked"
 
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
@@ -219,7 +253,7 @@ p=$(az_port ms)
 case $url in
 *"redirect_uri=http%3A%2F%2Flocalhost%3A$p%2F"*access_type*) ok 1 \
 	"Microsoft: localhost redirect, no access_type" ;;
-*"redirect_uri=http%3A%2F%2Flocalhost%3A$p%2F"*) ok 0 \
+*"redirect_uri=http%3A%2F%2Flocalhost%3A$p%2F"*"offline_access%20openid%20email%20profile&"*) ok 0 \
 	"Microsoft: localhost redirect, no access_type" ;;
 *) ok 1 "Microsoft: localhost redirect, no access_type"; diag "$url" ;;
 esac
@@ -234,6 +268,8 @@ curl -s -g --max-time 20 -o "$MB_TMP/ms.page" "http://[::1]:$p/${loc#*:"$p"/}"
 check "Microsoft: exit 0, the redirect delivered on ::1" \
 	test "$(az_rc ms)" = 0
 check "Microsoft: refresh token stored" test -n "$(st_get "$m" refresh_token)"
+contains "Microsoft: the id_token confirms who signed in" "$MB_TMP/ms.out" \
+	"^authorized: $m \(account $m; confirmed by the provider's id_token"
 contains "Microsoft: scopes granted" "$MB_TMP/ms.out" \
 	'^scopes: https://outlook.office.com/IMAP.AccessAsUser.All$'
 remember_secret "$(st_get "$m" refresh_token)"
