@@ -650,11 +650,16 @@ grant_identity(const struct mb_account *acct, const struct mb_grant_out *g,
 	}
 	r = mb_id_token_check(g->id_token, &x, &who, &err);
 	if (r == MB_ID_INVALID) {
+		who = code_printable(err);
 		mb_log(LOG_ERR, "%s: %s; nothing was stored: run `mailbearer "
-		       "authorize %s` again", acct->name, err, acct->name);
+		       "authorize %s` again", acct->name, who, acct->name);
+		free(who);
 		free(err);
 		return MB_AUTH_DENIED;
 	}
+	err = who;
+	who = code_printable(err);
+	free(err);
 	if (r == MB_ID_MISMATCH) {
 		mb_log(LOG_ERR, "%s: the provider says %s signed in, but the "
 		       "account's user is %s (whose logins those tokens would "

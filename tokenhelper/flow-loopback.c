@@ -231,16 +231,23 @@ loop_wait_fd(int fd, bool out, long deadline)
 	}
 }
 
-/* A short plain page; best effort, bounded. */
-static void
-loop_answer(int conn, int status, const char *text)
+/* A short plain page as an HTTP response, malloc'd. */
+static char *
+loop_page(int status, const char *text)
 {
-	char *msg = mb_xasprintf("HTTP/1.1 %d %s\r\n"
+	return mb_xasprintf("HTTP/1.1 %d %s\r\n"
 		"Content-Type: text/plain; charset=utf-8\r\n"
 		"Content-Length: %zu\r\nCache-Control: no-store\r\n"
 		"Connection: close\r\n\r\n%s", status,
 		status == 200 ? "OK" : status == 404 ? "Not Found" :
 		"Bad Request", strlen(text), text);
+}
+
+/* A short plain page; best effort, bounded. */
+static void
+loop_answer(int conn, int status, const char *text)
+{
+	char *msg = loop_page(status, text);
 	size_t off = 0, len = strlen(msg);
 	long deadline = loop_now() + 5;
 	ssize_t n;
@@ -309,12 +316,7 @@ loop_target(struct loop_conn *c)
 static void
 loop_answer_now(int conn, int status, const char *text)
 {
-	char *msg = mb_xasprintf("HTTP/1.1 %d %s\r\n"
-		"Content-Type: text/plain; charset=utf-8\r\n"
-		"Content-Length: %zu\r\nCache-Control: no-store\r\n"
-		"Connection: close\r\n\r\n%s", status,
-		status == 404 ? "Not Found" : "Bad Request", strlen(text),
-		text);
+	char *msg = loop_page(status, text);
 
 	(void)!send(conn, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
 	free(msg);

@@ -146,23 +146,6 @@ idt_claims(const char *jwt)
 	return obj;
 }
 
-/* The claim shown to a person: printable ASCII, '?' for the rest. */
-static char *
-idt_shown(const char *s)
-{
-	size_t i, n = strlen(s);
-	char *out;
-
-	if (n > IDT_WHO_MAX)
-		n = IDT_WHO_MAX;
-	out = mb_xstrndup(s, n);
-	for (i = 0; i < n; i++) {
-		if (out[i] < 0x21 || out[i] > 0x7e)
-			out[i] = '?';
-	}
-	return out;
-}
-
 /* aud is client_id, or an array that holds it. */
 static bool
 idt_aud_ok(struct json_object *c, const char *client_id)
@@ -213,7 +196,7 @@ static char *
 idt_issuer(struct json_object *c, const struct mb_id_expect *x)
 {
 	const char *iss = idt_str(c, "iss"), *tid;
-	char *origin, *want, *why = NULL, *shown;
+	char *origin, *want, *why = NULL;
 
 	if (strcmp(x->provider, "google") == 0) {
 		if (iss != NULL && (strcmp(iss, "https://accounts.google.com")
@@ -232,12 +215,9 @@ idt_issuer(struct json_object *c, const struct mb_id_expect *x)
 		if (!idt_any_tenant(x->tenant) &&
 		    strcasecmp(tid, x->tenant) != 0) {
 			free(origin);
-			shown = idt_shown(tid);
-			why = mb_xasprintf("the id_token is of tenant %s, not "
-					   "of the account's tenant %s", shown,
-					   x->tenant);
-			free(shown);
-			return why;
+			return mb_xasprintf("the id_token is of tenant %.64s, "
+					    "not of the account's tenant %s",
+					    tid, x->tenant);
 		}
 		want = mb_xasprintf("%s/%s/v2.0", origin, tid);
 		free(origin);
@@ -248,10 +228,8 @@ idt_issuer(struct json_object *c, const struct mb_id_expect *x)
 	} else {
 		return NULL;	/* a generic provider's issuer is not known */
 	}
-	shown = idt_shown(iss != NULL ? iss : "");
-	why = mb_xasprintf("the id_token's issuer is \"%s\", not %s", shown,
-			   want);
-	free(shown);
+	why = mb_xasprintf("the id_token's issuer is \"%.200s\", not %s",
+			   iss != NULL ? iss : "", want);
 	free(want);
 	return why;
 }
@@ -322,11 +300,9 @@ mb_id_token_check(const char *jwt, const struct mb_id_expect *x,
 	*error_r = idt_valid(c, x);
 	if (*error_r == NULL && !idt_verified(c, !is_google)) {
 		v = idt_str(c, "email");
-		*who_r = idt_shown(v != NULL ? v : "");
-		*error_r = mb_xasprintf("the id_token's email %s is not "
-					"verified by the provider", *who_r);
-		free(*who_r);
-		*who_r = NULL;
+		*error_r = mb_xasprintf("the id_token's email %.320s is not "
+					"verified by the provider",
+					v != NULL ? v : "");
 	}
 	for (i = 0; *error_r == NULL && names[i] != NULL; i++) {
 		v = idt_str(c, names[i]);
@@ -347,7 +323,7 @@ mb_id_token_check(const char *jwt, const struct mb_id_expect *x,
 	if (*error_r != NULL)
 		r = MB_ID_INVALID;
 	else
-		*who_r = idt_shown(first);
+		*who_r = mb_xstrdup(first);
 	json_object_put(c);
 	return r;
 }

@@ -39,8 +39,9 @@ enum mb_id_result {
 char *mb_id_token_from_reply(const char *body, size_t len);
 
 /* Checks jwt against x.  *who_r (MB_ID_OK, MB_ID_MISMATCH) is the
- * identity the token names, printable; *error_r (MB_ID_INVALID) says
- * what is wrong, without the token.  Both malloc'd. */
+ * identity the token names; *error_r (MB_ID_INVALID) says what is wrong,
+ * without the token.  Both malloc'd, and provider text: make them
+ * printable before showing them. */
 enum mb_id_result mb_id_token_check(const char *jwt,
 				    const struct mb_id_expect *x,
 				    char **who_r, char **error_r);
