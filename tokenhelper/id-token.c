@@ -2,6 +2,7 @@
 
 #include "id-token.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -181,13 +182,22 @@ idt_origin(const char *url)
 	return mb_xstrndup(url, n);
 }
 
-/* A tenant name that stands for any tenant. */
+/* A tenant the tid can be compared with: a GUID.  common,
+ * organizations, consumers and domain names (contoso.onmicrosoft.com)
+ * stand for tenants whose id is not known here. */
 static bool
 idt_any_tenant(const char *t)
 {
-	return t == NULL || strcmp(t, "common") == 0 ||
-	       strcmp(t, "organizations") == 0 ||
-	       strcmp(t, "consumers") == 0;
+	size_t i;
+
+	if (t == NULL || strlen(t) != 36)
+		return true;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23 ?
+		    t[i] != '-' : !isxdigit((unsigned char)t[i]))
+			return true;
+	}
+	return false;
 }
 
 /* The issuer where it is known: Google's, or Microsoft's for the token's

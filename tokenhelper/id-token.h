@@ -20,8 +20,8 @@ struct mb_id_expect {
 	/* Microsoft: the token endpoint's URL; the issuer is
 	 * https://ITS-HOST/TID/v2.0 (TID: the token's tid claim) */
 	const char *token_endpoint;
-	/* Microsoft: a tenant GUID the tid must be (NULL, common,
-	 * organizations, consumers: any) */
+	/* Microsoft: the account's tenant; when it is a GUID, the token's
+	 * tid must be it (common, a domain name...: any tid) */
 	const char *tenant;
 	const char *nonce;	/* sent in the request; NULL: none sent */
 	const char *user;	/* the account's user */

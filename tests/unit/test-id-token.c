@@ -109,6 +109,11 @@ static const struct {
 	  "{\"iss\":\"" MS_ISS "\",\"tid\":\"" MS_TID "\",\"aud\":\"cid\","
 	  "\"exp\":1800000100,\"email\":\"alice@example.com\"}",
 	  MB_ID_INVALID, "of tenant" },
+	{ "microsoft: a tenant named by its domain", "microsoft",
+	  "contoso.onmicrosoft.com", NULL,
+	  "{\"iss\":\"" MS_ISS "\",\"tid\":\"" MS_TID "\",\"aud\":\"cid\","
+	  "\"exp\":1800000100,\"email\":\"alice@example.com\"}",
+	  MB_ID_OK, "alice@example.com" },
 	{ "microsoft: an issuer of another tenant", "microsoft", NULL, NULL,
 	  "{\"iss\":\"https://login.example/other/v2.0\",\"tid\":\"" MS_TID
 	  "\",\"aud\":\"cid\",\"exp\":1800000100,"
