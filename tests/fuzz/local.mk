@@ -21,7 +21,7 @@ FUZZ_COMMON_SRC = errstr.c wipe.c ipc-proto.c token-syntax.c \
 FUZZ_PLUGIN_SRC = mech.c creds.c xoauth2-msg.c token-source.c \
 	helper-client.c options.c sasl-log.c
 FUZZ_HELPER_SRC = advice.c cancel.c client-assertion.c conf.c digest.c \
-	errtext.c expiry.c http.c json.c log.c notify.c refresh.c \
+	errtext.c expiry.c http.c id-token.c json.c log.c notify.c refresh.c \
 	cmd-serve.c refresh-pool.c serve-loop.c store.c token-cache.c \
 	token.c xalloc.c
 FUZZ_HELPER_LIBS = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) -lpthread
