@@ -10,24 +10,31 @@ token_setup
 CLIENT="$top_srcdir/tests/fixtures/ipc-client.py"
 ask() { "$MB_PYTHON" "$CLIENT" "$SOCK" "$@"; }
 
-u=far@example.com
-mb_account "$u"
-mb token "$u"
-ok $? "first token"
-remember_secret "$(cat "$MB_TMP/out")"
-st_set "$u" expires_at "10**30"
+# 10^30 (read as INT64_MAX), and 10^12, the first value past the
+# protocol's 12 digits.
+for u in far@example.com near@example.com; do
+	mb_account "$u"
+	mb token "$u"
+	ok $? "first token of $u"
+	remember_secret "$(cat "$MB_TMP/out")"
+done
+st_set far@example.com expires_at "10**30"
+st_set near@example.com expires_at "10**12"
 check "the state holds an expiry beyond the protocol's" \
-	test "$(st_get "$u" expires_at)" = 1000000000000000000000000000000
+	test "$(st_get far@example.com expires_at)" = \
+	1000000000000000000000000000000
 check "serve started" start_serve
-ask "MAILBEARER1 TOKEN $u" > "$MB_TMP/answer"
-contains "the client gets ERR internal" "$MB_TMP/answer" \
-	"^MAILBEARER1 ERR internal account $u: its access token cannot be sent"
-contains "... which says what replaces it" "$MB_TMP/answer" \
-	"mailbearer token --refresh $u"
-check "serve logs why" wait_for 10 grep -q \
-	"account $u: its access token cannot be sent (expiry [0-9]* is beyond" \
-	"$MB_TMP/serve.log"
+for u in far@example.com near@example.com; do
+	ask "MAILBEARER1 TOKEN $u" > "$MB_TMP/answer-$u"
+	contains "$u: the client gets ERR internal" "$MB_TMP/answer-$u" \
+		"^MAILBEARER1 ERR internal account $u: its access token cannot be sent"
+	contains "$u: ... which says what replaces it" "$MB_TMP/answer-$u" \
+		"mailbearer token --refresh $u"
+	check "$u: serve logs why" wait_for 10 grep -q \
+		"account $u: its access token cannot be sent (expiry [0-9]* is beyond" \
+		"$MB_TMP/serve.log"
+done
 stop_pid "$spid"
-no_secrets "no secret in the answer or the log" "$MB_TMP/answer" \
+no_secrets "no secret in the answers or the log" "$MB_TMP"/answer-* \
 	"$MB_TMP/serve.log"
 done_testing
