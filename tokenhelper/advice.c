@@ -112,11 +112,29 @@ static const char generic_invalid_grant[] =
 	"the provider refused the refresh token (expired or revoked); run "
 	"`mailbearer authorize`";
 
+/* The client's credentials refused, for a client that signs an
+ * assertion with its certificate: no secret was sent, so advice about a
+ * secret would send the administrator the wrong way. */
+static const char certificate_refused[] =
+	"the provider refused the client's credentials: this account signs "
+	"a client assertion with client_certificate_file (no secret is "
+	"sent); upload that certificate under Certificates & secrets of the "
+	"app registration (client_id), or point client_certificate_file and "
+	"client_key_file at the registered pair, and check client_id and "
+	"tenant";
+
 static enum mb_fail_kind
 advice_by_content(const struct mb_fail_input *in, const char **advice_r)
 {
 	const char *prov = in->provider != NULL ? in->provider : "generic";
 	size_t i;
+
+	if (in->certificate && (in->aadsts == 7000215 ||
+	    in->aadsts == 7000222 || (in->aadsts <= 0 && in->error != NULL &&
+	    strcmp(in->error, "invalid_client") == 0))) {
+		*advice_r = certificate_refused;
+		return MB_FAIL_CLIENT;
+	}
 
 	/* A specific AADSTS code beats the generic error name. */
 	if (in->aadsts > 0) {

@@ -1,6 +1,8 @@
 #ifndef MB_ADVICE_H
 #define MB_ADVICE_H
 
+#include <stdbool.h>
+
 /* Pure classification of a failed refresh, and the advice to give.
  * No I/O; table-tested in tests/unit/test-advice.c. */
 
@@ -23,6 +25,10 @@ struct mb_fail_input {
 	const char *error;	/* OAuth2 "error" code, NULL if none */
 	long aadsts;		/* Microsoft AADSTS code, 0 if none */
 	const char *provider;	/* "google" | "microsoft" | "generic" */
+	/* The client authenticates with a certificate (RFC 7523 client
+	 * assertion), not a secret: advice about the client's credentials
+	 * names the certificate. */
+	bool certificate;
 };
 
 /* Returns the kind and points *advice_r at a static sentence (never

@@ -6,6 +6,8 @@
  * else 1; 64 on a usage error. */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -25,18 +26,18 @@
 #include "errstr.h"
 #include "errtext.h"
 #include "ipc-proto.h"
+#include "isotime.h"
 #include "log.h"
+#include "serve-socket.h"
 #include "store.h"
 #include "token.h"
 #include "wipe.h"
 #include "xalloc.h"
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
-
 /* Seconds for the whole exchange with serve (the plugin allows 30). */
 #define DOC_SOCKET_TIMEOUT 30
+/* Room for the default socket's path (a UNIX socket's is shorter). */
+#define MB_DOC_SOCKET_MAX 256
 
 void
 mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
@@ -59,28 +60,6 @@ mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
 		d->n_pass++;
 	else
 		d->n_skip++;
-}
-
-/* The socket the plugin would use without a mailbearer_socket option
- * (plugin/helper-client.h): $MAILBEARER_SOCKET, else the per-user socket
- * if it exists, else the compiled-in one. */
-static char *
-doc_default_socket(void)
-{
-	const char *env = getenv("MAILBEARER_SOCKET"), *rt;
-	struct stat st;
-	char *p;
-
-	if (env != NULL && env[0] != '\0')
-		return mb_xstrdup(env);
-	rt = getenv("XDG_RUNTIME_DIR");
-	if (rt != NULL && rt[0] == '/') {
-		p = mb_xasprintf("%s/mailbearer/socket", rt);
-		if (stat(p, &st) == 0 && S_ISSOCK(st.st_mode))
-			return p;
-		free(p);
-	}
-	return mb_xstrdup(MB_SYSTEM_SOCKET);
 }
 
 /* A file or directory that must be ours and closed to others. */
@@ -190,37 +169,34 @@ out:
 }
 
 /* One request to serve; the answer line in buf (LF stripped, the parsed
- * response in *resp).  -1 with *why_r set when nothing was answered. */
+ * response in *resp).  -1 with *why_r set when nothing was answered, and
+ * *errno_r the connect(2) error (0 for any other failure). */
 static int
 doc_socket_ask(const char *path, const char *account, char *buf,
-	       size_t size, struct mb_ipc_response *resp, const char **why_r)
+	       size_t size, struct mb_ipc_response *resp, const char **why_r,
+	       int *errno_r)
 {
-	struct sockaddr_un sun;
 	struct timeval tv = { DOC_SOCKET_TIMEOUT, 0 };
+	struct timespec deadline;
 	size_t len = 0;
 	ssize_t n;
-	int fd, e;
+	int fd, e = 0;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		*why_r = "the path is too long for a UNIX socket";
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*errno_r = 0;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += DOC_SOCKET_TIMEOUT;
+	fd = mb_sock_connect(path, &deadline, &e);
 	if (fd < 0) {
-		*why_r = mb_errstr(errno);
+		*why_r = e == ENAMETOOLONG ? "the path is too long for a UNIX "
+			 "socket" : mb_errstr(e);
+		if (e != ENAMETOOLONG)
+			*errno_r = e;
 		return -1;
 	}
+	/* blocking from here, each read and write bounded */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		e = errno;
-		close(fd);
-		*why_r = mb_errstr(e);
-		return -1;
-	}
 	n = mb_ipc_format_token_request(buf, size, account);
 	/* A refused uid is answered before its request is read: read the
 	 * answer even when the write fails. */
@@ -245,6 +221,58 @@ doc_socket_ask(const char *path, const char *account, char *buf,
 	return 0;
 }
 
+/* connect(2) to path was refused with EACCES: the file's (or a
+ * directory's) owner, group and mode, and who may connect. */
+static void
+doc_socket_denied(struct mb_doctor *d, const struct mb_account *a,
+		  const char *path, const char *why)
+{
+	char *dir = mb_xstrdup(path), *slash, *fix, *what = NULL;
+	unsigned uid = (unsigned)getuid();
+	struct group *gr;
+	struct stat st;
+
+	/* the first directory on the way that this uid cannot search */
+	for (slash = dir[0] != '\0' ? strchr(dir + 1, '/') : NULL;
+	     slash != NULL && what == NULL;
+	     slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (access(dir, X_OK) != 0 && stat(dir, &st) == 0)
+			what = mb_xasprintf("directory %s", dir);
+		*slash = '/';
+	}
+	if (what == NULL && stat(path, &st) == 0)
+		what = mb_xasprintf("socket %s", path);
+	free(dir);
+	if (what == NULL) {
+		mb_doc_report(d, MB_DOC_FAIL, "socket", "run the check as the "
+			      "user that connects to it", "[%s] uid %u may not "
+			      "connect to %s: %s", a->name, uid, path, why);
+		return;
+	}
+	gr = getgrgid(st.st_gid);
+	if ((st.st_mode & (S_ISDIR(st.st_mode) ? 010 : 020)) == 0)
+		fix = mb_xasprintf("open it to its group: %s", S_ISDIR(
+				   st.st_mode) ? "chmod g+x on the directory" :
+				   "serve --socket PATH,mode=0660,group=GROUP");
+	else if (gr != NULL && getpwnam(gr->gr_name) != NULL)
+		fix = mb_xasprintf("check as the group's user, who connects: "
+				   "runuser -u %s -- mailbearer doctor "
+				   "--socket %s (or add uid %u to group %s)",
+				   gr->gr_name, path, uid, gr->gr_name);
+	else
+		fix = mb_xasprintf("check as a member of group %s, the one "
+				   "that connects (or add uid %u to it)",
+				   gr ? gr->gr_name : "(unnamed)", uid);
+	mb_doc_report(d, MB_DOC_FAIL, "socket", fix, "[%s] uid %u may not "
+		      "connect to %s: %s (the %s is uid %u, group %s, mode "
+		      "%04o); serve was not asked", a->name, uid, path, why,
+		      what, (unsigned)st.st_uid, gr ? gr->gr_name : "?",
+		      (unsigned)(st.st_mode & 07777));
+	free(fix);
+	free(what);
+}
+
 /* serve answers on the socket and gives this uid the account's token. */
 static void
 doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
@@ -254,12 +282,19 @@ doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
 	const char *why = NULL, *p = d->socket_path;
 	char *fix;
 	unsigned uid = (unsigned)getuid();
+	bool pass = false;
+	int e = 0;
 
-	if (doc_socket_ask(p, a->name, buf, sizeof(buf), &resp, &why) < 0) {
-		mb_doc_report(d, MB_DOC_FAIL, "socket", "start `mailbearer "
-			      "serve` on this socket (systemctl start "
-			      "mailbearer.socket), or give --socket PATH",
-			      "[%s] no answer on %s: %s", a->name, p, why);
+	if (doc_socket_ask(p, a->name, buf, sizeof(buf), &resp, &why,
+			   &e) < 0) {
+		if (e == EACCES || e == EPERM)
+			doc_socket_denied(d, a, p, why);
+		else
+			mb_doc_report(d, MB_DOC_FAIL, "socket", "start "
+				      "`mailbearer serve` on this socket "
+				      "(systemctl start mailbearer.socket), "
+				      "or give --socket PATH", "[%s] no answer "
+				      "on %s: %s", a->name, p, why);
 		return;
 	}
 	if (resp.type == MB_IPC_RESP_OK) {
@@ -279,11 +314,24 @@ doc_check_socket(struct mb_doctor *d, const struct mb_account *a)
 				   "start it with the one that has [%s]",
 				   a->name);
 		break;
-	default:
+	case MB_IPC_ERR_NEEDS_AUTHORIZE:
+	case MB_IPC_ERR_UNAVAILABLE:
+		/* the socket works; the state and token checks say why */
 		fix = NULL;
+		pass = true;
+		break;
+	case MB_IPC_ERR_BAD_REQUEST:
+		fix = mb_xasprintf("serve does not understand this doctor's "
+				   "request: restart serve so that it runs the "
+				   "installed version");
+		break;
+	default:
+		fix = mb_xasprintf("serve failed to answer: its log says why "
+				   "(journalctl -u mailbearer, or serve's "
+				   "standard error)");
 		break;
 	}
-	mb_doc_report(d, fix ? MB_DOC_FAIL : MB_DOC_PASS, "socket", fix,
+	mb_doc_report(d, pass ? MB_DOC_PASS : MB_DOC_FAIL, "socket", fix,
 		      "[%s] serve on %s answers uid %u: %s %s", a->name, p,
 		      uid, resp.code_name, resp.text);
 	free(fix);
@@ -309,7 +357,7 @@ doc_check_token(struct mb_doctor *d, const struct mb_account *a,
 		free(err);
 		return;
 	}
-	mb_cli_format_time(acc.expires_at, when, sizeof(when));
+	mb_iso_time(acc.expires_at, when, sizeof(when), "never");
 	mb_doc_report(d, MB_DOC_PASS, "token", NULL, "[%s] an access token "
 		      "valid until %s", a->name, when);
 	*token_r = acc.token;
@@ -415,8 +463,11 @@ mb_cmd_doctor(int argc, char **argv)
 		       "smtps://HOST[:PORT]");
 		return EX_USAGE;
 	}
-	if (d->socket_path == NULL)
-		d->socket_path = sock = doc_default_socket();
+	if (d->socket_path == NULL) {
+		sock = mb_xmalloc(MB_DOC_SOCKET_MAX);
+		mb_sock_client_path(NULL, sock, MB_DOC_SOCKET_MAX, NULL);
+		d->socket_path = sock;
+	}
 	mb_doc_check_sasl(d);
 	cfg = doc_check_config(d);
 	if (cfg != NULL && optind < argc) {

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "json.h"
 #include "expiry.h"
+#include "isotime.h"
 #include "log.h"
 #include "store.h"
 #include "wipe.h"
@@ -232,7 +233,7 @@ import_store(const struct mb_account *acct, struct mb_import *imp)
 		goto out;
 	}
 	if (st.access_token != NULL) {
-		mb_cli_format_time(st.expires_at, when, sizeof(when));
+		mb_iso_time(st.expires_at, when, sizeof(when), "never");
 		printf("account %s: refresh token and access token (valid "
 		       "until %s) stored from a %s file\n", acct->name, when,
 		       imp->format);

@@ -247,9 +247,15 @@ revoke_locked(const struct mb_account *a)
 	n = revoke_remove_state(a);
 	if (n < 0)
 		return EX_CONFIG;
-	printf("account %s: local state removed (%d file%s); `mailbearer "
-	       "authorize %s` starts it again\n", a->name, n,
-	       n == 1 ? "" : "s", a->name);
+	if (a->flow == MB_FLOW_CLIENT_CREDENTIALS)
+		printf("account %s: local state removed (%d file%s); the next "
+		       "token request (`mailbearer token %s`, or serve's) "
+		       "gets a new access token with the app's credentials\n",
+		       a->name, n, n == 1 ? "" : "s", a->name);
+	else
+		printf("account %s: local state removed (%d file%s); "
+		       "`mailbearer authorize %s` starts it again\n", a->name,
+		       n, n == 1 ? "" : "s", a->name);
 	return EX_OK;
 }
 

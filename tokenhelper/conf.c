@@ -18,6 +18,7 @@
 #include "account-name.h"
 #include "errstr.h"
 #include "log.h"
+#include "safe-open.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -224,63 +225,25 @@ cfg_strerror(struct cfg_parser *p, int err)
 	return mb_strerror(err, p->errbuf, sizeof(p->errbuf));
 }
 
-/* What a file that is not a regular file is, for error messages. */
-static const char *
-cfg_file_kind(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO (named pipe)";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "a special file";
-}
-
-/*
- * Opens path for reading, refusing anything but a regular file without
- * blocking: stat() first, so that no device is ever opened (opening some
- * has side effects), then O_NONBLOCK, so that a FIFO swapped in meanwhile
- * cannot stall open(), then fstat() to judge what was really opened.
- * O_NONBLOCK changes nothing for a regular file.  what names the file in
- * errors ("client_secret_file"); NULL means the configuration itself.
- * Returns the descriptor, with *st filled in, or -1 with the error set.
- */
+/* Opens path for reading as a regular file (tokenhelper/safe-open.h; a
+ * symbolic link is followed: packaging may link the configuration).  what
+ * names the file in errors ("client_secret_file"); NULL means the
+ * configuration itself.  Returns the descriptor, with *st filled in, or
+ * -1 with the error set. */
 static int
 cfg_open_regular(struct cfg_parser *p, unsigned line, const char *what,
 		 const char *path, struct stat *st)
 {
 	char *label = what != NULL ? mb_xasprintf("%s %s", what, path) :
 		      mb_xstrdup("the configuration");
-	int fd = -1;
+	char *err = NULL;
+	int fd;
 
-	if (stat(path, st) == 0 && !S_ISREG(st->st_mode)) {
-		cfg_error(p, line, "%s is %s, not a regular file", label,
-			  cfg_file_kind(st->st_mode));
-		goto out;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		cfg_error(p, line, "cannot open %s: %s", label,
-			  cfg_strerror(p, errno));
-		goto out;
-	}
-	if (fstat(fd, st) < 0) {
-		cfg_error(p, line, "cannot stat %s: %s", label,
-			  cfg_strerror(p, errno));
-		close(fd);
-		fd = -1;
-	} else if (!S_ISREG(st->st_mode)) {
-		cfg_error(p, line, "%s is %s, not a regular file", label,
-			  cfg_file_kind(st->st_mode));
-		close(fd);
-		fd = -1;
-	}
-out:
+	fd = mb_open_regular(path, O_RDONLY, 0, MB_OPEN_FOLLOW, label, st,
+			     &err);
+	if (fd < 0)
+		cfg_error(p, line, "%s", err);
+	free(err);
 	free(label);
 	return fd;
 }
@@ -422,7 +385,7 @@ cfg_check_ca_file(struct cfg_parser *p, unsigned line, const char *path)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		cfg_error(p, line, "ca_file %s is %s, not a regular file",
-			  path, cfg_file_kind(st.st_mode));
+			  path, mb_file_kind(st.st_mode));
 		return false;
 	}
 	return true;

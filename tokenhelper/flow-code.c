@@ -24,6 +24,7 @@
 #include "expiry.h"
 #include "http.h"
 #include "id-token.h"
+#include "isotime.h"
 #include "json.h"
 #include "log.h"
 #include "refresh.h"
@@ -590,12 +591,9 @@ static void
 grant_print(const struct mb_account *acct, const struct mb_state *st,
 	    const char *who, bool new_rt)
 {
-	char when[32] = "";
-	struct tm tm;
+	char when[MB_ISO_TIME_SIZE];
 
-	/* ISO 8601, UTC, as everywhere in mailbearer's output. */
-	if (gmtime_r(&st->expires_at, &tm) != NULL)
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	mb_iso_time(st->expires_at, when, sizeof(when), "unknown");
 	if (who != NULL)
 		printf("authorized: %s (account %s; confirmed by the "
 		       "provider's id_token)\n", who, acct->name);

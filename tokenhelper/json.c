@@ -420,6 +420,8 @@ mb_json_state_encode(const struct mb_state *st)
 			       json_object_new_int64(st->updated));
 	json_object_object_add(obj, "last_forced",
 			       json_object_new_int64(st->last_forced));
+	json_object_object_add(obj, "last_asked",
+			       json_object_new_int64(st->last_asked));
 	json_object_object_add(obj, "generation",
 			       json_object_new_int64(st->generation));
 	json_object_object_add(obj, "refresh_since",
@@ -496,6 +498,8 @@ mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
 		bad = "updated";
 	else if (json_get_time(obj, "last_forced", &st->last_forced) < 0)
 		bad = "last_forced";
+	else if (json_get_time(obj, "last_asked", &st->last_asked) < 0)
+		bad = "last_asked";
 	else if (json_get_time(obj, "refresh_since", &st->refresh_since) < 0)
 		bad = "refresh_since";
 	else if (json_get_time(obj, "unanswered_at", &st->unanswered_at) < 0)

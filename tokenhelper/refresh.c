@@ -205,6 +205,15 @@ refresh_mask(char *text, const struct mb_account *acct,
 	mb_redact_secrets(text, secrets, sizeof(secrets) / sizeof(secrets[0]));
 }
 
+/* The client authenticates with an RFC 7523 assertion signed by its
+ * certificate (client credentials only), not with a secret. */
+static bool
+refresh_uses_assertion(const struct mb_account *acct)
+{
+	return acct->flow == MB_FLOW_CLIENT_CREDENTIALS &&
+	       acct->client_certificate_file != NULL;
+}
+
 /* An OAuth error reply: classified, its secrets masked, and told in one
  * sentence with the advice for it. */
 static enum mb_refresh_result
@@ -251,6 +260,7 @@ refresh_from_reply(const struct mb_account *acct, const char *refresh_token,
 	memset(&fi, 0, sizeof(fi));
 	fi.http_status = reply->status;
 	fi.provider = acct->provider;
+	fi.certificate = refresh_uses_assertion(acct);
 	g = mb_json_parse_token_reply(reply->body, reply->len, tr, &err);
 	if (reply->status >= 200 && reply->status <= 299) {
 		/* A 2xx reply's new refresh token is the grant now, whatever
@@ -327,7 +337,7 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 	memset(out, 0, sizeof(*out));
 	out->retry_after = -1;
 	memset(&tr, 0, sizeof(tr));
-	if (cc && acct->client_certificate_file != NULL) {
+	if (refresh_uses_assertion(acct)) {
 		assertion = mb_client_assertion(acct, time(NULL), &err);
 		if (assertion == NULL) {
 			out->message = err;

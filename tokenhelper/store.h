@@ -27,9 +27,14 @@ struct mb_state {
 	time_t last_refresh;	/* when access_token was obtained */
 	char *last_error;	/* last refresh failure (secret-free) */
 	time_t updated;		/* last write */
-	/* the last forced refresh (rejected token, --refresh): forced
-	 * refreshes are rate-limited across processes; 0 none */
+	/* the last automatic forced refresh (a server rejected the token:
+	 * serve, or `mailbearer token` honouring a recorded rejection):
+	 * rate-limited across processes; 0 none */
 	time_t last_forced;
+	/* the last `mailbearer token --refresh` (asked for by a person or
+	 * a script): limited on its own, so that serve's attempt never
+	 * delays that recovery; 0 none */
+	time_t last_asked;
 	/* when the current refresh token was obtained (import, authorize,
 	 * rotation); 0 unknown.  Google's "Testing" consent screens kill it
 	 * after 7 days, Microsoft's after 90 idle days. */

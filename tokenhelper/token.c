@@ -9,6 +9,7 @@
 
 #include "base64.h"
 #include "initial-response.h"
+#include "isotime.h"
 #include "log.h"
 #include "refresh.h"
 #include "store.h"
@@ -323,26 +324,37 @@ token_record(const struct mb_account *acct, struct mb_state *st)
 	}
 }
 
-/* A forced refresh too soon after the previous one: true with *error_r. */
+/* A forced refresh too soon after the previous one of its kind: true
+ * with *error_r.  asked: `mailbearer token --refresh`, limited by the
+ * previous one (last_asked) only, never by serve's automatic attempts
+ * (last_forced): that is the documented recovery, and serve has just
+ * tried when a server refused the token. */
 static bool
 token_rate_limited(const struct mb_account *acct, const struct mb_state *st,
-		   time_t now, char **error_r)
+		   bool asked, time_t now, char **error_r)
 {
-	time_t next = st->last_forced + MB_TOKEN_FORCE_INTERVAL;
-	char when[32];
-	struct tm tm;
+	time_t last = asked ? st->last_asked : st->last_forced;
+	time_t next = last + MB_TOKEN_FORCE_INTERVAL;
+	char when[MB_ISO_TIME_SIZE];
 
-	if (st->last_forced <= 0 || now < st->last_forced || now >= next)
+	if (last <= 0 || now < last || now >= next)
 		return false;
-	if (gmtime_r(&next, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "a moment");
-	*error_r = mb_xasprintf("account %s: %s; a forced refresh was made "
-		"%lld s ago and the next one is allowed at %s (in %lld s; at "
-		"most one per %d s)", acct->name, st->rejected ?
-		"the current access token was rejected" :
-		"a refresh was asked for", (long long)(now - st->last_forced),
-		when, (long long)(next - now), MB_TOKEN_FORCE_INTERVAL);
+	mb_iso_time(next, when, sizeof(when), "a moment");
+	if (asked)
+		*error_r = mb_xasprintf("account %s: `mailbearer token "
+			"--refresh` was run %lld s ago; run it again after %s "
+			"(in %lld s; at most one per %d s)", acct->name,
+			(long long)(now - last), when, (long long)(next - now),
+			MB_TOKEN_FORCE_INTERVAL);
+	else
+		*error_r = mb_xasprintf("account %s: %s; a forced refresh "
+			"was made %lld s ago and the next one is allowed at %s "
+			"(in %lld s; at most one per %d s; `mailbearer token "
+			"--refresh %s` is not limited by it)", acct->name,
+			st->rejected ? "the current access token was rejected" :
+			"a refresh was asked for", (long long)(now - last),
+			when, (long long)(next - now), MB_TOKEN_FORCE_INTERVAL,
+			acct->name);
 	return true;
 }
 
@@ -398,17 +410,6 @@ static enum mb_token_status token_dead_grant(const struct mb_account *acct,
 					     struct mb_access *out,
 					     char **error_r);
 
-/* "2026-12-06T08:55:01Z" */
-static void
-token_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "%lld", (long long)t);
-}
-
 /* The state's reason after a request to a strictly rotating provider went
  * unanswered: what happened, why nothing retries, what to do. */
 static char *
@@ -417,7 +418,7 @@ token_unanswered_reason(const struct mb_account *acct, time_t when,
 {
 	char at[32];
 
-	token_time(when, at, sizeof(at));
+	mb_iso_time(when, at, sizeof(at), "an unknown time");
 	return mb_xasprintf("a refresh request got no reply (given up at "
 		"%s: %s); the provider rotates refresh tokens strictly "
 		"(%s), so it may have carried the request out and spent the "
@@ -440,7 +441,7 @@ token_spent_reason(const struct mb_account *acct, const struct mb_state *st,
 {
 	char at[32];
 
-	token_time(st->unanswered_at, at, sizeof(at));
+	mb_iso_time(st->unanswered_at, at, sizeof(at), "an unknown time");
 	(void)acct;
 	return mb_xasprintf("%s; the refresh request that got no reply (given "
 		"up at %s) had used the refresh token: the provider rotates "
@@ -602,10 +603,12 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 	return token_fail_status(acct, fr, msg, error_r);
 }
 
-/* Reserves room for the new state, then spends the refresh token. */
+/* Reserves room for the new state, then spends the refresh token.
+ * stamp: for a forced refresh, the state's field that records it
+ * (last_forced or last_asked), else NULL. */
 static enum mb_token_status
 token_refresh(const struct mb_account *acct, struct mb_state *st,
-	      bool forced, bool refused, struct mb_access *out,
+	      time_t *stamp, bool refused, struct mb_access *out,
 	      char **error_r)
 {
 	struct mb_store_tmp t = MB_STORE_TMP_INIT;
@@ -632,10 +635,10 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 		token_hand_out(st, out);
 		return MB_TOKEN_OK;
 	}
-	if (forced)
-		st->last_forced = now;
+	if (stamp != NULL)
+		*stamp = now;
 	mb_log(LOG_DEBUG, "%s: refreshing at %s%s", acct->name,
-	       acct->token_endpoint, forced ? " (forced)" : "");
+	       acct->token_endpoint, stamp != NULL ? " (forced)" : "");
 	memset(&ro, 0, sizeof(ro));
 	fr = mb_refresh(acct, st->refresh_token, MB_TOKEN_TRIES,
 			MB_TOKEN_MAX_WAIT, &ro);
@@ -675,15 +678,15 @@ token_dead_grant(const struct mb_account *acct, const struct mb_state *st,
 	return MB_TOKEN_NEEDS_AUTHORIZE;
 }
 
-/* mb_token_get_ex(); retry_unanswered: `mailbearer token --refresh`. */
+/* mb_token_get_ex(); asked: `mailbearer token --refresh`. */
 static enum mb_token_status
 token_get(const struct mb_account *acct, const struct mb_token_req *req,
-	  bool retry_unanswered, struct mb_access *out, char **error_r)
+	  bool asked, struct mb_access *out, char **error_r)
 {
 	static const struct mb_token_req plain;
 	enum mb_token_status ret;
 	struct mb_state st;
-	bool refused, due, marked = false;
+	bool refused, due, forced, marked = false;
 	int lock = -1;
 	time_t now;
 
@@ -715,19 +718,21 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 		token_hand_out(&st, out);
 		goto out;
 	}
-	refused = refused || st.rejected;
+	/* `token --refresh` is run because the current token is refused:
+	 * it never prints that token instead of a new one. */
+	refused = refused || st.rejected || asked;
+	forced = !due && !req->proactive;
 	if (st.refresh_token == NULL &&
 	    acct->flow != MB_FLOW_CLIENT_CREDENTIALS) {
 		*error_r = mb_xasprintf("account %s has no refresh token: run "
 			"`mailbearer authorize %s`", acct->name, acct->name);
 		ret = MB_TOKEN_NEEDS_AUTHORIZE;
-	} else if (st.needs_authorize && st.unanswered_at > 0 &&
-		   retry_unanswered) {
+	} else if (st.needs_authorize && st.unanswered_at > 0 && asked) {
 		/* Asked for by a human who was told the risk. */
 		mb_log(LOG_NOTICE, "%s: sending the refresh token whose last "
 		       "request got no reply once more, as asked",
 		       acct->name);
-		ret = token_refresh(acct, &st, !req->proactive, refused, out,
+		ret = token_refresh(acct, &st, &st.last_asked, refused, out,
 				    error_r);
 		marked = false;
 	} else if (st.needs_authorize && !st.client_problem) {
@@ -735,12 +740,13 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 		 * strictly rotating provider): asking again would fail, or
 		 * lose it. */
 		ret = token_dead_grant(acct, &st, refused, now, out, error_r);
-	} else if (!due && !req->proactive &&
-		   token_rate_limited(acct, &st, now, error_r)) {
+	} else if (forced &&
+		   token_rate_limited(acct, &st, asked, now, error_r)) {
 		ret = MB_TOKEN_TRANSIENT;
 	} else {
-		ret = token_refresh(acct, &st, !due && !req->proactive,
-				    refused, out, error_r);
+		ret = token_refresh(acct, &st, !forced ? NULL : asked ?
+				    &st.last_asked : &st.last_forced, refused,
+				    out, error_r);
 		marked = false;
 	}
 	if (marked)

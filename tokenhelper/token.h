@@ -29,11 +29,14 @@ enum mb_token_status {
 	MB_TOKEN_ERROR,
 };
 
-/* Forced refreshes (a rejected current token, `mailbearer token
- * --refresh`) of one account: at most one per this many seconds, across
- * processes (the state's last_forced).  A server that keeps refusing
- * fresh tokens (wrong user name, missing scope) would otherwise make
- * every login cost a token-endpoint request. */
+/* Forced refreshes of one account: at most one per this many seconds,
+ * across processes, for each of two kinds counted apart: the automatic
+ * ones (a rejected current token; the state's last_forced) and
+ * `mailbearer token --refresh` (last_asked).  A server that keeps
+ * refusing fresh tokens (wrong user name, missing scope), or --refresh
+ * in a PassCmd, would otherwise make every login cost a token-endpoint
+ * request; apart, so that serve's automatic attempt never delays the
+ * recovery a person runs. */
 #define MB_TOKEN_FORCE_INTERVAL 60
 
 /* What a caller of mb_token_get_ex() wants beyond "a valid token". */
@@ -69,7 +72,10 @@ enum mb_token_status mb_token_get(const struct mb_account *acct,
 				  const char *rejected,
 				  struct mb_access *out, char **error_r);
 /* mb_token_get_ex() with { .force = true }: `mailbearer token
- * --refresh`.  Only this call sends, once more and knowingly, a refresh
+ * --refresh`.  Never hands out the current access token (it is run
+ * because a server refused it): no new token is a failure, and a dead
+ * grant MB_TOKEN_NEEDS_AUTHORIZE.  Rate-limited by its own previous call
+ * only (last_asked).  Only this call sends, once more and knowingly, a refresh
  * token whose last request went unanswered at a strictly rotating
  * provider (the state's unanswered_at): the provider may have spent it,
  * and nothing else ever sends it again. */

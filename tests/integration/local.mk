@@ -52,6 +52,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
 	tests/integration/test-token-owner.sh \
+	tests/integration/test-token-recover.sh \
 	tests/integration/test-durable-badreply.sh \
 	tests/integration/test-durable-disk.sh \
 	tests/integration/test-durable-crash.sh \
@@ -69,6 +70,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-device.sh \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
+	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-import.sh \
 	tests/integration/test-ops-revoke.sh \
 	tests/integration/test-ops-notify.sh \

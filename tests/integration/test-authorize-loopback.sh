@@ -142,6 +142,19 @@ az_browse "$url" "$MB_TMP/nocheck.page"
 check "... exit 0" test "$(az_rc nocheck)" = 0
 contains "... says who signed in is not checked" "$MB_TMP/nocheck.out" \
 	"^authorized: $n \(account $n; who signed in is not checked"
+# openid alone in scope: email, which names the user, is asked for too.
+n=nomail@example.com
+mockctl account "$n" --client-id cid > /dev/null
+az_conf "$n" google "scope = https://mail.google.com/ openid"
+az_start nomail "$n"
+url=$(az_url nomail)
+case $url in *"scope=https%3A%2F%2Fmail.google.com%2F%20openid%20email&"*)
+	ok 0 "openid alone: email added to the request" ;;
+*) ok 1 "openid alone: email added to the request"; diag "$url" ;; esac
+az_browse "$url" "$MB_TMP/nomail.page"
+check "... exit 0" test "$(az_rc nomail)" = 0
+contains "... confirmed by the id_token" "$MB_TMP/nomail.out" \
+	"^authorized: $n \(account $n; confirmed by the provider's id_token"
 
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]

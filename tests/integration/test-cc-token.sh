@@ -72,6 +72,9 @@ client_secret_file = $MB_TMP/secret"
 cc_account cert@example.com "client_id = app-cert
 client_certificate_file = $MB_TMP/app.pem
 client_key_file = $MB_TMP/app.key"
+cc_account certx@example.com "client_id = app-cert
+client_certificate_file = $MB_TMP/app.pem
+client_key_file = $MB_TMP/app.key"
 cc_account bad@example.com "client_id = app-secret
 client_secret_file = $MB_TMP/badsecret"
 cc_account foreign@example.com "client_id = app-cert
@@ -203,6 +206,17 @@ contains "foreign certificate: says to upload the certificate" \
 	"$MB_TMP/err" "not registered on the app registration: upload"
 check "foreign certificate: no token stored" \
 	test -z "$(st_get foreign@example.com access_token)"
+diag_stdin < "$MB_TMP/err"
+
+# --- the client refused, for a certificate: never secret advice ---
+mockctl fault token echo --status 401 --error invalid_client > /dev/null
+mb token certx@example.com
+check "certificate, invalid_client: exit 77 (permanent)" test "$mb_rc" = 77
+contains "... the advice names the certificate" "$MB_TMP/err" \
+	"this account signs a client assertion with client_certificate_file"
+lacks "... no client-secret advice" "$MB_TMP/err" \
+	"client secret|client_secret_file"
+mockctl reset faults > /dev/null
 diag_stdin < "$MB_TMP/err"
 
 # --- an expired certificate: refused before any request ---

@@ -83,22 +83,67 @@ check "serve down: FAIL socket, how to start it" doc_line FAIL socket \
 	"\[$user\] no answer on $MB_TMP/down.sock: .*; fix: start \`mailbearer serve\`"
 check "... exit 1" test "$doc_rc" = 1
 
+# doctor_as_nobody: doctor of $user on $SOCK as uid 65534, no groups.
+doctor_as_nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$MB_HELPER" --config "$MB_TMP/pub.conf" doctor "$user" \
+		--socket "$SOCK" > "$MB_TMP/doc.out" 2> "$MB_TMP/doc.err"
+	diag_stdin < "$MB_TMP/doc.out"
+}
 # Another uid (nobody) asks this root-run serve: serve itself refuses it.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
 	chmod 0711 "$MB_TMP"
 	cp "$MB_CA" "$MB_TMP/pubca.pem" && chmod 644 "$MB_TMP/pubca.pem"
 	sed "s|^ca_file = .*|ca_file = $MB_TMP/pubca.pem|" "$MB_CONF" \
 		> "$MB_TMP/pub.conf" && chmod 644 "$MB_TMP/pub.conf"
-	setpriv --reuid=65534 --regid=65534 --clear-groups \
-		"$MB_HELPER" --config "$MB_TMP/pub.conf" doctor "$user" \
-		--socket "$SOCK" > "$MB_TMP/doc.out" 2> "$MB_TMP/doc.err"
-	diag_stdin < "$MB_TMP/doc.out"
+	doctor_as_nobody
 	check "serve refusing this uid: FAIL socket, the allow fix" \
 		doc_line FAIL socket \
 		"\[$user\] serve on $SOCK answers uid 65534: denied .*; fix: add uid 65534 to \`allow =\` in \[$user\]"
+	# The socket's group, not serve, keeps this uid out (the Postfix
+	# chroot's socket: group postfix, mode 0660): not "start serve".
+	chgrp daemon "$SOCK" && chmod 0660 "$SOCK"
+	doctor_as_nobody
+	check "the socket's group keeps this uid out: FAIL socket, names group and mode" \
+		doc_line FAIL socket \
+		"\[$user\] uid 65534 may not connect to $SOCK: .*\(the socket $SOCK is uid 0, group daemon, mode 0660\); serve was not asked; fix: check as the group's user, who connects: runuser -u daemon -- mailbearer doctor --socket $SOCK"
+	lacks "... not \"start serve\"" "$MB_TMP/doc.out" "start \`mailbearer serve"
+	chgrp 0 "$SOCK" && chmod 0666 "$SOCK"
 else
 	skip "needs root and setpriv to ask as another uid"
+	skip "needs root and setpriv to ask as another uid"
+	skip "needs root and setpriv to ask as another uid"
 fi
+
+# serve answers an error of its own (ERR internal): a FAIL, never a PASS
+"$MB_PYTHON" - "$MB_TMP/err.sock" <<'EOP' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(4)
+s.settimeout(60)
+for _ in range(4):
+    try:
+        c, _a = s.accept()
+    except OSError:
+        break
+    c.settimeout(10)
+    try:
+        c.recv(4096)
+        c.sendall(b"MAILBEARER1 ERR internal the answer could not be formatted\n")
+    except OSError:
+        pass
+    c.close()
+EOP
+esrv=$!
+at_exit "kill $esrv 2>/dev/null"
+wait_for 20 test -S "$MB_TMP/err.sock"
+doctor "$user" --socket "$MB_TMP/err.sock"
+check "ERR internal: FAIL socket with the log fix" doc_line FAIL socket \
+	"\[$user\] serve on $MB_TMP/err.sock answers uid [0-9]+: internal the answer could not be formatted; fix: serve failed to answer: its log says why"
+lacks "... no PASS socket" "$MB_TMP/doc.out" "^PASS socket"
+check "... exit 1" test "$doc_rc" = 1
+kill "$esrv" 2>/dev/null
 
 # --- the token endpoint --------------------------------------------------------
 port=$(free_port)

@@ -1,9 +1,10 @@
 #!/bin/sh
 # A rejection reported through mb_token_report_rejected() is kept in the
 # state, so a one-shot `mailbearer token` refreshes instead of printing
-# the refused token; forced refreshes (rejected or --refresh style) are
-# limited to one per MB_TOKEN_FORCE_INTERVAL per account across
-# processes; proactive refreshes are not limited and mark nothing.
+# the refused token; forced refreshes are limited to one per
+# MB_TOKEN_FORCE_INTERVAL per account across processes, the automatic
+# ones (rejected) and the explicit ones (--refresh) each by their own
+# previous one; proactive refreshes are not limited and mark nothing.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
@@ -43,15 +44,23 @@ check "no request" test "$(cnt)" = 2
 contains "the error says when the next attempt is allowed" \
 	"$MB_TMP/err" 'next one is allowed at [0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9:]+Z \(in [0-9]+ s'
 check "the rejected token is not printed" test ! -s "$MB_TMP/out"
+# `token --refresh` is counted apart: the automatic forced refresh just
+# made does not delay it, its own previous call does
 api "$u" forced
-check "an explicit forced refresh is limited too" test "$(cnt)" = 2
+ok $? "an explicit forced refresh is not delayed by the automatic one"
+check "it made a request" test "$(cnt)" = 3
+api "$u" forced
+check "a second explicit one within the interval is limited" \
+	test "$(cnt)" = 3
+contains "... and says when it may run again" "$MB_TMP/err" \
+	'token --refresh` was run [0-9]+ s ago; run it again after .*\(in [0-9]+ s'
 api "$u" proactive
 ok $? "a proactive refresh is not limited"
-check "it made a request" test "$(cnt)" = 3
+check "it made a request" test "$(cnt)" = 4
 check "the proactive refresh marked nothing" \
 	test "$(st_get "$u" rejected)" = false
-st_set "$u" last_forced "now - 61"
+st_set "$u" last_asked "now - 61"
 api "$u" forced
 ok $? "after the interval: forced refresh allowed"
-check "it made a request" test "$(cnt)" = 4
+check "it made a request" test "$(cnt)" = 5
 done_testing

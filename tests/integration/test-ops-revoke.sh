@@ -134,6 +134,31 @@ check "--local: still valid at the provider" \
 	test "$(rt_state loc@example.com)" = valid
 check "--local: state removed" gone loc@example.com
 
+# --- client credentials: no grant; the next token request starts again ---
+conf=$MB_CONF
+MB_CONF=$MB_TMP/cc.conf
+: > "$MB_CONF"
+mb_conf_account "$MB_CONF" app@example.com microsoft "flow = client_credentials
+tenant = contoso.onmicrosoft.com
+client_secret_file = $MB_TMP/app-secret"
+sed -i 's/^client_id = cid$/client_id = app-revoke/' "$MB_CONF"
+printf 'app-secret-value-123\n' > "$MB_TMP/app-secret"
+chmod 600 "$MB_TMP/app-secret"
+remember_secret app-secret-value-123
+mockctl app app-revoke --user mailbox@example.com \
+	--client-secret app-secret-value-123 > /dev/null
+mb token app@example.com
+ok $? "client credentials: a token"
+remember_secret "$(cat "$MB_TMP/out")"
+mb revoke app@example.com
+check "client credentials: exit 0" test "$mb_rc" = 0
+check "... state removed" gone app@example.com
+contains "... says the next token request starts it again" "$MB_TMP/out" \
+	"local state removed .*; the next token request \(\`mailbearer token app@example.com\`"
+lacks "... not authorize (it exits 64 there)" "$MB_TMP/out" authorize
+cat "$MB_TMP/out" >> "$MB_TMP/all-stderr"
+MB_CONF=$conf
+
 mb revoke nosuch@example.com
 check "unknown account: exit 67" test "$mb_rc" = 67
 mb revoke

@@ -152,6 +152,26 @@ check "JSON: every account has its whole reason" \
 	test "$(grep -c 'consent screen is in Testing mode' "$MB_TMP/out")" = 2
 cat "$MB_TMP/out" "$MB_TMP/json-all" >> "$MB_TMP/all-stderr"
 
+# --- an account never refreshed: no "last refresh succeeded" ---
+conf=$MB_CONF
+MB_CONF=$MB_TMP/fresh.conf
+: > "$MB_CONF"
+mb_conf_account "$MB_CONF" fresh@example.com
+rt=$(mockctl account fresh@example.com --client-id cid)
+remember_secret "$rt"
+printf '%s\n' "$rt" | mb import fresh@example.com
+mb status fresh@example.com
+check "imported, never refreshed: exit 0" test "$mb_rc" = 0
+contains "... the summary says no refresh yet" "$MB_TMP/out" \
+	'^fresh@example.com: generic, refresh_token: ok; .*; no refresh yet$'
+lacks "... not that a refresh succeeded" "$MB_TMP/out" 'refresh succeeded'
+mb token fresh@example.com
+remember_secret "$(cat "$MB_TMP/out")"
+mb status fresh@example.com
+contains "after a refresh: last refresh succeeded" "$MB_TMP/out" \
+	'^fresh@example.com: .*; last refresh succeeded$'
+MB_CONF=$conf
+
 # --- a serve answering on the socket ---
 sock=$MB_TMP/s.sock
 "$MB_HELPER" --config "$MB_CONF" serve --foreground --socket "$sock" \

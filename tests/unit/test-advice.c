@@ -68,12 +68,53 @@ static const struct {
 	  "retried later" },
 };
 
+/* A client that signs an assertion with its certificate: advice about
+ * its credentials names the certificate, never a secret. */
+static const struct {
+	long status;
+	const char *error;
+	long aadsts;
+} cert_cases[] = {
+	{ 401, "invalid_client", 7000215 },
+	{ 401, "invalid_client", 7000222 },
+	{ 401, "invalid_client", 0 },
+};
+
+static void
+test_certificate(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cert_cases) / sizeof(cert_cases[0]); i++) {
+		struct mb_fail_input in = {
+			.http_status = cert_cases[i].status,
+			.error = cert_cases[i].error,
+			.aadsts = cert_cases[i].aadsts,
+			.provider = "microsoft",
+			.certificate = true,
+		};
+		const char *advice = NULL;
+
+		tap_ok(mb_advice_classify(&in, &advice) == MB_FAIL_CLIENT,
+		       "certificate, AADSTS%ld: client", cert_cases[i].aadsts);
+		if (!tap_ok(advice != NULL &&
+			    strstr(advice, "client_certificate_file") != NULL &&
+			    strstr(advice, "client secret") == NULL &&
+			    strstr(advice, "client_secret_file") == NULL,
+			    "certificate, AADSTS%ld: certificate advice, no "
+			    "secret advice", cert_cases[i].aadsts))
+			tap_diag("advice: %s", advice ? advice : "(null)");
+	}
+}
+
 int
 main(void)
 {
 	size_t i;
 
-	tap_plan((int)(sizeof(cases) / sizeof(cases[0])) * 2 + 3);
+	tap_plan((int)(sizeof(cases) / sizeof(cases[0])) * 2 + 3 +
+		 (int)(sizeof(cert_cases) / sizeof(cert_cases[0])) * 2);
+	test_certificate();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mb_fail_input in = {
 			.http_status = cases[i].status,
