@@ -1,6 +1,7 @@
 # common/: code shared by the plugin and the helper (no libc allocation
 # policy, no stdio): the wire protocol, the account-name and token rules,
-# the SASL initial responses, base64 and secret wiping.
+# the SASL initial responses, base64, secret wiping, and which socket of
+# serve is used (with the client side of connecting to it).
 noinst_LTLIBRARIES += common/libcommon.la
 common_libcommon_la_SOURCES = \
 	common/errstr.c common/errstr.h \
@@ -11,4 +12,9 @@ common_libcommon_la_SOURCES = \
 	common/account-name.c common/account-name.h \
 	common/base64.c common/base64.h \
 	common/bounded-writer.c common/bounded-writer.h \
-	common/initial-response.c common/initial-response.h
+	common/initial-response.c common/initial-response.h \
+	common/serve-socket.c common/serve-socket.h
+# The system socket (configure --with-socket), in a make variable so that
+# `make runstatedir=...` works.
+common_libcommon_la_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DMB_SOCKET_PATH='"$(mb_socket)"'

@@ -31,6 +31,7 @@ mb_edit = sed \
 	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
 	-e 's|@localstatedir[@]|$(localstatedir)|g' \
 	-e 's|@mb_socket[@]|$(mb_socket)|g' \
+	-e 's|@mb_user[@]|$(mb_user)|g' \
 	-e 's|@postfix_queue_dir[@]|$(postfix_queue_dir)|g'
 
 # Rebuilt when the Makefile changes (a new prefix), written atomically;

@@ -18,11 +18,8 @@
 #include "errstr.h"
 #include "ipc-proto.h"
 #include "sasl-log.h"
+#include "serve-socket.h"
 #include "xoauth2-msg.h"
-
-#ifndef MB_SOCKET_PATH
-#define MB_SOCKET_PATH "/run/mailbearer/socket"
-#endif
 
 /* A REJECTED report never holds a login up for longer than this. */
 #define MB_REPORT_TIMEOUT_MS 5000
@@ -92,31 +89,6 @@ chroot_hint(char *buf, size_t size, const char *path)
 		 root, path, root, path);
 }
 
-int
-mb_helper_socket_path(const struct mb_options *opts, char *buf, size_t size)
-{
-	const char *v = opts->socket_path[0] != '\0' ? opts->socket_path :
-		NULL;
-	int n;
-
-	if (v == NULL)
-		v = secure_getenv("MAILBEARER_SOCKET");
-	if (v == NULL || v[0] == '\0') {
-		const char *rt = secure_getenv("XDG_RUNTIME_DIR");
-		struct stat st;
-
-		v = MB_SOCKET_PATH;
-		if (rt != NULL && rt[0] == '/') {
-			n = snprintf(buf, size, "%s/mailbearer/socket", rt);
-			if (n > 0 && (size_t)n < size &&
-			    stat(buf, &st) == 0 && S_ISSOCK(st.st_mode))
-				return 0;
-		}
-	}
-	n = snprintf(buf, size, "%s", v);
-	return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
 static long
 ms_left(const struct timespec *deadline)
 {
@@ -149,6 +121,7 @@ struct helper_call {
 	const sasl_utils_t *utils;
 	const char *mech;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	enum mb_sock_from from;	/* which rule chose path */
 	char *buf;		/* utils->malloc'd, MB_IPC_LINE_MAX + 1 */
 	int fd;
 	/* a REJECTED report: errors are logged, never set as the error
@@ -195,48 +168,12 @@ static int
 call_connect(struct helper_call *c, const struct timespec *deadline,
 	     int timeout)
 {
-	struct sockaddr_un sa;
 	char eb[128];
 	int err = 0;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		err = errno;
-		goto fail;
-	}
-	for (;;) {
-		socklen_t l = sizeof(err);
-
-		if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return 0;
-		err = errno;
-		if (err == EINTR)
-			continue;
-		if (err == EAGAIN) {
-			/* the listen backlog is full: the helper is busy */
-			struct timespec ts = { 0, 50 * 1000000L };
-
-			if (ms_left(deadline) <= 0)
-				break;
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (err != EINPROGRESS)
-			break;
-		if (!wait_fd(c->fd, POLLOUT, deadline)) {
-			err = ETIMEDOUT;
-			break;
-		}
-		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
-			err = errno;
-		if (err == 0)
-			return 0;
-		break;
-	}
-fail:
+	c->fd = mb_sock_connect(c->path, deadline, &err);
+	if (c->fd >= 0)
+		return 0;
 	if (err == EAGAIN)
 		call_fail(c, "%s: mailbearer serve at %s accepted no "
 			    "connection within %d s (mailbearer_timeout): its "
@@ -342,31 +279,21 @@ call_end(struct helper_call *c)
 }
 
 /* c->why: when the system socket was chosen only because no per-user one
- * was found (no mailbearer_socket, no MAILBEARER_SOCKET), says so, and
- * logs it at SASL_LOG_NOTE: a user's client that silently reached the
- * system's serve would fail with reasons that name no cause. */
+ * was found, says why where that helps (mb_sock_fallback_why: not in a
+ * daemon such as Postfix's smtp(8), which has no XDG_RUNTIME_DIR and means
+ * the system socket), and logs it at SASL_LOG_NOTE: a user's client that
+ * silently reached the system's serve would fail with reasons that name
+ * no cause. */
 static void
-call_why(struct helper_call *c, const struct mb_options *opts)
+call_why(struct helper_call *c)
 {
-	const char *v = secure_getenv("MAILBEARER_SOCKET");
-	const char *rt = secure_getenv("XDG_RUNTIME_DIR");
-
 	c->why[0] = '\0';
-	if (opts->socket_path[0] != '\0' || (v != NULL && v[0] != '\0') ||
-	    strcmp(c->path, MB_SOCKET_PATH) != 0)
+	if (c->from != MB_SOCK_SYSTEM)
 		return;
-	if (rt == NULL || rt[0] != '/')
-		snprintf(c->why, sizeof(c->why), "the system socket: "
-			 "XDG_RUNTIME_DIR is %s, so no per-user socket was "
-			 "looked for; set MAILBEARER_SOCKET or "
-			 "mailbearer_socket to choose one",
-			 rt == NULL || rt[0] == '\0' ? "not set" :
-			 "not an absolute path");
-	else
-		snprintf(c->why, sizeof(c->why), "the system socket: there "
-			 "is no per-user socket %.100s/mailbearer/socket", rt);
-	mb_sasl_log(c->utils, SASL_LOG_NOTE, "%s: using %s (%s)", c->mech,
-		    c->path, c->why);
+	mb_sock_fallback_why(c->why, sizeof(c->why));
+	if (c->why[0] != '\0')
+		mb_sasl_log(c->utils, SASL_LOG_NOTE, "%s: using %s (%s)",
+			    c->mech, c->path, c->why);
 }
 
 /* Sets up c; returns SASL_OK or an error after seterror. */
@@ -393,13 +320,14 @@ call_begin(struct helper_call *c, const sasl_utils_t *utils,
 			    MB_ACCOUNT_NAME_RULE);
 		return SASL_BADPARAM;
 	}
-	if (mb_helper_socket_path(opts, c->path, sizeof(c->path)) < 0) {
+	if (mb_sock_client_path(opts->socket_path, c->path, sizeof(c->path),
+				&c->from) < 0) {
 		call_fail(c, "%s: the mailbearer socket path is too "
 			    "long (at most %u bytes)", mech_name,
 			    (unsigned)sizeof(c->path) - 1);
 		return SASL_BADPARAM;
 	}
-	call_why(c, opts);
+	call_why(c);
 	c->buf = utils->malloc(MB_IPC_LINE_MAX + 1);
 	if (c->buf == NULL) {
 		call_fail(c, "%s: out of memory", mech_name);

@@ -5,11 +5,8 @@
  * the mail client's process: no stdio, no exit, allocation through utils,
  * every wait bounded by a deadline (connect + request + response).
  *
- * Socket path, first found wins:
- *   1. the SASL option mailbearer_socket (utils->getopt);
- *   2. $MAILBEARER_SOCKET (ignored in set-uid/set-gid programs);
- *   3. $XDG_RUNTIME_DIR/mailbearer/socket, if that socket exists;
- *   4. the compiled-in system socket (configure --with-socket).
+ * The socket: common/serve-socket.h's rule, the SASL option
+ * mailbearer_socket (utils->getopt) being the explicit one.
  * Timeout: the SASL option mailbearer_timeout (seconds, 1-600), default 30.
  * Both options are read once per login by the options module.
  *
@@ -24,11 +21,6 @@
 #include <sasl/saslplug.h>
 
 #include "options.h"
-
-/* Writes the socket path to use into buf (see above).  Returns 0, or -1
- * if it does not fit (buf then holds the truncated path). */
-int mb_helper_socket_path(const struct mb_options *opts, char *buf,
-			  size_t size);
 
 /* Asks the helper for account's access token.  On SASL_OK *token_r is a
  * NUL-terminated, utils->malloc'd token of *len_r bytes that the caller

@@ -12,8 +12,7 @@ plugin_libmbplugin_la_SOURCES = \
 	plugin/helper-client.c plugin/helper-client.h \
 	plugin/options.c plugin/options.h \
 	plugin/sasl-log.c plugin/sasl-log.h
-plugin_libmbplugin_la_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DMB_SOCKET_PATH='"$(mb_socket)"'
+plugin_libmbplugin_la_CPPFLAGS = $(AM_CPPFLAGS)
 plugin_libmbplugin_la_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
 
 plugin_LTLIBRARIES += plugin/libmailbearer.la

@@ -93,16 +93,6 @@ mb_cli_find_account(const struct mb_config *cfg, const char *name)
 	return a;
 }
 
-void
-mb_cli_format_time(time_t t, char *buf, size_t len)
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "never");
-}
-
 
 int
 mb_cli_account_operand(int argc, char **argv, const char *usage,

@@ -45,7 +45,5 @@ const struct mb_account *mb_cli_find_account(const struct mb_config *cfg,
 int mb_cli_account_operand(int argc, char **argv, const char *usage,
 			   struct mb_config **cfg_r,
 			   const struct mb_account **acct_r);
-/* t as ISO 8601 UTC ("2026-11-28T19:37:31Z"), or "never" for 0. */
-void mb_cli_format_time(time_t t, char *buf, size_t len);
 
 #endif

@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include "errtext.h"
+#include "isotime.h"
 #include "log.h"
 #include "wipe.h"
 #include "xalloc.h"
@@ -132,8 +133,7 @@ ca_iso_time(const ASN1_TIME *t, char *buf, size_t size)
 	struct tm tm;
 
 	memset(&tm, 0, sizeof(tm));
-	if (ASN1_TIME_to_tm(t, &tm) != 1 ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (ASN1_TIME_to_tm(t, &tm) != 1 || mb_iso_tm(&tm, -1, buf, size) == 0)
 		snprintf(buf, size, "(unreadable date)");
 }
 

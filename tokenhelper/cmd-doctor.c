@@ -6,6 +6,7 @@
  * else 1; 64 on a usage error. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -16,7 +17,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
-#include <sys/un.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -26,18 +26,18 @@
 #include "errstr.h"
 #include "errtext.h"
 #include "ipc-proto.h"
+#include "isotime.h"
 #include "log.h"
+#include "serve-socket.h"
 #include "store.h"
 #include "token.h"
 #include "wipe.h"
 #include "xalloc.h"
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
-
 /* Seconds for the whole exchange with serve (the plugin allows 30). */
 #define DOC_SOCKET_TIMEOUT 30
+/* Room for the default socket's path (a UNIX socket's is shorter). */
+#define MB_DOC_SOCKET_MAX 256
 
 void
 mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
@@ -60,28 +60,6 @@ mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
 		d->n_pass++;
 	else
 		d->n_skip++;
-}
-
-/* The socket the plugin would use without a mailbearer_socket option
- * (plugin/helper-client.h): $MAILBEARER_SOCKET, else the per-user socket
- * if it exists, else the compiled-in one. */
-static char *
-doc_default_socket(void)
-{
-	const char *env = getenv("MAILBEARER_SOCKET"), *rt;
-	struct stat st;
-	char *p;
-
-	if (env != NULL && env[0] != '\0')
-		return mb_xstrdup(env);
-	rt = getenv("XDG_RUNTIME_DIR");
-	if (rt != NULL && rt[0] == '/') {
-		p = mb_xasprintf("%s/mailbearer/socket", rt);
-		if (stat(p, &st) == 0 && S_ISSOCK(st.st_mode))
-			return p;
-		free(p);
-	}
-	return mb_xstrdup(MB_SYSTEM_SOCKET);
 }
 
 /* A file or directory that must be ours and closed to others. */
@@ -198,34 +176,27 @@ doc_socket_ask(const char *path, const char *account, char *buf,
 	       size_t size, struct mb_ipc_response *resp, const char **why_r,
 	       int *errno_r)
 {
-	struct sockaddr_un sun;
 	struct timeval tv = { DOC_SOCKET_TIMEOUT, 0 };
+	struct timespec deadline;
 	size_t len = 0;
 	ssize_t n;
-	int fd, e;
+	int fd, e = 0;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		*why_r = "the path is too long for a UNIX socket";
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	*errno_r = 0;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += DOC_SOCKET_TIMEOUT;
+	fd = mb_sock_connect(path, &deadline, &e);
 	if (fd < 0) {
-		*why_r = mb_errstr(errno);
+		*why_r = e == ENAMETOOLONG ? "the path is too long for a UNIX "
+			 "socket" : mb_errstr(e);
+		if (e != ENAMETOOLONG)
+			*errno_r = e;
 		return -1;
 	}
+	/* blocking from here, each read and write bounded */
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	*errno_r = 0;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		e = errno;
-		close(fd);
-		*why_r = mb_errstr(e);
-		*errno_r = e;
-		return -1;
-	}
 	n = mb_ipc_format_token_request(buf, size, account);
 	/* A refused uid is answered before its request is read: read the
 	 * answer even when the write fails. */
@@ -386,7 +357,7 @@ doc_check_token(struct mb_doctor *d, const struct mb_account *a,
 		free(err);
 		return;
 	}
-	mb_cli_format_time(acc.expires_at, when, sizeof(when));
+	mb_iso_time(acc.expires_at, when, sizeof(when), "never");
 	mb_doc_report(d, MB_DOC_PASS, "token", NULL, "[%s] an access token "
 		      "valid until %s", a->name, when);
 	*token_r = acc.token;
@@ -492,8 +463,11 @@ mb_cmd_doctor(int argc, char **argv)
 		       "smtps://HOST[:PORT]");
 		return EX_USAGE;
 	}
-	if (d->socket_path == NULL)
-		d->socket_path = sock = doc_default_socket();
+	if (d->socket_path == NULL) {
+		sock = mb_xmalloc(MB_DOC_SOCKET_MAX);
+		mb_sock_client_path(NULL, sock, MB_DOC_SOCKET_MAX, NULL);
+		d->socket_path = sock;
+	}
 	mb_doc_check_sasl(d);
 	cfg = doc_check_config(d);
 	if (cfg != NULL && optind < argc) {

@@ -7,6 +7,8 @@
 #include "log.h"
 #include "notify.h"
 #include "serve-loop.h"
+#include "serve-socket.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,9 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
 
 #define MB_MAX_SOCKETS		16
 /* sd_listen_fds(3): passed descriptors start at 3 */
@@ -81,7 +80,7 @@ usage(FILE *f)
 "Default socket: %s (root), else $XDG_RUNTIME_DIR/mailbearer/socket.\n"
 "DURATION: seconds, or a number followed by s, m, h or d (default 7d;\n"
 "0 disables the keep-alive refresh of idle accounts).\n",
-		MB_SYSTEM_SOCKET);
+		mb_sock_system_path());
 }
 
 /* "90", "90s", "15m", "12h", "7d" -> seconds.  Returns -1 if invalid. */
@@ -490,7 +489,7 @@ open_socket(const char *spec, struct serve_socket *s)
 	if (fd < 0)
 		return -1;
 	s->fd = fd;
-	s->path = strdup(path);
+	s->path = mb_xstrdup(path);
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	mb_log(LOG_INFO, "listening on %s (mode %04o)", path,
@@ -516,24 +515,15 @@ close_sockets(struct serve_socket *socks, int n)
 	}
 }
 
+/* The default socket (common/serve-socket.h's rule). */
 static int
 default_socket(char *buf, size_t size)
 {
-	const char *rt;
-	int n;
-
-	if (geteuid() == 0) {
-		n = snprintf(buf, size, "%s", MB_SYSTEM_SOCKET);
-	} else {
-		rt = getenv("XDG_RUNTIME_DIR");
-		if (rt == NULL || rt[0] != '/') {
-			mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set: give "
-			       "--socket PATH");
-			return -1;
-		}
-		n = snprintf(buf, size, "%s/mailbearer/socket", rt);
-	}
-	return n > 0 && (size_t)n < size ? 0 : -1;
+	if (mb_sock_serve_path(buf, size) == 0)
+		return 0;
+	mb_log(LOG_ERR, "XDG_RUNTIME_DIR is not set (or too long): give "
+	       "--socket PATH");
+	return -1;
 }
 
 static int
@@ -571,22 +561,16 @@ static char *
 absolute_config_path(const char *path)
 {
 	char cwd[PATH_MAX];
-	char *abs;
-	size_t n;
 
 	if (path[0] == '/')
-		return strdup(path);
+		return mb_xstrdup(path);
 	if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		mb_log(LOG_ERR, "%s: cannot find the current directory to "
 		       "make it absolute: %s; give an absolute --config",
 		       path, mb_errstr(errno));
 		return NULL;
 	}
-	n = strlen(cwd) + strlen(path) + 2;
-	abs = malloc(n);
-	if (abs != NULL)
-		snprintf(abs, n, "%s/%s", cwd, path);
-	return abs;
+	return mb_xasprintf("%s/%s", cwd, path);
 }
 
 /* Opens and locks PATH.  Returns 0, or -1 (logged) when it cannot, or
@@ -671,7 +655,7 @@ serve_load_config(const struct serve_opts *o, char **config_path_r,
 	char *given, *error = NULL;
 	int status = 0;
 
-	given = o->config != NULL ? strdup(o->config) :
+	given = o->config != NULL ? mb_xstrdup(o->config) :
 		mb_config_default_path();
 	*config_path_r = given != NULL ? absolute_config_path(given) : NULL;
 	free(given);

@@ -5,16 +5,11 @@
  * attention.  The --json form is a stable interface (doc/status-json.md). */
 
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,17 +17,15 @@
 #include "cmd.h"
 #include "errtext.h"
 #include "expiry.h"
+#include "isotime.h"
 #include "log.h"
 #include "refresh.h"
+#include "serve-socket.h"
 #include "store.h"
 #include "xalloc.h"
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
-
 /* How long the probe of serve's socket may take. */
-#define STATUS_PROBE_MS 1000
+#define STATUS_PROBE_S 1
 
 /* An account's verdict.  The names are those of the JSON "state". */
 enum status_state {
@@ -75,68 +68,25 @@ status_flow(const struct mb_account *a)
 	return mb_flow_name(a->flow);
 }
 
-/* The socket `serve` would listen on for this user, as the plugin finds
- * it (plugin/helper-client.h) minus the SASL option. */
-static void
-status_socket_path(char *buf, size_t size)
-{
-	const char *v = status_opts.socket, *rt;
-	struct stat sb;
-
-	if (v == NULL || v[0] == '\0')
-		v = getenv("MAILBEARER_SOCKET");
-	if (v == NULL || v[0] == '\0') {
-		rt = getenv("XDG_RUNTIME_DIR");
-		v = MB_SYSTEM_SOCKET;
-		if (rt != NULL && rt[0] == '/') {
-			snprintf(buf, size, "%s/mailbearer/socket", rt);
-			if (stat(buf, &sb) == 0 && S_ISSOCK(sb.st_mode))
-				return;
-		}
-	}
-	snprintf(buf, size, "%s", v);
-}
-
 /* Whether something accepts connections on path: a connection is made
  * and closed without a request (serve counts it as nothing).  Returns
  * true, or false with why in errbuf. */
 static bool
 status_probe(const char *path, char *errbuf, size_t errlen)
 {
-	struct sockaddr_un sun;
-	struct pollfd p;
-	socklen_t elen = sizeof(int);
+	struct timespec deadline;
 	int fd, e = 0;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(errbuf, errlen, "path too long");
-		return false;
-	}
-	memcpy(sun.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += STATUS_PROBE_S;
+	fd = mb_sock_connect(path, &deadline, &e);
 	if (fd < 0) {
-		snprintf(errbuf, errlen, "%s", mb_errstr(errno));
+		snprintf(errbuf, errlen, "%s", e == ENAMETOOLONG ?
+			 "path too long" : mb_errstr(e));
 		return false;
-	}
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		e = errno;
-		if (e == EINPROGRESS || e == EAGAIN) {
-			p.fd = fd;
-			p.events = POLLOUT;
-			p.revents = 0;
-			if (poll(&p, 1, STATUS_PROBE_MS) <= 0)
-				e = ETIMEDOUT;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e,
-					    &elen) < 0)
-				e = errno;
-		}
 	}
 	close(fd);
-	if (e != 0)
-		snprintf(errbuf, errlen, "%s", mb_errstr(e));
-	return e == 0;
+	return true;
 }
 
 /* Reads the state and decides the verdict and the exit status. */
@@ -244,7 +194,7 @@ status_summary(const struct status_info *in, time_t now)
 	if (st->access_token == NULL)
 		printf("; no access token");
 	else {
-		mb_cli_format_time(st->expires_at, when, sizeof(when));
+		mb_iso_time(st->expires_at, when, sizeof(when), "never");
 		if (in->usable)
 			printf("; access token until %s (%lld min)", when,
 			       (long long)(st->expires_at - now) / 60);
@@ -256,7 +206,7 @@ status_summary(const struct status_info *in, time_t now)
 		printf("; refresh token %lld days old",
 		       (long long)(now - st->refresh_since) / 86400);
 	if (st->refresh_token != NULL && st->last_refresh > 0) {
-		mb_cli_format_time(st->last_refresh, when, sizeof(when));
+		mb_iso_time(st->last_refresh, when, sizeof(when), "never");
 		printf("; last used %s (%lld days ago)", when,
 		       (long long)(now - st->last_refresh) / 86400);
 	}
@@ -322,11 +272,11 @@ status_tokens(const struct status_info *in, time_t now)
 	       in->a->flow == MB_FLOW_CLIENT_CREDENTIALS ?
 	       "none (client credentials)" : "missing");
 	if (st->refresh_token != NULL && st->refresh_since > 0) {
-		mb_cli_format_time(st->refresh_since, when, sizeof(when));
+		mb_iso_time(st->refresh_since, when, sizeof(when), "never");
 		printf(", obtained %s", when);
 	}
 	printf("\n");
-	mb_cli_format_time(st->expires_at, when, sizeof(when));
+	mb_iso_time(st->expires_at, when, sizeof(when), "never");
 	if (st->access_token == NULL)
 		printf("  access token: none\n");
 	else if (!mb_expiry_usable(now, st->expires_at))
@@ -341,14 +291,14 @@ status_tokens(const struct status_info *in, time_t now)
 	       "no");
 	if (st->scope != NULL)
 		printf("  scope: %s\n", st->scope);
-	mb_cli_format_time(st->last_refresh, when, sizeof(when));
+	mb_iso_time(st->last_refresh, when, sizeof(when), "never");
 	printf("  last refresh: %s\n", when);
 	if (st->last_forced > 0) {
-		mb_cli_format_time(st->last_forced, when, sizeof(when));
+		mb_iso_time(st->last_forced, when, sizeof(when), "never");
 		printf("  last forced refresh: %s\n", when);
 	}
 	if (st->unanswered_at > 0) {
-		mb_cli_format_time(st->unanswered_at, when, sizeof(when));
+		mb_iso_time(st->unanswered_at, when, sizeof(when), "never");
 		printf("  unanswered refresh: a request sent at %s got no "
 		       "reply; the refresh token is not sent again "
 		       "automatically\n", when);
@@ -453,7 +403,7 @@ json_time(time_t t)
 		fputs("null", stdout);
 		return;
 	}
-	mb_cli_format_time(t, buf, sizeof(buf));
+	mb_iso_time(t, buf, sizeof(buf), "never");
 	json_str(buf);
 }
 
@@ -648,7 +598,7 @@ mb_cmd_status(int argc, char **argv)
 			return EX_NOUSER;
 		}
 	}
-	status_socket_path(sock, sizeof(sock));
+	mb_sock_client_path(status_opts.socket, sock, sizeof(sock), NULL);
 	answering = status_probe(sock, why, sizeof(why));
 	if (status_opts.json) {
 		status_json_head(cfg->path, sock, answering, why, now);

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "errstr.h"
 #include "expiry.h"
+#include "isotime.h"
 #include "log.h"
 #include "notify.h"
 #include "store.h"
@@ -64,7 +65,7 @@ token_warn_attention(const struct mb_account *acct,
 		free(err);
 		return;
 	}
-	mb_cli_format_time(access->expires_at, when, sizeof(when));
+	mb_iso_time(access->expires_at, when, sizeof(when), "never");
 	if (st.needs_authorize && st.client_problem)
 		mb_log(LOG_WARNING, "account %s: the provider refused the "
 		       "OAuth client, fix its configuration: %s; the printed "

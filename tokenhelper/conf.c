@@ -18,6 +18,7 @@
 #include "account-name.h"
 #include "errstr.h"
 #include "log.h"
+#include "safe-open.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -70,7 +71,8 @@ enum cfg_key {
 	K_CLIENT_SECRET_FILE, K_CA_FILE, K_REFRESH_MARGIN, K_STATE_DIR,
 	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
 	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_REVOCATION_ENDPOINT,
-	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION, K_COUNT
+	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION,
+	K_CHECK_IDENTITY, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -98,6 +100,7 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_NOTIFY_AFTER] = "notify_after",
 	[K_REPLY_TIMEOUT] = "reply_timeout",
 	[K_ROTATION] = "rotation",
+	[K_CHECK_IDENTITY] = "check_identity",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -222,63 +225,25 @@ cfg_strerror(struct cfg_parser *p, int err)
 	return mb_strerror(err, p->errbuf, sizeof(p->errbuf));
 }
 
-/* What a file that is not a regular file is, for error messages. */
-static const char *
-cfg_file_kind(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO (named pipe)";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "a special file";
-}
-
-/*
- * Opens path for reading, refusing anything but a regular file without
- * blocking: stat() first, so that no device is ever opened (opening some
- * has side effects), then O_NONBLOCK, so that a FIFO swapped in meanwhile
- * cannot stall open(), then fstat() to judge what was really opened.
- * O_NONBLOCK changes nothing for a regular file.  what names the file in
- * errors ("client_secret_file"); NULL means the configuration itself.
- * Returns the descriptor, with *st filled in, or -1 with the error set.
- */
+/* Opens path for reading as a regular file (tokenhelper/safe-open.h; a
+ * symbolic link is followed: packaging may link the configuration).  what
+ * names the file in errors ("client_secret_file"); NULL means the
+ * configuration itself.  Returns the descriptor, with *st filled in, or
+ * -1 with the error set. */
 static int
 cfg_open_regular(struct cfg_parser *p, unsigned line, const char *what,
 		 const char *path, struct stat *st)
 {
 	char *label = what != NULL ? mb_xasprintf("%s %s", what, path) :
 		      mb_xstrdup("the configuration");
-	int fd = -1;
+	char *err = NULL;
+	int fd;
 
-	if (stat(path, st) == 0 && !S_ISREG(st->st_mode)) {
-		cfg_error(p, line, "%s is %s, not a regular file", label,
-			  cfg_file_kind(st->st_mode));
-		goto out;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		cfg_error(p, line, "cannot open %s: %s", label,
-			  cfg_strerror(p, errno));
-		goto out;
-	}
-	if (fstat(fd, st) < 0) {
-		cfg_error(p, line, "cannot stat %s: %s", label,
-			  cfg_strerror(p, errno));
-		close(fd);
-		fd = -1;
-	} else if (!S_ISREG(st->st_mode)) {
-		cfg_error(p, line, "%s is %s, not a regular file", label,
-			  cfg_file_kind(st->st_mode));
-		close(fd);
-		fd = -1;
-	}
-out:
+	fd = mb_open_regular(path, O_RDONLY, 0, MB_OPEN_FOLLOW, label, st,
+			     &err);
+	if (fd < 0)
+		cfg_error(p, line, "%s", err);
+	free(err);
 	free(label);
 	return fd;
 }
@@ -420,7 +385,7 @@ cfg_check_ca_file(struct cfg_parser *p, unsigned line, const char *path)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		cfg_error(p, line, "ca_file %s is %s, not a regular file",
-			  path, cfg_file_kind(st.st_mode));
+			  path, mb_file_kind(st.st_mode));
 		return false;
 	}
 	return true;
@@ -821,6 +786,46 @@ cfg_section_rotation(struct cfg_parser *p, struct cfg_section *sec,
 	return true;
 }
 
+bool
+mb_scope_has(const char *scope, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = scope;
+
+	while (p != NULL && (p = strstr(p, word)) != NULL) {
+		if ((p == scope || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* check_identity = yes | no: whether authorize asks for an OpenID
+ * Connect id_token and checks it names user.  Default: yes for Google
+ * and Microsoft, and for a generic provider whose scope has openid. */
+static bool
+cfg_section_identity(struct cfg_parser *p, struct cfg_section *sec,
+		     struct mb_account *a)
+{
+	const char *v = sec->values[K_CHECK_IDENTITY];
+
+	a->check_identity = strcmp(a->provider, "generic") != 0 ||
+			    mb_scope_has(a->scope, "openid");
+	if (v == NULL)
+		return true;
+	if (strcmp(v, "yes") == 0) {
+		a->check_identity = true;
+	} else if (strcmp(v, "no") == 0) {
+		a->check_identity = false;
+	} else {
+		cfg_error(p, sec->lines[K_CHECK_IDENTITY], "check_identity "
+			  "must be yes or no");
+		return false;
+	}
+	return true;
+}
+
 /* Where the state lives, and who may ask serve for the token. */
 static bool
 cfg_section_local(struct cfg_parser *p, struct cfg_section *sec,
@@ -886,6 +891,7 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	       cfg_section_client(p, sec, a) &&
 	       cfg_section_numbers(p, sec, a) &&
 	       cfg_section_rotation(p, sec, a) &&
+	       cfg_section_identity(p, sec, a) &&
 	       cfg_section_local(p, sec, a) &&
 	       cfg_section_notify(p, sec, a);
 }

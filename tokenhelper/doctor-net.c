@@ -1,6 +1,6 @@
 #include <config.h>
 
-/* doctor: the network checks, through libcurl.
+/* doctor: the network checks, through libcurl (tokenhelper/http.c).
  *   - The token endpoint: a HEAD request with the account's CA and
  *     timeouts.  It proves DNS, the route and the TLS verification the
  *     refresh needs, and spends nothing: no form, no token.
@@ -8,47 +8,32 @@
  *     CURLOPT_XOAUTH2_BEARER), stopping after authentication
  *     (CURLOPT_CONNECT_ONLY).  Only what the server sends is kept (never
  *     what we send, which holds the token); its error challenge is
- *     decoded, and Microsoft's final replies are mapped to advice. */
+ *     decoded, and Microsoft's final replies are mapped to advice.
+ *     STARTTLS is required unless the URL's host is exactly loopback
+ *     (mb_http_mail_url), and every form of the token a server could echo
+ *     is masked in what is printed. */
 
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <curl/curl.h>
-
+#include "base64.h"
 #include "doctor.h"
+#include "http.h"
+#include "initial-response.h"
+#include "refresh.h"
+#include "wipe.h"
 #include "xalloc.h"
-
-#define DOC_TRACE_MAX 8192
-
-static void
-doc_curl_common(CURL *c, const char *url, const char *ca, long ctimeout,
-		long timeout, char *errbuf)
-{
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, ctimeout);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
-}
 
 /* login: the CA came from --ca-file (doctor --login), else from the
  * account's ca_file (the token endpoint). */
 static const char *
-doc_curl_fix(CURLcode rc, bool login, bool have_ca)
+doc_net_fix(enum mb_http_fail f, bool login, bool have_ca)
 {
-	switch (rc) {
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_SSL_CERTPROBLEM:
+	switch (f) {
+	case MB_HTTP_FAIL_TLS:
 		if (login)
 			return have_ca ? "give --ca-file the CA that signed "
 			       "the server's certificate (or leave --ca-file "
@@ -60,7 +45,7 @@ doc_curl_fix(CURLcode rc, bool login, bool have_ca)
 		       "endpoint's certificate (or remove it to use the "
 		       "system's CAs)" : "install the CA that signed the "
 		       "endpoint's certificate, or set ca_file";
-	case CURLE_COULDNT_RESOLVE_HOST:
+	case MB_HTTP_FAIL_RESOLVE:
 		return "check the host name and this machine's DNS";
 	default:
 		return "check the URL, the network path and any firewall or "
@@ -71,23 +56,13 @@ doc_curl_fix(CURLcode rc, bool login, bool have_ca)
 void
 mb_doc_check_endpoint(struct mb_doctor *d, const struct mb_account *a)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode rc;
+	char errbuf[256];
+	enum mb_http_fail f;
 	long code = 0;
-	CURL *c;
 
-	c = curl_easy_init();
-	if (c == NULL) {
-		mb_doc_report(d, MB_DOC_FAIL, "endpoint", "free some memory",
-			      "[%s] libcurl cannot start", a->name);
-		return;
-	}
-	doc_curl_common(c, a->token_endpoint, a->ca_file, a->connect_timeout,
-			a->timeout, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	f = mb_http_head(a->token_endpoint, a->ca_file, a->connect_timeout,
+			 a->timeout, &code, errbuf, sizeof(errbuf));
+	if (f == MB_HTTP_FAIL_NONE) {
 		mb_doc_report(d, MB_DOC_PASS, "endpoint", NULL, "[%s] %s "
 			      "reachable, certificate verified with %s (HEAD "
 			      "answered %ld)", a->name, a->token_endpoint,
@@ -95,39 +70,11 @@ mb_doc_check_endpoint(struct mb_doctor *d, const struct mb_account *a)
 			      code);
 	} else {
 		mb_doc_report(d, MB_DOC_FAIL, "endpoint",
-			      doc_curl_fix(rc, false, a->ca_file != NULL),
+			      doc_net_fix(f, false, a->ca_file != NULL),
 			      "[%s] %s: %s (CA: %s)", a->name,
-			      a->token_endpoint,
-			      errbuf[0] ? errbuf : curl_easy_strerror(rc),
+			      a->token_endpoint, errbuf,
 			      a->ca_file ? a->ca_file : "system");
 	}
-	curl_easy_cleanup(c);
-}
-
-struct doc_trace {
-	char buf[DOC_TRACE_MAX];
-	size_t len;
-	size_t since;	/* where the answers to our last command start */
-};
-
-/* Keeps the server's lines only: what we send carries the token, and is
- * only noted as having happened. */
-static int
-doc_debug(CURL *c, curl_infotype type, char *data, size_t size, void *rock)
-{
-	struct doc_trace *t = rock;
-	size_t room = sizeof(t->buf) - 1 - t->len;
-
-	if (type == CURLINFO_HEADER_OUT)
-		t->since = t->len;
-	if (type != CURLINFO_HEADER_IN)
-		return 0;
-	if (size > room)
-		size = room;
-	memcpy(t->buf + t->len, data, size);
-	t->len += size;
-	t->buf[t->len] = '\0';
-	return 0;
 }
 
 static int
@@ -168,7 +115,7 @@ doc_b64_decode(const char *in, char *out, size_t size)
 /* The server's challenge, decoded ("" if none), and its last line other
  * than a challenge since our last command ("" if none). */
 static void
-doc_trace_parse(const struct doc_trace *t, char *chal, size_t csize,
+doc_trace_parse(const struct mb_http_trace *t, char *chal, size_t csize,
 		char *last, size_t lsize)
 {
 	const char *line = t->buf, *end, *p;
@@ -226,71 +173,69 @@ doc_login_advice(const char *chal, const char *last)
 	return "check the user name, the URL and the server's log";
 }
 
-/* imap, imaps, smtp, smtps: true and *tls_r when the scheme has TLS
- * from the start. */
-static bool
-doc_login_scheme(const char *url, bool *tls_r)
-{
-	*tls_r = strncasecmp(url, "imaps://", 8) == 0 ||
-		 strncasecmp(url, "smtps://", 8) == 0;
-	return *tls_r || strncasecmp(url, "imap://", 7) == 0 ||
-	       strncasecmp(url, "smtp://", 7) == 0;
-}
-
 bool
 mb_doc_login_url_ok(const char *url)
 {
-	bool tls;
+	struct mb_mail_url u;
 
-	return doc_login_scheme(url, &tls);
+	return mb_http_mail_url(url, &u) == 0;
 }
 
-/* STARTTLS is required, except towards this machine itself. */
-static bool
-doc_loopback(const char *url)
+/* Masks in text every form in which the server could echo what was sent:
+ * the token, its base64, and the base64 of the XOAUTH2 and OAUTHBEARER
+ * messages that carry it (mb_redact() finds each raw, form-encoded or
+ * JSON-escaped, and a truncated tail). */
+static void
+doc_login_redact(char *text, const char *url, const char *user,
+		 const char *token)
 {
-	const char *h = strstr(url, "://") + 3;
+	size_t ul = strlen(user), tl = strlen(token), n, i;
+	struct mb_mail_url u;
+	char *msg[4] = { NULL, NULL, NULL, NULL }, *b64;
 
-	return strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0 ||
-	       strncasecmp(h, "localhost", 9) == 0;
+	(void)mb_http_mail_url(url, &u);
+	n = mb_ir_xoauth2_len(ul, tl);
+	msg[0] = mb_xmalloc(n + 1);
+	mb_ir_xoauth2(msg[0], n + 1, user, ul, token, tl);
+	n = mb_ir_oauthbearer_len(user, ul, NULL, 0, tl);
+	msg[1] = mb_xmalloc(n + 1);
+	mb_ir_oauthbearer(msg[1], n + 1, user, ul, NULL, 0, token, tl);
+	n = mb_ir_oauthbearer_len(user, ul, u.host, u.port, tl);
+	msg[2] = mb_xmalloc(n + 1);
+	mb_ir_oauthbearer(msg[2], n + 1, user, ul, u.host, u.port, token, tl);
+	msg[3] = mb_xstrdup(token);
+	mb_redact(text, token);
+	for (i = 0; i < 4; i++) {
+		n = mb_base64_len(strlen(msg[i]));
+		b64 = mb_xmalloc(n + 1);
+		mb_base64_encode(b64, n + 1, msg[i], strlen(msg[i]));
+		mb_redact(text, b64);
+		mb_free_secret(&b64);
+		mb_free_secret(&msg[i]);
+	}
 }
 
 void
 mb_doc_check_login(struct mb_doctor *d, const struct mb_account *a,
 		   const char *token)
 {
-	static struct doc_trace trace;
-	char errbuf[CURL_ERROR_SIZE] = "", chal[1024], last[512];
-	CURLcode rc;
-	bool tls;
-	CURL *c;
+	static struct mb_http_trace trace;
+	char errbuf[256], chal[1024], last[512];
+	enum mb_http_fail f;
 
-	if (!doc_login_scheme(d->login_url, &tls) ||
-	    (c = curl_easy_init()) == NULL) {
-		mb_doc_report(d, MB_DOC_FAIL, "login", "use imap://, imaps://, "
-			      "smtp:// or smtps://", "cannot log in to %s",
-			      d->login_url);
-		return;
-	}
-	memset(&trace, 0, sizeof(trace));
-	doc_curl_common(c, d->login_url, d->login_ca, 10L, 30L, errbuf);
-	curl_easy_setopt(c, CURLOPT_USERNAME, a->user);
-	curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, token);
-	curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
-	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
-	if (!tls)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, doc_loopback(d->login_url)
-				 ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
-	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, doc_debug);
-	curl_easy_setopt(c, CURLOPT_DEBUGDATA, &trace);
-	rc = curl_easy_perform(c);
+	f = mb_http_mail_login(d->login_url, d->login_ca, a->user, token,
+			       &trace, errbuf, sizeof(errbuf));
 	doc_trace_parse(&trace, chal, sizeof(chal), last, sizeof(last));
-	if (rc == CURLE_OK) {
+	mb_wipe(&trace, sizeof(trace));
+	/* a server may echo what it received, in any form */
+	doc_login_redact(chal, d->login_url, a->user, token);
+	doc_login_redact(last, d->login_url, a->user, token);
+	doc_login_redact(errbuf, d->login_url, a->user, token);
+	if (f == MB_HTTP_FAIL_NONE) {
 		mb_doc_report(d, MB_DOC_PASS, "login", NULL, "[%s] XOAUTH2 "
 			      "login as %s at %s accepted: %s", a->name,
 			      a->user, d->login_url, last);
-	} else if (rc == CURLE_LOGIN_DENIED) {
+	} else if (f == MB_HTTP_FAIL_DENIED) {
 		mb_doc_report(d, MB_DOC_FAIL, "login",
 			      doc_login_advice(chal, last), "[%s] %s refused "
 			      "XOAUTH2 for %s: %s%s%s%s%s", a->name,
@@ -298,12 +243,17 @@ mb_doc_check_login(struct mb_doctor *d, const struct mb_account *a,
 			      chal[0] ? "error challenge " : "", chal,
 			      chal[0] && last[0] ? ", then " : "",
 			      last[0] ? "final reply " : "", last);
+	} else if (f == MB_HTTP_FAIL_NOTLS) {
+		mb_doc_report(d, MB_DOC_FAIL, "login", "use imaps:// or "
+			      "smtps://, or a server that offers STARTTLS (a "
+			      "token goes without TLS only to this machine: "
+			      "127.0.0.0/8, ::1, localhost)", "[%s] %s offers "
+			      "no STARTTLS: the token was not sent (%s)",
+			      a->name, d->login_url, errbuf);
 	} else {
-		mb_doc_report(d, MB_DOC_FAIL, "login", doc_curl_fix(rc, true,
-			      d->login_ca != NULL), "[%s] %s: %s (last "
-			      "server line: %s)", a->name, d->login_url,
-			      errbuf[0] ? errbuf : curl_easy_strerror(rc),
-			      last[0] ? last : "none");
+		mb_doc_report(d, MB_DOC_FAIL, "login", doc_net_fix(f, true,
+			      d->login_ca != NULL), "[%s] %s: %s "
+			      "(last server line: %s)", a->name, d->login_url,
+			      errbuf, last[0] ? last : "none");
 	}
-	curl_easy_cleanup(c);
 }

@@ -25,13 +25,11 @@
 
 #include "doctor.h"
 #include "postfix-query.h"
+#include "serve-socket.h"
 #include "token-rule.h"
 #include "wipe.h"
 #include "xalloc.h"
 
-#ifndef MB_SYSTEM_SOCKET
-#define MB_SYSTEM_SOCKET "/run/mailbearer/socket"
-#endif
 
 #define PF_OUT_MAX 4096
 #define PF_SEPS " ,\t\n"
@@ -493,7 +491,7 @@ pf_socket_path(const struct mb_doctor *d, char *out, size_t size)
 {
 	char env[PF_OUT_MAX], *save = NULL, *w;
 
-	snprintf(out, size, "%s", MB_SYSTEM_SOCKET);
+	snprintf(out, size, "%s", mb_sock_system_path());
 	pf_param(d, "import_environment", env, sizeof(env));
 	for (w = strtok_r(env, PF_SEPS, &save); w != NULL;
 	     w = strtok_r(NULL, PF_SEPS, &save))

@@ -2,12 +2,14 @@
 
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <strings.h>
 #include <time.h>
 
@@ -479,4 +481,218 @@ out:
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
 	return ret;
+}
+
+/* doctor's probes.  The connection options they share with nothing
+ * else: verified TLS, the CA, timeouts, the error buffer. */
+static void
+http_probe_common(CURL *c, const char *ca_file, long connect_timeout,
+		  long timeout, char *errbuf)
+{
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, connect_timeout);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+}
+
+static enum mb_http_fail
+http_probe_fail(CURLcode rc, const char *errbuf, char *out, size_t size)
+{
+	snprintf(out, size, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	switch (rc) {
+	case CURLE_OK:
+		return MB_HTTP_FAIL_NONE;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+		return MB_HTTP_FAIL_TLS;
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return MB_HTTP_FAIL_RESOLVE;
+	case CURLE_LOGIN_DENIED:
+		return MB_HTTP_FAIL_DENIED;
+	case CURLE_USE_SSL_FAILED:
+		return MB_HTTP_FAIL_NOTLS;
+	default:
+		return MB_HTTP_FAIL_OTHER;
+	}
+}
+
+enum mb_http_fail
+mb_http_head(const char *url, const char *ca_file, long connect_timeout,
+	     long timeout, long *status_r, char *errbuf, size_t errsize)
+{
+	char eb[CURL_ERROR_SIZE] = "";
+	enum mb_http_fail f;
+	CURLcode rc;
+	CURL *c;
+
+	*status_r = 0;
+	if (mb_http_global_init() < 0 || (c = curl_easy_init()) == NULL) {
+		snprintf(errbuf, errsize, "libcurl cannot start");
+		return MB_HTTP_FAIL_OTHER;
+	}
+	http_probe_common(c, ca_file, connect_timeout, timeout, eb);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	rc = curl_easy_perform(c);
+	f = http_probe_fail(rc, eb, errbuf, errsize);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status_r);
+	curl_easy_cleanup(c);
+	return f;
+}
+
+bool
+mb_http_host_is_loopback(const char *host)
+{
+	unsigned char a[16];
+
+	if (strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) != 1)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a))
+		return true;
+	return IN6_IS_ADDR_V4MAPPED((struct in6_addr *)a) && a[12] == 127;
+}
+
+/* The parsed URL (caller frees with curl_url_cleanup), *u filled.  NULL
+ * when url is not a mail URL of ours. */
+static CURLU *
+http_mail_url(const char *url, struct mb_mail_url *u)
+{
+	static const char *const schemes[] = {
+		"imap", "imaps", "smtp", "smtps", NULL
+	};
+	char *scheme = NULL, *host = NULL, *port = NULL;
+	CURLU *h = curl_url();
+	const char *hp;
+	size_t i, n;
+
+	memset(u, 0, sizeof(*u));
+	if (h == NULL || curl_url_set(h, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(h, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto bad;
+	for (i = 0; schemes[i] != NULL; i++)
+		if (strcasecmp(scheme, schemes[i]) == 0)
+			break;
+	if (schemes[i] == NULL)
+		goto bad;
+	u->tls = scheme[strlen(scheme) - 1] == 's' ||
+		 scheme[strlen(scheme) - 1] == 'S';
+	hp = host;
+	n = strlen(host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		hp++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(u->host))
+		goto bad;
+	memcpy(u->host, hp, n);
+	u->host[n] = '\0';
+	u->loopback = mb_http_host_is_loopback(u->host);
+	if (curl_url_get(h, CURLUPART_PORT, &port, 0) == CURLUE_OK)
+		u->port = (unsigned)strtoul(port, NULL, 10);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	return h;
+bad:
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(h);
+	memset(u, 0, sizeof(*u));
+	return NULL;
+}
+
+int
+mb_http_mail_url(const char *url, struct mb_mail_url *u)
+{
+	CURLU *h = http_mail_url(url, u);
+
+	curl_url_cleanup(h);
+	return h != NULL ? 0 : -1;
+}
+
+/* Keeps the server's lines only: what we send carries the token, and is
+ * only noted as having happened. */
+static int
+http_trace_cb(CURL *c, curl_infotype type, char *data, size_t size,
+	      void *rock)
+{
+	struct mb_http_trace *t = rock;
+	size_t room = sizeof(t->buf) - 1 - t->len;
+
+	(void)c;
+	if (type == CURLINFO_HEADER_OUT)
+		t->since = t->len;
+	if (type != CURLINFO_HEADER_IN)
+		return 0;
+	if (size > room)
+		size = room;
+	memcpy(t->buf + t->len, data, size);
+	t->len += size;
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
+enum mb_http_fail
+mb_http_mail_login(const char *url, const char *ca_file, const char *user,
+		   const char *token, struct mb_http_trace *trace,
+		   char *errbuf, size_t errsize)
+{
+	char eb[CURL_ERROR_SIZE] = "";
+	struct mb_mail_url u;
+	enum mb_http_fail f;
+	CURLU *h = NULL;
+	CURLcode rc;
+	CURL *c = NULL;
+
+	memset(trace, 0, sizeof(*trace));
+	if (mb_http_global_init() < 0 || (c = curl_easy_init()) == NULL ||
+	    (h = http_mail_url(url, &u)) == NULL) {
+		snprintf(errbuf, errsize, "%s", c == NULL ? "libcurl cannot "
+			 "start" : "not an imap, imaps, smtp or smtps URL");
+		f = MB_HTTP_FAIL_OTHER;
+		goto out;
+	}
+	http_probe_common(c, ca_file, 10L, 30L, eb);
+	/* the very URL whose host was judged above, not a second parse */
+	curl_easy_setopt(c, CURLOPT_CURLU, h);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "imap,imaps,smtp,smtps");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_IMAP |
+			 CURLPROTO_IMAPS | CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
+	curl_easy_setopt(c, CURLOPT_USERNAME, user);
+	curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, token);
+	curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	if (!u.tls)
+		curl_easy_setopt(c, CURLOPT_USE_SSL, u.loopback ?
+				 (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+	curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);
+	curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, http_trace_cb);
+	curl_easy_setopt(c, CURLOPT_DEBUGDATA, trace);
+	rc = curl_easy_perform(c);
+	f = http_probe_fail(rc, eb, errbuf, errsize);
+out:
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	curl_url_cleanup(h);
+	return f;
 }

@@ -1,10 +1,13 @@
 #ifndef MB_HTTP_H
 #define MB_HTTP_H
 
-/* HTTPS POST of a form, through libcurl (the only file that includes
- * <curl/curl.h>).  TLS verification is always on, only https:// is
- * allowed (also for redirects, which are not followed anyway), the
- * response body is capped (MB_HTTP_MAX_BODY). */
+/* Everything that goes through libcurl (http.c is the only file that
+ * includes <curl/curl.h>, tests/lint/test-style.sh checks it): the HTTPS
+ * POST of a form to a token endpoint, and doctor's probes (a HEAD to the
+ * endpoint, a mail login, the parsing of its URL).  TLS verification is
+ * always on, only https:// is allowed for the endpoint (also for
+ * redirects, which are not followed anyway), the response body is capped
+ * (MB_HTTP_MAX_BODY). */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,5 +76,61 @@ void mb_http_reply_clear(struct mb_http_reply *reply);
 /* "a=1&b=x%20y": malloc'd (caller wipes: it holds secrets), NULL on
  * allocation failure.  Exposed for tests. */
 char *mb_http_form_encode(const char *const *fields);
+
+/* Why a probe failed, for the advice to give. */
+enum mb_http_fail {
+	MB_HTTP_FAIL_NONE = 0,
+	MB_HTTP_FAIL_TLS,	/* certificate verification, TLS handshake */
+	MB_HTTP_FAIL_RESOLVE,	/* the host name did not resolve */
+	MB_HTTP_FAIL_DENIED,	/* a login: the server refused it */
+	MB_HTTP_FAIL_NOTLS,	/* a login: STARTTLS required, not offered */
+	MB_HTTP_FAIL_OTHER,
+};
+
+/* A HEAD request to an https:// URL (doctor's endpoint check: DNS, route,
+ * TLS verification, nothing spent).  MB_HTTP_FAIL_NONE with the HTTP
+ * status in *status_r, or the reason with its text in errbuf. */
+enum mb_http_fail mb_http_head(const char *url, const char *ca_file,
+			       long connect_timeout, long timeout,
+			       long *status_r, char *errbuf, size_t errsize);
+
+/* A mail server URL (doctor --login), parsed by libcurl's URL API. */
+struct mb_mail_url {
+	bool tls;		/* imaps://, smtps://: TLS from the start */
+	bool loopback;		/* the host is this machine (see below) */
+	char host[256];		/* as parsed, IPv6 without brackets */
+	unsigned port;		/* 0: the scheme's default */
+};
+
+/* Parses url: 0, or -1 when it is not imap://, imaps://, smtp:// or
+ * smtps://HOST[:PORT][/...] (then *u is zeroed).  The host is loopback
+ * only when it is exactly an address of 127.0.0.0/8, ::1 (or
+ * ::ffff:127.x.y.z) or the name "localhost" (any case): a prefix decides
+ * nothing (localhost.example, 127.example, 127.0.0.1@example are not). */
+int mb_http_mail_url(const char *url, struct mb_mail_url *u);
+/* Whether host (an IP address without brackets, or a name) is loopback,
+ * by the rule above.  Pure; exposed for the unit tests. */
+bool mb_http_host_is_loopback(const char *host);
+
+/* What a mail login saw of the server: its lines only (what we send
+ * holds the token and is never kept), NUL-terminated, and where the
+ * answers to our last command start. */
+#define MB_HTTP_TRACE_MAX 8192
+struct mb_http_trace {
+	char buf[MB_HTTP_TRACE_MAX];
+	size_t len;
+	size_t since;
+};
+
+/* An XOAUTH2 login as user with token to an IMAP or SMTP url (parsed as
+ * mb_http_mail_url does; the connection goes to the host checked there),
+ * stopping after authentication.  STARTTLS is required on imap:// and
+ * smtp:// unless the host is loopback.  The server's lines in *trace;
+ * MB_HTTP_FAIL_NONE when the login was accepted, MB_HTTP_FAIL_DENIED when
+ * the server refused it, else another reason with its text in errbuf. */
+enum mb_http_fail mb_http_mail_login(const char *url, const char *ca_file,
+				     const char *user, const char *token,
+				     struct mb_http_trace *trace,
+				     char *errbuf, size_t errsize);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "expiry.h"
 #include "store.h"
 #include "token-syntax.h"
 #include "wipe.h"
@@ -19,8 +20,6 @@
 
 #define MB_DESC_MAX 300
 #define MB_JSON_DEPTH 16
-/* A year: anything longer is not a real access-token lifetime. */
-#define MB_EXPIRES_IN_MAX (366L * 86400L)
 
 bool
 mb_json_token_sane(const char *s)
@@ -650,22 +649,36 @@ json_import_iso_time(const char *s)
 }
 
 /* A time given as seconds since the epoch (number or digits) or as an
- * ISO 8601 string; 0 when absent, empty or not a time. */
+ * ISO 8601 string; 0 when absent, empty or 0, -1 when present but not a
+ * time (negative, NaN, neither a number nor a date).  An integer beyond
+ * what json-c holds comes back as LONG_MAX: the caller judges how far
+ * ahead is absurd. */
 static time_t
 json_import_time(struct json_object *obj, const char *key)
 {
 	struct json_object *v;
+	const char *s;
+	double d;
 	long n = 0;
 	time_t t;
 
 	if (!json_object_object_get_ex(obj, key, &v) || v == NULL)
 		return 0;
+	if (json_object_is_type(v, json_type_double)) {
+		d = json_object_get_double(v);
+		if (d != d || d < 0)
+			return -1;
+		return d >= 9e18 ? (time_t)LONG_MAX : (time_t)d;
+	}
 	if (json_get_long(obj, key, &n) > 0)
-		return n > 0 ? (time_t)n : 0;
+		return n >= 0 ? (time_t)n : -1;
 	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	s = json_object_get_string(v);
+	if (s[0] == '\0')
 		return 0;
-	t = json_import_iso_time(json_object_get_string(v));
-	return t;
+	t = json_import_iso_time(s);
+	return t > 0 ? t : -1;
 }
 
 /* The members every format shares; -1 with *error_r on a bad one. */
@@ -743,91 +756,4 @@ fail:
 	json_wipe_member(obj, "client_secret");
 	json_object_put(obj);
 	return -1;
-}
-
-/* base64url (padding optional) of at most 8 KiB into a malloc'd
- * NUL-terminated buffer; NULL if malformed. */
-static char *
-json_b64url_decode(const char *s, size_t n)
-{
-	static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"abcdefghijklmnopqrstuvwxyz0123456789-_";
-	unsigned v = 0, bits = 0;
-	size_t i, o = 0;
-	char *out, *p;
-
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	if (n > 8192)
-		return NULL;
-	out = mb_xmalloc(n + 1);
-	for (i = 0; i < n; i++) {
-		p = memchr(a, s[i], sizeof(a) - 1);
-		if (p == NULL || s[i] == '\0') {
-			free(out);
-			return NULL;
-		}
-		v = (v << 6) | (unsigned)(p - a);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((v >> bits) & 0xff);
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* The user an OpenID Connect id_token names: email, else
- * preferred_username, else upn; printable, at most 320 bytes. */
-static char *
-json_id_token_user(const char *jwt)
-{
-	static const char *const claims[] = {
-		"email", "preferred_username", "upn",
-	};
-	const char *dot1 = strchr(jwt, '.'), *dot2;
-	struct json_object *obj = NULL;
-	char *payload, *err = NULL, *user = NULL;
-	size_t i;
-
-	dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
-	if (dot2 == NULL)
-		return NULL;
-	payload = json_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1));
-	if (payload != NULL)
-		obj = json_parse_all(payload, strlen(payload), &err);
-	for (i = 0; obj != NULL && user == NULL && i < 3; i++) {
-		if (json_get_string(obj, claims[i], &user) > 0 &&
-		    (!json_device_text_ok(user, 320) || strchr(user, '\\'))) {
-			free(user);
-			user = NULL;
-		}
-	}
-	if (obj != NULL)
-		json_object_put(obj);
-	free(err);
-	free(payload);
-	return user;
-}
-
-char *
-mb_json_reply_id_user(const char *body, size_t len)
-{
-	struct json_object *obj;
-	char *jwt = NULL, *err = NULL, *user = NULL;
-	bool trailing;
-
-	obj = json_parse_object(body, len, &trailing, &err);
-	free(err);
-	if (obj == NULL)
-		return NULL;
-	if (json_get_string(obj, "id_token", &jwt) > 0)
-		user = json_id_token_user(jwt);
-	mb_free_secret(&jwt);
-	json_wipe_member(obj, "access_token");
-	json_wipe_member(obj, "refresh_token");
-	json_wipe_member(obj, "id_token");
-	json_object_put(obj);
-	return user;
 }

@@ -80,7 +80,7 @@ struct mb_import {
 	const char *format;	/* static: the format's name */
 	char *refresh_token;	/* secret */
 	char *access_token;	/* secret; NULL unless its expiry is known */
-	time_t expires_at;	/* of access_token; 0 unknown */
+	time_t expires_at;	/* of access_token; 0 unknown, -1 not a time */
 	char *scope;		/* NULL if not given */
 	char *client_id;	/* the client it was issued to; NULL unknown */
 	char *user;		/* the mailbox it names; NULL unknown */
@@ -91,12 +91,5 @@ struct mb_import {
 int mb_json_parse_import(const char *text, size_t len, struct mb_import *imp,
 			 char **error_r);
 void mb_import_clear(struct mb_import *imp);
-
-/* Who signed in, from the OpenID Connect id_token of a token-endpoint
- * reply (its email, else preferred_username, else upn claim), read
- * without checking the token's signature: it came straight from the
- * token endpoint over verified TLS (OpenID Connect Core 3.1.3.7).  A
- * malloc'd printable string, or NULL when the reply has none. */
-char *mb_json_reply_id_user(const char *body, size_t len);
 
 #endif

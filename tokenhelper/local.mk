@@ -12,12 +12,15 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/http.c tokenhelper/http.h \
+	tokenhelper/id-token.c tokenhelper/id-token.h \
+	tokenhelper/isotime.c tokenhelper/isotime.h \
 	tokenhelper/json.c tokenhelper/json.h \
 	tokenhelper/log.c tokenhelper/log.h \
 	tokenhelper/notify.c tokenhelper/notify.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
+	tokenhelper/safe-open.c tokenhelper/safe-open.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/test-hooks.h \
@@ -27,8 +30,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 # Directories in make variables so that `make sysconfdir=...` works.
 tokenhelper_libmbhelper_la_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_SYSCONFDIR='"$(sysconfdir)"' \
-	-DMB_LOCALSTATEDIR='"$(localstatedir)"' \
-	-DMB_SYSTEM_SOCKET='"$(mb_socket)"'
+	-DMB_LOCALSTATEDIR='"$(localstatedir)"'
 tokenhelper_libmbhelper_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) \
 	$(CRYPTO_CFLAGS) -pthread
 tokenhelper_libmbhelper_la_LIBADD = common/libcommon.la $(CURL_LIBS) \
@@ -48,9 +50,9 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/postfix-query.c tokenhelper/postfix-query.h \
 	tokenhelper/doctor-sasl.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
-# doctor loads libsasl2 as a mail client would, and logs in with libcurl.
+# doctor loads libsasl2 as a mail client would (and logs in through http.c).
 tokenhelper_mailbearer_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DMB_SYSTEM_SOCKET='"$(mb_socket)"' -DMB_PLUGINDIR='"$(plugindir)"'
-tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(CURL_CFLAGS)
-tokenhelper_mailbearer_LDADD += $(SASL_LIBS) $(CURL_LIBS)
+	-DMB_PLUGINDIR='"$(plugindir)"'
+tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
+tokenhelper_mailbearer_LDADD += $(SASL_LIBS)
 endif

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "isotime.h"
+
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char log_ident[64] = "mailbearer";
 /* Read without the lock by mb_log_fatal(). */
@@ -138,11 +140,11 @@ mb_log(int level, const char *fmt, ...)
 	if (!log_syslog && log_stamps &&
 	    clock_gettime(CLOCK_REALTIME, &ts) == 0 &&
 	    gmtime_r(&ts.tv_sec, &tm) != NULL) {
-		size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S",
-				    &tm);
+		size_t n = mb_iso_tm(&tm, ts.tv_nsec / 1000000, when,
+				     sizeof(when) - 1);
 
-		snprintf(when + n, sizeof(when) - n, ".%03ldZ ",
-			 ts.tv_nsec / 1000000);
+		if (n > 0)
+			snprintf(when + n, sizeof(when) - n, " ");
 	}
 	if (log_syslog)
 		syslog(level, "%s", buf);

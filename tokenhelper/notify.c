@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "errtext.h"
+#include "isotime.h"
 #include "log.h"
 #include "store.h"
 #include "xalloc.h"
@@ -189,14 +189,14 @@ notify_side_write(int fd, const struct notify_side *s, const char *path)
 	len = (size_t)snprintf(buf, sizeof(buf), "attention=%s\n",
 			       notify_names[s->attention]);
 	if (s->failing_since > 0) {
-		mb_cli_format_time(s->failing_since, t, sizeof(t));
+		mb_iso_time(s->failing_since, t, sizeof(t), "never");
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					"failing_since=%s\n", t);
 	}
 	for (k = 1; k < NK_COUNT; k++) {
 		if (s->sent[k] <= 0)
 			continue;
-		mb_cli_format_time(s->sent[k], t, sizeof(t));
+		mb_iso_time(s->sent[k], t, sizeof(t), "never");
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					"sent.%s=%s\n", notify_names[k], t);
 	}
@@ -399,8 +399,8 @@ notify_log_held(const char *account, enum notify_kind held,
 {
 	char t[32], d[32];
 
-	mb_cli_format_time(f->read.sent[held], t, sizeof(t));
-	mb_cli_format_time(due, d, sizeof(d));
+	mb_iso_time(f->read.sent[held], t, sizeof(t), "never");
+	mb_iso_time(due, d, sizeof(d), "never");
 	mb_log(LOG_INFO, "account %s: %s: not notified again (the last "
 	       "notification of it ran at %s; one an hour at most); %s %s "
 	       "if the account is still so", account, notify_names[held], t,
@@ -431,7 +431,7 @@ notify_reason(enum notify_kind ev, time_t since, const char *reason)
 	if (reason == NULL)
 		reason = "see `mailbearer status`";
 	if (ev == NK_FAILING) {
-		mb_cli_format_time(since, t, sizeof(t));
+		mb_iso_time(since, t, sizeof(t), "never");
 		text = mb_xasprintf("refreshes have failed since %s: %s", t,
 				    reason);
 	} else if (ev == NK_RECOVERED) {

@@ -4,6 +4,7 @@
 
 #include "errtext.h"
 #include "log.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -68,12 +69,8 @@ worker(void *arg)
 struct mb_pool *
 mb_pool_new(void)
 {
-	struct mb_pool *p = calloc(1, sizeof(*p));
+	struct mb_pool *p = mb_xcalloc(1, sizeof(*p));
 
-	if (p == NULL) {
-		mb_log(LOG_ERR, "out of memory");
-		return NULL;
-	}
 	p->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (p->efd < 0) {
 		mb_log(LOG_ERR, "eventfd: %s", mb_errstr(errno));

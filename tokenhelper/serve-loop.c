@@ -9,6 +9,7 @@
 #include "refresh-pool.h"
 #include "token-cache.h"
 #include "wipe.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -233,16 +234,10 @@ uid_slot(struct mb_serve *s, uid_t uid)
 	}
 	if (s->n_slots == s->slots_cap) {
 		size_t cap = s->slots_cap ? 2 * s->slots_cap : 8;
-		struct uid_slot **n = realloc(s->slots, cap * sizeof(*n));
-
-		if (n == NULL)
-			return NULL;
-		s->slots = n;
+		s->slots = mb_xrealloc(s->slots, cap * sizeof(*s->slots));
 		s->slots_cap = cap;
 	}
-	u = calloc(1, sizeof(*u));
-	if (u == NULL)
-		return NULL;
+	u = mb_xcalloc(1, sizeof(*u));
 	u->uid = uid;
 	memmove(&s->slots[lo + 1], &s->slots[lo],
 		(s->n_slots - lo) * sizeof(*s->slots));
@@ -415,11 +410,7 @@ conn_answer(struct mb_serve *s, struct conn *c, const char *line)
 	if (n < 0)
 		n = 0;
 	c->out_len = len - (size_t)n;
-	c->out = malloc(c->out_len);
-	if (c->out == NULL) {
-		conn_close(s, c);
-		return;
-	}
+	c->out = mb_xmalloc(c->out_len);
 	memcpy(c->out, line + n, c->out_len);
 	c->out_off = 0;
 	c->state = CONN_WRITE;
@@ -588,11 +579,7 @@ conn_read(struct mb_serve *s, struct conn *c)
 			}
 			if (size > MB_IPC_LINE_MAX)
 				size = MB_IPC_LINE_MAX;
-			b = malloc(size);
-			if (b == NULL) {
-				conn_close(s, c);
-				return;
-			}
+			b = mb_xmalloc(size);
 			memcpy(b, c->buf, c->len);
 			mb_wipe(c->buf, c->len);
 			if (c->buf != c->small)
@@ -661,11 +648,6 @@ conn_accept(struct mb_serve *s, int fd)
 		return;
 	}
 	u = uid_slot(s, cred.uid);
-	if (u == NULL) {
-		refuse(s, fd, &s->strangers, cred.uid, MB_IPC_ERR_INTERNAL,
-		       "out of memory");
-		return;
-	}
 	if (u->conns >= s->opt.max_per_uid) {
 		snprintf(msg, sizeof(msg), "uid %u already has %d connections "
 			 "open (the limit, --max-per-uid)", (unsigned)cred.uid,
@@ -673,12 +655,7 @@ conn_accept(struct mb_serve *s, int fd)
 		refuse(s, fd, u, cred.uid, MB_IPC_ERR_UNAVAILABLE, msg);
 		return;
 	}
-	c = malloc(sizeof(*c));
-	if (c == NULL) {
-		refuse(s, fd, u, cred.uid, MB_IPC_ERR_INTERNAL,
-		       "out of memory");
-		return;
-	}
+	c = mb_xmalloc(sizeof(*c));
 	memset(c, 0, offsetof(struct conn, small));
 	c->watch.kind = WATCH_CONN;
 	c->watch.fd = fd;
@@ -797,10 +774,8 @@ static bool
 runner_start(void *ctx, struct mb_cache_job *job)
 {
 	struct mb_serve *s = ctx;
-	struct pool_job *pj = malloc(sizeof(*pj));
+	struct pool_job *pj = mb_xmalloc(sizeof(*pj));
 
-	if (pj == NULL)
-		return false;
 	pj->work.run = pool_run;
 	pj->job = job;
 	if (mb_pool_submit(s->pool, &pj->work))
@@ -829,8 +804,8 @@ jobs_done(struct mb_serve *s, struct mb_pool_work *list, bool cancelled)
 				mb_cache_job_result(pj->job);
 
 			free(r->error);
-			r->error = strdup("cancelled (mailbearer is shutting "
-					  "down)");
+			r->error = mb_xstrdup("cancelled (mailbearer is "
+					      "shutting down)");
 		}
 		mb_cache_job_done(s->cache, pj->job, time(NULL));
 		free(pj);
@@ -852,8 +827,8 @@ reload(struct mb_serve *s)
 		free(error);
 		return;
 	}
-	if (mb_cache_reload(s->cache, &cfg, time(NULL)) == 0)
-		mb_log(LOG_NOTICE, "reloaded %s", s->config_path);
+	mb_cache_reload(s->cache, &cfg, time(NULL));
+	mb_log(LOG_NOTICE, "reloaded %s", s->config_path);
 }
 
 static void
@@ -928,9 +903,7 @@ mb_serve_run(struct mb_serve *s, const int *listen_fds, int n_listen,
 	uint32_t cur = 0;
 
 	s->config_path = config_path;
-	s->listen = calloc((size_t)n_listen, sizeof(*s->listen));
-	if (s->listen == NULL)
-		return EX_OSERR;
+	s->listen = mb_xcalloc((size_t)n_listen, sizeof(*s->listen));
 	s->n_listen = n_listen;
 	for (int i = 0; i < n_listen; i++) {
 		s->listen[i].kind = WATCH_LISTEN;
@@ -960,11 +933,11 @@ static void
 stop_waiters(struct mb_serve *s)
 {
 	size_t n = 0;
-	struct conn **wait = malloc((s->heap_size + 1) * sizeof(*wait));
+	struct conn **wait = mb_xcalloc(s->heap_size + 1, sizeof(*wait));
 
 	/* answering closes connections, which reorders the heap: collect
 	 * first (closed ones are freed only by reap()) */
-	for (size_t i = 0; wait != NULL && i < s->heap_size; i++) {
+	for (size_t i = 0; i < s->heap_size; i++) {
 		if (s->heap[i]->state == CONN_WAIT)
 			wait[n++] = s->heap[i];
 	}
@@ -1042,21 +1015,17 @@ fit_fd_limit(struct mb_serve_options *o)
 struct mb_serve *
 mb_serve_new(struct mb_config **cfg, const struct mb_serve_options *opts)
 {
-	struct mb_serve *s = calloc(1, sizeof(*s));
+	struct mb_serve *s = mb_xcalloc(1, sizeof(*s));
 	struct mb_cache_options co;
 	struct mb_cache_runner runner;
 	uint32_t cur = 0;
 
-	if (s == NULL)
-		goto nomem;
 	s->opt = *opts;
 	s->ep = -1;
 	fit_fd_limit(&s->opt);
 	s->strangers.uid = (uid_t)-1;
-	s->heap = calloc((size_t)s->opt.max_clients, sizeof(*s->heap));
-	s->line = malloc(MB_IPC_LINE_MAX + 1);
-	if (s->heap == NULL || s->line == NULL)
-		goto nomem;
+	s->heap = mb_xcalloc((size_t)s->opt.max_clients, sizeof(*s->heap));
+	s->line = mb_xmalloc(MB_IPC_LINE_MAX + 1);
 	s->line[0] = '\0';
 	s->ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->ep < 0) {
@@ -1075,15 +1044,10 @@ mb_serve_new(struct mb_config **cfg, const struct mb_serve_options *opts)
 	runner.peek = runner_peek;
 	runner.ctx = s;
 	s->cache = mb_cache_new(cfg, &co, &runner);
-	if (s->cache == NULL)
-		goto fail;
 	mb_cache_warm(s->cache, time(NULL));
 	return s;
-nomem:
-	mb_log(LOG_ERR, "out of memory");
 fail:
-	if (s != NULL)
-		s->stop = true;
+	s->stop = true;
 	mb_serve_free(&s);
 	return NULL;
 }

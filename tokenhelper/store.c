@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errtext.h"
 #include "json.h"
 #include "log.h"
+#include "safe-open.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -37,20 +39,6 @@ mb_store_crash_point(const char *point)
 		raise(SIGKILL);
 }
 #endif
-
-static const char *
-store_file_kind(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
 
 /* The name of uid into buf, or "" when it has none. */
 static const char *
@@ -94,48 +82,12 @@ int
 mb_store_open_regular(const char *path, int flags, mode_t mode,
 		      const char *what, char **error_r)
 {
-	struct stat sb;
-	int fd, fl, e;
+	char *label = mb_xasprintf("the %s %s", what, path);
+	int fd;
 
-	*error_r = NULL;
-	fd = open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
-		  O_NOCTTY, mode);
-	if (fd < 0) {
-		e = errno;
-		if (e == ELOOP)
-			*error_r = mb_xasprintf("%s %s is a symbolic link; "
-				"refusing to follow it, replace it with the "
-				"file itself", what, path);
-		else if (e != ENOENT)
-			*error_r = mb_xasprintf("cannot open the %s %s: %s",
-						what, path, strerror(e));
-		errno = e;
-		return -1;
-	}
-	if (fstat(fd, &sb) < 0) {
-		e = errno;
-		*error_r = mb_xasprintf("cannot stat the %s %s: %s", what,
-					path, strerror(e));
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		*error_r = mb_xasprintf("%s %s is %s, not a regular file; "
-			"remove it", what, path, store_file_kind(sb.st_mode));
-		close(fd);
-		errno = EINVAL;
-		return -1;
-	}
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-		e = errno;
-		*error_r = mb_xasprintf("cannot use the %s %s: %s", what,
-					path, strerror(e));
-		close(fd);
-		errno = e;
-		return -1;
-	}
+	fd = mb_open_regular(path, flags, mode, MB_OPEN_NOFOLLOW |
+			     MB_OPEN_MISSING_OK, label, NULL, error_r);
+	free(label);
 	return fd;
 }
 
@@ -175,7 +127,7 @@ store_mkdirs(const char *dir, char **error_r)
 			if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
 				*error_r = mb_xasprintf("cannot create the "
 					"state directory %s: %s", copy,
-					strerror(errno));
+					mb_errstr(errno));
 				goto out;
 			}
 			*p = c;
@@ -197,14 +149,14 @@ mb_store_prepare_dir(const char *dir, char **error_r)
 	if (stat(dir, &st) < 0) {
 		if (errno != ENOENT) {
 			*error_r = mb_xasprintf("state directory %s: %s", dir,
-						strerror(errno));
+						mb_errstr(errno));
 			return -1;
 		}
 		if (store_mkdirs(dir, error_r) < 0)
 			return -1;
 		if (stat(dir, &st) < 0) {
 			*error_r = mb_xasprintf("state directory %s: %s", dir,
-						strerror(errno));
+						mb_errstr(errno));
 			return -1;
 		}
 	}
@@ -282,7 +234,7 @@ store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
 	*why_r = NULL;
 	if (fstat(fd, &sb) < 0) {
 		*error_r = mb_xasprintf("cannot stat the state file %s: %s",
-					path, strerror(errno));
+					path, mb_errstr(errno));
 		return MB_STORE_ERROR;
 	}
 	if (sb.st_uid != geteuid()) {
@@ -308,7 +260,7 @@ store_load(int fd, const char *path, bool trim_nul, struct mb_state *st,
 			continue;
 		if (n < 0) {
 			*error_r = mb_xasprintf("cannot read the state file "
-				"%s: %s", path, strerror(errno));
+				"%s: %s", path, mb_errstr(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -362,7 +314,7 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 		*error_r = mb_xasprintf("state file %s is corrupt (%s) and "
 			"could not be moved aside: %s; move it away, then run "
 			"`mailbearer authorize %s` or `mailbearer import %s`",
-			path, why, strerror(errno), acct->name, acct->name);
+			path, why, mb_errstr(errno), acct->name, acct->name);
 	} else {
 		*error_r = mb_xasprintf("state file %s was corrupt (%s); it "
 			"was kept as %s; run `mailbearer authorize %s` (or "
@@ -427,7 +379,7 @@ mb_store_reserve(const struct mb_account *acct, const struct mb_state *cur,
 	if (t->fd < 0) {
 		e = errno;
 		*error_r = mb_xasprintf("cannot create a file in the state "
-			"directory %s: %s", acct->state_dir, strerror(e));
+			"directory %s: %s", acct->state_dir, mb_errstr(e));
 		free(t->path);
 		t->path = NULL;
 		return -1;
@@ -438,7 +390,7 @@ mb_store_reserve(const struct mb_account *acct, const struct mb_state *cur,
 	if (e != 0) {
 		*error_r = mb_xasprintf("cannot reserve %lld bytes in the "
 			"state directory %s: %s", (long long)size,
-			acct->state_dir, strerror(e));
+			acct->state_dir, mb_errstr(e));
 		goto fail;
 	}
 	return 0;
@@ -492,7 +444,7 @@ mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 	if (store_pwrite_all(t->fd, text, len) < 0 ||
 	    ftruncate(t->fd, (off_t)len) < 0 || fsync(t->fd) < 0) {
 		*error_r = mb_xasprintf("cannot write %s: %s", t->path,
-					strerror(errno));
+					mb_errstr(errno));
 		goto out;
 	}
 	mb_store_crash_point("after-tmp-write");
@@ -500,7 +452,7 @@ mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 		/* Complete and synced: the next run adopts it. */
 		t->keep = true;
 		*error_r = mb_xasprintf("cannot replace %s: %s (the new state "
-			"is kept in %s)", path, strerror(errno), t->path);
+			"is kept in %s)", path, mb_errstr(errno), t->path);
 		goto out;
 	}
 	free(t->path);
@@ -510,7 +462,7 @@ mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 	if (store_sync_dir(acct->state_dir) < 0) {
 		*error_r = mb_xasprintf("cannot sync the state directory %s: "
 					"%s", acct->state_dir,
-					strerror(errno));
+					mb_errstr(errno));
 		goto out;
 	}
 	ret = 0;
@@ -626,7 +578,7 @@ mb_store_recover(const struct mb_account *acct, char **error_r)
 	if (dh == NULL) {
 		*error_r = mb_xasprintf("cannot read the state directory %s: "
 					"%s", acct->state_dir,
-					strerror(errno));
+					mb_errstr(errno));
 		return -1;
 	}
 	main_gen = store_main_generation(acct);
@@ -658,7 +610,7 @@ mb_store_recover(const struct mb_account *acct, char **error_r)
 	if (rename(best, main_path) < 0 ||
 	    store_sync_dir(acct->state_dir) < 0) {
 		*error_r = mb_xasprintf("cannot put the newer state %s in "
-			"place of %s: %s", best, main_path, strerror(errno));
+			"place of %s: %s", best, main_path, mb_errstr(errno));
 		ret = -1;
 	} else {
 		mb_log(LOG_NOTICE, "%s: recovered the state an interrupted "
@@ -693,7 +645,7 @@ mb_store_lock(const struct mb_account *acct, int *fd_r, char **error_r)
 	if (fd < 0) {
 		if (*error_r == NULL)
 			*error_r = mb_xasprintf("cannot open the lock file "
-				"%s: %s", path, strerror(errno));
+				"%s: %s", path, mb_errstr(errno));
 		free(path);
 		return -1;
 	}
@@ -701,7 +653,7 @@ mb_store_lock(const struct mb_account *acct, int *fd_r, char **error_r)
 		if (errno == EINTR)
 			continue;
 		*error_r = mb_xasprintf("cannot lock %s: %s", path,
-					strerror(errno));
+					mb_errstr(errno));
 		close(fd);
 		free(path);
 		return -1;

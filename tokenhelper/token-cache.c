@@ -4,11 +4,13 @@
 
 #include "expiry.h"
 #include "ipc-proto.h"
+#include "isotime.h"
 #include "log.h"
 #include "notify.h"
 #include "store.h"
 #include "test-hooks.h"
 #include "wipe.h"
+#include "xalloc.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -97,16 +99,6 @@ static const char *const job_names[] = {
 };
 
 static void
-free_secret(char **s)
-{
-	if (*s == NULL)
-		return;
-	mb_wipe(*s, strlen(*s));
-	free(*s);
-	*s = NULL;
-}
-
-static void
 state_stamp_read(const char *state_dir, const char *name,
 		 struct state_stamp *st)
 {
@@ -136,18 +128,11 @@ state_stamp_same(const struct state_stamp *a, const struct state_stamp *b)
 static struct mb_cache_entry *
 entry_new(const struct mb_account *acct)
 {
-	struct mb_cache_entry *e = calloc(1, sizeof(*e));
+	struct mb_cache_entry *e = mb_xcalloc(1, sizeof(*e));
 
-	if (e == NULL)
-		return NULL;
-	e->name = strdup(acct->name);
-	e->state_dir = strdup(acct->state_dir != NULL ? acct->state_dir : "");
-	if (e->name == NULL || e->state_dir == NULL) {
-		free(e->name);
-		free(e->state_dir);
-		free(e);
-		return NULL;
-	}
+	e->name = mb_xstrdup(acct->name);
+	e->state_dir = mb_xstrdup(acct->state_dir != NULL ? acct->state_dir :
+				  "");
 	e->refs = 1;
 	return e;
 }
@@ -157,8 +142,8 @@ entry_put(struct mb_cache_entry *e)
 {
 	if (e == NULL || --e->refs > 0)
 		return;
-	free_secret(&e->token);
-	free_secret(&e->rejected);
+	mb_free_secret(&e->token);
+	mb_free_secret(&e->rejected);
 	free(e->error);
 	free(e->name);
 	free(e->state_dir);
@@ -220,24 +205,20 @@ uid_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bool
+static void
 gen_index(struct mb_cache_gen *g)
 {
 	size_t n = g->cfg->n_accounts, size = 16, n_uids = 0;
 
 	while (size < 2 * n)
 		size *= 2;
-	g->index = calloc(size, sizeof(*g->index));
-	if (g->index == NULL)
-		return false;
+	g->index = mb_xcalloc(size, sizeof(*g->index));
 	g->index_mask = size - 1;
 	for (size_t i = 0; i < n; i++) {
 		g->index[gen_slot(g, g->cfg->accounts[i].name)] = i + 1;
 		n_uids += g->cfg->accounts[i].n_allow_uids;
 	}
-	g->uids = calloc(n_uids > 0 ? n_uids : 1, sizeof(*g->uids));
-	if (g->uids == NULL)
-		return false;
+	g->uids = mb_xcalloc(n_uids > 0 ? n_uids : 1, sizeof(*g->uids));
 	for (size_t i = 0; i < n; i++) {
 		const struct mb_account *a = &g->cfg->accounts[i];
 
@@ -245,7 +226,6 @@ gen_index(struct mb_cache_gen *g)
 			g->uids[g->n_uids++] = a->allow_uids[j];
 	}
 	qsort(g->uids, g->n_uids, sizeof(*g->uids), uid_cmp);
-	return true;
 }
 
 static struct mb_cache_entry *
@@ -262,21 +242,18 @@ gen_entry_named(const struct mb_cache_gen *g, const char *name,
 	return g->entries[i - 1];
 }
 
-/* A generation for cfg (taken only on success), reusing the entries of
- * old where the account's name and state directory are the same. */
+/* A generation for cfg (taken), reusing the entries of old where the
+ * account's name and state directory are the same. */
 static struct mb_cache_gen *
 gen_new(struct mb_config **cfg, const struct mb_cache_gen *old)
 {
-	struct mb_cache_gen *g = calloc(1, sizeof(*g));
+	struct mb_cache_gen *g = mb_xcalloc(1, sizeof(*g));
 	size_t n = (*cfg)->n_accounts;
 
-	if (g == NULL)
-		return NULL;
 	g->refs = 1;
 	g->cfg = *cfg;
-	g->entries = calloc(n > 0 ? n : 1, sizeof(*g->entries));
-	if (g->entries == NULL || !gen_index(g))
-		goto fail;
+	g->entries = mb_xcalloc(n > 0 ? n : 1, sizeof(*g->entries));
+	gen_index(g);
 	for (size_t i = 0; i < n; i++) {
 		const struct mb_account *a = &g->cfg->accounts[i];
 		struct mb_cache_entry *e;
@@ -287,22 +264,10 @@ gen_new(struct mb_config **cfg, const struct mb_cache_gen *old)
 			e->refs++;
 		else
 			e = entry_new(a);
-		if (e == NULL)
-			goto fail;
 		g->entries[i] = e;
 	}
 	*cfg = NULL;
 	return g;
-fail:
-	if (g->entries != NULL) {
-		for (size_t i = 0; i < n; i++)
-			entry_put(g->entries[i]);
-	}
-	free(g->entries);
-	free(g->index);
-	free(g->uids);
-	free(g);
-	return NULL;
 }
 
 const struct mb_config *
@@ -346,16 +311,6 @@ entry_servable(const struct mb_cache_entry *e, time_t now)
 	       e->expires_at - now >= MB_CACHE_MIN_LEFT;
 }
 
-static void
-iso_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "an unknown time");
-}
-
 static enum mb_ipc_err
 status_code(enum mb_token_status st)
 {
@@ -377,7 +332,7 @@ entry_store(struct mb_cache_entry *e, struct mb_access *a, time_t now)
 {
 	if (e->token == NULL || strcmp(e->token, a->token) != 0)
 		e->used = false;
-	free_secret(&e->token);
+	mb_free_secret(&e->token);
 	e->token = a->token;
 	a->token = NULL;
 	e->expires_at = a->expires_at;
@@ -388,7 +343,7 @@ entry_store(struct mb_cache_entry *e, struct mb_access *a, time_t now)
 		e->last_refresh = now;
 	/* a report is about the token it named, not about a newer one */
 	if (e->rejected != NULL && strcmp(e->rejected, e->token) != 0)
-		free_secret(&e->rejected);
+		mb_free_secret(&e->rejected);
 }
 
 static void
@@ -442,13 +397,32 @@ answer_no_token(const struct mb_cache *c, const struct mb_cache_entry *e,
 	}
 }
 
+/* The OK answer with e's token; when it cannot be formatted (an expiry
+ * beyond what the protocol carries, from a state file written by hand
+ * or by an older import), ERR internal and a log line: a client is
+ * never left without an answer. */
+static void
+answer_ok(const struct mb_cache_entry *e, char *out, size_t out_size)
+{
+	char msg[MB_IPC_TEXT_MAX + 1];
+
+	if (mb_ipc_format_ok_checked(out, out_size, (long long)e->expires_at,
+				     e->token) >= 0)
+		return;
+	snprintf(msg, sizeof(msg), "account %s: its access token cannot be "
+		 "sent (expiry %lld is beyond what the protocol carries); "
+		 "`mailbearer token --refresh %s` replaces it", e->name,
+		 (long long)e->expires_at, e->name);
+	mb_log(LOG_ERR, "%s", msg);
+	mb_ipc_format_err(out, out_size, MB_IPC_ERR_INTERNAL, msg);
+}
+
 static void
 answer_entry(const struct mb_cache *c, const struct mb_cache_entry *e,
 	     time_t now, char *out, size_t out_size)
 {
 	if (entry_servable(e, now))
-		mb_ipc_format_ok_checked(out, out_size,
-					 (long long)e->expires_at, e->token);
+		answer_ok(e, out, out_size);
 	else
 		answer_no_token(c, e, out, out_size);
 }
@@ -500,7 +474,7 @@ mb_cache_job_result(struct mb_cache_job *j)
 static void
 job_free(struct mb_cache_job *j)
 {
-	free_secret(&j->copy);
+	mb_free_secret(&j->copy);
 	mb_access_clear(&j->r.a);
 	free(j->r.error);
 	entry_put(j->e);
@@ -521,16 +495,12 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 		return true;
 	if (c->stopping)
 		return false;
-	j = calloc(1, sizeof(*j));
+	j = mb_xcalloc(1, sizeof(*j));
 	if (kind == MB_JOB_REJECTED)
 		copy = e->rejected;
 	else
 		copy = e->token;
-	if (j == NULL || (copy != NULL && (j->copy = strdup(copy)) == NULL)) {
-		free(j);
-		mb_log(LOG_ERR, "account %s: out of memory", e->name);
-		return false;
-	}
+	j->copy = mb_xstrdup_or_null(copy);
 	j->g = c->gen;
 	j->g->refs++;
 	j->acct = acct;
@@ -547,7 +517,7 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	c->jobs--;
 	e->refreshing = false;
 	free(e->error);
-	e->error = strdup("cannot start a refresh (serve's log says why)");
+	e->error = mb_xstrdup("cannot start a refresh (serve's log says why)");
 	e->status = MB_TOKEN_ERROR;
 	job_free(j);
 	return false;
@@ -583,8 +553,9 @@ mb_cache_job_run(struct mb_cache_job *j)
 	    !mb_ipc_valid_token(r->a.token, strlen(r->a.token)))) {
 		r->st = MB_TOKEN_ERROR;
 		free(r->error);
-		r->error = strdup("the token endpoint returned an access token "
-				  "that cannot be sent over the socket");
+		r->error = mb_xstrdup("the token endpoint returned an access "
+				      "token that cannot be sent over the "
+				      "socket");
 	}
 	/* a forced refresh that came back with the token it was meant to
 	 * replace: the core served the still-valid one (it logged why) */
@@ -607,7 +578,8 @@ job_log(const struct mb_cache_job *j, enum mb_token_status st,
 	char when[32];
 
 	if (st == MB_TOKEN_OK) {
-		iso_time(expires_at, when, sizeof(when));
+		mb_iso_time(expires_at, when, sizeof(when),
+			    "an unknown time");
 		mb_log(j->kind == MB_JOB_LOAD ? LOG_INFO : LOG_NOTICE,
 		       "account %s: %s, valid until %s", j->e->name,
 		       job_names[j->kind], when);
@@ -632,8 +604,9 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		r->st = MB_TOKEN_ERROR;
 		j->stale = false;
 		free(r->error);
-		r->error = strdup("the token endpoint returned an access token "
-				  "that cannot be sent over the socket");
+		r->error = mb_xstrdup("the token endpoint returned an access "
+				      "token that cannot be sent over the "
+				      "socket");
 	}
 	if (r->st == MB_TOKEN_OK && j->stale) {
 		/* keep serving it, and back off */
@@ -671,7 +644,7 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		/* the provider refused the refresh token: what it granted
 		 * before is not served any more */
 		if (r->st == MB_TOKEN_NEEDS_AUTHORIZE)
-			free_secret(&e->token);
+			mb_free_secret(&e->token);
 		job_log(j, r->st, e->error, e->expires_at, e->backoff);
 	}
 	e->pending_write = r->pending;
@@ -717,8 +690,7 @@ mb_cache_answer_token(struct mb_cache *c, const struct mb_account *acct,
 		    now >= mb_expiry_refresh_at(e->expires_at, e->obtained_at,
 						acct->refresh_margin))
 			entry_kick(c, acct, e, MB_JOB_PROACTIVE, now);
-		mb_ipc_format_ok_checked(out, out_size,
-					 (long long)e->expires_at, e->token);
+		answer_ok(e, out, out_size);
 		return true;
 	}
 	/* a token too short-lived to hand out is not asked for again on
@@ -823,8 +795,8 @@ mb_cache_answer_rejected(struct mb_cache *c, const struct mb_account *acct,
 	 * last_forced), and the scheduler starts a deferred one */
 	may_force = !e->refreshing;
 	if (e->rejected == NULL || strcmp(e->rejected, token) != 0) {
-		free_secret(&e->rejected);
-		e->rejected = strdup(token);
+		mb_free_secret(&e->rejected);
+		e->rejected = mb_xstrdup(token);
 		if (may_force)
 			mb_log(LOG_NOTICE, "account %s: a server rejected the "
 			       "current token (reported by uid %u); refreshing "
@@ -912,20 +884,13 @@ struct mb_cache *
 mb_cache_new(struct mb_config **cfg, const struct mb_cache_options *opts,
 	     const struct mb_cache_runner *runner)
 {
-	struct mb_cache *c = calloc(1, sizeof(*c));
+	struct mb_cache *c = mb_xcalloc(1, sizeof(*c));
 
-	if (c != NULL) {
-		c->opt = *opts;
-		c->runner = *runner;
-		c->flush_retry = mb_test_hook_long("MB_TEST_FLUSH_RETRY",
-						   MB_CACHE_FLUSH_RETRY);
-		c->gen = gen_new(cfg, NULL);
-	}
-	if (c == NULL || c->gen == NULL) {
-		mb_log(LOG_ERR, "out of memory");
-		free(c);
-		return NULL;
-	}
+	c->opt = *opts;
+	c->runner = *runner;
+	c->flush_retry = mb_test_hook_long("MB_TEST_FLUSH_RETRY",
+					   MB_CACHE_FLUSH_RETRY);
+	c->gen = gen_new(cfg, NULL);
 	return c;
 }
 
@@ -956,21 +921,14 @@ mb_cache_warm(struct mb_cache *c, time_t now)
 	c->next_tick = now;
 }
 
-int
+void
 mb_cache_reload(struct mb_cache *c, struct mb_config **cfg, time_t now)
 {
 	struct mb_cache_gen *g = gen_new(cfg, c->gen);
 
-	if (g == NULL) {
-		mb_log(LOG_ERR, "reload: out of memory; keeping the old "
-		       "configuration");
-		mb_config_free(cfg);
-		return -1;
-	}
 	gen_put(c->gen);
 	c->gen = g;
 	mb_cache_warm(c, now);
-	return 0;
 }
 
 void

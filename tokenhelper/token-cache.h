@@ -90,17 +90,16 @@ struct mb_cache_options {
 	long keepalive;
 };
 
-/* Takes ownership of *cfg (sets it to NULL).  NULL (logged) if out of
- * memory. */
+/* Takes ownership of *cfg (sets it to NULL).  Never NULL (allocation
+ * failure ends the process: tokenhelper/xalloc.h). */
 struct mb_cache *mb_cache_new(struct mb_config **cfg,
 			      const struct mb_cache_options *opts,
 			      const struct mb_cache_runner *runner);
 /* Reads every account's state through runner->peek: the tokens valid by
  * the clock are served from the first request on. */
 void mb_cache_warm(struct mb_cache *c, time_t now);
-/* Swaps in *cfg (ownership taken, set to NULL).  0, or -1 (logged)
- * keeping the old one. */
-int mb_cache_reload(struct mb_cache *c, struct mb_config **cfg, time_t now);
+/* Swaps in *cfg (ownership taken, set to NULL). */
+void mb_cache_reload(struct mb_cache *c, struct mb_config **cfg, time_t now);
 /* Starts what is due (proactive, keep-alive, retries, start-up loads).
  * Returns the time at which it wants to be called again. */
 time_t mb_cache_tick(struct mb_cache *c, time_t now);

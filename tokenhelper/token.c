@@ -9,6 +9,7 @@
 
 #include "base64.h"
 #include "initial-response.h"
+#include "isotime.h"
 #include "log.h"
 #include "refresh.h"
 #include "store.h"
@@ -334,14 +335,11 @@ token_rate_limited(const struct mb_account *acct, const struct mb_state *st,
 {
 	time_t last = asked ? st->last_asked : st->last_forced;
 	time_t next = last + MB_TOKEN_FORCE_INTERVAL;
-	char when[32];
-	struct tm tm;
+	char when[MB_ISO_TIME_SIZE];
 
 	if (last <= 0 || now < last || now >= next)
 		return false;
-	if (gmtime_r(&next, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(when, sizeof(when), "a moment");
+	mb_iso_time(next, when, sizeof(when), "a moment");
 	if (asked)
 		*error_r = mb_xasprintf("account %s: `mailbearer token "
 			"--refresh` was run %lld s ago; run it again after %s "
@@ -412,17 +410,6 @@ static enum mb_token_status token_dead_grant(const struct mb_account *acct,
 					     struct mb_access *out,
 					     char **error_r);
 
-/* "2026-12-06T08:55:01Z" */
-static void
-token_time(time_t t, char *buf, size_t size)
-{
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "%lld", (long long)t);
-}
-
 /* The state's reason after a request to a strictly rotating provider went
  * unanswered: what happened, why nothing retries, what to do. */
 static char *
@@ -431,7 +418,7 @@ token_unanswered_reason(const struct mb_account *acct, time_t when,
 {
 	char at[32];
 
-	token_time(when, at, sizeof(at));
+	mb_iso_time(when, at, sizeof(at), "an unknown time");
 	return mb_xasprintf("a refresh request got no reply (given up at "
 		"%s: %s); the provider rotates refresh tokens strictly "
 		"(%s), so it may have carried the request out and spent the "
@@ -454,7 +441,7 @@ token_spent_reason(const struct mb_account *acct, const struct mb_state *st,
 {
 	char at[32];
 
-	token_time(st->unanswered_at, at, sizeof(at));
+	mb_iso_time(st->unanswered_at, at, sizeof(at), "an unknown time");
 	(void)acct;
 	return mb_xasprintf("%s; the refresh request that got no reply (given "
 		"up at %s) had used the refresh token: the provider rotates "

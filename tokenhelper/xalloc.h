@@ -3,7 +3,10 @@
 
 /*
  * Never-failing allocation for the helper (not the plugin).  The one
- * out-of-memory policy, for every command and every thread of `serve`:
+ * out-of-memory policy, for every command and every thread of `serve`
+ * (its event loop, token cache and refresh workers too: no caller checks
+ * for NULL, and tests/lint/test-style.sh fails on any other allocation
+ * call in tokenhelper/):
  * one line (mb_log_fatal: write(2) to stderr, and syslog when serving),
  * then _exit(EX_OSERR) (71).  Never exit(): atexit handlers and stdio
  * flushing would run while other threads still use what they tear down.

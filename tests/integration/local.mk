@@ -86,6 +86,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-serve-real.sh \
 	tests/integration/test-serve-pending.sh \
 	tests/integration/test-serve-valid.sh \
+	tests/integration/test-serve-unsendable.sh \
 	tests/integration/test-serve-pidfile.sh \
 	tests/integration/test-conf-fifo.sh \
 	tests/integration/test-config-root.sh \

@@ -8,7 +8,17 @@
 # (tests/fixtures/fake-ms-server.py): its final replies without a
 # challenge (IMAP NO AUTHENTICATE failed., SMTP 535 5.7.3, 5.7.139 and
 # Gmail's 5.7.8) each mapped to its advice, and the token it accepts
-# passing over both protocols.  The token is never printed.
+# passing over both protocols.  The token is never printed, in any form a
+# server may echo (raw, base64 of itself, of the XOAUTH2 or OAUTHBEARER
+# message).  Loopback is the URL's host, parsed and compared exactly:
+# names that only start like it (localhost.evil.test, 127.evil.test,
+# 127.0.0.1@evil.test, mapped to 127.0.0.1 by /etc/hosts in a private
+# mount namespace) get no token without STARTTLS.
+if [ -z "${MB_DOCLOGIN_NS:-}" ] && [ "$(id -u)" = 0 ] &&
+    unshare --mount --propagation private true 2> /dev/null; then
+	MB_DOCLOGIN_NS=1 exec unshare --mount --propagation private \
+		sh "$0" "$@"
+fi
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
@@ -76,7 +86,7 @@ ms_login() {
 	ms_pid=$!
 	wait_for 10 test -s "$MB_TMP/ms.port"
 	doctor "$user" --socket "$SOCK" \
-		--login "$proto://127.0.0.1:$(cat "$MB_TMP/ms.port")"
+		--login "$proto://${ms_host:-127.0.0.1}:$(cat "$MB_TMP/ms.port")"
 	kill "$ms_pid" 2>/dev/null
 	wait "$ms_pid" 2>/dev/null
 }
@@ -103,6 +113,42 @@ check "Microsoft SMTP accepts the token: PASS login" doc_line PASS login \
 check "the fake server saw the login name, 6 logins, 2 accepted" sh -c \
 	"[ \$(grep -c 'login user=$user token=present' '$MB_TMP/ms.log') = 6 ] &&
 	 [ \$(grep -c 'result=ok' '$MB_TMP/ms.log') = 2 ]"
+
+# A server that echoes what it received: every form is masked.
+b64t=$(printf '%s' "$at" | base64 -w 0)
+b64x=$(printf 'user=%s\001auth=Bearer %s\001\001' "$user" "$at" | base64 -w 0)
+b64o=$(printf 'n,a=%s,\001auth=Bearer %s\001\001' "$user" "$at" |
+	base64 -w 0)
+for s in "$b64t" "$b64x" "$b64o"; do remember_secret "$s"; done
+rm -f "$MB_TMP/ms.accept"
+ms_login smtp "535 5.7.8 got $at t=$b64t x=$b64x o=$b64o end"
+check "an echoing server: FAIL login, its reply printed with the token masked" \
+	doc_line FAIL login ".*final reply 535 5.7.8 got \*+ t=\*+ x=\*+ o=\*+ end"
+check "... no form of the token printed" doc_no_secret
+
+# Names that only look like this machine: STARTTLS is required, the
+# fake server (no STARTTLS) gets no token.
+if [ -n "${MB_DOCLOGIN_NS:-}" ] &&
+    { cat /etc/hosts; echo "127.0.0.1 localhost.evil.test 127.evil.test evil.test"; } \
+	> "$MB_TMP/hosts" && mount --bind "$MB_TMP/hosts" /etc/hosts; then
+	for ms_host in localhost.evil.test 127.evil.test 127.0.0.1@evil.test; do
+		: > "$MB_TMP/ms.log"
+		ms_login smtp
+		check "$ms_host is not loopback: FAIL login, no STARTTLS, token not sent" \
+			doc_line FAIL login ".* offers no STARTTLS: the token was not sent"
+		check "... the server saw no login" \
+			sh -c "! grep -q 'login user' '$MB_TMP/ms.log'"
+	done
+	ms_host=localhost
+	ms_login smtp
+	check "localhost is loopback: the token goes without STARTTLS (FAIL login: refused)" \
+		doc_line FAIL login ".* refused XOAUTH2 for $user: final reply 535 5.7.3"
+	ms_host=
+else
+	for n in 1 2 3 4 5 6 7; do
+		skip "no private mount namespace to map names in /etc/hosts"
+	done
+fi
 
 doctor "$user" --socket "$SOCK" --login "pop3://127.0.0.1:$MB_POP3_PORT"
 check "an unsupported scheme is a usage error (64)" test "$doc_rc" = 64

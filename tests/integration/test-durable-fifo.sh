@@ -26,7 +26,7 @@ check "state file a FIFO: fails (exit $rc), not killed by the watchdog" \
 # shown (no timing assertion).
 diag "refused after $(($(date +%s) - start)) s"
 contains "the error names the FIFO and the fix" "$MB_TMP/err" \
-	'fifo@example.com.json is a FIFO, not a regular file; remove it'
+	'fifo@example.com.json is a FIFO \(named pipe\), not a regular file; remove it'
 mkfifo -m 600 "$MB_TMP/state/lock@example.com.lock"
 rt=$(mockctl account lock@example.com --client-id cid)
 printf '%s\n' "$rt" | timeout 10 "$MB_HELPER" --config "$MB_CONF" \
@@ -35,5 +35,5 @@ rc=$?
 check "lock file a FIFO: fails (exit $rc) without hanging" \
 	test "$rc" != 0 -a "$rc" != 124
 contains "the error names the lock file" "$MB_TMP/err" \
-	'lock@example.com.lock is a FIFO, not a regular file; remove it'
+	'lock@example.com.lock is a FIFO \(named pipe\), not a regular file; remove it'
 done_testing

@@ -3,8 +3,12 @@
 # mailbearer_socket and no MAILBEARER_SOCKET, a client whose per-user
 # socket was not found (no XDG_RUNTIME_DIR, or nothing at
 # $XDG_RUNTIME_DIR/mailbearer/socket) uses the compiled-in system socket,
-# and every failure says so and why (doc/plugin.md, "Which socket").  An
-# explicit socket gets no such note.  imtest (XOAUTH2, empty password)
+# and a failure says so and why where that helps (doc/plugin.md, "Which
+# socket"): XDG_RUNTIME_DIR set without a socket, or not absolute, or
+# unset while a per-user socket waits at /run/user/UID.  Without
+# XDG_RUNTIME_DIR otherwise (a daemon: Postfix's smtp(8)) the system
+# socket is the intended one and nothing is added.  An explicit socket
+# gets no note.  imtest (XOAUTH2, empty password)
 # against the private Dovecot; no serve runs anywhere.  On a host where
 # an installed serve listens at the system socket, the test runs (as
 # root) in a private mount namespace with an empty tmpfs over that
@@ -48,8 +52,29 @@ login nox
 contains "no XDG_RUNTIME_DIR: not running at the system socket" \
 	"$MB_TMP/nox.detail" \
 	"^XOAUTH2: mailbearer serve is not running at $SYSSOCK "
-contains "... and says it is the system socket and why" "$MB_TMP/nox.detail" \
-	'\(the system socket: XDG_RUNTIME_DIR is not set, so no per-user socket was looked for; set MAILBEARER_SOCKET or mailbearer_socket to choose one\)$'
+# A daemon (Postfix's smtp(8), cron) has no XDG_RUNTIME_DIR and means the
+# system socket: an explanation there is noise.
+lacks "... with no note about XDG_RUNTIME_DIR (a daemon means the system socket)" \
+	"$MB_TMP/nox.detail" 'system socket|XDG_RUNTIME_DIR'
+
+# ... unless a per-user socket waits at the usual place, /run/user/UID
+# (a user's session whose XDG_RUNTIME_DIR was lost, by su or cron): then
+# the note names it.  In the private namespace only (a tmpfs over
+# /run/user).
+if [ -n "${MB_SOCKWHY_NS:-}" ] && [ -d /run/user ] &&
+    mount -t tmpfs -o size=1m,mode=755 mbsockwhyuser /run/user; then
+	mkdir -p "/run/user/$(id -u)/mailbearer"
+	"$MB_PYTHON" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' \
+		"/run/user/$(id -u)/mailbearer/socket"
+	login lost
+	contains "no XDG_RUNTIME_DIR, a socket at /run/user/UID: the note names it" \
+		"$MB_TMP/lost.detail" \
+		"\\(the system socket: XDG_RUNTIME_DIR is not set, so the per-user socket /run/user/$(id -u)/mailbearer/socket was not used; set XDG_RUNTIME_DIR, MAILBEARER_SOCKET or mailbearer_socket\\)\$"
+	umount /run/user
+else
+	skip "no private mount namespace for /run/user"
+fi
 
 login rel XDG_RUNTIME_DIR=relative/dir
 contains "a relative XDG_RUNTIME_DIR: said so" "$MB_TMP/rel.detail" \

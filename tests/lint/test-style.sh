@@ -5,7 +5,15 @@
 #   at most 80 columns (a tab counts to the next multiple of 8; a line
 #   that holds only a string literal may exceed, as checkpatch allows),
 #   no // comments, no trailing white space,
-#   none of strcpy, sprintf, strtok, atoi, gets (use the bounded ones).
+#   none of strcpy, sprintf, strtok, atoi, gets (use the bounded ones),
+#   no bare strerror( in common/, plugin/ and tokenhelper/ (not thread-safe:
+#   mb_strerror of common/errstr.h, mb_errstr in the helper),
+#   <curl/curl.h> included by tokenhelper/http.c only (all libcurl use
+#   goes through http.c: one place for TLS verification and timeouts),
+#   the ISO 8601 output format "%Y-%m-%dT..." in tokenhelper/isotime.c only
+#   (mb_iso_time: one time format; parsing with strptime aside),
+#   in tokenhelper/ no malloc, calloc, realloc, strdup, strndup, asprintf
+#   but through xalloc.c (mb_x*: the helper's one out-of-memory policy).
 # Shell scripts under tests/ and contrib/: no trailing white space.
 # The first assertion checks that the file lists still reach the tests
 # (a move of the tree must not leave the checker looking at nothing).
@@ -21,7 +29,7 @@ if [ -z "$csrc" ]; then
 	echo "1..0 # SKIP no sources found in $top_srcdir"
 	exit 0
 fi
-echo "1..7"
+echo "1..11"
 n=0 failed=0
 
 # rule NAME AWK-PROGRAM FILES: the program prints FILE:LINE: text for
@@ -112,6 +120,34 @@ rule "no strcpy, sprintf, strtok, atoi, gets" "$strip"'
 	if (s ~ /(^|[^A-Za-z0-9_])(strcpy|sprintf|strtok|atoi|gets)[ \t]*\(/)
 		print FILENAME ":" FNR ": " $0
 }' "$csrc"
+
+srcdirs=$(ls common/*.[ch] plugin/*.[ch] tokenhelper/*.[ch] 2>/dev/null)
+rule "no bare strerror( in common/, plugin/, tokenhelper/ (mb_strerror)" \
+	"$strip"'
+{
+	s = strip($0)
+	if (s ~ /(^|[^A-Za-z0-9_])strerror[ \t]*\(/)
+		print FILENAME ":" FNR ": " $0
+}' "$srcdirs"
+
+rule "<curl/curl.h> only in tokenhelper/http.c" '
+/^[ \t]*#[ \t]*include[ \t]*[<"]curl\// {
+	if (FILENAME != "tokenhelper/http.c") print FILENAME ":" FNR ": " $0
+}' "$csrc"
+
+rule "the ISO time format only in tokenhelper/isotime.c (mb_iso_time)" '
+/%Y-%m-%dT/ && !/strptime/ && FILENAME != "tokenhelper/isotime.c" {
+	print FILENAME ":" FNR ": " $0
+}' "$srcdirs"
+
+rule "tokenhelper/ allocates through xalloc.c only (one OOM policy)" \
+	"$strip"'
+{
+	s = strip($0)
+	if (s ~ /(^|[^A-Za-z0-9_])(malloc|calloc|realloc|strdup|strndup|v?asprintf)[ \t]*\(/ &&
+	    FILENAME != "tokenhelper/xalloc.c")
+		print FILENAME ":" FNR ": " $0
+}' "$(ls tokenhelper/*.c)"
 
 rule "no trailing white space in shell scripts" '/[ \t]$/ {
 	print FILENAME ":" FNR ": trailing white space"

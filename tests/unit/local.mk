@@ -3,16 +3,22 @@
 
 # common/: what the plugin and the helper share (base64, the initial
 # responses, the account-name rule, the token syntax, the wire protocol),
+# which socket of serve is used (test-serve-socket),
 # and mb_strerror with the GNU strerror_r of this build and, built again
 # with MB_ERRSTR_TEST_XSI, with the XSI one.
 UNIT_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/lib
 check_PROGRAMS += tests/unit/test-common-units tests/unit/test-ipc-proto \
+	tests/unit/test-serve-socket \
 	tests/unit/test-leak-errstr tests/unit/test-leak-errstr-xsi
 TESTS += tests/unit/test-common-units tests/unit/test-ipc-proto \
+	tests/unit/test-serve-socket \
 	tests/unit/test-leak-errstr tests/unit/test-leak-errstr-xsi
 tests_unit_test_common_units_SOURCES = tests/unit/test-common-units.c
 tests_unit_test_common_units_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_common_units_LDADD = tests/lib/libtap.la common/libcommon.la
+tests_unit_test_serve_socket_SOURCES = tests/unit/test-serve-socket.c
+tests_unit_test_serve_socket_CPPFLAGS = $(UNIT_CPPFLAGS)
+tests_unit_test_serve_socket_LDADD = tests/lib/libtap.la common/libcommon.la
 tests_unit_test_ipc_proto_SOURCES = tests/unit/test-ipc-proto.c
 tests_unit_test_ipc_proto_CPPFLAGS = $(UNIT_CPPFLAGS)
 tests_unit_test_ipc_proto_LDADD = tests/lib/libtap.la common/libcommon.la
@@ -59,17 +65,28 @@ if TOKENHELPER
 HELPER_UNIT_CPPFLAGS = $(UNIT_CPPFLAGS) -I$(top_srcdir)/tokenhelper
 HELPER_UNIT_LDADD = tokenhelper/libmbhelper.la tests/lib/libtap.la
 check_PROGRAMS += tests/unit/test-config tests/unit/test-store \
+	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
-	tests/unit/test-token-cache
+	tests/unit/test-token-cache tests/unit/test-id-token
 TESTS += tests/unit/test-config tests/unit/test-store \
+	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
-	tests/unit/test-token-cache
+	tests/unit/test-token-cache tests/unit/test-id-token
+tests_unit_test_id_token_SOURCES = tests/unit/test-id-token.c
+tests_unit_test_id_token_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_id_token_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_config_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
+tests_unit_test_safe_open_SOURCES = tests/unit/test-safe-open.c
+tests_unit_test_safe_open_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_safe_open_LDADD = $(HELPER_UNIT_LDADD)
+tests_unit_test_http_SOURCES = tests/unit/test-http.c
+tests_unit_test_http_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_http_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_store_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_store_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_advice_SOURCES = tests/unit/test-advice.c

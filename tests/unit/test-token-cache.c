@@ -30,14 +30,6 @@
 static char dir[] = "/tmp/mb-test-token-cache.XXXXXX";
 static char dir2[600];
 
-/* libmbhelper's notify.c (pulled in by token-cache.c) formats times with
- * cli.c, which lives in the mailbearer program, not in the library. */
-void
-mb_cli_format_time(time_t t, char *buf, size_t len)
-{
-	snprintf(buf, len, "@%lld", (long long)t);
-}
-
 /* --- the fake runner and disk -------------------------------------------- */
 
 #define MAX_JOBS 64
@@ -1045,7 +1037,7 @@ test_reload(void)
 	cfg = conf_load(ACCT("a") ACCT("w") ACCT("m") ACCT("n") ACCT("na"));
 	free(conf_account(cfg, "m")->state_dir);
 	conf_account(cfg, "m")->state_dir = strdup(dir2);
-	tap_is_int(mb_cache_reload(c, &cfg, T0 + 10), 0, "reload: 0");
+	mb_cache_reload(c, &cfg, T0 + 10);
 	tap_ok(cfg == NULL, "reload takes the configuration");
 	tap_ok(mb_cache_find(c, "b", &e) == NULL && e == NULL,
 	       "reload: b is gone");
