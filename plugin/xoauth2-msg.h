@@ -83,12 +83,11 @@ char *mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
 			   const char *user, size_t user_len,
 			   const struct mb_xo_error *err);
 
-/* Copies src[0..len) into buf (size > 0) so that it is safe to show:
- * printable ASCII and valid UTF-8 sequences are kept, anything else
- * becomes "\xNN", byte by byte: control characters, invalid UTF-8, and
- * the bidirectional controls and line/paragraph separators (U+061C,
- * U+200E, U+200F, U+2028 to U+202E, U+2066 to U+2069); cut with "..."
- * when it does not fit.  Returns buf. */
+/* mb_text_safe() (common/text-safe.h) with "..." when cut: printable
+ * ASCII and valid UTF-8 are kept; control characters, invalid UTF-8, the
+ * bidirectional controls and the line/paragraph separators (U+061C,
+ * U+200E, U+200F, U+2028 to U+202E, U+2066 to U+2069) become "\xNN",
+ * byte by byte.  Returns buf. */
 char *mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len);
 
 #endif

@@ -902,7 +902,7 @@ mb_cache_warm(struct mb_cache *c, time_t now)
 
 	for (size_t i = 0; i < g->cfg->n_accounts; i++) {
 		struct mb_cache_entry *e = g->entries[i];
-		struct mb_access a = { NULL, 0, 0 };
+		struct mb_access a = { NULL, 0, 0, false };
 
 		if (e->warmed || e->token != NULL ||
 		    !c->runner.peek(c->runner.ctx, &g->cfg->accounts[i], &a))
