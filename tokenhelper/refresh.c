@@ -2,7 +2,6 @@
 
 #include "refresh.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,8 +214,10 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 		mb_http_reply_clear(&reply);
 	}
 	/* The whole sentence too: it goes to the log, the state file and
-	 * the plugin. */
+	 * the plugin; and the scope, stored and shown by status (the
+	 * provider may echo the refresh token that was sent). */
 	refresh_mask(out->message, acct, refresh_token, &tr, out);
+	refresh_mask(out->scope, acct, refresh_token, &tr, out);
 	mb_token_reply_clear(&tr);
 	mb_free_secret(&assertion);
 	return ret;

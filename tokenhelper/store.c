@@ -32,6 +32,27 @@ mb_store_crash_point(const char *point)
 	if (want != NULL && strcmp(want, point) == 0)
 		raise(SIGKILL);
 }
+
+void
+mb_store_note_read(const char *path)
+{
+	const char *log = getenv("MB_TEST_READ_LOG");
+	char *line;
+	int fd;
+
+	if (log == NULL || log[0] == '\0')
+		return;
+	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	line = mb_xasprintf("read %s\n", path);
+	/* One write(2) with O_APPEND: lines of threads do not mix. */
+	if (write(fd, line, strlen(line)) < 0)
+		mb_log(LOG_WARNING, "MB_TEST_READ_LOG %s: %s", log,
+		       mb_errstr(errno));
+	free(line);
+	close(fd);
+}
 #endif
 
 /* The name of uid into buf, or "" when it has none. */
@@ -286,6 +307,7 @@ store_read(const struct mb_account *acct, bool move_corrupt,
 			ret = MB_STORE_MISSING;
 		goto out;
 	}
+	mb_store_note_read(path);
 	ret = store_load(fd, path, false, st, &why, error_r);
 	if (ret != MB_STORE_CORRUPT)
 		goto out;

@@ -126,4 +126,20 @@ mb_store_crash_point(const char *point)
 }
 #endif
 
+/*
+ * Test hook: when the environment variable MB_TEST_READ_LOG names a file,
+ * every read of a state file (not of a leftover temporary file) appends
+ * the line "read PATH" to it.  The tests count them: a refresh reads the
+ * state file once.  Compiled only with --enable-test-hooks.
+ */
+#ifdef MB_TEST_HOOKS
+void mb_store_note_read(const char *path);
+#else
+static inline void
+mb_store_note_read(const char *path)
+{
+	(void)path;
+}
+#endif
+
 #endif

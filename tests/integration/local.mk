@@ -51,6 +51,7 @@ TESTS += $(mb_integration_tests)
 endif
 mb_helper_integration_tests = \
 	tests/integration/test-token.sh \
+	tests/integration/test-token-reads.sh \
 	tests/integration/test-token-flight.sh \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
@@ -74,6 +75,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
 	tests/integration/test-ops-help.sh \
+	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \
 	tests/integration/test-ops-revoke.sh \
 	tests/integration/test-ops-notify.sh \
