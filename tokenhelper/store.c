@@ -284,19 +284,19 @@ out:
 	return ret;
 }
 
-/* mb_store_read(); with keep_r, the file read is left open in *keep_r
- * when FOUND (else *keep_r is -1). */
+/* mb_store_read(); with seen, the file read is left open in it when
+ * FOUND (else seen->fd is -1). */
 static enum mb_store_read_result
 store_read(const struct mb_account *acct, bool move_corrupt,
-	   struct mb_state *st, int *keep_r, char **error_r)
+	   struct mb_state *st, struct mb_store_seen *seen, char **error_r)
 {
 	enum mb_store_read_result ret = MB_STORE_ERROR;
 	char *path = mb_store_path(acct, ".json");
 	char *why = NULL, *aside;
 	int fd = -1;
 
-	if (keep_r != NULL)
-		*keep_r = -1;
+	if (seen != NULL)
+		seen->fd = -1;
 	memset(st, 0, sizeof(*st));
 	*error_r = NULL;
 	if (mb_store_prepare_dir(acct->state_dir, error_r) < 0)
@@ -308,6 +308,9 @@ store_read(const struct mb_account *acct, bool move_corrupt,
 		goto out;
 	}
 	mb_store_note_read(path);
+	/* Before reading: a write in place while it is read shows. */
+	if (seen != NULL && fstat(fd, &seen->sb) < 0)
+		seen = NULL;
 	ret = store_load(fd, path, false, st, &why, error_r);
 	if (ret != MB_STORE_CORRUPT)
 		goto out;
@@ -333,8 +336,8 @@ store_read(const struct mb_account *acct, bool move_corrupt,
 out:
 	free(why);
 	free(path);
-	if (ret == MB_STORE_FOUND && keep_r != NULL)
-		*keep_r = fd;
+	if (ret == MB_STORE_FOUND && seen != NULL)
+		seen->fd = fd;
 	else if (fd >= 0)
 		close(fd);
 	return ret;
@@ -351,30 +354,33 @@ enum mb_store_read_result
 mb_store_read_seen(const struct mb_account *acct, struct mb_state *st,
 		   struct mb_store_seen *seen, char **error_r)
 {
-	return store_read(acct, false, st, &seen->fd, error_r);
+	return store_read(acct, false, st, seen, error_r);
 }
 
 bool
 mb_store_seen_current(const struct mb_account *acct,
 		      const struct mb_store_seen *seen)
 {
+	const struct stat *held;
+	struct stat now;
 	char *path;
-	struct stat held, now;
 	bool same;
 
-	if (seen == NULL || seen->fd < 0 || fstat(seen->fd, &held) < 0)
+	if (seen == NULL || seen->fd < 0)
 		return false;
+	held = &seen->sb;
 	path = mb_store_path(acct, ".json");
 	/* Held open, the file keeps its inode number: the same number at
-	 * the path is the same file.  Its size and times tell whether it
-	 * was written in place (never by us; perhaps by hand). */
-	same = lstat(path, &now) == 0 && held.st_nlink > 0 &&
-	       now.st_dev == held.st_dev && now.st_ino == held.st_ino &&
-	       now.st_size == held.st_size &&
-	       now.st_mtim.tv_sec == held.st_mtim.tv_sec &&
-	       now.st_mtim.tv_nsec == held.st_mtim.tv_nsec &&
-	       now.st_ctim.tv_sec == held.st_ctim.tv_sec &&
-	       now.st_ctim.tv_nsec == held.st_ctim.tv_nsec;
+	 * the path is the same file.  Its size and times, as they were when
+	 * it was read, tell whether it was written in place since (never by
+	 * us; perhaps by hand). */
+	same = lstat(path, &now) == 0 &&
+	       now.st_dev == held->st_dev && now.st_ino == held->st_ino &&
+	       now.st_size == held->st_size &&
+	       now.st_mtim.tv_sec == held->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == held->st_mtim.tv_nsec &&
+	       now.st_ctim.tv_sec == held->st_ctim.tv_sec &&
+	       now.st_ctim.tv_nsec == held->st_ctim.tv_nsec;
 	free(path);
 	return same;
 }

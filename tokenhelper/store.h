@@ -8,6 +8,7 @@
  * What the file says is state.h's. */
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -33,8 +34,9 @@ enum mb_store_read_result mb_store_read(const struct mb_account *acct,
  * its place unnoticed. */
 struct mb_store_seen {
 	int fd;			/* -1 when none */
+	struct stat sb;		/* the file as it was when read */
 };
-#define MB_STORE_SEEN_INIT { -1 }
+#define MB_STORE_SEEN_INIT { .fd = -1 }
 
 /* mb_store_read() without moving a corrupt file, keeping the file read
  * open in *seen when MB_STORE_FOUND (else seen->fd is -1). */
