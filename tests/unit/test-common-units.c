@@ -317,7 +317,8 @@ test_text_safe(void)
 		{ S("abcdefghij"), 8, false, "abcdefg", "cut silently" },
 		{ S("ab\x01" "cdefgh"), 6, false, "ab",
 		  "an escape is not split" },
-		{ S("abc\xc3\xa9"), 5, false, "abc", "a character is not split" },
+		{ S("abc\xc3\xa9"), 5, false, "abc",
+		  "a character is not split" },
 		{ S("abcdefg"), 8, true, "abcdefg", "just fits: no ..." },
 	};
 	char buf[64];

@@ -134,7 +134,8 @@ test_compat(const struct mb_account *acct, const char *sdir)
 		   "compat: a state file of the previous version loads");
 	free(err);
 	tap_ok(st.refresh_token != NULL &&
-	       strcmp(st.refresh_token, "1//0rt-AbC_def.ghi~jkl+mno/pqr=") == 0 &&
+	       strcmp(st.refresh_token,
+		      "1//0rt-AbC_def.ghi~jkl+mno/pqr=") == 0 &&
 	       st.access_token != NULL &&
 	       strcmp(st.access_token, "ya29.at-XyZ") == 0,
 	       "compat: its tokens");
