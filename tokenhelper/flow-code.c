@@ -283,21 +283,12 @@ mb_code_redirect_clear(struct mb_code_redirect *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Only printable ASCII of a provider's text, at most 300 bytes. */
+/* A provider's text (or a redirect's) made safe to show by the one
+ * rule, at most 300 bytes; "" for none. */
 static char *
 code_printable(const char *s)
 {
-	size_t i, n = s != NULL ? strlen(s) : 0;
-	char *out;
-
-	if (n > 300)
-		n = 300;
-	out = mb_xstrndup(s != NULL ? s : "", n);
-	for (i = 0; i < n; i++) {
-		if (!isprint((unsigned char)out[i]))
-			out[i] = '?';
-	}
-	return out;
+	return mb_provider_text(s != NULL ? s : "", 300, NULL, 0);
 }
 
 /* Equal strings, in a time that does not depend on where they differ. */
