@@ -98,7 +98,8 @@ test_recover(const struct mb_account *acct, const char *sdir)
 
 /* A state file as mailbearer wrote it before the state had a module of
  * its own (every field set, json-c 0.16's layout): it still loads, and is
- * written again byte for byte the same. */
+ * written again byte for byte the same; so does one from before
+ * last_asked. */
 static const char today_file[] =
 	"{\n"
 	"  \"version\":1,\n"
@@ -117,6 +118,7 @@ static const char today_file[] =
 	"\\\"invalid_grant\\\" (Bad Request): x\",\n"
 	"  \"updated\":1796546401,\n"
 	"  \"last_forced\":1796546300,\n"
+	"  \"last_asked\":1796546320,\n"
 	"  \"generation\":42,\n"
 	"  \"refresh_since\":1796000000,\n"
 	"  \"unanswered_at\":1796546350\n"
@@ -126,7 +128,7 @@ static void
 test_compat(const struct mb_account *acct, const char *sdir)
 {
 	struct mb_state st;
-	char p[600], *err = NULL, *text;
+	char p[600], *err = NULL, *text, *old;
 
 	snprintf(p, sizeof(p), "%s/%s.json", sdir, acct->name);
 	put(p, today_file, 0600);
@@ -141,6 +143,7 @@ test_compat(const struct mb_account *acct, const char *sdir)
 	       "compat: its tokens");
 	tap_ok(st.expires_at == 1796550000 && st.last_refresh == 1796546400 &&
 	       st.updated == 1796546401 && st.last_forced == 1796546300 &&
+	       st.last_asked == 1796546320 &&
 	       st.refresh_since == 1796000000 &&
 	       st.unanswered_at == 1796546350 && st.generation == 42,
 	       "compat: its times and generation");
@@ -152,6 +155,19 @@ test_compat(const struct mb_account *acct, const char *sdir)
 	text = mb_state_encode(&st);
 	tap_is_str(text, today_file, "compat: encoded again, the same bytes");
 	free(text);
+	mb_state_clear(&st);
+	/* Older still: before last_asked, a field that is then 0. */
+	text = strdup(today_file);
+	if (text == NULL || (old = strstr(text, "  \"last_asked\"")) == NULL)
+		abort();	/* the constant above has it */
+	memmove(old, strchr(old, '\n') + 1, strlen(strchr(old, '\n')));
+	put(p, text, 0600);
+	free(text);
+	tap_is_int(mb_store_read(acct, false, &st, &err), MB_STORE_FOUND,
+		   "compat: a state file without last_asked loads");
+	free(err);
+	tap_ok(st.last_asked == 0 && st.last_forced == 1796546300,
+	       "compat: ... last_asked 0, the rest as written");
 	mb_state_clear(&st);
 }
 
