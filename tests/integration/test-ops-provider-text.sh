@@ -9,9 +9,6 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 token_setup
-MAILBEARER_SOCKET=$MB_TMP/no-serve.sock
-export MAILBEARER_SOCKET
-unset XDG_RUNTIME_DIR
 
 # clean FILE WHAT: the checks every output must pass.
 cat > "$MB_TMP/clean.py" <<'EOP'
