@@ -8,6 +8,7 @@ plugin_libmbplugin_la_SOURCES = \
 	plugin/creds.c plugin/creds.h \
 	plugin/xoauth2-msg.c plugin/xoauth2-msg.h \
 	plugin/token-source.c plugin/token-source.h \
+	plugin/password-advice.c plugin/password-advice.h \
 	plugin/helper-client.c plugin/helper-client.h \
 	plugin/options.c plugin/options.h \
 	plugin/sasl-log.c plugin/sasl-log.h

@@ -7,26 +7,10 @@
 #include "account-name.h"
 #include "helper-client.h"
 #include "ipc-proto.h"
+#include "password-advice.h"
 #include "sasl-log.h"
+#include "token-rule.h"
 #include "xoauth2-msg.h"
-
-enum mb_ts_kind
-mb_token_source_classify(const char *password, size_t len,
-			 const char **account_r, size_t *account_len_r)
-{
-	size_t plen = strlen(MB_TS_PREFIX);
-
-	*account_r = NULL;
-	*account_len_r = 0;
-	if (password == NULL || len == 0)
-		return MB_TS_HELPER;
-	if (len >= plen && memcmp(password, MB_TS_PREFIX, plen) == 0) {
-		*account_r = password + plen;
-		*account_len_r = len - plen;
-		return MB_TS_HELPER;
-	}
-	return MB_TS_PASSWORD;
-}
 
 /* The helper token source: `mailbearer serve` over its UNIX socket. */
 static int
@@ -57,6 +41,27 @@ ts_from_helper(const sasl_utils_t *utils, const struct mb_options *opts,
 	return result;
 }
 
+/* A password, not a token: refused before anything is sent.  libsasl2
+ * chose this mechanism by rank and cannot be made to take PLAIN instead
+ * (doc/plugin.md, "A password is not a token"); the detail names the
+ * client's own setting that does.  Never the password itself. */
+static int
+ts_password(const sasl_utils_t *utils, const char *mech_name,
+	    const char *authid, size_t authid_len)
+{
+	char who[160];
+
+	mb_xo_sanitize(who, sizeof(who), authid, authid_len);
+	mb_sasl_seterror(utils,
+			 "%s: the password for %s is not an OAuth2 access "
+			 "token (not %s), so %s was not used and nothing "
+			 "was sent; to log in with the password, %s "
+			 "(a shorter token is given as bearer:TOKEN)",
+			 mech_name, who, MB_TS_SHAPE_RULE, mech_name,
+			 mb_password_advice(mb_program_name()));
+	return SASL_NOMECH;
+}
+
 int
 mb_token_source_resolve(const sasl_utils_t *utils,
 			const struct mb_options *opts, const char *mech_name,
@@ -64,30 +69,31 @@ mb_token_source_resolve(const sasl_utils_t *utils,
 			const char *password, size_t password_len,
 			struct mb_token *tok)
 {
-	const char *account;
-	size_t account_len;
+	const char *value;
+	size_t value_len;
 
 	tok->data = NULL;
 	tok->len = 0;
 	tok->owned = NULL;
 	tok->account[0] = '\0';
-	if (mb_token_source_classify(password, password_len, &account,
-				     &account_len) == MB_TS_PASSWORD) {
+	switch (mb_ts_classify(password, password_len, &value, &value_len)) {
+	case MB_TS_TOKEN:
 		/* Used in place: the caller copies it once, into the
 		 * message it sends, and erases that. */
-		tok->data = password;
-		tok->len = mb_xo_token_trim(password, password_len);
+		tok->data = value;
+		tok->len = value_len;
 		return SASL_OK;
+	case MB_TS_PASSWORD:
+		return ts_password(utils, mech_name, authid, authid_len);
+	case MB_TS_HELPER:
+	default:
+		break;
 	}
-	/* "mailbearer:work\n" from a password file or a PassCmd means
-	 * "work", as a token keeps no trailing newline either. */
-	account_len = mb_xo_token_trim(account, account_len);
-	if (account_len == 0) {
-		account = authid;
-		account_len = authid_len;
+	if (value_len == 0) {
+		value = authid;
+		value_len = authid_len;
 	}
-	return ts_from_helper(utils, opts, mech_name, account, account_len,
-			      tok);
+	return ts_from_helper(utils, opts, mech_name, value, value_len, tok);
 }
 
 void

@@ -1,14 +1,14 @@
 #ifndef MB_TOKEN_SOURCE_H
 #define MB_TOKEN_SOURCE_H
 
-/* Where the access token comes from: the one place that decides.
- *
- * The rule (doc/plugin.md, "Token source"):
- *   - a non-empty password that does not start with "mailbearer:" IS the
- *     bearer token and is used as is (trailing CR/LF/blanks dropped);
- *   - an empty (or absent) password, "mailbearer:" or
- *     "mailbearer:<account>" means "ask the token helper" for <account>,
- *     or for the authentication name when no account is given.
+/* Where the access token comes from: the one place that decides, by the
+ * rule of common/token-rule.h (doc/plugin.md, "Token source"): the
+ * password is the token (an RFC 6750 b64token of at least 32 characters,
+ * or "bearer:<token>"), or it asks the token helper (empty,
+ * "mailbearer:", "mailbearer:<account>"), or it is a password, which
+ * these mechanisms refuse before anything is sent, naming the setting of
+ * the client in use that restores its PLAIN/LOGIN login
+ * (plugin/password-advice.h).
  *
  * The helper branch (ts_from_helper() and mb_token_source_rejected())
  * is the UNIX-socket client of `mailbearer serve`, plugin/helper-client.c. */
@@ -20,8 +20,6 @@
 #include <sasl/saslplug.h>
 
 #include "options.h"
-
-#define MB_TS_PREFIX "mailbearer:"
 
 /* The token of one login.  From the helper it is the plugin's (allocated
  * with utils->malloc, NUL-terminated, erased and freed by
@@ -39,21 +37,11 @@ struct mb_token {
 	const char *mech_name;	/* static; for the report's options */
 };
 
-enum mb_ts_kind {
-	MB_TS_PASSWORD,	/* the password is the token */
-	MB_TS_HELPER,	/* ask the helper */
-};
-
-/* Pure: applies the rule to password[0..len) (password may be NULL).
- * For MB_TS_HELPER, *account_r and *account_len_r point into password at
- * the account after the prefix (length 0: use the authentication name). */
-enum mb_ts_kind mb_token_source_classify(const char *password, size_t len,
-					 const char **account_r,
-					 size_t *account_len_r);
-
 /* Fills *tok with the token for authid according to the rule.  Returns
  * SASL_OK (release tok with mb_token_clear), or a SASL error after
- * setting a secret-free error detail with seterror.  The password belongs
+ * setting a secret-free error detail with seterror: SASL_NOMECH for a
+ * password (not a token), whose detail names the setting that restores
+ * the client's password login.  The password belongs
  * to the caller (application or prompt) and is only read: when it is the
  * token, tok->data points into it (no copy) and tok->owned is NULL. */
 int mb_token_source_resolve(const sasl_utils_t *utils,

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "bounded-writer.h"
+#include "text-safe.h"
 #include "token-syntax.h"
 
 const char *
@@ -114,15 +115,6 @@ mb_xo_check_user(const char *user, size_t len)
 	return mb_xo_check_user_ascii(user, len, &ascii);
 }
 
-size_t
-mb_xo_token_trim(const char *token, size_t len)
-{
-	while (len > 0 && (token[len - 1] == '\n' || token[len - 1] == '\r' ||
-			   token[len - 1] == ' ' || token[len - 1] == '\t'))
-		len--;
-	return len;
-}
-
 const char *
 mb_xo_check_token(const char *token, size_t len, bool *strict_r)
 {
@@ -132,98 +124,10 @@ mb_xo_check_token(const char *token, size_t len, bool *strict_r)
 	return mb_token_syntax_why(syn);
 }
 
-/* Length of the valid UTF-8 sequence at s (2..4), or 0.  Overlong forms,
- * surrogates, code points above U+10FFFF and the C1 controls are not
- * valid for display. */
-static size_t
-xo_utf8_len(const unsigned char *s, size_t len)
-{
-	unsigned long cp;
-	size_t n, i;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-	    (cp >= 0x80 && cp <= 0x9f))
-		return 0;
-	return n;
-}
-
-/* One displayable piece of src at *i: copies it to piece, advances *i. */
-static size_t
-xo_piece(const char *src, size_t len, size_t *i, char piece[5])
-{
-	const unsigned char *s = (const unsigned char *)src + *i;
-	size_t n;
-
-	if (s[0] >= 0x20 && s[0] < 0x7f) {
-		piece[0] = (char)s[0];
-		*i += 1;
-		return 1;
-	}
-	n = xo_utf8_len(s, len - *i);
-	if (n > 0) {
-		memcpy(piece, s, n);
-		*i += n;
-		return n;
-	}
-	snprintf(piece, 5, "\\x%02X", s[0]);
-	*i += 1;
-	return 4;
-}
-
 char *
 mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len)
 {
-	char piece[5];
-	size_t i = 0, o = 0;
-
-	if (size == 0)
-		return buf;
-	while (i < len) {
-		size_t at = i, n = xo_piece(src, len, &i, piece);
-
-		if (o + n + 3 > size - 1) {
-			/* Does the rest fit without the ellipsis? */
-			size_t j = at, need = 0;
-
-			while (j < len && o + need <= size - 1)
-				need += xo_piece(src, len, &j, piece);
-			if (o + need <= size - 1) {
-				i = at;
-				while (i < len) {
-					n = xo_piece(src, len, &i, piece);
-					memcpy(buf + o, piece, n);
-					o += n;
-				}
-			} else if (o + 3 <= size - 1) {
-				memcpy(buf + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		memcpy(buf + o, piece, n);
-		o += n;
-	}
-	buf[o] = '\0';
+	mb_text_safe(buf, size, src, len, true);
 	return buf;
 }
 

@@ -43,18 +43,15 @@ const char *mb_xo_check_user_ascii(const char *user, size_t len,
 				   bool *ascii_r);
 
 /* Checks an access token (after trailing CR/LF/blank stripping, see
- * mb_xo_token_trim) against the one token syntax, common/token-syntax.h:
- * returns NULL if it may be sent, else a static, secret-free sentence
- * fragment.  Refused: empty, longer than MB_TOKEN_MAX, containing ^A, any
- * other control character, a space or a non-ASCII byte.  *strict_r is set
- * to whether the token is an RFC 6750 b64token (callers log a warning when
- * it is not, but still send it, unless mailbearer_strict_token is on). */
+ * mb_ts_trim, common/token-rule.h) against the one token syntax,
+ * common/token-syntax.h: returns NULL if it may be sent, else a static,
+ * secret-free sentence fragment.  Refused: empty, longer than
+ * MB_TOKEN_MAX, containing ^A, any other control character, a space or a
+ * non-ASCII byte.  *strict_r is set to whether the token is an RFC 6750
+ * b64token (callers log a warning when it is not, but still send it,
+ * unless mailbearer_strict_token is on). */
 const char *mb_xo_check_token(const char *token, size_t len,
 			      bool *strict_r);
-
-/* Length of token once trailing CR, LF, spaces and tabs (what a PassCmd
- * or a password file typically leaves behind) are dropped. */
-size_t mb_xo_token_trim(const char *token, size_t len);
 
 /* What we learnt from an error challenge.  Fixed-size, NUL-terminated
  * fields; values longer than a field are cut and end in "...". */
@@ -86,9 +83,11 @@ char *mb_xo_describe_error(char *buf, size_t size, enum mb_xo_mech mech,
 			   const char *user, size_t user_len,
 			   const struct mb_xo_error *err);
 
-/* Copies src[0..len) into buf (size > 0) so that it is safe to show:
- * printable ASCII and valid UTF-8 sequences are kept, anything else
- * becomes "\xNN"; cut with "..." when it does not fit.  Returns buf. */
+/* mb_text_safe() (common/text-safe.h) with "..." when cut: printable
+ * ASCII and valid UTF-8 are kept; control characters, invalid UTF-8, the
+ * bidirectional controls and the line/paragraph separators (U+061C,
+ * U+200E, U+200F, U+2028 to U+202E, U+2066 to U+2069) become "\xNN",
+ * byte by byte.  Returns buf. */
 char *mb_xo_sanitize(char *buf, size_t size, const char *src, size_t len);
 
 #endif

@@ -85,6 +85,46 @@ import_plain(char *text)
 	return mb_json_token_sane(text) ? mb_xstrdup(text) : NULL;
 }
 
+/* The member of the file's format that holds the access token's
+ * expiry. */
+static const char *
+import_expiry_key(const struct mb_import *imp)
+{
+	if (strcmp(imp->format, "mutt_oauth2.py") == 0)
+		return "access_token_expiration";
+	if (strcmp(imp->format, "sasl-xoauth2") == 0)
+		return "expiry";
+	return "expires_at";
+}
+
+/* An expiry that is not a time, or further ahead than any access token
+ * lives (the cap on a token endpoint's expires_in): EX_DATAERR after
+ * saying why, else EX_OK.  Stored, such a value would make serve's
+ * answer unformattable. */
+static int
+import_check_expiry(const struct mb_import *imp)
+{
+	time_t now = time(NULL);
+
+	if (imp->expires_at < 0) {
+		mb_log(LOG_ERR, "the %s file's \"%s\" is not a time (negative, "
+		       "NaN, or neither seconds since 1970 nor an ISO 8601 "
+		       "date); nothing was stored: correct it, or remove it "
+		       "and the access token (the refresh token alone is "
+		       "enough)", imp->format, import_expiry_key(imp));
+		return EX_DATAERR;
+	}
+	if (imp->expires_at > now + MB_EXPIRES_IN_MAX) {
+		mb_log(LOG_ERR, "the %s file's \"%s\" lies more than %ld days "
+		       "ahead, which no access token lives; nothing was "
+		       "stored: correct it, or remove it and the access token "
+		       "(the refresh token alone is enough)", imp->format,
+		       import_expiry_key(imp), MB_EXPIRES_IN_MAX / 86400);
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
 /* Reads and recognizes the input into *imp.  0, or EX_DATAERR after
  * saying why (never quoting the input). */
 static int
@@ -108,6 +148,8 @@ import_read(const struct mb_account *acct, struct mb_import *imp)
 		imp->format = "refresh token";
 		imp->refresh_token = import_plain(text);
 	}
+	if (ret == EX_OK && imp->refresh_token != NULL)
+		ret = import_check_expiry(imp);
 	if (ret == EX_OK && imp->refresh_token == NULL) {
 		mb_log(LOG_ERR, "standard input holds neither a refresh token "
 		       "(one line of visible ASCII characters) nor a JSON "

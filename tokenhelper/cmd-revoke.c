@@ -78,6 +78,22 @@ revoke_reply_text(const struct mb_http_reply *r, const char *const *secrets)
 	return text;
 }
 
+/* The reply is an RFC 6749 5.2 error object whose "error" is exactly
+ * code (not merely a description that mentions it). */
+static bool
+revoke_error_is(const struct mb_http_reply *r, const char *code)
+{
+	struct mb_token_reply tr;
+	char *err = NULL;
+	bool is;
+
+	is = mb_json_parse_token_reply(r->body, r->len, &tr, &err) == 0 &&
+	     tr.error != NULL && strcmp(tr.error, code) == 0;
+	mb_token_reply_clear(&tr);
+	free(err);
+	return is;
+}
+
 /* Posts the refresh token to the revocation endpoint.  EX_OK when the
  * provider revoked it or says it was no longer valid; otherwise the
  * exit status, after saying why. */
@@ -117,7 +133,8 @@ revoke_at_provider(const struct mb_account *a, const struct mb_state *st)
 		printf("account %s: refresh token revoked at %s\n", a->name,
 		       a->revocation_endpoint);
 		ret = EX_OK;
-	} else if (r.status == 400 && strstr(text, "invalid_token")) {
+	} else if (r.status == 400 &&
+		   revoke_error_is(&r, "invalid_token")) {
 		printf("account %s: the provider says the refresh token was "
 		       "already invalid (%s)\n", a->name, text);
 		ret = EX_OK;

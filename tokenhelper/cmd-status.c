@@ -2,16 +2,20 @@
 
 /* `mailbearer status [ACCOUNT] [--json] [--socket PATH]`: each account's
  * state, no secrets; the exit status says whether an account needs
- * attention.  The --json form is a stable interface (doc/status-json.md). */
+ * attention.  The --json form is a stable interface (doc/status-json.md),
+ * written by json-c. */
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "cli.h"
 #include "cmd.h"
@@ -21,9 +25,13 @@
 #include "log.h"
 #include "owner.h"
 #include "refresh.h"
+#include "provider-text.h"
 #include "serve-socket.h"
 #include "store.h"
 #include "xalloc.h"
+
+/* The longest text of a state shown (scope, reason, last error). */
+#define STATUS_TEXT_MAX 4096
 
 /* How long the probe of serve's socket may take. */
 #define STATUS_PROBE_S 1
@@ -48,6 +56,7 @@ static const char *const status_state_names[] = {
 struct status_opts {
 	bool json;
 	const char *socket;
+	struct json_object *accounts;	/* --json: the array to fill */
 };
 
 static struct status_opts status_opts;
@@ -125,13 +134,14 @@ status_judge(struct status_info *in, time_t now)
 		in->exit = EX_CONFIG;
 		return;
 	}
-	/* Masked once more: a state file written by an older version may
-	 * hold a provider's echo of a secret. */
+	/* Made safe once more: a state file written by an older version
+	 * may hold a provider's raw text, or its echo of a secret. */
 	secrets[0] = st->refresh_token;
 	secrets[1] = st->access_token;
 	secrets[2] = in->a->client_secret;
-	mb_redact_secrets(st->last_error, secrets, 3);
-	mb_redact_secrets(st->reason, secrets, 3);
+	mb_provider_text_set(&st->scope, STATUS_TEXT_MAX, secrets, 3);
+	mb_provider_text_set(&st->last_error, STATUS_TEXT_MAX, secrets, 3);
+	mb_provider_text_set(&st->reason, STATUS_TEXT_MAX, secrets, 3);
 	in->usable = st->access_token != NULL && !st->rejected &&
 		     mb_expiry_usable(now, st->expires_at);
 	in->exit = EX_NOPERM;
@@ -386,125 +396,104 @@ status_human(const struct status_info *in, time_t now)
 }
 
 /* s as a JSON string, or null. */
-static void
+static struct json_object *
 json_str(const char *s)
 {
-	const unsigned char *p;
-
-	if (s == NULL) {
-		fputs("null", stdout);
-		return;
-	}
-	putchar('"');
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
+	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
 /* t as an ISO 8601 JSON string, or null for 0. */
-static void
+static struct json_object *
 json_time(time_t t)
 {
 	char buf[32];
 
-	if (t <= 0) {
-		fputs("null", stdout);
-		return;
-	}
+	if (t <= 0)
+		return NULL;
 	mb_iso_time(t, buf, sizeof(buf), "never");
-	json_str(buf);
+	return json_object_new_string(buf);
 }
 
 static void
-json_key(const char *key)
+json_put(struct json_object *obj, const char *key, struct json_object *v)
 {
-	printf(",\n      \"%s\": ", key);
+	json_object_object_add(obj, key, v);
 }
 
 /* One element of "accounts" (doc/status-json.md). */
-static void
-status_json_account(const struct status_info *in, time_t now, bool first)
+static struct json_object *
+status_json_account(const struct status_info *in, time_t now)
 {
 	const struct mb_state *st = &in->st;
 	bool have = st->access_token != NULL;
+	struct json_object *o = json_object_new_object();
 
-	printf("%s\n    {\n      \"name\": ", first ? "" : ",");
-	json_str(in->a->name);
-	json_key("provider");
-	json_str(in->a->provider);
-	json_key("flow");
-	json_str(status_flow(in->a));
-	json_key("user");
-	json_str(in->a->user);
-	json_key("token_endpoint");
-	json_str(in->a->token_endpoint);
-	json_key("state_file");
-	json_str(in->path);
-	json_key("state");
-	json_str(status_state_names[in->state]);
-	json_key("attention");
-	fputs(in->state == ST_OK ? "false" : "true", stdout);
-	json_key("reason");
-	json_str(status_reason(in));
-	json_key("refresh_token");
-	fputs(st->refresh_token != NULL ? "true" : "false", stdout);
-	json_key("refresh_token_since");
-	json_time(st->refresh_token != NULL ? st->refresh_since : 0);
-	json_key("access_token");
-	fputs(have ? "true" : "false", stdout);
-	json_key("access_token_expires_at");
-	json_time(have ? st->expires_at : 0);
-	json_key("access_token_expires_in");
-	if (have && st->expires_at > 0)
-		printf("%lld", (long long)(st->expires_at - now));
-	else
-		fputs("null", stdout);
-	json_key("access_token_usable");
-	fputs(in->usable ? "true" : "false", stdout);
-	json_key("access_token_rejected");
-	fputs(have && st->rejected ? "true" : "false", stdout);
-	json_key("scope");
-	json_str(st->scope);
-	json_key("last_refresh");
-	json_time(st->last_refresh);
-	json_key("last_error");
-	json_str(st->last_error);
-	json_key("last_forced_refresh");
-	json_time(st->last_forced);
-	json_key("refresh_unanswered_at");
-	json_time(st->unanswered_at);
-	json_key("updated");
-	json_time(st->updated);
-	printf("\n    }");
+	json_put(o, "name", json_str(in->a->name));
+	json_put(o, "provider", json_str(in->a->provider));
+	json_put(o, "flow", json_str(status_flow(in->a)));
+	json_put(o, "user", json_str(in->a->user));
+	json_put(o, "token_endpoint", json_str(in->a->token_endpoint));
+	json_put(o, "state_file", json_str(in->path));
+	json_put(o, "state", json_str(status_state_names[in->state]));
+	json_put(o, "attention", json_object_new_boolean(in->state != ST_OK));
+	json_put(o, "reason", json_str(status_reason(in)));
+	json_put(o, "refresh_token",
+		 json_object_new_boolean(st->refresh_token != NULL));
+	json_put(o, "refresh_token_since", json_time(st->refresh_token !=
+		 NULL ? st->refresh_since : 0));
+	json_put(o, "access_token", json_object_new_boolean(have));
+	json_put(o, "access_token_expires_at",
+		 json_time(have ? st->expires_at : 0));
+	json_put(o, "access_token_expires_in", have && st->expires_at > 0 ?
+		 json_object_new_int64((int64_t)(st->expires_at - now)) :
+		 NULL);
+	json_put(o, "access_token_usable", json_object_new_boolean(in->usable));
+	json_put(o, "access_token_rejected",
+		 json_object_new_boolean(have && st->rejected));
+	json_put(o, "scope", json_str(st->scope));
+	json_put(o, "last_refresh", json_time(st->last_refresh));
+	json_put(o, "last_error", json_str(st->last_error));
+	json_put(o, "last_forced_refresh", json_time(st->last_forced));
+	json_put(o, "refresh_unanswered_at", json_time(st->unanswered_at));
+	json_put(o, "updated", json_time(st->updated));
+	return o;
 }
 
-static void
+/* The document up to its "accounts", which the accounts are added to. */
+static struct json_object *
 status_json_head(const char *cfg_path, const char *sock, bool answering,
 		 const char *why, time_t now)
 {
-	printf("{\n  \"version\": 1,\n  \"generated\": ");
-	json_time(now);
-	printf(",\n  \"config\": ");
-	json_str(cfg_path);
-	printf(",\n  \"serve\": {\n    \"socket\": ");
-	json_str(sock);
-	printf(",\n    \"answering\": %s,\n    \"error\": ",
-	       answering ? "true" : "false");
-	json_str(answering ? NULL : why);
-	printf("\n  },\n  \"accounts\": [");
+	struct json_object *doc = json_object_new_object();
+	struct json_object *serve = json_object_new_object();
+
+	json_put(doc, "version", json_object_new_int(1));
+	json_put(doc, "generated", json_time(now));
+	json_put(doc, "config", json_str(cfg_path));
+	json_put(serve, "socket", json_str(sock));
+	json_put(serve, "answering", json_object_new_boolean(answering));
+	json_put(serve, "error", json_str(answering ? NULL : why));
+	json_put(doc, "serve", serve);
+	status_opts.accounts = json_object_new_array();
+	json_put(doc, "accounts", status_opts.accounts);
+	return doc;
 }
 
+/* The rest, then the whole document on standard output. */
 static void
-status_json_tail(int exit_status)
+status_json_tail(struct json_object *doc, int exit_status)
 {
-	printf("\n  ],\n  \"attention\": %s,\n  \"exit_status\": %d\n}\n",
-	       exit_status != EX_OK ? "true" : "false", exit_status);
+	const char *text;
+
+	json_put(doc, "attention", json_object_new_boolean(exit_status !=
+		 EX_OK));
+	json_put(doc, "exit_status", json_object_new_int(exit_status));
+	text = json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PRETTY |
+		JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (text != NULL)
+		printf("%s\n", text);
+	status_opts.accounts = NULL;
+	json_object_put(doc);
 }
 
 /* Of several accounts' exit statuses, the one that says most. */
@@ -525,7 +514,7 @@ status_rank(int status)
 
 /* Judges and prints one account; returns its exit status. */
 static int
-status_account(const struct mb_account *a, time_t now, bool first)
+status_account(const struct mb_account *a, time_t now)
 {
 	struct status_info in;
 	int ret;
@@ -534,7 +523,8 @@ status_account(const struct mb_account *a, time_t now, bool first)
 	in.a = a;
 	status_judge(&in, now);
 	if (status_opts.json)
-		status_json_account(&in, now, first);
+		json_object_array_add(status_opts.accounts,
+				      status_json_account(&in, now));
 	else
 		status_human(&in, now);
 	ret = in.exit;
@@ -567,11 +557,10 @@ status_run(const struct mb_config *cfg, const char *only, time_t now)
 
 	if (only != NULL) {
 		acct = mb_config_account(cfg, only);
-		return acct == NULL ? EX_NOUSER : status_account(acct, now,
-								   true);
+		return acct == NULL ? EX_NOUSER : status_account(acct, now);
 	}
 	for (i = 0; i < cfg->n_accounts; i++) {
-		r = status_account(&cfg->accounts[i], now, i == 0);
+		r = status_account(&cfg->accounts[i], now);
 		if (status_rank(r) > status_rank(ret))
 			ret = r;
 	}
@@ -587,6 +576,7 @@ mb_cmd_status(int argc, char **argv)
 		{ "socket", required_argument, NULL, 'S' },
 	};
 	const char *only = NULL;
+	struct json_object *doc = NULL;
 	struct mb_config *cfg;
 	char sock[256], why[128] = "";
 	time_t now = time(NULL);
@@ -615,7 +605,7 @@ mb_cmd_status(int argc, char **argv)
 	mb_sock_client_path(status_opts.socket, sock, sizeof(sock), NULL);
 	answering = status_probe(sock, why, sizeof(why));
 	if (status_opts.json) {
-		status_json_head(cfg->path, sock, answering, why, now);
+		doc = status_json_head(cfg->path, sock, answering, why, now);
 	} else {
 		printf("configuration: %s\n", cfg->path);
 		printf("serve: %s on %s%s%s\n", answering ? "answering" :
@@ -623,7 +613,7 @@ mb_cmd_status(int argc, char **argv)
 	}
 	ret = status_run(cfg, only, now);
 	if (status_opts.json)
-		status_json_tail(ret);
+		status_json_tail(doc, ret);
 	mb_config_free(&cfg);
 	if (fflush(stdout) != 0)
 		return EX_IOERR;

@@ -48,7 +48,9 @@ token_opt(int opt, const char *arg)
  * (mbsync and cron show it), since the token works only until it expires
  * and nothing will replace it.  The token core already warns when it
  * looked at the grant under the lock (the token was due); this covers the
- * fast path, where a still-fresh token is handed out unexamined.
+ * fast path, where a still-fresh token is handed out unexamined.  The
+ * state is read for the reason only when the one the token came from
+ * said so (access->attention).
  */
 static void
 token_warn_attention(const struct mb_account *acct,
@@ -58,8 +60,9 @@ token_warn_attention(const struct mb_account *acct,
 	char *err = NULL, when[32];
 	time_t now = time(NULL);
 
-	if (token_refresh || mb_expiry_needs_refresh(now, access->expires_at,
-	    access->obtained_at, acct->refresh_margin))
+	if (!access->attention || token_refresh ||
+	    mb_expiry_needs_refresh(now, access->expires_at,
+				    access->obtained_at, acct->refresh_margin))
 		return;
 	if (mb_store_read(acct, false, &st, &err) != MB_STORE_FOUND) {
 		free(err);

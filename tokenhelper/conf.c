@@ -71,7 +71,8 @@ enum cfg_key {
 	K_CLIENT_SECRET_FILE, K_CA_FILE, K_REFRESH_MARGIN, K_STATE_DIR,
 	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
 	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_REVOCATION_ENDPOINT,
-	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION, K_COUNT
+	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION,
+	K_CHECK_IDENTITY, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -99,6 +100,7 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_NOTIFY_AFTER] = "notify_after",
 	[K_REPLY_TIMEOUT] = "reply_timeout",
 	[K_ROTATION] = "rotation",
+	[K_CHECK_IDENTITY] = "check_identity",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -805,6 +807,46 @@ cfg_section_rotation(struct cfg_parser *p, struct cfg_section *sec,
 	return true;
 }
 
+bool
+mb_scope_has(const char *scope, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = scope;
+
+	while (p != NULL && (p = strstr(p, word)) != NULL) {
+		if ((p == scope || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* check_identity = yes | no: whether authorize asks for an OpenID
+ * Connect id_token and checks it names user.  Default: yes for Google
+ * and Microsoft, and for a generic provider whose scope has openid. */
+static bool
+cfg_section_identity(struct cfg_parser *p, struct cfg_section *sec,
+		     struct mb_account *a)
+{
+	const char *v = sec->values[K_CHECK_IDENTITY];
+
+	a->check_identity = strcmp(a->provider, "generic") != 0 ||
+			    mb_scope_has(a->scope, "openid");
+	if (v == NULL)
+		return true;
+	if (strcmp(v, "yes") == 0) {
+		a->check_identity = true;
+	} else if (strcmp(v, "no") == 0) {
+		a->check_identity = false;
+	} else {
+		cfg_error(p, sec->lines[K_CHECK_IDENTITY], "check_identity "
+			  "must be yes or no");
+		return false;
+	}
+	return true;
+}
+
 /* Where the state lives, and who may ask serve for the token. */
 static bool
 cfg_section_local(struct cfg_parser *p, struct cfg_section *sec,
@@ -870,6 +912,7 @@ cfg_finish_section(struct cfg_parser *p, struct cfg_section *sec,
 	       cfg_section_client(p, sec, a) &&
 	       cfg_section_numbers(p, sec, a) &&
 	       cfg_section_rotation(p, sec, a) &&
+	       cfg_section_identity(p, sec, a) &&
 	       cfg_section_local(p, sec, a) &&
 	       cfg_section_notify(p, sec, a);
 }

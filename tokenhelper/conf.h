@@ -65,6 +65,10 @@ struct mb_account {
 	 * good for one answered request, so one whose request went
 	 * unanswered is never sent again automatically */
 	bool rotation_strict;
+	/* check_identity = yes: authorize asks for an OpenID Connect
+	 * id_token (openid in the request's scope) and stores nothing
+	 * unless it names user (flow-code.c, id-token.c) */
+	bool check_identity;
 	unsigned line;		/* line of the [section] header */
 	/* why this account cannot get tokens: a file of its own
 	 * (client_secret_file, ca_file, certificate, key) that cannot be
@@ -113,6 +117,8 @@ int mb_config_load(const char *path, struct mb_config **cfg_r,
 /* The default path: $MAILBEARER_CONFIG, else the per-user file if it
  * exists, else the system file.  Returns a malloc'd string. */
 char *mb_config_default_path(void);
+/* word is one of the space-separated words of scope (NULL: none). */
+bool mb_scope_has(const char *scope, const char *word);
 /* NULL if there is no such account. */
 const struct mb_account *mb_config_account(const struct mb_config *cfg,
 					   const char *name);

@@ -6,7 +6,10 @@
  * smtp_sasl_password_maps, a mechanism filter naming xoauth2 or
  * oauthbearer, TLS enforced and SASL allowed inside it (noanonymous, not
  * noplaintext), and, when smtp runs chrooted, serve's socket inside the
- * chroot at the path the plugin will look for. */
+ * chroot at the path the plugin will look for.  And what a relay that
+ * logs in with a password needs once the plugin is installed (doc/plugin.md,
+ * "A password is not a token"): a filter that keeps XOAUTH2 and
+ * OAUTHBEARER out, in main.cf or on its transport in master.cf. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +24,9 @@
 #include <unistd.h>
 
 #include "doctor.h"
+#include "postfix-query.h"
 #include "serve-socket.h"
+#include "token-rule.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -29,68 +34,18 @@
 #define PF_OUT_MAX 4096
 #define PF_SEPS " ,\t\n"
 
-/* Runs prog (postconf, postmap) with -c DIR when given, then args; its
- * standard output (first PF_OUT_MAX-1 bytes, trailing newline dropped) in
- * out.  Returns the exit status, 127 when it cannot run. */
+/* What postconf ARGS prints, into out; returns its exit status (127: it
+ * cannot run). */
 static int
-pf_run(const struct mb_doctor *d, const char *prog, const char *const *args,
-       char *out, size_t size)
+pf_param_args(const struct mb_doctor *d, const char *const *args, char *out,
+	      size_t size)
 {
-	/* execvp's argv is char *const[]: the strings are not written */
-	union {
-		const char **c;
-		char *const *v;
-	} av;
-	const char *argv[12];
-	size_t n = 0, len = 0;
-	ssize_t r;
-	int fds[2], st, dn;
-	pid_t pid;
+	struct mb_pf_out r;
 
-	argv[n++] = prog;
-	if (d->postfix_dir != NULL) {
-		argv[n++] = "-c";
-		argv[n++] = d->postfix_dir;
-	}
-	while (*args != NULL && n < 11)
-		argv[n++] = *args++;
-	argv[n] = NULL;
-	out[0] = '\0';
-	if (pipe2(fds, O_CLOEXEC) != 0)
-		return 127;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return 127;
-	}
-	if (pid == 0) {
-		dn = open("/dev/null", O_RDWR);
-		dup2(fds[1], 1);
-		if (dn >= 0) {
-			dup2(dn, 0);
-			dup2(dn, 2);
-		}
-		av.c = argv;
-		execvp(prog, av.v);
-		_exit(127);
-	}
-	close(fds[1]);
-	while (len + 1 < size &&
-	       (r = read(fds[0], out + len, size - 1 - len)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fds[0]);
-	out[len] = '\0';
-	while (len > 0 && out[len - 1] == '\n')
-		out[--len] = '\0';
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 127;
+	mb_pf_run(d->postfix_dir, "postconf", args, size, &r);
+	snprintf(out, size, "%s", r.out);
+	mb_pf_out_free(&r);
+	return r.status;
 }
 
 /* A main.cf parameter, expanded (postconf -xh); "" if unset. */
@@ -100,7 +55,7 @@ pf_param(const struct mb_doctor *d, const char *name, char *out,
 {
 	const char *args[] = { "-xh", name, NULL };
 
-	return pf_run(d, "postconf", args, out, size);
+	return pf_param_args(d, args, out, size);
 }
 
 static bool
@@ -116,23 +71,24 @@ pf_has_word(const char *list, const char *word)
 	return found;
 }
 
-/* The account the plugin asks serve for, from the table's "USER:PASSWORD"
- * (doc/plugin.md): an empty password or "mailbearer:" means USER,
- * "mailbearer:ACCOUNT" means ACCOUNT; any other password is the token
- * itself and serve is not used (NULL). */
-static char *
-pf_entry_account(const char *entry)
+/* What an entry's "USER:PASSWORD" means to the plugin, by the one rule
+ * (common/token-rule.h).  For MB_TS_HELPER, *account_r is the account it
+ * asks serve for (malloc'd): "mailbearer:ACCOUNT" or, when empty, USER. */
+static enum mb_ts_kind
+pf_entry_kind(const char *entry, char **account_r)
 {
-	const char *colon = strchr(entry, ':'), *pw;
+	const char *colon = strchr(entry, ':'), *pw, *v;
+	enum mb_ts_kind k;
+	size_t vlen;
 
-	if (colon == NULL)
-		return NULL;
-	pw = colon + 1;
-	if (*pw == '\0' || strcmp(pw, "mailbearer:") == 0)
-		return mb_xstrndup(entry, (size_t)(colon - entry));
-	if (strncmp(pw, "mailbearer:", 11) == 0)
-		return mb_xstrdup(pw + 11);
-	return NULL;
+	*account_r = NULL;
+	pw = colon != NULL ? colon + 1 : "";
+	k = mb_ts_classify(pw, strlen(pw), &v, &vlen);
+	if (k == MB_TS_HELPER)
+		*account_r = vlen > 0 ? mb_xstrndup(v, vlen) :
+			mb_xstrndup(entry, colon != NULL ?
+				    (size_t)(colon - entry) : strlen(entry));
+	return k;
 }
 
 /* The entry's account exists and serve gives it to Postfix's mail_owner
@@ -179,15 +135,204 @@ pf_check_account(struct mb_doctor *d, const char *account)
 	free(fix);
 }
 
-/* The relayhost's entry: under the relayhost as written, then under its
- * bare host name, in each table of smtp_sasl_password_maps. */
-static void
-pf_check_password(struct mb_doctor *d, const char *relay)
+enum pf_filter {
+	PF_F_NONE,	/* empty: every mechanism the server offers */
+	PF_F_TABLE,	/* a lookup table or file: not read here */
+	PF_F_OAUTH,	/* names xoauth2 or oauthbearer */
+	PF_F_OTHER,	/* names only others (plain, login...) */
+};
+
+static enum pf_filter
+pf_filter_kind(const char *f)
 {
-	char maps[PF_OUT_MAX], list[PF_OUT_MAX], out[PF_OUT_MAX], host[256];
-	char *save = NULL;
-	char *m, *colon, *acct;
+	if (f[strspn(f, PF_SEPS)] == '\0')
+		return PF_F_NONE;
+	if (strchr(f, ':') != NULL || strchr(f, '/') != NULL)
+		return PF_F_TABLE;
+	if (pf_has_word(f, "xoauth2") || pf_has_word(f, "oauthbearer"))
+		return PF_F_OAUTH;
+	return PF_F_OTHER;
+}
+
+/* The mechanism filter smtp applies to the relayhost: the -o override on
+ * default_transport's service in master.cf, else main.cf's.  *where_r:
+ * "main.cf" or "SERVICE in master.cf" (static or in where[64]). */
+static void
+pf_relay_filter(const struct mb_doctor *d, char *f, size_t size,
+		char where[64])
+{
+	char svc[64], pat[160];
+	const char *args[] = { "-P", pat, NULL }, *eq;
+	struct mb_pf_out r;
+
+	pf_param(d, "default_transport", svc, sizeof(svc));
+	svc[strcspn(svc, ":")] = '\0';
+	snprintf(pat, sizeof(pat), "%s/unix/smtp_sasl_mechanism_filter",
+		 svc[0] ? svc : "smtp");
+	mb_pf_run(d->postfix_dir, "postconf", args, PF_OUT_MAX, &r);
+	eq = strstr(r.out, " = ");
+	if (r.status == 0 && eq != NULL) {
+		snprintf(f, size, "%s", eq + 3);
+		snprintf(where, 64, "-o on %.40s in master.cf",
+			 svc[0] ? svc : "smtp");
+	} else {
+		pf_param(d, "smtp_sasl_mechanism_filter", f, size);
+		snprintf(where, 64, "main.cf");
+	}
+	mb_pf_out_free(&r);
+}
+
+/* The transports of master.cf whose -o smtp_sasl_mechanism_filter keeps
+ * XOAUTH2 and OAUTHBEARER out, as "smtp, relay", into out ("" if none). */
+static void
+pf_excluding_transports(const struct mb_doctor *d, char *out, size_t size)
+{
+	const char *args[] = { "-P", "*/*/smtp_sasl_mechanism_filter", NULL };
+	struct mb_pf_out r;
+	char *line, *save = NULL, *eq;
+	size_t o = 0;
+
+	out[0] = '\0';
+	mb_pf_run(d->postfix_dir, "postconf", args, PF_OUT_MAX, &r);
+	for (line = strtok_r(r.out, "\n", &save); line != NULL && r.status == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		eq = strstr(line, " = ");
+		if (eq == NULL || pf_filter_kind(eq + 3) != PF_F_OTHER)
+			continue;
+		line[strcspn(line, "/")] = '\0';
+		o += (size_t)snprintf(out + o, o < size ? size - o : 0, "%s%s",
+				      o ? ", " : "", line);
+	}
+	mb_pf_out_free(&r);
+}
+
+#define PF_LOGIN_FIX \
+	"postconf -e 'smtp_sasl_mechanism_filter = plain, login' and " \
+	"postfix reload (or, for this destination only, " \
+	"-o smtp_sasl_mechanism_filter=plain,login on its transport in " \
+	"master.cf)"
+
+/* An entry whose password is a password, not a token: once the plugin
+ * is installed libsasl2 ranks XOAUTH2/OAUTHBEARER above PLAIN/LOGIN, and
+ * the plugin refuses the password (doc/plugin.md), so the filter smtp
+ * uses for key must keep them out. */
+static void
+pf_check_login(struct mb_doctor *d, const char *key, const char *map,
+	       bool relay)
+{
+	char f[PF_OUT_MAX], where[64], others[512];
+	enum pf_filter k;
+
+	if (relay) {
+		pf_relay_filter(d, f, sizeof(f), where);
+	} else {
+		pf_param(d, "smtp_sasl_mechanism_filter", f, sizeof(f));
+		snprintf(where, sizeof(where), "main.cf");
+	}
+	k = pf_filter_kind(f);
+	if (k == PF_F_OTHER) {
+		mb_doc_report(d, MB_DOC_PASS, "postfix-login", NULL,
+			      "%s logs in with a password (%s); "
+			      "smtp_sasl_mechanism_filter = %s (%s) keeps it on "
+			      "PLAIN/LOGIN", key, map, f, where);
+		return;
+	}
+	if (k == PF_F_TABLE) {
+		mb_doc_report(d, MB_DOC_SKIP, "postfix-login", NULL,
+			      "%s logs in with a password (%s); "
+			      "smtp_sasl_mechanism_filter = %s (%s) is a table, "
+			      "not checked: it must leave out xoauth2 and "
+			      "oauthbearer", key, map, f, where);
+		return;
+	}
+	pf_excluding_transports(d, others, sizeof(others));
+	if (!relay && others[0] != '\0') {
+		mb_doc_report(d, MB_DOC_SKIP, "postfix-login", NULL,
+			      "%s logs in with a password (%s); main.cf's "
+			      "smtp_sasl_mechanism_filter = %s, but master.cf's "
+			      "%s keep%s XOAUTH2 and OAUTHBEARER out: not "
+			      "checked whether %s is delivered through %s", key,
+			      map, f, others, strchr(others, ',') ? "" : "s",
+			      key, strchr(others, ',') ? "one of them" : "it");
+		return;
+	}
+	mb_doc_report(d, MB_DOC_FAIL, "postfix-login", PF_LOGIN_FIX,
+		      "%s logs in with a password, not a token (%s), and "
+		      "smtp_sasl_mechanism_filter = %s (%s) %s: libsasl2 "
+		      "picks XOAUTH2 or OAUTHBEARER when the server offers "
+		      "them, and the plugin refuses the password", key, map, f,
+		      where, k == PF_F_NONE ? "lets every mechanism through" :
+		      "asks for them");
+}
+
+/* Where a postmap lookup failed: the fix, naming who can read the
+ * table's file (malloc'd). */
+static char *
+pf_table_reader(const char *map)
+{
+	static const char *const ext[] = { "", ".db", ".lmdb", ".cdb" };
+	const char *path = strchr(map, ':');
+	struct passwd *pw;
+	struct stat st;
+	char *file, *fix = NULL;
+	size_t i;
+
+	path = path != NULL ? path + 1 : map;
+	for (i = 0; fix == NULL && i < sizeof(ext) / sizeof(ext[0]); i++) {
+		file = mb_xasprintf("%s%s", path, ext[i]);
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
+			pw = getpwuid(st.st_uid);
+			fix = mb_xasprintf("run doctor as %s%s, who can read "
+					   "it (%s: owner %s, mode %04o)",
+					   pw != NULL ? pw->pw_name : "root",
+					   pw != NULL && st.st_uid != 0 ?
+					   " or root" : "", file,
+					   pw != NULL ? pw->pw_name : "?",
+					   (unsigned)(st.st_mode & 07777));
+		}
+		free(file);
+	}
+	return fix != NULL ? fix : mb_xstrdup("run doctor as root");
+}
+
+/* The entry that relays through key: the account check for serve's
+ * accounts, the filter check for a password. */
+static void
+pf_entry(struct mb_doctor *d, const char *key, const char *map,
+	 const char *value, bool relay, enum mb_ts_kind *kind_r)
+{
+	char *acct = NULL, user[256];
+	enum mb_ts_kind k = pf_entry_kind(value, &acct);
+
+	snprintf(user, sizeof(user), "%.*s", (int)strcspn(value, ":"), value);
+	if (relay)
+		mb_doc_report(d, MB_DOC_PASS, "postfix-password", NULL,
+			      "%s has an entry in %s for user %s (%s)", key, map,
+			      user, k == MB_TS_HELPER ? "token from serve" :
+			      k == MB_TS_TOKEN ? "a token in the table" :
+			      "a password, not a token");
+	if (acct != NULL)
+		pf_check_account(d, acct);
+	free(acct);
+	if (k == MB_TS_PASSWORD)
+		pf_check_login(d, key, map, relay);
+	if (kind_r != NULL)
+		*kind_r = k;
+}
+
+/* The relayhost's entry: under the relayhost as written, then under its
+ * bare host name, in each table of smtp_sasl_password_maps.  A postmap
+ * that fails (an unreadable table) is reported as what it is, never as
+ * "no entry".  Returns whether the entry was found and, in *kind_r, what
+ * its password is. */
+static bool
+pf_check_password(struct mb_doctor *d, const char *relay,
+		  enum mb_ts_kind *kind_r)
+{
+	char maps[PF_OUT_MAX], list[PF_OUT_MAX], host[256];
+	char *save = NULL, *m, *fix;
 	const char *keys[2], *args[4];
+	struct mb_pf_out r;
 	size_t k, n;
 
 	pf_param(d, "smtp_sasl_password_maps", maps, sizeof(maps));
@@ -204,21 +349,24 @@ pf_check_password(struct mb_doctor *d, const char *relay)
 			args[1] = keys[k];
 			args[2] = m;
 			args[3] = NULL;
-			if (pf_run(d, "postmap", args, out, sizeof(out)) != 0)
-				continue;
-			acct = pf_entry_account(out);
-			colon = strchr(out, ':');
-			if (colon != NULL)
-				*colon = '\0';
-			mb_doc_report(d, MB_DOC_PASS, "postfix-password", NULL,
-				      "%s has an entry in %s for user %s (%s)",
-				      keys[k], m, out, acct ? "token from "
-				      "serve" : "a token in the table");
-			mb_wipe(out, sizeof(out));
-			if (acct != NULL)
-				pf_check_account(d, acct);
-			free(acct);
-			return;
+			mb_pf_run(d->postfix_dir, "postmap", args, PF_OUT_MAX,
+				  &r);
+			if (r.status == 0) {
+				pf_entry(d, keys[k], m, r.out, true, kind_r);
+				mb_pf_out_free(&r);
+				return true;
+			}
+			mb_pf_out_free(&r);
+			if (r.err[0] == '\0')
+				continue;	/* not in this table */
+			fix = pf_table_reader(m);
+			mb_doc_report(d, MB_DOC_FAIL, "postfix-password", fix,
+				      "postmap -q %s %s failed (%s), so "
+				      "whether it has an entry for relayhost "
+				      "%s is not known", keys[k], m, r.err,
+				      relay);
+			free(fix);
+			return false;
 		}
 	}
 	mb_doc_report(d, MB_DOC_FAIL, "postfix-password", "add \"RELAYHOST "
@@ -226,28 +374,86 @@ pf_check_password(struct mb_doctor *d, const char *relay)
 		      "table, postmap it, postfix reload", "no entry for "
 		      "relayhost %s in smtp_sasl_password_maps (%s)", relay,
 		      list[0] ? list : "unset");
+	return false;
 }
 
+/* The entries of map as postmap -s lists them ("KEY VALUE" lines, in
+ * dump, which is cut into pieces): each one other than the relayhost's
+ * (relay, host) whose password is a password gets the filter check. */
+static void
+pf_check_dump(struct mb_doctor *d, const char *map, char *dump,
+	      const char *relay, const char *host)
+{
+	char *line, *save = NULL, *v, *acct;
+
+	for (line = strtok_r(dump, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		v = line + strcspn(line, " \t");
+		if (*v == '\0')
+			continue;
+		*v++ = '\0';
+		v += strspn(v, " \t");
+		if (strcmp(line, relay) == 0 || strcmp(line, host) == 0)
+			continue;
+		if (pf_entry_kind(v, &acct) == MB_TS_PASSWORD)
+			pf_check_login(d, line, map, false);
+		free(acct);
+	}
+}
+
+/* The other entries of each table that postmap can list (postmap -s):
+ * each one with a password, not a token, gets the filter check. */
+static void
+pf_check_other_entries(struct mb_doctor *d, const char *relay)
+{
+	char maps[PF_OUT_MAX], host[256], *save = NULL, *m;
+	const char *args[] = { "-s", NULL, NULL };
+	struct mb_pf_out r;
+	size_t n;
+
+	pf_param(d, "smtp_sasl_password_maps", maps, sizeof(maps));
+	n = strspn(relay, "[");
+	snprintf(host, sizeof(host), "%.*s", (int)strcspn(relay + n, "]:"),
+		 relay + n);
+	for (m = strtok_r(maps, PF_SEPS, &save); m != NULL;
+	     m = strtok_r(NULL, PF_SEPS, &save)) {
+		args[1] = m;
+		if (mb_pf_run(d->postfix_dir, "postmap", args, 65536,
+			      &r) == 0)
+			pf_check_dump(d, m, r.out, relay, host);
+		mb_pf_out_free(&r);
+	}
+}
+
+/* For a relayhost whose entry is a token or serve's account: the filter
+ * smtp uses for it must name xoauth2 or oauthbearer. */
 static void
 pf_check_mechs(struct mb_doctor *d)
 {
-	char f[PF_OUT_MAX];
+	char f[PF_OUT_MAX], where[64];
 
-	pf_param(d, "smtp_sasl_mechanism_filter", f, sizeof(f));
-	if (strchr(f, ':') != NULL || strchr(f, '/') != NULL)
+	pf_relay_filter(d, f, sizeof(f), where);
+	switch (pf_filter_kind(f)) {
+	case PF_F_TABLE:
 		mb_doc_report(d, MB_DOC_SKIP, "postfix-mechs", NULL,
 			      "smtp_sasl_mechanism_filter is a table (%s), not "
 			      "checked", f);
-	else if (pf_has_word(f, "xoauth2") || pf_has_word(f, "oauthbearer"))
+		break;
+	case PF_F_OAUTH:
 		mb_doc_report(d, MB_DOC_PASS, "postfix-mechs", NULL,
-			      "smtp_sasl_mechanism_filter = %s", f);
-	else
+			      "smtp_sasl_mechanism_filter = %s%s%s", f,
+			      strcmp(where, "main.cf") ? " " : "",
+			      strcmp(where, "main.cf") ? where : "");
+		break;
+	default:
 		mb_doc_report(d, MB_DOC_FAIL, "postfix-mechs", "postconf -e "
 			      "smtp_sasl_mechanism_filter=xoauth2",
 			      "smtp_sasl_mechanism_filter = %s: %s", f,
 			      f[0] ? "neither xoauth2 nor oauthbearer" :
 			      "any mechanism the server offers (PLAIN would "
 			      "send the password field)");
+		break;
+	}
 }
 
 static void
@@ -299,10 +505,13 @@ pf_check_chroot(struct mb_doctor *d)
 	const char *args[] = { "-M", "smtp/unix", NULL };
 	char line[PF_OUT_MAX], q[PF_OUT_MAX], sock[1024], *path;
 	char f[8][64];
+	struct mb_pf_out r;
 	bool chroot;
 	struct stat st;
 
-	pf_run(d, "postconf", args, line, sizeof(line));
+	mb_pf_run(d->postfix_dir, "postconf", args, sizeof(line), &r);
+	snprintf(line, sizeof(line), "%s", r.out);
+	mb_pf_out_free(&r);
 	if (sscanf(line, "%63s %63s %63s %63s %63s", f[0], f[1], f[2], f[3],
 		   f[4]) != 5) {
 		mb_doc_report(d, MB_DOC_FAIL, "postfix-chroot", "add the smtp "
@@ -344,7 +553,7 @@ pf_configured(const struct mb_doctor *d)
 
 	if (d->postfix_dir != NULL)
 		snprintf(dir, sizeof(dir), "%s", d->postfix_dir);
-	else if (pf_run(d, "postconf", args, dir, sizeof(dir)) != 0)
+	else if (pf_param_args(d, args, dir, sizeof(dir)) != 0)
 		return false;
 	p = mb_xasprintf("%s/main.cf", dir);
 	ok = stat(p, &st) == 0;
@@ -356,6 +565,7 @@ void
 mb_doc_check_postfix(struct mb_doctor *d)
 {
 	char v[PF_OUT_MAX];
+	enum mb_ts_kind kind = MB_TS_HELPER;
 	int r;
 
 	r = pf_param(d, "smtp_sasl_auth_enable", v, sizeof(v));
@@ -382,12 +592,15 @@ mb_doc_check_postfix(struct mb_doctor *d)
 		return;
 	}
 	pf_param(d, "relayhost", v, sizeof(v));
-	if (v[0] == '\0')
+	if (v[0] == '\0') {
 		mb_doc_report(d, MB_DOC_SKIP, "postfix-password", NULL,
-			      "no relayhost, entries not checked");
-	else
-		pf_check_password(d, v);
-	pf_check_mechs(d);
+			      "no relayhost, its entry not checked");
+		pf_check_mechs(d);
+	} else if (!pf_check_password(d, v, &kind) ||
+		   kind != MB_TS_PASSWORD) {
+		pf_check_mechs(d);
+	}
+	pf_check_other_entries(d, v);
 	pf_check_tls(d);
 	pf_check_chroot(d);
 }

@@ -8,6 +8,10 @@
 #include <stdbool.h>
 #include <time.h>
 
+/* A year: no real access token lives longer (an expires_in above it is
+ * refused; an imported expiry further ahead too). */
+#define MB_EXPIRES_IN_MAX (366L * 86400L)
+
 /* expires_at for a token obtained at now with the given lifetime. */
 time_t mb_expiry_at(time_t now, long expires_in);
 /* When a token with this expiry should be refreshed: margin seconds

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include "errtext.h"
 #include "expiry.h"
 #include "http.h"
+#include "id-token.h"
 #include "isotime.h"
 #include "json.h"
 #include "log.h"
@@ -88,6 +88,11 @@ mb_code_session_init(struct mb_code_session *s, const char *redirect_uri,
 		return -1;
 	}
 	b64url(rnd, 32, s->state);
+	if (code_random(rnd, 32, error_r) < 0) {
+		mb_code_session_clear(s);
+		return -1;
+	}
+	b64url(rnd, 32, s->nonce);
 	mb_wipe(rnd, sizeof(rnd));
 	s->redirect_uri = mb_xstrdup(redirect_uri);
 	return 0;
@@ -99,21 +104,6 @@ mb_code_session_clear(struct mb_code_session *s)
 	free(s->redirect_uri);
 	mb_wipe(s, sizeof(*s));
 	s->redirect_uri = NULL;
-}
-
-static bool
-scope_has(const char *scope, const char *word)
-{
-	size_t n = strlen(word);
-	const char *p = scope;
-
-	while (p != NULL && (p = strstr(p, word)) != NULL) {
-		if ((p == scope || p[-1] == ' ') &&
-		    (p[n] == '\0' || p[n] == ' '))
-			return true;
-		p += n;
-	}
-	return false;
 }
 
 int
@@ -136,7 +126,7 @@ mb_code_check_account(const struct mb_account *acct, bool device,
 		return -1;
 	}
 	if (strcmp(acct->provider, "microsoft") == 0 &&
-	    !scope_has(acct->scope, "offline_access")) {
+	    !mb_scope_has(acct->scope, "offline_access")) {
 		*error_r = mb_xasprintf("[%s]: Microsoft issues a refresh "
 			"token only when the scope includes offline_access; "
 			"add it to scope (without it the account would need "
@@ -147,17 +137,37 @@ mb_code_check_account(const struct mb_account *acct, bool device,
 }
 
 char *
+mb_code_scope(const struct mb_account *acct)
+{
+	static const char *const oidc[] = { "openid", "email", "profile" };
+	size_t i, n = strcmp(acct->provider, "microsoft") == 0 ? 3 : 2;
+	char *scope = mb_xstrdup(acct->scope != NULL ? acct->scope : ""), *t;
+
+	for (i = 0; acct->check_identity && i < n; i++) {
+		if (mb_scope_has(scope, oidc[i]))
+			continue;
+		t = mb_xasprintf("%s%s%s", scope, scope[0] ? " " : "",
+				 oidc[i]);
+		free(scope);
+		scope = t;
+	}
+	return scope;
+}
+
+char *
 mb_code_auth_url(const struct mb_account *acct,
 		 const struct mb_code_session *s)
 {
 	bool google = strcmp(acct->provider, "google") == 0;
 	bool ms = strcmp(acct->provider, "microsoft") == 0;
+	char *scope = mb_code_scope(acct);
 	const char *fields[] = {
 		"response_type", "code",
 		"client_id", acct->client_id,
 		"redirect_uri", s->redirect_uri,
-		"scope", acct->scope,
+		"scope", scope,
 		"state", s->state,
+		"nonce", acct->check_identity ? s->nonce : NULL,
 		"code_challenge", s->challenge,
 		"code_challenge_method", "S256",
 		"login_hint", acct->user,
@@ -171,9 +181,9 @@ mb_code_auth_url(const struct mb_account *acct,
 	};
 	char *q, *url;
 
-	if (acct->authorize_endpoint == NULL)
-		return NULL;
-	q = mb_http_form_encode(fields);
+	q = acct->authorize_endpoint != NULL ? mb_http_form_encode(fields) :
+	    NULL;
+	free(scope);
 	if (q == NULL)
 		return NULL;
 	url = mb_xasprintf("%s%c%s", acct->authorize_endpoint,
@@ -273,21 +283,12 @@ mb_code_redirect_clear(struct mb_code_redirect *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Only printable ASCII of a provider's text, at most 300 bytes. */
+/* A provider's text (or a redirect's) made safe to show by the one
+ * rule, at most 300 bytes; "" for none. */
 static char *
 code_printable(const char *s)
 {
-	size_t i, n = s != NULL ? strlen(s) : 0;
-	char *out;
-
-	if (n > 300)
-		n = 300;
-	out = mb_xstrndup(s != NULL ? s : "", n);
-	for (i = 0; i < n; i++) {
-		if (!isprint((unsigned char)out[i]))
-			out[i] = '?';
-	}
-	return out;
+	return mb_provider_text(s != NULL ? s : "", 300, NULL, 0);
 }
 
 /* Equal strings, in a time that does not depend on where they differ. */
@@ -302,6 +303,13 @@ code_same(const char *a, const char *b)
 	for (i = 0; i < n; i++)
 		d |= (unsigned char)(a[i] ^ b[i]);
 	return d == 0;
+}
+
+bool
+mb_code_state_matches(const struct mb_code_redirect *r,
+		      const struct mb_code_session *s)
+{
+	return r->state != NULL && code_same(r->state, s->state);
 }
 
 /* "AADSTS50020: ..." in a redirect's error_description: 50020; else 0. */
@@ -362,7 +370,7 @@ mb_grant_out_clear(struct mb_grant_out *out)
 	mb_free_secret(&out->access_token);
 	mb_free_secret(&out->refresh_token);
 	free(out->scope);
-	free(out->id_user);
+	mb_free_secret(&out->id_token);
 	free(out->error);
 	free(out->message);
 	memset(out, 0, sizeof(*out));
@@ -465,7 +473,7 @@ mb_grant_request(const struct mb_account *acct, const char *url,
 	}
 	g = mb_json_parse_token_reply(reply.body, reply.len, &tr, &err);
 	if (reply.status >= 200 && reply.status <= 299)
-		out->id_user = mb_json_reply_id_user(reply.body, reply.len);
+		out->id_token = mb_id_token_from_reply(reply.body, reply.len);
 	if (reply.status >= 200 && reply.status <= 299 &&
 	    tr.refresh_token != NULL) {
 		/* Kept whatever else the reply holds: the code is spent. */
@@ -572,23 +580,18 @@ grant_user(const struct mb_account *acct)
 
 static void
 grant_print(const struct mb_account *acct, const struct mb_state *st,
-	    const char *id_user, bool new_rt)
+	    const char *who, bool new_rt)
 {
 	char when[MB_ISO_TIME_SIZE];
 
 	mb_iso_time(st->expires_at, when, sizeof(when), "unknown");
-	if (id_user != NULL)
+	if (who != NULL)
 		printf("authorized: %s (account %s; confirmed by the "
-		       "provider's id_token)\n", id_user, acct->name);
-	else if (scope_has(acct->scope, "openid"))
-		printf("authorized: %s (account %s; who signed in is not "
-		       "confirmed: the provider's reply named no user; add "
-		       "email to scope (Google) or profile (Microsoft) to "
-		       "check it)\n", grant_user(acct), acct->name);
+		       "provider's id_token)\n", who, acct->name);
 	else
 		printf("authorized: %s (account %s; who signed in is not "
-		       "confirmed: add openid to scope to check it)\n",
-		       grant_user(acct), acct->name);
+		       "checked: check_identity = no)\n", grant_user(acct),
+		       acct->name);
 	printf("scopes: %s\n", st->scope != NULL ? st->scope :
 	       "(not stated by the provider; as requested)");
 	printf("access token expires: %s\n", st->access_token != NULL ?
@@ -605,33 +608,84 @@ grant_print(const struct mb_account *acct, const struct mb_state *st,
 	fflush(stdout);
 }
 
+/* With check_identity: the reply's id_token names the account's user
+ * (who, malloc'd, into *who_r).  MB_AUTH_OK, or the refusal, logged:
+ * tokens of another mailbox would be refused at every login as the
+ * account's user, and a login CSRF would store someone else's grant. */
+static enum mb_auth_status
+grant_identity(const struct mb_account *acct, const struct mb_grant_out *g,
+	       const char *nonce, char **who_r)
+{
+	const char *user = grant_user(acct);
+	struct mb_id_expect x = {
+		.provider = acct->provider, .client_id = acct->client_id,
+		.token_endpoint = acct->token_endpoint,
+		.tenant = acct->tenant, .nonce = nonce, .user = user,
+		.now = time(NULL),
+	};
+	enum mb_id_result r;
+	char *err = NULL, *who = NULL;
+
+	*who_r = NULL;
+	if (!acct->check_identity)
+		return MB_AUTH_OK;
+	if (g->id_token == NULL) {
+		mb_log(LOG_ERR, "%s: the provider's reply carries no id_token "
+		       "although openid was asked for, so who signed in cannot "
+		       "be checked; nothing was stored: if the provider does "
+		       "not do OpenID Connect, set check_identity = no in [%s]",
+		       acct->name, acct->name);
+		return MB_AUTH_CLIENT;
+	}
+	r = mb_id_token_check(g->id_token, &x, &who, &err);
+	if (r == MB_ID_INVALID) {
+		who = code_printable(err);
+		mb_log(LOG_ERR, "%s: %s; nothing was stored: run `mailbearer "
+		       "authorize %s` again", acct->name, who, acct->name);
+		free(who);
+		free(err);
+		return MB_AUTH_DENIED;
+	}
+	err = who;
+	who = code_printable(err);
+	free(err);
+	if (r == MB_ID_MISMATCH) {
+		mb_log(LOG_ERR, "%s: the provider says %s signed in, but the "
+		       "account's user is %s (whose logins those tokens would "
+		       "fail, and someone else may have delivered them); "
+		       "nothing was stored: run `mailbearer authorize %s` "
+		       "again and sign in as %s (if you signed in as %s "
+		       "yourself and that is the mailbox, set user = %s)",
+		       acct->name, who, user, acct->name, user, who, who);
+		free(who);
+		return MB_AUTH_DENIED;
+	}
+	*who_r = who;
+	return MB_AUTH_OK;
+}
+
 /* Commits the reserved state; prints the summary. */
 static enum mb_auth_status
 grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
-	     struct mb_state *st, struct mb_grant_out *g)
+	     struct mb_state *st, struct mb_grant_out *g, const char *nonce)
 {
 	bool new_rt = g->refresh_token != NULL;
-	char *err = NULL, *id_user = g->id_user;
+	enum mb_auth_status r;
+	char *err = NULL, *who = NULL;
 
-	/* Tokens of another mailbox would be refused at every login as
-	 * the account's user: keep nothing. */
-	if (id_user != NULL && strcasecmp(id_user, grant_user(acct)) != 0) {
-		mb_log(LOG_ERR, "%s: the provider says %s signed in, but the "
-		       "account's user is %s (whose logins those tokens would "
-		       "fail); nothing was stored: run `mailbearer authorize "
-		       "%s` again and sign in as %s, or set user = %s",
-		       acct->name, id_user, grant_user(acct), acct->name,
-		       grant_user(acct), id_user);
-		return MB_AUTH_DENIED;
-	}
+	r = grant_identity(acct, g, nonce, &who);
+	if (r != MB_AUTH_OK)
+		return r;
 	grant_fill_state(st, g, time(NULL));
 	if (mb_store_commit(acct, t, st, &err) < 0) {
 		mb_log(LOG_ERR, "%s: the tokens could not be stored: %s",
 		       acct->name, err);
 		free(err);
+		free(who);
 		return MB_AUTH_LOCAL;
 	}
-	grant_print(acct, st, id_user, new_rt);
+	grant_print(acct, st, who, new_rt);
+	free(who);
 	if (st->refresh_token == NULL) {
 		mb_log(LOG_ERR, "%s: the provider issued no refresh token: %s",
 		       acct->name, strcmp(acct->provider, "google") == 0 ?
@@ -667,7 +721,8 @@ mb_grant_check_writable(const struct mb_account *acct)
 
 enum mb_auth_status
 mb_grant_redeem(const struct mb_account *acct, const char *const *fields,
-		const char *const *secrets, struct mb_grant_out *g)
+		const char *const *secrets, const char *nonce,
+		struct mb_grant_out *g)
 {
 	struct mb_store_tmp t = MB_STORE_TMP_INIT;
 	struct mb_state st;
@@ -692,7 +747,7 @@ mb_grant_redeem(const struct mb_account *acct, const char *const *fields,
 				mb_log(LOG_WARNING, "%s: %s; the refresh "
 				       "token in the reply is stored",
 				       acct->name, g->message);
-			r = grant_commit(acct, &t, &st, g);
+			r = grant_commit(acct, &t, &st, g, nonce);
 		}
 	}
 	mb_store_release(&t);
@@ -720,7 +775,7 @@ mb_code_redeem(const struct mb_account *acct,
 	struct mb_grant_out g;
 	enum mb_auth_status r;
 
-	r = mb_grant_redeem(acct, fields, secrets, &g);
+	r = mb_grant_redeem(acct, fields, secrets, s->nonce, &g);
 	if (r != MB_AUTH_OK && g.message != NULL)
 		mb_log(LOG_ERR, "%s: the code was not accepted: %s; nothing "
 		       "was stored", acct->name, g.message);

@@ -37,6 +37,7 @@ struct mb_code_session {
 	char verifier[65];	/* RFC 7636 code_verifier, 64 chars; secret */
 	char challenge[44];	/* BASE64URL(SHA-256(verifier)), 43 chars */
 	char state[44];		/* 32 random bytes, base64url */
+	char nonce[44];		/* OpenID Connect nonce, likewise */
 	char *redirect_uri;	/* malloc'd */
 };
 
@@ -54,7 +55,7 @@ struct mb_grant_out {
 	char *refresh_token;	/* secret; NULL if none */
 	char *scope;		/* as granted, NULL if not said */
 	long expires_in;	/* -1 if unknown */
-	char *id_user;		/* who signed in (OpenID id_token), or NULL */
+	char *id_token;		/* OpenID Connect id_token, or NULL; secret */
 	char *error;		/* the provider's error code, if refused */
 	char *message;		/* secret-free sentence on failure */
 };
@@ -68,11 +69,16 @@ void mb_code_session_clear(struct mb_code_session *s);
 /* BASE64URL(SHA-256(in)) without padding into out[44]: exposed for the
  * tests (tests/unit/test-flow-code.c). */
 void mb_code_s256(const char *in, char out[44]);
+/* The scope to ask for: the account's, and with check_identity what
+ * brings an id_token naming the user (openid email; Microsoft also
+ * profile, for preferred_username).  malloc'd. */
+char *mb_code_scope(const struct mb_account *acct);
 /* The authorization URL: the account's authorize_endpoint with
- * response_type=code, client_id, redirect_uri, scope, state,
- * code_challenge(_method=S256), login_hint = the account's user, and for
- * Google access_type=offline and prompt=consent.  malloc'd, NULL when the
- * account has no authorize_endpoint. */
+ * response_type=code, client_id, redirect_uri, scope (mb_code_scope()),
+ * state, code_challenge(_method=S256), login_hint = the account's user,
+ * with check_identity the nonce, and for Google access_type=offline and
+ * prompt=consent.  malloc'd, NULL when the account has no
+ * authorize_endpoint. */
 char *mb_code_auth_url(const struct mb_account *acct,
 		       const struct mb_code_session *s);
 /* Refuses, before any request, a configuration that cannot produce a
@@ -84,6 +90,10 @@ int mb_code_check_account(const struct mb_account *acct, bool device,
  * parameter given twice is refused (RFC 6749 3.1).  0 or -1. */
 int mb_code_parse_query(const char *query, struct mb_code_redirect *r);
 void mb_code_redirect_clear(struct mb_code_redirect *r);
+/* The redirect carries this session's state (compared in constant
+ * time). */
+bool mb_code_state_matches(const struct mb_code_redirect *r,
+			   const struct mb_code_session *s);
 /* Judges a redirect: the provider's error (with advice), a missing or
  * wrong state, a missing code.  MB_AUTH_OK, or another status with
  * *error_r (secret-free). */
@@ -109,20 +119,26 @@ enum mb_auth_status mb_grant_error_status(const char *error, long aadsts);
 
 /* Exchanges code at the token endpoint and stores the tokens: under the
  * account's lock, with the new state file reserved before the code is
- * spent (a full disk or read-only directory: nothing attempted).  Prints
- * the summary.  MB_AUTH_OK, or another status after logging why. */
+ * spent (a full disk or read-only directory: nothing attempted).  With
+ * check_identity, only when the reply's id_token names the account's
+ * user and carries s's nonce.  Prints the summary.  MB_AUTH_OK, or
+ * another status after logging why. */
 enum mb_auth_status mb_code_redeem(const struct mb_account *acct,
 				   const struct mb_code_session *s,
 				   const char *code);
 /* One token-endpoint request (fields, secrets as for mb_grant_request())
  * under the account's lock, with the next state file reserved first; a
  * reply that carries tokens (or only a refresh token) is stored at once
- * and the summary printed.  MB_AUTH_OK when stored; otherwise nothing
+ * and the summary printed, unless check_identity finds its id_token
+ * missing, invalid (nonce: the one sent, or NULL when none was), or
+ * naming someone else than the account's user (MB_AUTH_DENIED or
+ * MB_AUTH_CLIENT, logged).  MB_AUTH_OK when stored; otherwise nothing
  * was stored and g says why (g->message NULL for a local failure, which
  * is logged).  Clear g with mb_grant_out_clear(). */
 enum mb_auth_status mb_grant_redeem(const struct mb_account *acct,
 				    const char *const *fields,
 				    const char *const *secrets,
+				    const char *nonce,
 				    struct mb_grant_out *g);
 /* Before the user is asked to do anything: the state directory can take
  * the new state (the same check as when storing, then released).

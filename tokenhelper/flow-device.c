@@ -69,10 +69,11 @@ device_start_error(const struct mb_account *acct,
 static enum mb_auth_status
 device_start(const struct mb_account *acct, struct mb_device_reply *d)
 {
+	char *scope = mb_code_scope(acct);
 	const char *fields[] = {
 		"client_id", acct->client_id,
 		"client_secret", acct->client_secret,
-		"scope", acct->scope,
+		"scope", scope,
 		NULL, NULL,
 	};
 	struct mb_http_reply reply;
@@ -84,6 +85,7 @@ device_start(const struct mb_account *acct, struct mb_device_reply *d)
 	hr = mb_http_post_form(acct->device_endpoint, acct->ca_file,
 			       acct->connect_timeout, acct->timeout, fields,
 			       &reply, &err);
+	free(scope);
 	if (hr != MB_HTTP_OK) {
 		mb_redact(err, acct->client_secret);
 		mb_log(LOG_ERR, "%s: %s", acct->name, err);
@@ -182,7 +184,7 @@ device_poll(const struct mb_account *acct, const struct mb_device_reply *d,
 		}
 		if (mb_cancel_sleep(interval) < 0)
 			return MB_AUTH_INTERRUPTED;
-		r = mb_grant_redeem(acct, fields, secrets, &g);
+		r = mb_grant_redeem(acct, fields, secrets, NULL, &g);
 		if (device_verdict(acct, r, &g, &interval, &st) == 0) {
 			mb_grant_out_clear(&g);
 			return st;

@@ -1,15 +1,20 @@
 #include <config.h>
 
 /* `mailbearer authorize ACCOUNT` (default flow): the provider redirects
- * the browser to a listener on 127.0.0.1 and a random port (RFC 8252
- * 7.3), which takes exactly one authorization response, answers the
- * browser with a short plain page and goes away. */
+ * the browser to a listener on 127.0.0.1 and ::1, one random port (RFC
+ * 8252 7.3; "localhost" may resolve to either, and a port left free on
+ * one of them could be taken by another local process), which takes
+ * exactly one authorization response carrying this run's state, answers
+ * the browser with a short plain page and goes away.  Any other request
+ * (a favicon, a stale tab, a forged redirect) is answered and ignored,
+ * up to LOOP_IGNORED_MAX of them. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +35,12 @@
 #define LOOP_REQUEST_MAX 8192
 /* Connections read at once. */
 #define LOOP_CONNS 8
+/* Requests answered and ignored before authorize gives up: more than a
+ * browser ever sends (favicon, a retried tab), bounded so that a local
+ * process cannot keep the listener busy for the whole timeout. */
+#define LOOP_IGNORED_MAX 32
+/* Tries to find a port free on both 127.0.0.1 and ::1. */
+#define LOOP_PORT_TRIES 16
 
 static long
 loop_now(void)
@@ -40,32 +51,78 @@ loop_now(void)
 	return (long)ts.tv_sec;
 }
 
-/* A listening socket on 127.0.0.1, port chosen by the kernel. */
+/* A listening socket on 127.0.0.1 (port 0: chosen by the kernel) or
+ * ::1 (IPv6 only), on *port_r.  The fd, or -1 with errno. */
 static int
-loop_listen(int *port_r)
+loop_listen_one(int family, int *port_r)
 {
 	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
-	int fd;
+	struct sockaddr_in6 sin6;
+	struct sockaddr *sa;
+	socklen_t len;
+	int fd, one = 1;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = 0;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    listen(fd, 8) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len) < 0) {
+	if (family == AF_INET) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin.sin_port = htons((uint16_t)*port_r);
+		sa = (struct sockaddr *)&sin;
+		len = sizeof(sin);
+	} else {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_addr = in6addr_loopback;
+		sin6.sin6_port = htons((uint16_t)*port_r);
+		sa = (struct sockaddr *)&sin6;
+		len = sizeof(sin6);
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				 sizeof(one));
+	}
+	if (bind(fd, sa, len) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, sa, &len) < 0) {
 		int e = errno;
 
 		close(fd);
 		errno = e;
 		return -1;
 	}
-	*port_r = ntohs(sin.sin_port);
+	*port_r = ntohs(family == AF_INET ? sin.sin_port : sin6.sin6_port);
 	return fd;
+}
+
+/* Listens on 127.0.0.1 and ::1 on one port (lfd[0], lfd[1]); lfd[1] is
+ * -1 on a host without IPv6 loopback, where nobody else can take ::1
+ * either.  A port some other process holds on ::1 is given up for a new
+ * one.  0, or -1 with errno. */
+static int
+loop_listen(int lfd[2], int *port_r)
+{
+	int i, port, e;
+
+	for (i = 0; i < LOOP_PORT_TRIES; i++) {
+		port = 0;
+		lfd[0] = loop_listen_one(AF_INET, &port);
+		if (lfd[0] < 0)
+			return -1;
+		lfd[1] = loop_listen_one(AF_INET6, &port);
+		if (lfd[1] >= 0 || errno == EAFNOSUPPORT ||
+		    errno == EADDRNOTAVAIL) {
+			*port_r = port;
+			return 0;
+		}
+		e = errno;
+		close(lfd[0]);
+		if (e != EADDRINUSE) {
+			errno = e;
+			return -1;
+		}
+	}
+	errno = EADDRINUSE;
+	return -1;
 }
 
 /* The browser command, if one can be shown here: $BROWSER (its first
@@ -174,16 +231,23 @@ loop_wait_fd(int fd, bool out, long deadline)
 	}
 }
 
-/* A short plain page; best effort, bounded. */
-static void
-loop_answer(int conn, int status, const char *text)
+/* A short plain page as an HTTP response, malloc'd. */
+static char *
+loop_page(int status, const char *text)
 {
-	char *msg = mb_xasprintf("HTTP/1.1 %d %s\r\n"
+	return mb_xasprintf("HTTP/1.1 %d %s\r\n"
 		"Content-Type: text/plain; charset=utf-8\r\n"
 		"Content-Length: %zu\r\nCache-Control: no-store\r\n"
 		"Connection: close\r\n\r\n%s", status,
 		status == 200 ? "OK" : status == 404 ? "Not Found" :
 		"Bad Request", strlen(text), text);
+}
+
+/* A short plain page; best effort, bounded. */
+static void
+loop_answer(int conn, int status, const char *text)
+{
+	char *msg = loop_page(status, text);
 	size_t off = 0, len = strlen(msg);
 	long deadline = loop_now() + 5;
 	ssize_t n;
@@ -201,12 +265,23 @@ loop_answer(int conn, int status, const char *text)
 
 /* A connection whose request line has not arrived yet.  A browser may
  * open speculative connections it never uses: several are read at once,
- * so that an idle one does not hold up the redirect. */
+ * so that an idle one does not hold up the redirect, and each has its
+ * own deadline. */
 struct loop_conn {
 	int fd;			/* -1: free slot */
 	long deadline;
 	size_t got;
 	char buf[LOOP_REQUEST_MAX + 1];
+};
+
+/* The listener: its two sockets, the connections being read, and how
+ * many requests it answered and ignored. */
+struct loop {
+	int lfd[2];
+	struct loop_conn cs[LOOP_CONNS];
+	const struct mb_code_session *s;
+	const char *account;
+	unsigned ignored;
 };
 
 static void
@@ -236,28 +311,53 @@ loop_target(struct loop_conn *c)
 	return mb_xstrdup(c->buf + 4);
 }
 
+/* An ignored request's page: one non-blocking send (it fits any socket
+ * buffer), so that a client that does not read holds nothing up. */
+static void
+loop_answer_now(int conn, int status, const char *text)
+{
+	char *msg = loop_page(status, text);
+
+	(void)!send(conn, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT);
+	free(msg);
+}
+
 /* c's request line is complete: 1 it carried an authorization response
- * (parsed into *r; c stays open), 0 anything else (answered, closed). */
+ * with this run's state (parsed into *r; c stays open), 0 anything else
+ * (answered, closed, counted). */
 static int
-loop_take(struct loop_conn *c, struct mb_code_redirect *r)
+loop_take(struct loop *l, struct loop_conn *c, struct mb_code_redirect *r)
 {
 	char *target = loop_target(c);
 	size_t plen = target != NULL ? strcspn(target, "?#") : 0;
 
 	if (target == NULL || plen != 1) {
-		loop_answer(c->fd, 404, "mailbearer: not here.\n");
+		loop_answer_now(c->fd, 404, "mailbearer: not here.\n");
 	} else if (target[plen] != '?' ||
 		   mb_code_parse_query(target + 2, r) < 0 ||
 		   (r->code == NULL && r->state == NULL && r->error == NULL)) {
 		mb_code_redirect_clear(r);
-		loop_answer(c->fd, 400, "mailbearer: this is not an "
-			    "authorization response.\n");
+		loop_answer_now(c->fd, 400, "mailbearer: this is not an "
+				"authorization response.\n");
+	} else if (!mb_code_state_matches(r, l->s)) {
+		/* An old tab, or someone else's code: the one this run
+		 * waits for may still come. */
+		mb_log(LOG_WARNING, "%s: ignored a redirect %s (an old "
+		       "browser tab, or a forged redirect); still waiting for "
+		       "this authorization's", l->account, r->state == NULL ?
+		       "without a state" : "whose state is not this "
+		       "authorization's");
+		mb_code_redirect_clear(r);
+		loop_answer_now(c->fd, 400, "mailbearer: this redirect does "
+				"not belong to the authorization in progress "
+				"and was ignored.\n");
 	} else {
 		mb_free_secret(&target);
 		return 1;
 	}
 	mb_free_secret(&target);
 	loop_conn_close(c);
+	l->ignored++;
 	return 0;
 }
 
@@ -299,82 +399,101 @@ loop_slot(struct loop_conn *cs, size_t n)
 	return &cs[old];
 }
 
-/* One poll over the listener, the signal pipe and the connections;
- * accepts, reads, expires.  The index of a connection that carried an
- * authorization response, else -1. */
-static int
-loop_step(int lfd, struct loop_conn *cs, size_t n, long deadline,
-	  struct mb_code_redirect *r)
+static void
+loop_accept_one(struct loop *l, int lfd)
 {
-	struct pollfd p[LOOP_CONNS + 2];
-	long now = loop_now(), wake = deadline;
 	struct loop_conn *c;
-	size_t i;
 	int fd;
 
-	p[0].fd = lfd;
-	p[1].fd = mb_auth_signal_fd();
-	for (i = 0; i < n; i++) {
-		p[i + 2].fd = cs[i].fd;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0) {
+		c = loop_slot(l->cs, LOOP_CONNS);
+		c->fd = fd;
+		c->deadline = loop_now() + LOOP_REQUEST_SECS;
+	} else if (errno == EMFILE || errno == ENFILE ||
+		   errno == ENOBUFS || errno == ENOMEM) {
+		/* The connection stays queued: no busy loop. */
+		(void)poll(NULL, 0, 100);
+	}
+}
+
+/* One poll over the listeners, the signal pipe and the connections;
+ * accepts, reads, expires.  The index of a connection that carried this
+ * run's authorization response, else -1. */
+static int
+loop_step(struct loop *l, long deadline, struct mb_code_redirect *r)
+{
+	struct pollfd p[LOOP_CONNS + 3];
+	long now = loop_now(), wake = deadline;
+	struct loop_conn *cs = l->cs;
+	size_t i;
+
+	p[0].fd = l->lfd[0];
+	p[1].fd = l->lfd[1];
+	p[2].fd = mb_auth_signal_fd();
+	for (i = 0; i < LOOP_CONNS; i++) {
+		p[i + 3].fd = cs[i].fd;
 		if (cs[i].fd >= 0 && cs[i].deadline < wake)
 			wake = cs[i].deadline;
 	}
-	for (i = 0; i < n + 2; i++) {
+	for (i = 0; i < LOOP_CONNS + 3; i++) {
 		p[i].events = POLLIN;
 		p[i].revents = 0;
 	}
-	(void)poll(p, n + 2, wake > now ? (int)(wake - now) * 1000 : 0);
-	for (i = 0; i < n; i++) {
+	(void)poll(p, LOOP_CONNS + 3,
+		   wake > now ? (int)(wake - now) * 1000 : 0);
+	for (i = 0; i < LOOP_CONNS; i++) {
 		if (cs[i].fd < 0)
 			continue;
-		if (p[i + 2].revents != 0 && loop_conn_read(&cs[i]) == 1 &&
-		    loop_take(&cs[i], r) == 1)
+		if (p[i + 3].revents != 0 && loop_conn_read(&cs[i]) == 1 &&
+		    loop_take(l, &cs[i], r) == 1)
 			return (int)i;
 		if (cs[i].fd >= 0 && loop_now() >= cs[i].deadline)
 			loop_conn_close(&cs[i]);
 	}
-	if (p[0].revents != 0) {
-		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (fd >= 0) {
-			c = loop_slot(cs, n);
-			c->fd = fd;
-			c->deadline = loop_now() + LOOP_REQUEST_SECS;
-		} else if (errno == EMFILE || errno == ENFILE ||
-			   errno == ENOBUFS || errno == ENOMEM) {
-			/* The connection stays queued: no busy loop. */
-			(void)poll(NULL, 0, 100);
-		}
+	for (i = 0; i < 2; i++) {
+		if (l->lfd[i] >= 0 && p[i].revents != 0)
+			loop_accept_one(l, l->lfd[i]);
 	}
 	return -1;
 }
 
-/* Accepts until one connection carries an authorization response.
- * Returns its fd (r filled), or -1 with *st_r; every other connection is
- * closed either way. */
+/* Accepts until one connection carries this run's authorization
+ * response.  Returns its fd (r filled), or -1 with *st_r; every other
+ * connection is closed either way. */
 static int
-loop_accept(int lfd, long deadline, struct mb_code_redirect *r,
+loop_accept(struct loop *l, long deadline, struct mb_code_redirect *r,
 	    enum mb_auth_status *st_r)
 {
-	static struct loop_conn cs[LOOP_CONNS];
 	int k = -1, fd = -1;
 	size_t i;
 
 	for (i = 0; i < LOOP_CONNS; i++)
-		cs[i].fd = -1;
+		l->cs[i].fd = -1;
 	while (k < 0) {
 		if (mb_auth_signal() != 0 || loop_now() >= deadline) {
 			*st_r = mb_auth_signal() != 0 ? MB_AUTH_INTERRUPTED :
 				MB_AUTH_TRANSIENT;
 			break;
 		}
-		k = loop_step(lfd, cs, LOOP_CONNS, deadline, r);
+		if (l->ignored >= LOOP_IGNORED_MAX) {
+			mb_log(LOG_ERR, "%s: the listener answered %u requests "
+			       "that were not this authorization's redirect "
+			       "(another local process is sending them); "
+			       "nothing was stored: run `mailbearer authorize "
+			       "%s` again, or use --paste or --device",
+			       l->account, l->ignored, l->account);
+			*st_r = MB_AUTH_DENIED;
+			break;
+		}
+		k = loop_step(l, deadline, r);
 	}
 	if (k >= 0) {
-		fd = cs[k].fd;
-		cs[k].fd = -1;
+		fd = l->cs[k].fd;
+		l->cs[k].fd = -1;
 	}
 	for (i = 0; i < LOOP_CONNS; i++)
-		loop_conn_close(&cs[i]);
+		loop_conn_close(&l->cs[i]);
 	return fd;
 }
 
@@ -406,27 +525,40 @@ loop_finish(const struct mb_account *acct, struct mb_code_session *s,
 	return st;
 }
 
+static void
+loop_close(struct loop *l)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (l->lfd[i] >= 0)
+			close(l->lfd[i]);
+		l->lfd[i] = -1;
+	}
+}
+
 enum mb_auth_status
 mb_authorize_loopback(const struct mb_account *acct,
 		      const struct mb_auth_opts *o)
 {
+	static struct loop l;
 	struct mb_code_redirect r;
 	struct mb_code_session s;
 	enum mb_auth_status st = MB_AUTH_LOCAL;
 	char *err = NULL, *redirect, *url;
-	int lfd, port = 0, conn;
+	int port = 0, conn;
 	long deadline;
 
 	memset(&r, 0, sizeof(r));
-	lfd = loop_listen(&port);
-	if (lfd < 0) {
-		mb_log(LOG_ERR, "cannot listen on 127.0.0.1: %s",
+	memset(&l, 0, sizeof(l));
+	if (loop_listen(l.lfd, &port) < 0) {
+		mb_log(LOG_ERR, "cannot listen on 127.0.0.1 and ::1: %s",
 		       mb_errstr(errno));
 		return MB_AUTH_LOCAL;
 	}
 	/* Microsoft registers http://localhost (any port); Google and RFC
-	 * 8252 prefer the literal address.  Either way only 127.0.0.1
-	 * listens. */
+	 * 8252 prefer the literal address.  Either way 127.0.0.1 and ::1
+	 * listen, whatever localhost resolves to. */
 	redirect = mb_xasprintf("http://%s:%d/",
 				strcmp(acct->provider, "microsoft") == 0 ?
 				"localhost" : "127.0.0.1", port);
@@ -434,19 +566,20 @@ mb_authorize_loopback(const struct mb_account *acct,
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		free(redirect);
-		close(lfd);
+		loop_close(&l);
 		return MB_AUTH_LOCAL;
 	}
 	free(redirect);
+	l.s = &s;
+	l.account = acct->name;
 	url = mb_code_auth_url(acct, &s);
 	if (url == NULL)
 		goto out;
 	loop_instructions(url, port, o);
 	deadline = loop_now() + o->timeout;
-	conn = loop_accept(lfd, deadline, &r, &st);
+	conn = loop_accept(&l, deadline, &r, &st);
 	/* One response is all we take: no listener from here on. */
-	close(lfd);
-	lfd = -1;
+	loop_close(&l);
 	if (conn < 0) {
 		if (st == MB_AUTH_TRANSIENT)
 			mb_log(LOG_ERR, "%s: no redirect arrived within %ld s; "
@@ -457,8 +590,7 @@ mb_authorize_loopback(const struct mb_account *acct,
 	st = loop_finish(acct, &s, conn, &r);
 	close(conn);
 out:
-	if (lfd >= 0)
-		close(lfd);
+	loop_close(&l);
 	free(url);
 	mb_code_redirect_clear(&r);
 	mb_code_session_clear(&s);

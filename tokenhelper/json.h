@@ -1,14 +1,14 @@
 #ifndef MB_JSON_H
 #define MB_JSON_H
 
-/* Everything JSON in the helper (the only file that includes json-c):
- * token-endpoint responses and the state file. */
+/* The JSON that others write: token-endpoint responses, the device
+ * authorization response, other tools' token files.  (The state file is
+ * state.h's, an id_token id-token.h's, `status --json` cmd-status.c's;
+ * all use json-c.) */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
-
-struct mb_state;
 
 /* RFC 6749 section 5.1 (success) or 5.2 (error), plus Microsoft's
  * error_codes/suberror.  Strings are malloc'd; clear with
@@ -17,11 +17,13 @@ struct mb_token_reply {
 	/* success */
 	char *access_token;	/* secret */
 	char *refresh_token;	/* secret; NULL: not rotated */
-	char *scope;
+	char *scope;		/* safe to show, at most 2048 bytes */
 	long expires_in;	/* -1 if absent */
 	/* error */
-	char *error;		/* NULL on success */
-	char *error_description;/* printable ASCII, at most 300 bytes */
+	/* NULL on success.  These texts are safe to show (provider-text.h:
+	 * escaped, the reply's own tokens masked), at most 300 bytes. */
+	char *error;
+	char *error_description;
 	char *suberror;
 	long aadsts;		/* first of error_codes or AADSTSnnn; 0 */
 };
@@ -38,13 +40,6 @@ struct mb_token_reply {
 int mb_json_parse_token_reply(const char *body, size_t len,
 			      struct mb_token_reply *r, char **error_r);
 void mb_token_reply_clear(struct mb_token_reply *r);
-
-/* The state file.  Encoding returns a malloc'd string the caller wipes
- * and frees.  Decoding fills *st (zeroed first) and returns 0, or -1
- * with *error_r malloc'd when the text is not a valid state. */
-char *mb_json_state_encode(const struct mb_state *st);
-int mb_json_state_decode(const char *text, size_t len, struct mb_state *st,
-			 char **error_r);
 
 /* true if s is a plausible token: 1..16384 bytes of visible ASCII
  * (RFC 6750 b64token for access tokens is a subset); it keeps control
@@ -80,7 +75,7 @@ struct mb_import {
 	const char *format;	/* static: the format's name */
 	char *refresh_token;	/* secret */
 	char *access_token;	/* secret; NULL unless its expiry is known */
-	time_t expires_at;	/* of access_token; 0 unknown */
+	time_t expires_at;	/* of access_token; 0 unknown, -1 not a time */
 	char *scope;		/* NULL if not given */
 	char *client_id;	/* the client it was issued to; NULL unknown */
 	char *user;		/* the mailbox it names; NULL unknown */
@@ -91,12 +86,5 @@ struct mb_import {
 int mb_json_parse_import(const char *text, size_t len, struct mb_import *imp,
 			 char **error_r);
 void mb_import_clear(struct mb_import *imp);
-
-/* Who signed in, from the OpenID Connect id_token of a token-endpoint
- * reply (its email, else preferred_username, else upn claim), read
- * without checking the token's signature: it came straight from the
- * token endpoint over verified TLS (OpenID Connect Core 3.1.3.7).  A
- * malloc'd printable string, or NULL when the reply has none. */
-char *mb_json_reply_id_user(const char *body, size_t len);
 
 #endif

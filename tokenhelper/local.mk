@@ -12,17 +12,21 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
 	tokenhelper/http.c tokenhelper/http.h \
+	tokenhelper/id-token.c tokenhelper/id-token.h \
 	tokenhelper/isotime.c tokenhelper/isotime.h \
 	tokenhelper/json.c tokenhelper/json.h \
+	tokenhelper/json-util.c tokenhelper/json-util.h \
 	tokenhelper/log.c tokenhelper/log.h \
 	tokenhelper/notify.c tokenhelper/notify.h \
 	tokenhelper/owner.c tokenhelper/owner.h \
+	tokenhelper/provider-text.c tokenhelper/provider-text.h \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
 	tokenhelper/safe-open.c tokenhelper/safe-open.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/serve-user.c tokenhelper/serve-user.h \
+	tokenhelper/state.c tokenhelper/state.h \
 	tokenhelper/store.c tokenhelper/store.h \
 	tokenhelper/test-hooks.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
@@ -48,11 +52,13 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/flow-device.c \
 	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
+	tokenhelper/postfix-query.c tokenhelper/postfix-query.h \
 	tokenhelper/doctor-sasl.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
-# doctor loads libsasl2 as a mail client would (and logs in through http.c).
+# doctor loads libsasl2 as a mail client would (and logs in through
+# http.c); status --json is written by json-c.
 tokenhelper_mailbearer_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DMB_PLUGINDIR='"$(plugindir)"'
-tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS)
-tokenhelper_mailbearer_LDADD += $(SASL_LIBS)
+tokenhelper_mailbearer_CFLAGS = $(AM_CFLAGS) $(SASL_CFLAGS) $(JSONC_CFLAGS)
+tokenhelper_mailbearer_LDADD += $(SASL_LIBS) $(JSONC_LIBS)
 endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "isotime.h"
+#include "text-safe.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char log_ident[64] = "mailbearer";
@@ -83,17 +84,6 @@ mb_log_level_name(int level)
 	}
 }
 
-/* One event, one line: control characters (a provider's text may hold
- * line breaks) become spaces. */
-static void
-mb_log_one_line(char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = ' ';
-	}
-}
-
 /* "account NAME: what failed: account NAME: why" and "...: account NAME
  * needs ...": the account is named once, at the start. */
 static void
@@ -123,7 +113,7 @@ mb_log_drop_repeated_prefix(char *s)
 void
 mb_log(int level, const char *fmt, ...)
 {
-	char buf[2048], when[40];
+	char raw[2048], buf[2048], when[40];
 	struct timespec ts;
 	struct tm tm;
 	va_list ap;
@@ -131,9 +121,11 @@ mb_log(int level, const char *fmt, ...)
 	if (level == LOG_DEBUG && !log_verbose)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	mb_log_one_line(buf);
+	/* One event, one line, safe to show: the one rule for text others
+	 * wrote (a line break is \x0A, never a line of its own). */
+	mb_text_safe(buf, sizeof(buf), raw, strlen(raw), true);
 	mb_log_drop_repeated_prefix(buf);
 	when[0] = '\0';
 	pthread_mutex_lock(&log_lock);

@@ -2,8 +2,10 @@
 #define MB_LOG_H
 
 /* The helper's logging: stderr for one-shot commands, syslog (facility
- * mail) for `mailbearer serve`.  One line per event: control characters
- * become spaces, and a message that starts "account NAME: " does not
+ * mail) for `mailbearer serve`.  One line per event, made safe by
+ * common/text-safe.h (control, bidirectional and line separator
+ * characters and bytes that are not UTF-8 as \xNN, cut with "..." at
+ * 2 KiB), and a message that starts "account NAME: " does not
  * repeat that prefix after a later ": ".  Levels are syslog's (LOG_ERR,
  * LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG); LOG_DEBUG is shown only
  * when verbose.

@@ -23,6 +23,7 @@
 #include "errtext.h"
 #include "isotime.h"
 #include "log.h"
+#include "provider-text.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -221,22 +222,12 @@ notify_side_equal(const struct notify_side *a, const struct notify_side *b)
 	return true;
 }
 
-/* Printable ASCII, bounded: the reason is one line of an environment
- * variable. */
+/* Safe to show by the one rule (provider-text.h), bounded: the reason is
+ * one line of an environment variable. */
 static char *
 notify_clean(const char *s)
 {
-	size_t i, n = strlen(s);
-	char *r;
-
-	if (n > NOTIFY_REASON_MAX)
-		n = NOTIFY_REASON_MAX;
-	r = mb_xstrndup(s, n);
-	for (i = 0; i < n; i++) {
-		if ((unsigned char)r[i] < 0x20 || (unsigned char)r[i] > 0x7e)
-			r[i] = ' ';
-	}
-	return r;
+	return mb_provider_text(s, NOTIFY_REASON_MAX, NULL, 0);
 }
 
 /* The account's condition now; *reason_r malloc'd for the others. */

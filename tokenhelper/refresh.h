@@ -10,6 +10,7 @@
 #include "advice.h"
 #include "conf.h"
 #include "expiry.h"
+#include "provider-text.h"	/* mb_redact(), once here */
 
 enum mb_refresh_result {
 	MB_REFRESH_OK = 0,
@@ -55,18 +56,4 @@ enum mb_refresh_result mb_refresh(const struct mb_account *acct,
 				  const char *refresh_token, int max_tries,
 				  long max_wait, struct mb_refresh_out *out);
 void mb_refresh_out_clear(struct mb_refresh_out *out);
-/* Masks with '*', in place, every occurrence of secret in text, and a tail
- * of text that is the start of secret (8 bytes or more of it): a provider
- * may echo what it received in its (truncated) error_description.  Each
- * byte of the secret is found in any of its forms, mixed: raw,
- * form-encoded (%XX in either case, '+' for a space, %25XX when encoded
- * twice) and JSON-escaped (\/, \", \\, \n..., \u00XX).  Secrets
- * shorter than 8 bytes are left alone.  NULL-safe. */
-void mb_redact(char *text, const char *secret);
-/* mb_redact() for each of the n secrets (NULL entries are skipped):
- * every message that may carry a provider's text goes through this with
- * the refresh token, the client secret and any access token in play
- * before it reaches a log, the state file, `status` or a client. */
-void mb_redact_secrets(char *text, const char *const *secrets, size_t n);
-
 #endif

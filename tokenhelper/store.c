@@ -14,18 +14,12 @@
 #include <unistd.h>
 
 #include "errtext.h"
-#include "json.h"
 #include "log.h"
 #include "owner.h"
 #include "safe-open.h"
 #include "wipe.h"
 #include "xalloc.h"
 
-#define MB_STATE_MAX_SIZE (1024 * 1024)
-/* Room reserved for a new state beyond the current one: two tokens of
- * the largest size we accept (16 KiB), each JSON-escaped at worst to
- * twice that, and the other fields. */
-#define MB_STATE_RESERVE (5 * 16384)
 #define MB_TMP_SUFFIX ".json.tmp-"
 #define MB_TMP_RANDOM 6		/* mkstemp's XXXXXX */
 
@@ -37,6 +31,27 @@ mb_store_crash_point(const char *point)
 
 	if (want != NULL && strcmp(want, point) == 0)
 		raise(SIGKILL);
+}
+
+void
+mb_store_note_read(const char *path)
+{
+	const char *log = getenv("MB_TEST_READ_LOG");
+	char *line;
+	int fd;
+
+	if (log == NULL || log[0] == '\0')
+		return;
+	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	line = mb_xasprintf("read %s\n", path);
+	/* One write(2) with O_APPEND: lines of threads do not mix. */
+	if (write(fd, line, strlen(line)) < 0)
+		mb_log(LOG_WARNING, "MB_TEST_READ_LOG %s: %s", log,
+		       mb_errstr(errno));
+	free(line);
+	close(fd);
 }
 #endif
 
@@ -93,19 +108,6 @@ mb_store_open_regular(const char *path, int flags, mode_t mode,
 			     MB_OPEN_MISSING_OK, label, NULL, error_r);
 	free(label);
 	return fd;
-}
-
-void
-mb_state_clear(struct mb_state *st)
-{
-	if (st == NULL)
-		return;
-	mb_free_secret(&st->refresh_token);
-	mb_free_secret(&st->access_token);
-	free(st->scope);
-	free(st->reason);
-	free(st->last_error);
-	memset(st, 0, sizeof(*st));
 }
 
 char *
@@ -296,7 +298,7 @@ store_load(int fd, const char *path, bool trim_nul, uid_t owner,
 	text[len] = '\0';
 	if (len > MB_STATE_MAX_SIZE)
 		*why_r = mb_xstrdup("too large");
-	else if (mb_json_state_decode(text, len, st, why_r) == 0)
+	else if (mb_state_decode(text, len, st, why_r) == 0)
 		ret = MB_STORE_FOUND;
 	if (ret != MB_STORE_FOUND)
 		ret = MB_STORE_CORRUPT;
@@ -306,9 +308,11 @@ out:
 	return ret;
 }
 
-enum mb_store_read_result
-mb_store_read(const struct mb_account *acct, bool move_corrupt,
-	      struct mb_state *st, char **error_r)
+/* mb_store_read(); with seen, the file read is left open in it when
+ * FOUND (else seen->fd is -1). */
+static enum mb_store_read_result
+store_read(const struct mb_account *acct, bool move_corrupt,
+	   struct mb_state *st, struct mb_store_seen *seen, char **error_r)
 {
 	enum mb_store_read_result ret = MB_STORE_ERROR;
 	char *path = mb_store_path(acct, ".json");
@@ -316,6 +320,8 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 	int fd = -1, e;
 	uid_t owner;
 
+	if (seen != NULL)
+		seen->fd = -1;
 	memset(st, 0, sizeof(*st));
 	*error_r = NULL;
 	if (store_check_dir(acct->state_dir, move_corrupt, &owner,
@@ -327,6 +333,10 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 			ret = MB_STORE_MISSING;
 		goto out;
 	}
+	mb_store_note_read(path);
+	/* Before reading: a write in place while it is read shows. */
+	if (seen != NULL && fstat(fd, &seen->sb) < 0)
+		seen = NULL;
 	ret = store_load(fd, path, false, owner, st, &why, error_r);
 	if (ret != MB_STORE_CORRUPT)
 		goto out;
@@ -354,9 +364,62 @@ mb_store_read(const struct mb_account *acct, bool move_corrupt,
 out:
 	free(why);
 	free(path);
-	if (fd >= 0)
+	if (ret == MB_STORE_FOUND && seen != NULL)
+		seen->fd = fd;
+	else if (fd >= 0)
 		close(fd);
 	return ret;
+}
+
+enum mb_store_read_result
+mb_store_read(const struct mb_account *acct, bool move_corrupt,
+	      struct mb_state *st, char **error_r)
+{
+	return store_read(acct, move_corrupt, st, NULL, error_r);
+}
+
+enum mb_store_read_result
+mb_store_read_seen(const struct mb_account *acct, struct mb_state *st,
+		   struct mb_store_seen *seen, char **error_r)
+{
+	return store_read(acct, false, st, seen, error_r);
+}
+
+bool
+mb_store_seen_current(const struct mb_account *acct,
+		      const struct mb_store_seen *seen)
+{
+	const struct stat *held;
+	struct stat now;
+	char *path;
+	bool same;
+
+	if (seen == NULL || seen->fd < 0)
+		return false;
+	held = &seen->sb;
+	path = mb_store_path(acct, ".json");
+	/* Held open, the file keeps its inode number: the same number at
+	 * the path is the same file.  Its size and times, as they were when
+	 * it was read, tell whether it was written in place since (never by
+	 * us; perhaps by hand). */
+	same = lstat(path, &now) == 0 &&
+	       now.st_dev == held->st_dev && now.st_ino == held->st_ino &&
+	       now.st_size == held->st_size &&
+	       now.st_mtim.tv_sec == held->st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == held->st_mtim.tv_nsec &&
+	       now.st_ctim.tv_sec == held->st_ctim.tv_sec &&
+	       now.st_ctim.tv_nsec == held->st_ctim.tv_nsec;
+	free(path);
+	return same;
+}
+
+void
+mb_store_seen_close(struct mb_store_seen *seen)
+{
+	if (seen == NULL || seen->fd < 0)
+		return;
+	close(seen->fd);
+	seen->fd = -1;
 }
 
 static int
@@ -389,7 +452,7 @@ int
 mb_store_reserve(const struct mb_account *acct, const struct mb_state *cur,
 		 struct mb_store_tmp *t, char **error_r)
 {
-	char *text = cur != NULL ? mb_json_state_encode(cur) : NULL;
+	char *text = cur != NULL ? mb_state_encode(cur) : NULL;
 	off_t size = MB_STATE_RESERVE;
 	int e;
 
@@ -462,7 +525,7 @@ mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 	}
 	st->updated = time(NULL);
 	st->generation++;
-	text = mb_json_state_encode(st);
+	text = mb_state_encode(st);
 	if (text == NULL) {
 		*error_r = mb_xstrdup("cannot encode the state (out of "
 				      "memory)");
@@ -568,6 +631,7 @@ store_tmp_generation(const char *path, long long *gen_r)
 	return ours;
 }
 /* Generation of the state file: -1 missing or corrupt, -2 unreadable. */
+#define MB_GEN_UNREAD (-3)
 static long long
 store_main_generation(const struct mb_account *acct)
 {
@@ -596,7 +660,7 @@ int
 mb_store_recover(const struct mb_account *acct, char **error_r)
 {
 	char *best = NULL, *path = NULL, *main_path;
-	long long main_gen, best_gen = -1, gen;
+	long long main_gen = MB_GEN_UNREAD, best_gen = -1, gen;
 	struct dirent *e;
 	DIR *dh;
 	int ret = 0;
@@ -609,10 +673,13 @@ mb_store_recover(const struct mb_account *acct, char **error_r)
 					mb_errstr(errno));
 		return -1;
 	}
-	main_gen = store_main_generation(acct);
 	while ((e = readdir(dh)) != NULL) {
 		if (!store_is_our_tmp(acct, e->d_name))
 			continue;
+		/* Read only when there is something to compare with: a
+		 * refresh reads the state file once. */
+		if (main_gen == MB_GEN_UNREAD)
+			main_gen = store_main_generation(acct);
 		path = mb_xasprintf("%s/%s", acct->state_dir, e->d_name);
 		if (!store_tmp_generation(path, &gen)) {
 			mb_log(LOG_WARNING, "%s: leaving %s alone: not a "

@@ -1,57 +1,19 @@
 #ifndef MB_STORE_H
 #define MB_STORE_H
 
-/* The per-account state file: <state_dir>/<account>.json, 0600 in a 0700
- * directory owned by the user running the helper, replaced atomically
- * (temporary file in the same directory, fsync, rename, fsync of the
- * directory), plus <account>.lock for the per-account flock(2). */
+/* The per-account state file as a file: <state_dir>/<account>.json, 0600
+ * in a 0700 directory owned by the user running the helper, replaced
+ * atomically (temporary file in the same directory, fsync, rename, fsync
+ * of the directory), plus <account>.lock for the per-account flock(2).
+ * What the file says is state.h's. */
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "conf.h"
-
-struct mb_state {
-	char *refresh_token;	/* secret; NULL if none */
-	char *access_token;	/* secret; NULL if none */
-	time_t expires_at;	/* of access_token, unix seconds; 0 unknown */
-	char *scope;		/* as granted, NULL if unknown */
-	bool rejected;		/* a server rejected access_token */
-	bool needs_authorize;	/* a permanent refresh failure happened */
-	/* true when that failure is the client's configuration (wrong
-	 * client_id/secret...): retried on the next call because the fix
-	 * is in the config and the refresh token may still be good. */
-	bool client_problem;
-	char *reason;		/* why needs_authorize, with advice */
-	time_t last_refresh;	/* when access_token was obtained */
-	char *last_error;	/* last refresh failure (secret-free) */
-	time_t updated;		/* last write */
-	/* the last automatic forced refresh (a server rejected the token:
-	 * serve, or `mailbearer token` honouring a recorded rejection):
-	 * rate-limited across processes; 0 none */
-	time_t last_forced;
-	/* the last `mailbearer token --refresh` (asked for by a person or
-	 * a script): limited on its own, so that serve's attempt never
-	 * delays that recovery; 0 none */
-	time_t last_asked;
-	/* when the current refresh token was obtained (import, authorize,
-	 * rotation); 0 unknown.  Google's "Testing" consent screens kill it
-	 * after 7 days, Microsoft's after 90 idle days. */
-	time_t refresh_since;
-	/* when a request with this refresh token was sent to a provider
-	 * that rotates strictly and got no answer (0 none): the provider
-	 * may have spent the token, so no refresh is made with it until
-	 * `mailbearer token --refresh` tries it once more knowingly;
-	 * needs_authorize is set with it */
-	time_t unanswered_at;
-	/* +1 on every write: a leftover temporary file is adopted only when
-	 * it is newer than the state file (0 in files that predate it) */
-	long long generation;
-};
-
-/* Wipes the secrets and frees every field; the struct is zeroed. */
-void mb_state_clear(struct mb_state *st);
+#include "state.h"
 
 enum mb_store_read_result {
 	MB_STORE_FOUND = 0,
@@ -67,6 +29,29 @@ enum mb_store_read_result {
 enum mb_store_read_result mb_store_read(const struct mb_account *acct,
 					bool move_corrupt,
 					struct mb_state *st, char **error_r);
+/* The state file one read saw, kept open: the file is only ever
+ * replaced whole (rename), so while it is open no other file can take
+ * its place unnoticed. */
+struct mb_store_seen {
+	int fd;			/* -1 when none */
+	struct stat sb;		/* the file as it was when read */
+};
+#define MB_STORE_SEEN_INIT { .fd = -1 }
+
+/* mb_store_read() without moving a corrupt file, keeping the file read
+ * open in *seen when MB_STORE_FOUND (else seen->fd is -1). */
+enum mb_store_read_result mb_store_read_seen(const struct mb_account *acct,
+					     struct mb_state *st,
+					     struct mb_store_seen *seen,
+					     char **error_r);
+/* true when the account's state file is still the file *seen holds,
+ * unchanged: what was read from it is the current state, and need not be
+ * read again (e.g. once the account's lock is taken). */
+bool mb_store_seen_current(const struct mb_account *acct,
+			   const struct mb_store_seen *seen);
+/* Closes it; safe on MB_STORE_SEEN_INIT and twice. */
+void mb_store_seen_close(struct mb_store_seen *seen);
+
 /* A temporary file reserved in the state directory for the next state:
  * created <account>.json.tmp-XXXXXX (0600, O_EXCL) and allocated, so that
  * writing into it cannot run out of space.  Made before a refresh token
@@ -140,6 +125,22 @@ static inline void
 mb_store_crash_point(const char *point)
 {
 	(void)point;
+}
+#endif
+
+/*
+ * Test hook: when the environment variable MB_TEST_READ_LOG names a file,
+ * every read of a state file (not of a leftover temporary file) appends
+ * the line "read PATH" to it.  The tests count them: a refresh reads the
+ * state file once.  Compiled only with --enable-test-hooks.
+ */
+#ifdef MB_TEST_HOOKS
+void mb_store_note_read(const char *path);
+#else
+static inline void
+mb_store_note_read(const char *path)
+{
+	(void)path;
 }
 #endif
 

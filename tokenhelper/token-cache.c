@@ -397,13 +397,32 @@ answer_no_token(const struct mb_cache *c, const struct mb_cache_entry *e,
 	}
 }
 
+/* The OK answer with e's token; when it cannot be formatted (an expiry
+ * beyond what the protocol carries, from a state file written by hand
+ * or by an older import), ERR internal and a log line: a client is
+ * never left without an answer. */
+static void
+answer_ok(const struct mb_cache_entry *e, char *out, size_t out_size)
+{
+	char msg[MB_IPC_TEXT_MAX + 1];
+
+	if (mb_ipc_format_ok_checked(out, out_size, (long long)e->expires_at,
+				     e->token) >= 0)
+		return;
+	snprintf(msg, sizeof(msg), "account %s: its access token cannot be "
+		 "sent (expiry %lld is beyond what the protocol carries); "
+		 "`mailbearer token --refresh %s` replaces it", e->name,
+		 (long long)e->expires_at, e->name);
+	mb_log(LOG_ERR, "%s", msg);
+	mb_ipc_format_err(out, out_size, MB_IPC_ERR_INTERNAL, msg);
+}
+
 static void
 answer_entry(const struct mb_cache *c, const struct mb_cache_entry *e,
 	     time_t now, char *out, size_t out_size)
 {
 	if (entry_servable(e, now))
-		mb_ipc_format_ok_checked(out, out_size,
-					 (long long)e->expires_at, e->token);
+		answer_ok(e, out, out_size);
 	else
 		answer_no_token(c, e, out, out_size);
 }
@@ -671,8 +690,7 @@ mb_cache_answer_token(struct mb_cache *c, const struct mb_account *acct,
 		    now >= mb_expiry_refresh_at(e->expires_at, e->obtained_at,
 						acct->refresh_margin))
 			entry_kick(c, acct, e, MB_JOB_PROACTIVE, now);
-		mb_ipc_format_ok_checked(out, out_size,
-					 (long long)e->expires_at, e->token);
+		answer_ok(e, out, out_size);
 		return true;
 	}
 	/* a token too short-lived to hand out is not asked for again on
@@ -884,7 +902,7 @@ mb_cache_warm(struct mb_cache *c, time_t now)
 
 	for (size_t i = 0; i < g->cfg->n_accounts; i++) {
 		struct mb_cache_entry *e = g->entries[i];
-		struct mb_access a = { NULL, 0, 0 };
+		struct mb_access a = { NULL, 0, 0, false };
 
 		if (e->warmed || e->token != NULL ||
 		    !c->runner.peek(c->runner.ctx, &g->cfg->accounts[i], &a))

@@ -30,14 +30,19 @@ mb_access_clear(struct mb_access *a)
 	mb_free_secret(&a->token);
 	a->expires_at = 0;
 	a->obtained_at = 0;
+	a->attention = false;
 }
 
 static void
-token_hand_out(const struct mb_state *st, struct mb_access *out)
+token_hand_out(const struct mb_account *acct, const struct mb_state *st,
+	       struct mb_access *out)
 {
 	out->token = mb_xstrdup(st->access_token);
 	out->expires_at = st->expires_at;
 	out->obtained_at = st->last_refresh;
+	out->attention = st->needs_authorize ||
+			 (st->refresh_token == NULL &&
+			  acct->flow != MB_FLOW_CLIENT_CREDENTIALS);
 }
 
 /*
@@ -128,17 +133,6 @@ pending_put(struct token_pending *p)
 	pending_free(old);
 }
 
-static void
-token_state_copy(struct mb_state *dst, const struct mb_state *src)
-{
-	*dst = *src;
-	dst->refresh_token = mb_xstrdup_or_null(src->refresh_token);
-	dst->access_token = mb_xstrdup_or_null(src->access_token);
-	dst->scope = mb_xstrdup_or_null(src->scope);
-	dst->reason = mb_xstrdup_or_null(src->reason);
-	dst->last_error = mb_xstrdup_or_null(src->last_error);
-}
-
 /* Keeps a copy of st (refreshed with spent) as acct's pending state. */
 static void
 pending_keep(const struct mb_account *acct, const struct mb_state *st,
@@ -148,7 +142,7 @@ pending_keep(const struct mb_account *acct, const struct mb_state *st,
 
 	memset(p, 0, sizeof(*p));
 	p->key = mb_store_path(acct, ".json");
-	token_state_copy(&p->st, st);
+	mb_state_copy(&p->st, st);
 	p->spent = mb_xstrdup_or_null(spent);
 	pending_put(p);
 }
@@ -192,13 +186,13 @@ token_reconcile(const struct mb_account *acct,
 	mb_state_clear(st);
 	*rr = MB_STORE_FOUND;
 	if (mb_store_write(acct, &p->st, error_r) < 0) {
-		token_state_copy(st, &p->st);
+		mb_state_copy(st, &p->st);
 		pending_put(p);
 		return -1;
 	}
 	mb_log(LOG_NOTICE, "%s: the refreshed state kept in memory is "
 	       "saved now", acct->name);
-	token_state_copy(st, &p->st);
+	mb_state_copy(st, &p->st);
 	pending_free(p);
 	return 0;
 }
@@ -234,33 +228,42 @@ token_set(char **field, const char *value)
 }
 
 /* Without the lock: the state file is only ever replaced atomically, so
- * this sees a whole old or new file.  true if *out was filled. */
+ * this sees a whole old or new file.  true if *out was filled; else the
+ * state read, if any, is left in *st with its file in *seen, for the
+ * caller to use once it holds the lock if the file is still the same. */
 static bool
 token_fast(const struct mb_account *acct, const char *rejected,
-	   struct mb_access *out)
+	   struct mb_access *out, struct mb_state *st,
+	   struct mb_store_seen *seen)
 {
-	struct mb_state st;
 	char *err = NULL;
 	bool ok;
 
 	if (pending_has(acct))
 		return false;
-	ok = mb_store_read(acct, false, &st, &err) == MB_STORE_FOUND &&
-	     token_fresh(&st, rejected, time(NULL), acct->refresh_margin);
-	if (ok)
-		token_hand_out(&st, out);
-	mb_state_clear(&st);
-	free(err);
+	if (mb_store_read_seen(acct, st, seen, &err) != MB_STORE_FOUND) {
+		free(err);
+		mb_state_clear(st);
+		return false;
+	}
+	ok = token_fresh(st, rejected, time(NULL), acct->refresh_margin);
+	if (ok) {
+		token_hand_out(acct, st, out);
+		mb_state_clear(st);
+		mb_store_seen_close(seen);
+	}
 	return ok;
 }
 
 /* Under the account's lock: recovers leftovers of a crash, reads the
- * state, brings in a pending one.  MB_TOKEN_OK with *st filled. */
+ * state (unless *st was read from the file seen holds, and that is still
+ * the state file: the state is then read once), brings in a pending one.
+ * seen is closed.  MB_TOKEN_OK with *st filled. */
 static enum mb_token_status
 token_load(const struct mb_account *acct, struct mb_state *st,
-	   char **error_r)
+	   struct mb_store_seen *seen, char **error_r)
 {
-	enum mb_store_read_result rr;
+	enum mb_store_read_result rr = MB_STORE_FOUND;
 	char *err = NULL;
 
 	if (mb_store_recover(acct, &err) < 0) {
@@ -268,7 +271,11 @@ token_load(const struct mb_account *acct, struct mb_state *st,
 		free(err);
 		err = NULL;
 	}
-	rr = mb_store_read(acct, true, st, error_r);
+	if (!mb_store_seen_current(acct, seen)) {
+		mb_state_clear(st);
+		rr = mb_store_read(acct, true, st, error_r);
+	}
+	mb_store_seen_close(seen);
 	if (token_reconcile(acct, &rr, st, &err) < 0) {
 		mb_log(LOG_ERR, "%s: the refreshed state is still not saved: "
 		       "%s", acct->name, err);
@@ -401,7 +408,7 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 	       acct->name, cc ? "obtained with the client credentials" :
 	       "refreshed", ro->expires_in,
 	       rotated ? ", refresh token rotated" : "");
-	token_hand_out(st, out);
+	token_hand_out(acct, st, out);
 	return MB_TOKEN_OK;
 }
 
@@ -591,7 +598,7 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		mb_log(LOG_WARNING, "%s: refresh failed: %s; the current "
 		       "access token is still valid and is served",
 		       acct->name, msg);
-		token_hand_out(st, out);
+		token_hand_out(acct, st, out);
 		return MB_TOKEN_OK;
 	}
 	if (fr == MB_REFRESH_GRANT && st->needs_authorize &&
@@ -633,7 +640,7 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 		       "valid and is served", *error_r);
 		free(*error_r);
 		*error_r = NULL;
-		token_hand_out(st, out);
+		token_hand_out(acct, st, out);
 		return MB_TOKEN_OK;
 	}
 	if (stamp != NULL)
@@ -665,7 +672,7 @@ token_dead_grant(const struct mb_account *acct, const struct mb_state *st,
 		mb_log(LOG_WARNING, "%s: %s; serving the current access token "
 		       "until it expires", acct->name,
 		       st->reason ? st->reason : "needs authorize");
-		token_hand_out(st, out);
+		token_hand_out(acct, st, out);
 		return MB_TOKEN_OK;
 	}
 	if (st->unanswered_at > 0)
@@ -685,6 +692,7 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	  bool asked, struct mb_access *out, char **error_r)
 {
 	static const struct mb_token_req plain;
+	struct mb_store_seen seen = MB_STORE_SEEN_INIT;
 	enum mb_token_status ret;
 	struct mb_state st;
 	bool refused, due, forced, marked = false;
@@ -696,18 +704,24 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	memset(out, 0, sizeof(*out));
 	memset(&st, 0, sizeof(st));
 	*error_r = NULL;
-	if (!req->force && token_fast(acct, req->rejected, out))
+	if (!req->force && token_fast(acct, req->rejected, out, &st, &seen))
 		return MB_TOKEN_OK;
 	if (acct->unusable != NULL) {
 		/* a file of this account's (config.h): nothing is spent */
 		*error_r = mb_xasprintf("account %s: %s", acct->name,
 					acct->unusable);
+		mb_store_seen_close(&seen);
+		mb_state_clear(&st);
 		return MB_TOKEN_ERROR;
 	}
-	if (mb_store_lock(acct, &lock, error_r) < 0)
+	if (mb_store_lock(acct, &lock, error_r) < 0) {
+		mb_store_seen_close(&seen);
+		mb_state_clear(&st);
 		return MB_TOKEN_ERROR;
-	/* Whoever held the lock may have refreshed: look again. */
-	ret = token_load(acct, &st, error_r);
+	}
+	/* Whoever held the lock may have refreshed: look again (a glance
+	 * when the file is the one read above). */
+	ret = token_load(acct, &st, &seen, error_r);
 	if (ret != MB_TOKEN_OK)
 		goto out;
 	now = time(NULL);
@@ -722,7 +736,7 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	      mb_expiry_needs_refresh(now, st.expires_at, st.last_refresh,
 				      acct->refresh_margin);
 	if (!due && !st.rejected && !refused && !req->force) {
-		token_hand_out(&st, out);
+		token_hand_out(acct, &st, out);
 		goto out;
 	}
 	/* `token --refresh` is run because the current token is refused:
@@ -816,6 +830,7 @@ enum mb_token_status
 mb_token_report_rejected(const struct mb_account *acct, const char *token,
 			 char **error_r)
 {
+	struct mb_store_seen none = MB_STORE_SEEN_INIT;
 	enum mb_token_status ret;
 	struct mb_state st;
 	int lock = -1;
@@ -826,7 +841,7 @@ mb_token_report_rejected(const struct mb_account *acct, const char *token,
 		return MB_TOKEN_OK;
 	if (mb_store_lock(acct, &lock, error_r) < 0)
 		return MB_TOKEN_ERROR;
-	ret = token_load(acct, &st, error_r);
+	ret = token_load(acct, &st, &none, error_r);
 	if (ret == MB_TOKEN_OK && st.access_token != NULL && !st.rejected &&
 	    strcmp(st.access_token, token) == 0) {
 		st.rejected = true;
@@ -900,7 +915,7 @@ mb_token_peek(const struct mb_account *acct, struct mb_access *out)
 	     st.access_token != NULL &&
 	     mb_expiry_usable(time(NULL), st.expires_at);
 	if (ok)
-		token_hand_out(&st, out);
+		token_hand_out(acct, &st, out);
 	mb_state_clear(&st);
 	free(err);
 	return ok;

@@ -16,6 +16,10 @@ struct mb_access {
 	char *token;		/* malloc'd; release with mb_access_clear() */
 	time_t expires_at;	/* unix seconds, 0 if unknown */
 	time_t obtained_at;	/* when the provider issued it, 0 if unknown */
+	/* the state it came from needs attention (needs authorize, or no
+	 * refresh token for an account that needs one): the token works
+	 * only until it expires */
+	bool attention;
 };
 
 enum mb_token_status {

@@ -15,15 +15,17 @@ FUZZ_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/common \
 	-DMB_SOCKET_PATH='"/nonexistent/mailbearer-fuzz/socket"' \
 	-DMB_SYSCONFDIR='"/nonexistent/etc"' \
 	-DMB_LOCALSTATEDIR='"/nonexistent/var"'
-FUZZ_COMMON_SRC = errstr.c wipe.c ipc-proto.c token-syntax.c \
+FUZZ_COMMON_SRC = errstr.c wipe.c ipc-proto.c token-syntax.c token-rule.c \
 	account-name.c base64.c bounded-writer.c initial-response.c \
-	serve-socket.c
+	serve-socket.c text-safe.c
 FUZZ_PLUGIN_SRC = mech.c creds.c xoauth2-msg.c token-source.c \
+	password-advice.c \
 	helper-client.c options.c sasl-log.c
 FUZZ_HELPER_SRC = advice.c cancel.c client-assertion.c conf.c digest.c \
-	errtext.c expiry.c http.c isotime.c json.c log.c notify.c refresh.c \
-	cmd-serve.c refresh-pool.c safe-open.c serve-loop.c store.c \
-	token-cache.c token.c xalloc.c
+	errtext.c expiry.c http.c id-token.c isotime.c json.c json-util.c \
+	log.c notify.c provider-text.c refresh.c cmd-serve.c refresh-pool.c \
+	safe-open.c serve-loop.c state.c store.c token-cache.c token.c \
+	xalloc.c
 FUZZ_HELPER_LIBS = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) -lpthread
 
 EXTRA_DIST += tests/fuzz/local.mk tests/fuzz/run.sh tests/fuzz/corpus doc/fuzzing.md \

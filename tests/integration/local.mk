@@ -23,6 +23,7 @@
 #   conf, config  the configuration: FIFOs, root's file
 #   plugin        the plugin's messages (a socket missing in a chroot)
 #   postfix       Postfix as the SMTP client: password mode, serve, no TLS,
+#                 a password to a server offering every mechanism,
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
@@ -39,8 +40,10 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-postfix-password.sh \
 	tests/integration/test-postfix-helper.sh \
 	tests/integration/test-postfix-notls.sh \
+	tests/integration/test-postfix-mechs.sh \
 	tests/integration/test-postfix-burst.sh \
 	tests/integration/test-client-mbsync.sh \
+	tests/integration/test-client-mbsync-password.sh \
 	tests/integration/test-client-msmtp.sh \
 	tests/integration/test-client-mutt.sh \
 	tests/integration/test-ms-server.sh
@@ -49,6 +52,7 @@ TESTS += $(mb_integration_tests)
 endif
 mb_helper_integration_tests = \
 	tests/integration/test-token.sh \
+	tests/integration/test-token-reads.sh \
 	tests/integration/test-token-flight.sh \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
@@ -72,6 +76,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
 	tests/integration/test-ops-help.sh \
+	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \
 	tests/integration/test-ops-revoke.sh \
 	tests/integration/test-ops-notify.sh \
@@ -84,6 +89,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-serve-real.sh \
 	tests/integration/test-serve-pending.sh \
 	tests/integration/test-serve-valid.sh \
+	tests/integration/test-serve-unsendable.sh \
 	tests/integration/test-serve-pidfile.sh \
 	tests/integration/test-serve-user.sh \
 	tests/integration/test-conf-fifo.sh \

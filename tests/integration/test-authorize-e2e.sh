@@ -32,6 +32,18 @@ imap() { sasl_client "$1" imtest "$MB_IMAP_PORT" XOAUTH2 "$2" "" "$cmds"; }
 imap "$MB_TMP/i0" "$u1"
 lacks "before authorize: no login" "$MB_TMP/i0" '^Authenticated\.'
 
+# Login CSRF: someone who can read alice's authorization address signs in
+# as mallory; the redirect brings mallory's code to alice's listener.
+mockctl account mallory@example.com --client-id cid > /dev/null
+mockctl authorize-mode as:mallory@example.com > /dev/null
+az_start csrf "$u1"
+az_browse "$(az_url csrf)" "$MB_TMP/csrf.page"
+check "mallory signs in on alice's authorization: exit 77" \
+	test "$(az_rc csrf)" = 77
+contains "... naming both" "$MB_TMP/csrf.err" \
+	"says mallory@example.com signed in, but the account's user is $u1"
+check "... nothing stored" test ! -e "$MB_TMP/state/$u1.json"
+
 az_start loop "$u1"
 az_browse "$(az_url loop)" "$MB_TMP/loop.page"
 check "authorize (loopback): exit 0" test "$(az_rc loop)" = 0

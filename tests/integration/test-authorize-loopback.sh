@@ -1,10 +1,13 @@
 #!/bin/sh
 # `mailbearer authorize ACCOUNT` (loopback flow) against the mock provider;
 # curl plays the browser.  Success for Google and Microsoft styles (the
-# URL's parameters, the ssh -L line, the listener on 127.0.0.1 only, the
-# summary, then `mailbearer token`); a wrong or missing state, a code
-# bound to another verifier and a denial store nothing; the timeout and
-# SIGTERM leave no listener and no state; the client advice.
+# URL's parameters, the ssh -L line, the listener on 127.0.0.1 and ::1
+# only (a Microsoft redirect to localhost delivered on ::1), the summary,
+# then `mailbearer token`); a redirect with a wrong or missing state is
+# ignored and the right one still completes the run, a flood of them is
+# bounded; a code bound to another verifier and a denial store nothing;
+# the timeout and SIGTERM leave no listener and no state; the client
+# advice.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
@@ -25,7 +28,7 @@ check "no display: the ssh -L PORT:127.0.0.1:PORT line" test -n "$port"
 for p in response_type=code client_id=cid code_challenge_method=S256 \
 	"login_hint=gmail%40example.com" access_type=offline prompt=consent \
 	"redirect_uri=http%3A%2F%2F127.0.0.1%3A$port%2F" \
-	"scope=https%3A%2F%2Fmail.google.com%2F"; do
+	"scope=https%3A%2F%2Fmail.google.com%2F%20openid%20email&" "&nonce="; do
 	case $url in
 	*"$p"*) ok 0 "URL has $p" ;;
 	*) ok 1 "URL has $p"; diag "$url" ;;
@@ -35,8 +38,10 @@ case $url in *code_challenge=???????????????????????????????????????????\&*)
 	ok 0 "URL has a 43-character S256 challenge" ;;
 *) ok 1 "URL has a 43-character S256 challenge" ;; esac
 check "listening while it waits" az_listening "$port"
-check "... on 127.0.0.1 only" test "$(az_listen_addr "$port")" = \
-	"0100007F:$(printf '%04X' "$port")"
+hexport=$(printf '%04X' "$port")
+check "... on 127.0.0.1 and ::1 only" test "$(az_listen_addr "$port" |
+	sort | tr '\n' ' ')" = \
+	"00000000000000000000000001000000:$hexport 0100007F:$hexport "
 az_browse "$url" "$MB_TMP/g1.page"
 contains "the browser gets a short plain page" "$MB_TMP/g1.page" \
 	"is authorized\. You can close this window"
@@ -79,24 +84,21 @@ contains "... the output says it was started" "$MB_TMP/browser.out" \
 	"^\(started .*/browser;"
 lacks "... and prints no ssh -L line" "$MB_TMP/browser.out" "ssh -L"
 
-# --- OpenID Connect: who signed in is checked ------------------------------
+# --- OpenID Connect: who signed in is checked, by default ----------------
+contains "Google: the provider's id_token confirms who signed in" \
+	"$MB_TMP/g1.out" "^authorized: $g \(account $g; confirmed by the provider's id_token"
 o=oidc@example.com
 x=someone-else@example.com
-oscope="https://mail.google.com/ openid email"
-# oidc_signin NAME ACCOUNT SCOPE: ACCOUNT (Google, SCOPE) signs in.
-oidc_signin() {
-	mockctl account "$2" --client-id cid --scope "$3" > /dev/null
-	az_conf "$2" google "scope = $3"
-	az_start "$1" "$2"
-	az_browse "$(az_url "$1")" "$MB_TMP/$1.page"
-}
-mockctl account "$x" --client-id cid --scope "$oscope" > /dev/null
-oidc_signin oidc "$o" "$oscope"
-check "openid in scope: exit 0" test "$(az_rc oidc)" = 0
-contains "... the provider's id_token confirms who signed in" \
-	"$MB_TMP/oidc.out" "^authorized: $o \(account $o; confirmed by"
+mockctl account "$o" --client-id cid > /dev/null
+mockctl account "$x" --client-id cid > /dev/null
+az_conf "$o" google
+az_start oidc "$o"
+az_browse "$(az_url oidc)" "$MB_TMP/oidc.page"
+check "the default scope: exit 0" test "$(az_rc oidc)" = 0
 rt_before=$(st_get "$o" refresh_token)
 remember_secret "$rt_before"
+# Login CSRF: whoever reads the authorization URL signs in as someone
+# else and the redirect delivers that grant to this run's listener.
 mockctl authorize-mode "as:$x" > /dev/null
 az_start as-other "$o"
 az_browse "$(az_url as-other)" "$MB_TMP/as-other.page"
@@ -105,18 +107,54 @@ contains "... says who signed in and what to do" "$MB_TMP/as-other.err" \
 	"says $x signed in, but the account's user is $o.*nothing was stored"
 check "... nothing stored (the previous grant is kept)" \
 	test "$(st_get "$o" refresh_token)" = "$rt_before"
-contains "without openid: says who signed in is not confirmed" \
-	"$MB_TMP/g1.out" "^authorized: $g \(account $g; who signed in is not"
-contains "... and to add openid" "$MB_TMP/g1.out" "add openid to scope"
-# openid alone: Google's id_token then names no user (no email scope)
+lacks "... the refused grant's tokens are not shown" "$MB_TMP/as-other.out" \
+	"^authorized"
+# An id_token that is not this authorization's, or not usable.
+idt() {	# KIND STATUS WHY-PATTERN
+	mockctl authorize-mode "idt:$1" > /dev/null
+	az_start "idt-$1" "$o"
+	az_browse "$(az_url "idt-$1")" "$MB_TMP/idt-$1.page"
+	check "id_token $1: exit $2" test "$(az_rc "idt-$1")" = "$2"
+	contains "id_token $1: says why" "$MB_TMP/idt-$1.err" \
+		"$3.*nothing was stored"
+	check "id_token $1: nothing stored" \
+		test "$(st_get "$o" refresh_token)" = "$rt_before"
+}
+idt wrong_nonce 77 "nonce is not this authorization's"
+idt no_nonce 77 "nonce is not this authorization's"
+idt wrong_aud 77 "issued to another client .its aud is not client_id cid"
+idt expired 77 "the id_token has expired"
+idt wrong_iss 77 'issuer is "https://evil.example", not https://accounts.google.com'
+idt unverified 77 "email $o is not verified"
+idt no_email 77 "the id_token names nobody"
+idt none 78 "carries no id_token although openid was asked for"
+contains "... says the setting for a provider without OpenID Connect" \
+	"$MB_TMP/idt-none.err" "set check_identity = no in \[$o\]"
+# check_identity = no: no openid asked for, nothing checked.
+n=nocheck@example.com
+mockctl account "$n" --client-id cid > /dev/null
+az_conf "$n" google "check_identity = no"
+az_start nocheck "$n"
+url=$(az_url nocheck)
+case $url in *openid*|*nonce=*) ok 1 "check_identity = no: no openid, no nonce" ;;
+*) ok 0 "check_identity = no: no openid, no nonce" ;; esac
+az_browse "$url" "$MB_TMP/nocheck.page"
+check "... exit 0" test "$(az_rc nocheck)" = 0
+contains "... says who signed in is not checked" "$MB_TMP/nocheck.out" \
+	"^authorized: $n \(account $n; who signed in is not checked"
+# openid alone in scope: email, which names the user, is asked for too.
 n=nomail@example.com
-oidc_signin nomail "$n" "https://mail.google.com/ openid"
-check "openid without email: exit 0" test "$(az_rc nomail)" = 0
-contains "... not confirmed: the reply named no user, add email" \
-	"$MB_TMP/nomail.out" \
-	"^authorized: $n \(account $n; who signed in is not confirmed: the provider's reply named no user; add email to scope"
-lacks "... not 'add openid' (it is there)" "$MB_TMP/nomail.out" \
-	"add openid"
+mockctl account "$n" --client-id cid > /dev/null
+az_conf "$n" google "scope = https://mail.google.com/ openid"
+az_start nomail "$n"
+url=$(az_url nomail)
+case $url in *"scope=https%3A%2F%2Fmail.google.com%2F%20openid%20email&"*)
+	ok 0 "openid alone: email added to the request" ;;
+*) ok 1 "openid alone: email added to the request"; diag "$url" ;; esac
+az_browse "$url" "$MB_TMP/nomail.page"
+check "... exit 0" test "$(az_rc nomail)" = 0
+contains "... confirmed by the id_token" "$MB_TMP/nomail.out" \
+	"^authorized: $n \(account $n; confirmed by the provider's id_token"
 
 # --- refusals: nothing stored ------------------------------------------
 refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
@@ -137,12 +175,49 @@ refused() {	# NAME ACCOUNT WHY-PATTERN [URL-REWRITE]
 b=bad@example.com
 mockctl account "$b" --client-id cid > /dev/null
 az_conf "$b" google
-mockctl authorize-mode wrong_state > /dev/null
-refused wrong-state "$b" "state does not match.*nothing was stored"
-check "wrong state: the code was never redeemed" \
-	test "$(mockctl count "users.$b.code")" = 0
-mockctl authorize-mode no_state > /dev/null
-refused no-state "$b" "carries no state.*nothing was stored"
+# A redirect without this run's state (an old tab, someone else's code)
+# is answered, ignored, and the right one still completes the run.
+ignored() {	# NAME MODE WHY-PATTERN
+	mockctl authorize-mode "$2" ok > /dev/null
+	az_start "$1" "$b"
+	u=$(az_url "$1")
+	p=$(az_port "$1")
+	az_browse "$u" "$MB_TMP/$1.page"
+	contains "$1: the page says it was ignored" "$MB_TMP/$1.page" \
+		"does not belong to the authorization in progress"
+	check "$1: still listening" az_listening "$p"
+	check "$1: its code was never redeemed" \
+		test "$(mockctl count "users.$b.code")" = 0
+	check "$1: nothing stored" no_state "$b"
+	az_browse "$u" "$MB_TMP/$1.page2"
+	check "$1: then the right redirect completes it: exit 0" \
+		test "$(az_rc "$1")" = 0
+	contains "$1: the ignored one was logged" "$MB_TMP/$1.err" "$3"
+	check "$1: one code redeemed, the right one" \
+		test "$(mockctl count "users.$b.code")" = 1
+	rm -f "$MB_TMP/state/$b.json"
+	mockctl reset counters > /dev/null
+}
+ignored wrong-state wrong_state \
+	"ignored a redirect whose state is not this authorization's"
+ignored no-state no_state "ignored a redirect without a state"
+
+# Ignored requests are bounded: a local process cannot keep the listener
+# busy until the timeout.
+az_start flood "$b"
+u=$(az_url flood)
+p=$(az_port flood)
+i=0
+while [ $i -lt 40 ] && [ ! -s "$MB_TMP/flood.rc" ]; do
+	curl -s -o /dev/null --max-time 5 \
+		"http://127.0.0.1:$p/?code=forged&state=forged$i"
+	i=$((i + 1))
+done
+check "32 forged redirects: exit 77" test "$(az_rc flood)" = 77
+contains "... says another process sends them" "$MB_TMP/flood.err" \
+	"answered 32 requests that were not this authorization's.*nothing was stored"
+check "... nothing stored" no_state "$b"
+
 # A code issued for another challenge: our verifier does not match it.
 other=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 refused wrong-verifier "$b" "invalid_grant.*Invalid code verifier" \
@@ -191,13 +266,23 @@ p=$(az_port ms)
 case $url in
 *"redirect_uri=http%3A%2F%2Flocalhost%3A$p%2F"*access_type*) ok 1 \
 	"Microsoft: localhost redirect, no access_type" ;;
-*"redirect_uri=http%3A%2F%2Flocalhost%3A$p%2F"*) ok 0 \
+*"redirect_uri=http%3A%2F%2Flocalhost%3A$p%2F"*"offline_access%20openid%20email%20profile&"*) ok 0 \
 	"Microsoft: localhost redirect, no access_type" ;;
 *) ok 1 "Microsoft: localhost redirect, no access_type"; diag "$url" ;;
 esac
-az_browse "$url" "$MB_TMP/ms.page"
-check "Microsoft: exit 0" test "$(az_rc ms)" = 0
+# localhost may resolve to ::1: the redirect reaches authorize there too
+# (a process on [::1]:PORT would otherwise receive the code and state).
+loc=$(az_location "$url")
+case $loc in
+"http://localhost:$p/?"*) ok 0 "Microsoft: the provider redirects to localhost" ;;
+*) ok 1 "Microsoft: the provider redirects to localhost"; diag "$loc" ;;
+esac
+curl -s -g --max-time 20 -o "$MB_TMP/ms.page" "http://[::1]:$p/${loc#*:"$p"/}"
+check "Microsoft: exit 0, the redirect delivered on ::1" \
+	test "$(az_rc ms)" = 0
 check "Microsoft: refresh token stored" test -n "$(st_get "$m" refresh_token)"
+contains "Microsoft: the id_token confirms who signed in" "$MB_TMP/ms.out" \
+	"^authorized: $m \(account $m; confirmed by the provider's id_token"
 contains "Microsoft: scopes granted" "$MB_TMP/ms.out" \
 	'^scopes: https://outlook.office.com/IMAP.AccessAsUser.All$'
 remember_secret "$(st_get "$m" refresh_token)"

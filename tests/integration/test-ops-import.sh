@@ -7,7 +7,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
 token_setup
-for a in sx mutt gen plain old cid bad; do
+for a in sx mutt gen plain old cid bad far; do
 	mb_conf_account "$MB_CONF" "$a@example.com"
 done
 cnt() { mockctl count "users.$1@example.com.refresh"; }
@@ -112,6 +112,32 @@ check "bad input: nothing stored" test ! -e "$MB_TMP/state/bad@example.com.json"
 printf '{"refresh_token": "sekrit-%s", "n": [' "$now" |
 	mb import bad@example.com
 lacks "a broken file is not quoted" "$MB_TMP/err" "sekrit"
+
+# --- an expiry that is not a time, or further ahead than any token lives:
+# refused with the reason, nothing stored (1e30 was stored as INT64_MAX,
+# and serve then answered nothing) ---
+new_rt far
+far() {	# NAME EXPIRY-JSON PATTERN [FORMAT-KEY]
+	printf '{"refresh_token": "%s", "access_token": "far-at", "%s": %s}' \
+		"$rt" "${4:-expires_at}" "$2" | mb import far@example.com
+	check "$1: exit 65" test $? = 65
+	contains "$1: says why" "$MB_TMP/err" "$3.*nothing was stored"
+	check "$1: nothing stored" test ! -e "$MB_TMP/state/far@example.com.json"
+}
+far "10^30 seconds" 1000000000000000000000000000000 \
+	'"expires_at" lies more than 366 days ahead'
+far "1e30" 1e30 '"expires_at" lies more than 366 days ahead'
+far "two years ahead" $((now + 2 * 366 * 86400)) 'more than 366 days ahead'
+far "sasl-xoauth2, 10^30 as a string" '"1000000000000000000000"' \
+	'"expiry" is not a time' expiry
+far "negative" -5 '"expires_at" is not a time'
+far "NaN" NaN '"expires_at" is not a time'
+far "not a date" '"soon"' '"expires_at" is not a time'
+printf '{"refresh_token": "%s", "access_token": "far-at", "expires_at": %s}' \
+	"$rt" $((now + 3600)) | mb import far@example.com
+ok $? "an hour ahead: imported"
+check "... with its expiry" \
+	test "$(st_get far@example.com expires_at)" = $((now + 3600))
 
 no_secrets "no secret on stderr" "$MB_TMP/all-stderr"
 done_testing

@@ -11,6 +11,7 @@ token_setup
 P=$MB_PROVIDER_URL
 mb_conf_account "$MB_CONF" g@example.com google "revocation_endpoint = $P/revoke"
 mb_conf_account "$MB_CONF" dead@example.com google "revocation_endpoint = $P/revoke"
+mb_conf_account "$MB_CONF" desc@example.com google "revocation_endpoint = $P/revoke"
 mb_conf_account "$MB_CONF" gen@example.com generic "revocation_endpoint = $P/oauth2/revoke
 client_secret = gen-secret-123"
 mb_conf_account "$MB_CONF" fail@example.com generic "revocation_endpoint = $P/oauth2/revoke"
@@ -63,6 +64,21 @@ mb revoke dead@example.com
 check "already revoked: exit 0" test "$mb_rc" = 0
 contains "already revoked: said so" "$MB_TMP/out" 'already invalid'
 check "already revoked: state removed" gone dead@example.com
+
+# --- a 400 whose error is another, its description naming invalid_token:
+# a refusal (the token may still be live), not "already invalid" ---
+setup desc@example.com
+mockctl revoke-fault --status 400 --error invalid_request \
+	--description "token is not an invalid_token, just malformed" \
+	> /dev/null
+mb revoke desc@example.com
+check "400 invalid_request mentioning invalid_token: refused (exit 78)" \
+	test "$mb_rc" = 78
+contains "... says what the provider answered" "$MB_TMP/err" \
+	'HTTP 400, invalid_request.*nothing was removed'
+check "... local state kept" test -e "$MB_TMP/state/desc@example.com.json"
+check "... refresh token still valid" \
+	test "$(rt_state desc@example.com)" = valid
 
 # --- generic RFC 7009: client authentication and the hint ---
 mockctl account gen@example.com --client-id cid \

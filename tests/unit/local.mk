@@ -69,13 +69,16 @@ check_PROGRAMS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
-	tests/unit/test-token-cache
+	tests/unit/test-token-cache tests/unit/test-id-token
 TESTS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-owner \
 	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
-	tests/unit/test-token-cache
+	tests/unit/test-token-cache tests/unit/test-id-token
+tests_unit_test_id_token_SOURCES = tests/unit/test-id-token.c
+tests_unit_test_id_token_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_id_token_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_config_SOURCES = tests/unit/test-config.c
 tests_unit_test_config_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_config_LDADD = $(HELPER_UNIT_LDADD)

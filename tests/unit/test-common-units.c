@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,12 @@
 #include "initial-response.h"
 #include "ipc-proto.h"
 #include "tap.h"
+#include "text-safe.h"
 #include "token-syntax.h"
 
 /* Table-driven tests of what the plugin and the helper share in common/:
- * base64, the initial responses, the account-name rule and the token
- * syntax. */
+ * base64, the initial responses, the account-name rule, the token
+ * syntax and the escaping of text others wrote. */
 
 #define S(x) x, sizeof(x) - 1
 
@@ -271,6 +273,66 @@ test_token_syntax(void)
 	free(big);
 }
 
+/* The one rule for text others wrote (common/text-safe.h). */
+static void
+test_text_safe(void)
+{
+	static const struct {
+		const char *in;
+		size_t len, size;
+		bool ellipsis;
+		const char *out;
+		const char *name;
+	} v[] = {
+		{ S("plain text ~"), 64, true, "plain text ~", "ASCII kept" },
+		{ S("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), 64, true,
+		  "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		  "valid UTF-8 kept" },
+		{ S("a\x1b[31mb\x07" "c\x7f"), 64, true,
+		  "a\\x1B[31mb\\x07c\\x7F", "ESC, BEL, DEL escaped" },
+		{ S("one\r\nfake line"), 64, true,
+		  "one\\x0D\\x0Afake line", "CR/LF escaped: one line" },
+		{ S("x\xc2\x85y\xc2\x9bz"), 64, true,
+		  "x\\xC2\\x85y\\xC2\\x9Bz", "C1 (NEL, CSI) escaped" },
+		{ S("\xe2\x80\xae" "evil"), 64, true, "\\xE2\\x80\\xAEevil",
+		  "U+202E escaped" },
+		{ S("\xe2\x80\xaa\xe2\x81\xa6\xe2\x81\xa9"), 64, true,
+		  "\\xE2\\x80\\xAA\\xE2\\x81\\xA6\\xE2\\x81\\xA9",
+		  "U+202A, U+2066, U+2069 escaped" },
+		{ S("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c"), 64, true,
+		  "\\xE2\\x80\\x8E\\xE2\\x80\\x8F\\xD8\\x9C",
+		  "U+200E, U+200F, U+061C escaped" },
+		{ S("a\xe2\x80\xa8" "b\xe2\x80\xa9" "c"), 64, true,
+		  "a\\xE2\\x80\\xA8b\\xE2\\x80\\xA9c",
+		  "U+2028, U+2029 escaped" },
+		{ S("\xe2\x80\xa7\xe2\x81\xaa"), 64, true,
+		  "\xe2\x80\xa7\xe2\x81\xaa", "their neighbours kept" },
+		{ S("\xff\xfe\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80"), 64, true,
+		  "\\xFF\\xFE\\xC0\\xAF\\xED\\xA0\\x80\\xF4\\x90\\x80\\x80",
+		  "invalid, overlong, surrogate, > U+10FFFF escaped" },
+		{ S("cut \xe2\x82"), 64, true, "cut \\xE2\\x82",
+		  "a cut sequence escaped" },
+		{ "n\0ul", 4, 64, true, "n\\x00ul", "NUL escaped" },
+		{ S("abcdefghij"), 8, true, "abcd...", "cut with ..." },
+		{ S("abcdefghij"), 8, false, "abcdefg", "cut silently" },
+		{ S("ab\x01" "cdefgh"), 6, false, "ab",
+		  "an escape is not split" },
+		{ S("abc\xc3\xa9"), 5, false, "abc",
+		  "a character is not split" },
+		{ S("abcdefg"), 8, true, "abcdefg", "just fits: no ..." },
+	};
+	char buf[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		n = mb_text_safe(buf, v[i].size, v[i].in, v[i].len,
+				 v[i].ellipsis);
+		tap_is_str(buf, v[i].out, v[i].name);
+		tap_ok(n == strlen(buf), "  its length");
+	}
+	tap_ok(mb_text_safe(buf, 0, "x", 1, true) == 0, "size 0: nothing");
+}
+
 int
 main(void)
 {
@@ -279,5 +341,6 @@ main(void)
 	test_account_name();
 	test_token_syntax();
 	test_token_scan();
+	test_text_safe();
 	return tap_done();
 }

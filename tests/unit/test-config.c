@@ -360,6 +360,29 @@ main(void)
 	tap_ok(a && !a->rotation_strict, "microsoft: rotation = none");
 	tap_is_int(a ? a->reply_timeout : 0, 5, "reply_timeout = timeout");
 	mb_config_free(&cfg);
+	/* check_identity: on for Google and Microsoft, for a generic
+	 * provider with openid in scope; yes/no override. */
+	get_ok("[g]\nprovider = google\nclient_id = c\n"
+	       "[m]\nprovider = microsoft\nclient_id = c\n"
+	       "check_identity = no\n"
+	       "[o]\nprovider = generic\ntoken_endpoint = https://h/t\n"
+	       "client_id = c\nscope = mail openid\n"
+	       "[n]\nprovider = generic\ntoken_endpoint = https://h/t\n"
+	       "client_id = c\nscope = mail openidx\n"
+	       "[y]\nprovider = generic\ntoken_endpoint = https://h/t\n"
+	       "client_id = c\ncheck_identity = yes\n", 0644, &cfg,
+	       "check_identity");
+	a = mb_config_account(cfg, "g");
+	tap_ok(a && a->check_identity, "google: check_identity by default");
+	a = mb_config_account(cfg, "m");
+	tap_ok(a && !a->check_identity, "microsoft: check_identity = no");
+	a = mb_config_account(cfg, "o");
+	tap_ok(a && a->check_identity, "generic with openid: checked");
+	a = mb_config_account(cfg, "n");
+	tap_ok(a && !a->check_identity, "generic without openid: not");
+	a = mb_config_account(cfg, "y");
+	tap_ok(a && a->check_identity, "generic: check_identity = yes");
+	mb_config_free(&cfg);
 
 	/* Every error names file:line. */
 	fails("[g]\nprovider = generic\nclient_id = c\n", 0644,
@@ -402,6 +425,9 @@ main(void)
 	fails("[a]\nprovider = generic\ntoken_endpoint = https://h/t\n"
 	      "client_id = c\nrotation = always\n", 0644,
 	      ":5: rotation must be strict or none", "bad rotation");
+	fails("[a]\nprovider = google\nclient_id = c\n"
+	      "check_identity = maybe\n", 0644,
+	      ":4: check_identity must be yes or no", "bad check_identity");
 	fails("[a]\nprovider = google\ntenant = common\nclient_id = c\n",
 	      0644, ":3: tenant is only meaningful", "tenant for google");
 	fails("[a]\nprovider = microsoft\ntenant = a/b\nclient_id = c\n",

@@ -73,8 +73,11 @@ test_session(void)
 	mb_code_s256(a.verifier, ch);
 	tap_ok(strcmp(ch, a.challenge) == 0, "the challenge is S256 of the "
 	   "verifier");
+	tap_ok(strlen(a.nonce) == 43 && b64url_only(a.nonce) &&
+	   strcmp(a.nonce, a.state) != 0, "nonce: 256 bits of its own");
 	tap_ok(strcmp(a.verifier, b.verifier) != 0 &&
-	   strcmp(a.state, b.state) != 0, "two sessions differ");
+	   strcmp(a.state, b.state) != 0 && strcmp(a.nonce, b.nonce) != 0,
+	   "two sessions differ");
 	mb_code_session_clear(&a);
 	tap_ok(a.verifier[0] == '\0' && a.redirect_uri == NULL,
 	   "clear wipes the verifier");
@@ -110,6 +113,15 @@ test_url(void)
 	tap_ok(url != NULL && strstr(url, "&login_hint=u%2B1%40example.com") &&
 	   strstr(url, "&access_type=offline&prompt=consent"),
 	   "Google: login_hint, access_type=offline, prompt=consent");
+	tap_ok(url != NULL && strstr(url, "&nonce=") == NULL &&
+	   strstr(url, "openid") == NULL,
+	   "check_identity off: no openid, no nonce");
+	free(url);
+	acct.check_identity = true;
+	url = mb_code_auth_url(&acct, &s);
+	tap_ok(url != NULL && strstr(url, "&scope=https%3A%2F%2Fmail.google."
+	   "com%2F%20openid%20email&") && strstr(url, "&nonce=") &&
+	   strstr(url, s.nonce), "check_identity: openid email, the nonce");
 	free(url);
 	acct.provider = ms;
 	acct.authorize_endpoint = ep2;
@@ -118,6 +130,13 @@ test_url(void)
 	   strstr(url, "access_type") == NULL && strstr(url, "prompt") == NULL,
 	   "Microsoft: no access_type, no prompt");
 	free(url);
+	acct.scope = mscope;
+	url = mb_code_scope(&acct);
+	tap_ok(strcmp(url, "https://outlook.office.com/SMTP.Send "
+	   "offline_access openid email profile") == 0,
+	   "Microsoft, check_identity: openid email profile added");
+	free(url);
+	acct.scope = gscope;
 	tap_ok(mb_code_check_account(&acct, false, &err) < 0 &&
 	   strstr(err, "offline_access") != NULL,
 	   "Microsoft without offline_access is refused before any request");

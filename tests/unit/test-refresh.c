@@ -153,6 +153,40 @@ test_replies(void)
 	}
 }
 
+/* A reply's texts are made safe (provider-text.h) whatever the provider
+ * put in them, and the reply's own tokens echoed there are masked. */
+static void
+test_reply_texts(void)
+{
+	static const char err_body[] =
+		"{\"error\": \"invalid_grant\\u001b[2J\","
+		" \"error_description\": \"bad\\r\\nfake: ok \xe2\x80\xae"
+		"evil \xff\\u0007\", \"suberror\": \"x\\u2028y\"}";
+	static const char ok_body[] =
+		"{\"access_token\": \"at-0123456789\", \"token_type\": "
+		"\"Bearer\", \"refresh_token\": \"rt-0123456789\", "
+		"\"scope\": \"mail \\u001b]0;t\\u0007 \xc2\x9b rt-0123456789 "
+		"at-0123456789\"}";
+	struct mb_token_reply r;
+	char *err = NULL;
+
+	tap_is_int(mb_json_parse_token_reply(err_body, strlen(err_body), &r,
+					     &err), 0, "hostile error reply");
+	tap_is_str(r.error, "invalid_grant\\x1B[2J", "  error escaped");
+	tap_is_str(r.error_description, "bad\\x0D\\x0Afake: ok "
+		   "\\xE2\\x80\\xAEevil \\xFF\\x07",
+		   "  description escaped: one line, no U+202E");
+	tap_is_str(r.suberror, "x\\xE2\\x80\\xA8y", "  suberror: no U+2028");
+	mb_token_reply_clear(&r);
+	tap_is_int(mb_json_parse_token_reply(ok_body, strlen(ok_body), &r,
+					     &err), 0, "hostile scope");
+	tap_is_str(r.scope, "mail \\x1B]0;t\\x07 \\xC2\\x9B "
+		   "************* *************",
+		   "  scope escaped, the reply's tokens masked");
+	mb_token_reply_clear(&r);
+	free(err);
+}
+
 /* Each secret in every form a provider's text can carry it in. */
 static const struct {
 	const char *text, *secret, *want, *name;
@@ -285,6 +319,7 @@ main(void)
 
 	test_expiry();
 	test_replies();
+	test_reply_texts();
 
 	s = mb_http_form_encode(fields);
 	tap_is_str(s, "grant_type=refresh_token&refresh_token=a%2Bb%2Fc%3Dd"

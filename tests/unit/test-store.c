@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -92,6 +93,128 @@ test_recover(const struct mb_account *acct, const char *sdir)
 	tap_is_int(count_entries(sdir, "alice@example.com.json.tmp-"), 0,
 		   "recover: no temporary file left");
 	mb_state_clear(&st);
+	free(err);
+}
+
+/* A state file as mailbearer wrote it before the state had a module of
+ * its own (every field set, json-c 0.16's layout): it still loads, and is
+ * written again byte for byte the same; so does one from before
+ * last_asked. */
+static const char today_file[] =
+	"{\n"
+	"  \"version\":1,\n"
+	"  \"refresh_token\":\"1//0rt-AbC_def.ghi~jkl+mno/pqr=\",\n"
+	"  \"access_token\":\"ya29.at-XyZ\",\n"
+	"  \"expires_at\":1796550000,\n"
+	"  \"scope\":\"https://mail.google.com/ openid \\\"q\\\" "
+	"\\\\ caf\xc3\xa9\",\n"
+	"  \"rejected\":true,\n"
+	"  \"needs_authorize\":true,\n"
+	"  \"client_problem\":false,\n"
+	"  \"reason\":\"the provider refused the refresh token; run "
+	"`mailbearer authorize a`\",\n"
+	"  \"last_refresh\":1796546400,\n"
+	"  \"last_error\":\"the provider answered HTTP 400 "
+	"\\\"invalid_grant\\\" (Bad Request): x\",\n"
+	"  \"updated\":1796546401,\n"
+	"  \"last_forced\":1796546300,\n"
+	"  \"last_asked\":1796546320,\n"
+	"  \"generation\":42,\n"
+	"  \"refresh_since\":1796000000,\n"
+	"  \"unanswered_at\":1796546350\n"
+	"}\n";
+
+static void
+test_compat(const struct mb_account *acct, const char *sdir)
+{
+	struct mb_state st;
+	char p[600], *err = NULL, *text, *old;
+
+	snprintf(p, sizeof(p), "%s/%s.json", sdir, acct->name);
+	put(p, today_file, 0600);
+	tap_is_int(mb_store_read(acct, false, &st, &err), MB_STORE_FOUND,
+		   "compat: a state file of the previous version loads");
+	free(err);
+	tap_ok(st.refresh_token != NULL &&
+	       strcmp(st.refresh_token,
+		      "1//0rt-AbC_def.ghi~jkl+mno/pqr=") == 0 &&
+	       st.access_token != NULL &&
+	       strcmp(st.access_token, "ya29.at-XyZ") == 0,
+	       "compat: its tokens");
+	tap_ok(st.expires_at == 1796550000 && st.last_refresh == 1796546400 &&
+	       st.updated == 1796546401 && st.last_forced == 1796546300 &&
+	       st.last_asked == 1796546320 &&
+	       st.refresh_since == 1796000000 &&
+	       st.unanswered_at == 1796546350 && st.generation == 42,
+	       "compat: its times and generation");
+	tap_ok(st.rejected && st.needs_authorize && !st.client_problem,
+	       "compat: its flags");
+	tap_ok(st.scope != NULL && strcmp(st.scope, "https://mail.google.com/ "
+	       "openid \"q\" \\ caf\xc3\xa9") == 0 && st.reason != NULL &&
+	       st.last_error != NULL, "compat: its texts");
+	text = mb_state_encode(&st);
+	tap_is_str(text, today_file, "compat: encoded again, the same bytes");
+	free(text);
+	mb_state_clear(&st);
+	/* Older still: before last_asked, a field that is then 0. */
+	text = strdup(today_file);
+	if (text == NULL || (old = strstr(text, "  \"last_asked\"")) == NULL)
+		abort();	/* the constant above has it */
+	memmove(old, strchr(old, '\n') + 1, strlen(strchr(old, '\n')));
+	put(p, text, 0600);
+	free(text);
+	tap_is_int(mb_store_read(acct, false, &st, &err), MB_STORE_FOUND,
+		   "compat: a state file without last_asked loads");
+	free(err);
+	tap_ok(st.last_asked == 0 && st.last_forced == 1796546300,
+	       "compat: ... last_asked 0, the rest as written");
+	mb_state_clear(&st);
+}
+
+/* A read kept open tells whether the state file is still the one read
+ * (token.c reads the state once per refresh with it). */
+static void
+test_seen(const struct mb_account *acct, const char *sdir)
+{
+	struct mb_store_seen seen = MB_STORE_SEEN_INIT;
+	struct mb_state st;
+	struct timespec old[2] = { { time(NULL) - 3600, 0 },
+				   { time(NULL) - 3600, 0 } };
+	char p[600], *err = NULL;
+	FILE *f;
+
+	tap_ok(!mb_store_seen_current(acct, &seen), "seen: nothing read");
+	memset(&st, 0, sizeof(st));
+	st.refresh_token = strdup("rt-seen");
+	tap_is_int(mb_store_write(acct, &st, &err), 0, "seen: a state");
+	mb_state_clear(&st);
+	tap_is_int(mb_store_read_seen(acct, &st, &seen, &err), MB_STORE_FOUND,
+		   "seen: read");
+	tap_ok(seen.fd >= 0 && mb_store_seen_current(acct, &seen),
+	       "seen: the file read is current");
+	tap_is_int(mb_store_write(acct, &st, &err), 0, "seen: written anew");
+	tap_ok(!mb_store_seen_current(acct, &seen),
+	       "seen: a state written since is not the one read");
+	mb_store_seen_close(&seen);
+	mb_state_clear(&st);
+	snprintf(p, sizeof(p), "%s/%s.json", sdir, acct->name);
+	/* Written in place (by hand), even to the same length, later than
+	 * the clock's tick that wrote it: an hour ago here. */
+	if (utimensat(AT_FDCWD, p, old, 0) < 0)
+		tap_diag("cannot set the times of %s", p);
+	mb_store_read_seen(acct, &st, &seen, &err);
+	f = fopen(p, "r+");
+	if (f == NULL || fputc(' ', f) == EOF || fclose(f) != 0)
+		tap_diag("cannot rewrite %s", p);
+	tap_ok(!mb_store_seen_current(acct, &seen),
+	       "seen: a file written in place is not current");
+	mb_store_seen_close(&seen);
+	mb_store_seen_close(&seen);
+	tap_is_int(seen.fd, -1, "seen: closed (twice is fine)");
+	mb_state_clear(&st);
+	unlink(p);
+	mb_store_read_seen(acct, &st, &seen, &err);
+	tap_is_int(seen.fd, -1, "seen: nothing kept when nothing is found");
 	free(err);
 }
 
@@ -270,6 +393,8 @@ main(void)
 	       "lock file private");
 
 	test_recover(&acct, sdir);
+	test_compat(&acct, sdir);
+	test_seen(&acct, sdir);
 	mb_state_clear(&st);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
 	if (system(path) != 0)

@@ -12,6 +12,7 @@
 
 #include "initial-response.h"
 #include "tap.h"
+#include "token-rule.h"
 #include "token-syntax.h"
 #include "xoauth2-msg.h"
 
@@ -292,7 +293,7 @@ test_checks(void)
 			       "user %zu refused: %s", i, user[i].why);
 	}
 	for (i = 0; i < sizeof(trim) / sizeof(trim[0]); i++)
-		tap_is_int((long long)mb_xo_token_trim(trim[i].s, trim[i].len),
+		tap_is_int((long long)mb_ts_trim(trim[i].s, trim[i].len),
 			   (long long)trim[i].want, "token trim");
 	test_check_user_ascii();
 	tap_ok(mb_xo_host_ok(S("imap.gmail.com")), "host name accepted");
@@ -573,6 +574,17 @@ test_describe(void)
 		{ MB_XO_XOAUTH2, "bob", "{\"status\":\"teapot\"}",
 		  "XOAUTH2: server rejected the access token for bob (status "
 		  "teapot): the server gave an unrecognised status" },
+		/* A server's scope with U+202E, U+2028 and U+200F (JSON
+		 * escapes and raw UTF-8): escaped in the detail. */
+		{ MB_XO_XOAUTH2, "bob", "{\"status\":\"401\",\"scope\":"
+		  "\"a\\u202eb\\u2028c\xe2\x80\x8f" "d\"}",
+		  "XOAUTH2: server rejected the access token for bob (status "
+		  "401, scope a\\xE2\\x80\\xAEb\\xE2\\x80\\xA8c\\xE2\\x80\\x8Fd): "
+		  "the token is expired or revoked" },
+		{ MB_XO_XOAUTH2, "bob", "NO \xe2\x80\xae\xe2\x80\xa9",
+		  "XOAUTH2: server rejected the access token for bob (its "
+		  "error challenge is not JSON: 9 bytes, \"NO \\xE2\\x80\\xAE"
+		  "\\xE2\\x80\\xA9\")" },
 		{ MB_XO_XOAUTH2, "bo\033b", "NO go",
 		  "XOAUTH2: server rejected the access token for bo\\x1Bb "
 		  "(its error challenge is not JSON: 5 bytes, \"NO go\")" },
@@ -616,6 +628,23 @@ test_sanitize(void)
 		{ S("\xe2\x82"), 16, "\\xE2\\x82" },	/* cut sequence */
 		{ S("ab\x01"), 6, "ab..." },	/* escape does not fit */
 		{ S(""), 4, "" },
+		/* Bidirectional controls and line/paragraph separators:
+		 * escaped, byte by byte; their neighbours (U+2027, U+202F,
+		 * U+2065, U+206A, U+200D) are kept. */
+		{ S("a\xe2\x80\xae" "b"), 32, "a\\xE2\\x80\\xAEb" },
+		{ S("\xe2\x80\xaa"), 16, "\\xE2\\x80\\xAA" },	/* U+202A */
+		{ S("\xe2\x80\xa8"), 16, "\\xE2\\x80\\xA8" },	/* U+2028 */
+		{ S("\xe2\x80\xa9"), 16, "\\xE2\\x80\\xA9" },	/* U+2029 */
+		{ S("\xe2\x80\x8e"), 16, "\\xE2\\x80\\x8E" },	/* U+200E */
+		{ S("\xe2\x80\x8f"), 16, "\\xE2\\x80\\x8F" },	/* U+200F */
+		{ S("\xe2\x81\xa6"), 16, "\\xE2\\x81\\xA6" },	/* U+2066 */
+		{ S("\xe2\x81\xa9"), 16, "\\xE2\\x81\\xA9" },	/* U+2069 */
+		{ S("\xd8\x9c"), 16, "\\xD8\\x9C" },		/* U+061C */
+		{ S("\xe2\x80\xa7"), 16, "\xe2\x80\xa7" },
+		{ S("\xe2\x80\xaf"), 16, "\xe2\x80\xaf" },
+		{ S("\xe2\x81\xa5"), 16, "\xe2\x81\xa5" },
+		{ S("\xe2\x81\xaa"), 16, "\xe2\x81\xaa" },
+		{ S("\xe2\x80\x8d"), 16, "\xe2\x80\x8d" },
 	};
 	char buf[64];
 	size_t i;
