@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_ACCOUNT_NAME_H
 #define MB_ACCOUNT_NAME_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_BASE64_H
 #define MB_BASE64_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_BOUNDED_WRITER_H
 #define MB_BOUNDED_WRITER_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 #ifdef MB_ERRSTR_TEST_XSI
 /* tests/unit/test-leak-errstr-xsi: the XSI branch on a GNU C library (nothing

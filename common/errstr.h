@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_ERRSTR_H
 #define MB_ERRSTR_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_INITIAL_RESPONSE_H
 #define MB_INITIAL_RESPONSE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_IPC_PROTO_H
 #define MB_IPC_PROTO_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # common/: code shared by the plugin and the helper (no libc allocation
 # policy, no stdio): the wire protocol, the account-name and token rules,
 # the SASL initial responses, base64, secret wiping, which socket of

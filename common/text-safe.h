@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_TEXT_SAFE_H
 #define MB_TEXT_SAFE_H
 

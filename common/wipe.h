@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_WIPE_H
 #define MB_WIPE_H
 

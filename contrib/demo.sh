@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # contrib/demo.sh: see mailbearer work, on a fresh Debian 12, as root.
 #
 #  1. installs what is needed (contrib/install-deps.sh),

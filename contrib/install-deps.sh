@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install every Debian 12 package mailbearer needs to build, test and run
 # its demo.  Run as root.  Packaged services (Dovecot, Postfix) are kept
 # from starting while apt runs: the tests start private instances of

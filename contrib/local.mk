@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Installed data: systemd units (system and per-user), the example
 # configuration and the usage guides.  The units are made from *.in at
 # make time (STYLE.md 4.2), so that `make prefix=...` and the configured

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Documentation: man pages and the wire protocol.
 EXTRA_DIST += doc/protocol.md
 # The helper's man pages (token core).

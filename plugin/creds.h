@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_CREDS_H
 #define MB_CREDS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_HELPER_CLIENT_H
 #define MB_HELPER_CLIENT_H
 

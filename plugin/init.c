@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The only symbol libmailbearer.so exports: libsasl2 dlsym()s
  * "sasl_client_plug_init" and nothing else.  It forwards to the internal
  * entry point so that everything else stays hidden (libtool's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The libsasl2 client plugin.  Everything but the exported entry point is
 # in a convenience library so that the unit tests link the same objects.
 # The plugin never links libsasl2: everything goes through sasl_utils_t,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_MECH_H
 #define MB_MECH_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_OPTIONS_H
 #define MB_OPTIONS_H
 

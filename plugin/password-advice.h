@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_PASSWORD_ADVICE_H
 #define MB_PASSWORD_ADVICE_H
 

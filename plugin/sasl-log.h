@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_SASL_LOG_H
 #define MB_SASL_LOG_H
 

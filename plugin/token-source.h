@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_TOKEN_SOURCE_H
 #define MB_TOKEN_SOURCE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_XOAUTH2_MSG_H
 #define MB_XOAUTH2_MSG_H
 

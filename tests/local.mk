@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The test tree, by kind (tests/README.md is the map):
 #   tests/unit/         C unit tests of one module, no server, no network
 #   tests/integration/  the built programs against real servers, clients

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_ADVICE_H
 #define MB_ADVICE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_CANCEL_H
 #define MB_CANCEL_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_CLI_H
 #define MB_CLI_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_CLIENT_ASSERTION_H
 #define MB_CLIENT_ASSERTION_H
 

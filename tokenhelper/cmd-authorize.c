@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer authorize ACCOUNT [--paste | --device] [--timeout SECONDS]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer doctor [ACCOUNT] [--socket PATH] [--postfix-config DIR]

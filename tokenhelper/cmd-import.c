@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer import ACCOUNT`: store a refresh token, or the tokens of

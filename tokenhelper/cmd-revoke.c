@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer revoke ACCOUNT [--local]`: revoke the grant at the provider

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer status [ACCOUNT] [--json] [--socket PATH]`: each account's

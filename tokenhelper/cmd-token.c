@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer token ACCOUNT`: print a valid access token (for PassCmd,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_CMD_H
 #define MB_CMD_H
 

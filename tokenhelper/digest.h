@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_DIGEST_H
 #define MB_DIGEST_H
 

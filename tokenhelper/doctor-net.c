@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* doctor: the network checks, through libcurl (tokenhelper/http.c).

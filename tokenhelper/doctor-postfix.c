@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* doctor: Postfix's SMTP client, read through postconf(1) and postmap(1)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* doctor: what libsasl2 itself loads.  libsasl2 is initialised here as a

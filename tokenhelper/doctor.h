@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_DOCTOR_H
 #define MB_DOCTOR_H
 

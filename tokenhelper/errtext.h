@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_ERRTEXT_H
 #define MB_ERRTEXT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_EXPIRY_H
 #define MB_EXPIRY_H
 

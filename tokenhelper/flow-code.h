@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_FLOW_CODE_H
 #define MB_FLOW_CODE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* `mailbearer authorize --device ACCOUNT`: the device authorization grant

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_HTTP_H
 #define MB_HTTP_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_ID_TOKEN_H
 #define MB_ID_TOKEN_H
 

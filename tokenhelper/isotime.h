@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_ISOTIME_H
 #define MB_ISOTIME_H
 

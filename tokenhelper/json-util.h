@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_JSON_UTIL_H
 #define MB_JSON_UTIL_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The token helper: the `mailbearer` command.  The core lives in
 # libmbhelper.la so that the unit tests (and tests/fixtures/mb-fake-serve) link the
 # same code; main.c dispatches to one file per command (cmd-*.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_LOG_H
 #define MB_LOG_H
 

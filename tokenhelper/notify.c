@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* notify = COMMAND: the transitions of an account's attention, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_NOTIFY_H
 #define MB_NOTIFY_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_OWNER_H
 #define MB_OWNER_H
 

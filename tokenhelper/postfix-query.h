@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_POSTFIX_QUERY_H
 #define MB_POSTFIX_QUERY_H
 

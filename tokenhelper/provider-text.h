@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_PROVIDER_TEXT_H
 #define MB_PROVIDER_TEXT_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_REFRESH_POOL_H
 #define MB_REFRESH_POOL_H
 

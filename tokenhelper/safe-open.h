@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_SAFE_OPEN_H
 #define MB_SAFE_OPEN_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_SERVE_LOOP_H
 #define MB_SERVE_LOOP_H
 

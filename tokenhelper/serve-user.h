@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_SERVE_USER_H
 #define MB_SERVE_USER_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_STATE_H
 #define MB_STATE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_STORE_H
 #define MB_STORE_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_TEST_HOOKS_H
 #define MB_TEST_HOOKS_H
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_XALLOC_H
 #define MB_XALLOC_H
 

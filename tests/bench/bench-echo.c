@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Benchmark baseline: the smallest server that answers MAILBEARER1 the
  * way `mailbearer serve` does from memory.  One UNIX stream socket; by
  * default iterative (one thread: accept, read the request line, write

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """A local stranger holding connections to `mailbearer serve`.
 
 bench-hold.py SOCK N SECONDS [--reopen]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Benchmark driver: load on `mailbearer serve` over its UNIX socket with
  * the plugin's own protocol (doc/protocol.md, MAILBEARER1): C client
  * processes, each sending R sequential "TOKEN <account>" requests (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Benchmark driver: full XOAUTH2 (or OAUTHBEARER) client exchanges through
  * the real libsasl2, which loads libmailbearer.so through SASL_PATH:
  * sasl_client_new, sasl_client_start (initial response), sasl_client_step

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Benchmark driver: start N copies of a command at the same moment and
  * time them.  The children are forked first and wait on a pipe; closing
  * it releases them all, and the wall time runs from there to the exit of

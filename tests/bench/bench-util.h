@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_BENCH_UTIL_H
 #define MB_BENCH_UTIL_H
 

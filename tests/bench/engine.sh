@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/bench/run: section 5, the serve engine under load and
 # abuse.  `serve` is tests/fixtures/mb-fake-serve (cmd-serve.c, listener.c and
 # token-cache.c linked against the fake token core of tests/fixtures/fake-token.c,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Benchmarks: small C drivers used by tests/bench/run.  They
 # are not tests (no timing assertions in `make check`): built on demand
 # with `make bench-programs`; `make bench` runs everything.

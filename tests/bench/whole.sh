@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The whole path of a login (issue 12), sourced by tests/bench/run.
 #
 # Every row is a ratio to a baseline measured in the same run (PLAIN in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the plugin's error-challenge parser and its
  * description (plugin/xoauth2-msg.c), as mb_step_sent() uses them. */
 #include <config.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the configuration parser (tokenhelper/conf.c
  * mb_config_load) on a temporary file holding the input. */
 #include <config.h>

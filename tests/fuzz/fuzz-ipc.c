@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: both parsers of the socket protocol
  * (common/ipc-proto.c).  They take one line ending with its only LF, as
  * the readers hand it over; the input is that line without its LF. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the whole client step sequence of the plugin
  * (plugin/mech.c) fed arbitrary server messages, through a fake
  * sasl_utils_t as the unit tests use.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the state-file reader (tokenhelper/state.c
  * mb_state_decode).  A state that decodes must encode, and its encoding
  * must decode again to the same text. */

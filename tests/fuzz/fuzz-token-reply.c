@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target: the token endpoint's reply parser
  * (tokenhelper/json.c mb_json_parse_token_reply), the device
  * authorization reply parser beside it, and the id_token of a reply

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Fuzzing (doc/fuzzing.md): libFuzzer targets built with clang, apart from
 # the automake build so that the normal build keeps its own compiler.
 # `make fuzz` builds every target and runs each for FUZZ_SECONDS on a

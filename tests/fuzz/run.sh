@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Runs libFuzzer targets for a bounded time each: run.sh SRCDIR BUILDDIR
 # TARGET...  Each target works on a scratch copy of its seed corpus
 # (SRCDIR/corpus/TARGET, never written) in BUILDDIR/work/TARGET, for

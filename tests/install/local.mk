@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # How mailbearer gets onto a machine: install-deps.sh, configure's
 # summary, `make install` of units, example config and guides, the Debian
 # packages (built once per build tree from a copy of the source tree,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # configure's closing summary shows the paths as installed (no ${prefix}
 # or ${runstatedir} left), equal to what make expands for the same
 # variables; configure requires the json-c the code needs; it says

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # contrib/demo.sh (README's Quick start, first command) run against this
 # build (MAILBEARER_DEMO_BUILD): it authorizes with the loopback flow,
 # logs in through serve, refreshes once after a forced expiry, relays one

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # contrib/install-deps.sh removes the policy-rc.d it created however it
 # ends (apt succeeds, apt fails, SIGINT/SIGTERM/SIGHUP while apt runs),
 # leaves an administrator's policy-rc.d alone and cleans up one left by a

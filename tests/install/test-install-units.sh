@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `make install DESTDIR=...` installs the systemd units (system and per
 # user) with the configured directories substituted, the example
 # configuration and the usage guides; systemd-analyze verify accepts the

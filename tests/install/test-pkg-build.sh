@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Debian packages: dpkg-buildpackage -us -uc -b from a clean copy of
 # the source tree (tests/lib/pkg.sh pkg_build: built once per build tree,
 # shared with test-pkg-install.sh; nothing installed on the machine),

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The Debian packages on a real Debian 12: install, upgrade, remove and
 # purge with dpkg on this machine's own system seen through a private
 # copy-on-write overlay, and the system they leave after each step (what

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Integration tests (sh, TAP): the built plugin and `mailbearer` against
 # the mock provider, a private Dovecot and Postfix, and the clients people
 # run, all on 127.0.0.1 (fixtures in tests/fixtures/, helpers in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer authorize --device ACCOUNT` (RFC 8628) against the mock
 # provider: the verification address and user code are printed; polling
 # keeps the interval, honours authorization_pending and slow_down (the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # From nothing to a working login with mailbearer alone: a `serve` is
 # already running for two accounts that were never authorized; one is
 # authorized with the loopback flow (curl plays the browser), the other

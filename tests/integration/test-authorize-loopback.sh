@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer authorize ACCOUNT` (loopback flow) against the mock provider;
 # curl plays the browser.  Success for Google and Microsoft styles (the
 # URL's parameters, the ssh -L line, the listener on 127.0.0.1 and ::1

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer authorize --paste ACCOUNT`: no listener; the final redirect
 # address (or the bare code) is read from standard input.  The same state
 # and PKCE checks as the loopback flow; nothing stored on refusal.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Single flight for client credentials: 100 concurrent `mailbearer token`
 # calls on an app-only account without a valid token (first use, then
 # expired) make exactly one token request each time, and all get the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Client credentials through `serve` to Dovecot: an app-only account
 # (certificate credentials, then a client secret) whose access tokens
 # serve obtains with the client credentials grant; imtest and smtptest

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # flow = client_credentials (Microsoft 365 app-only) with `mailbearer
 # token` against the mock provider: a token with a client secret and with
 # a certificate (RFC 7523 client assertion, verified by the mock with

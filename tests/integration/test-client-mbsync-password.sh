@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mbsync (isync), the real binary, with an app password and AuthMechs
 # unset, against a private Dovecot that offers AUTH=PLAIN AUTH=LOGIN
 # AUTH=XOAUTH2 AUTH=OAUTHBEARER (a passwd-file passdb for PLAIN/LOGIN

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mbsync (isync), the real binary, syncs INBOX from the private Dovecot
 # (STARTTLS with the test CA, Host localhost) with AuthMechs XOAUTH2:
 #   PassCmd "mailbearer token ACCOUNT"  the token is the password; an

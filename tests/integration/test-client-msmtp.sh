@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # msmtp, the real binary, sends through the private Dovecot's submission
 # service (STARTTLS with the test CA, host localhost) with its built-in
 # `auth xoauth2` and `auth oauthbearer`, the token from

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # mutt, the real binary, with its built-in XOAUTH2 and OAUTHBEARER and
 # imap_oauth_refresh_command / smtp_oauth_refresh_command =
 # "mailbearer token ACCOUNT", against the private Dovecot (STARTTLS with

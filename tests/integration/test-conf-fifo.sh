@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A FIFO (or another special file) as the configuration, as
 # client_secret_file or as ca_file is refused at once with an error naming
 # the file and what it is; nothing waits for a writer.  Every run is

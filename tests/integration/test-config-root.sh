@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Which configuration file: for root the system file, always, unless
 # --config or MAILBEARER_CONFIG says otherwise; root's own
 # ~/.config/mailbearer/config is named as not read, never silently used

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer doctor` on a good set-up: the plugin in SASL_PATH, a valid
 # config, an imported account, serve running, the mock provider, a
 # private Postfix configuration that suits a bearer token: exit 0, every

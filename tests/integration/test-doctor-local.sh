@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer doctor` on each broken local set-up it claims to detect, one
 # FAIL line each, exit 1: the plugin missing from SASL_PATH, a plugin that
 # outranks ours scanned first, a state file or directory open to others,

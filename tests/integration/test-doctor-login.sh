@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer doctor --login URL`: a real XOAUTH2 login with libcurl and
 # the account's token against the private Dovecot (which checks the token
 # at the mock provider), over IMAP and SMTP submission (STARTTLS with the

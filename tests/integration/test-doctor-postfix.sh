@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer doctor --postfix-config DIR` on a private Postfix
 # configuration (read by postconf -c / postmap -c only; no Postfix runs):
 # the good configuration passes, and each wrong setting gives its FAIL

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End to end over IMAP: Debian's imtest (cyrus-clients) loads our plugin
 # through SASL_PATH and logs in to a private Dovecot whose passdb oauth2
 # asks the mock provider (RFC 7662 introspection) about the token.

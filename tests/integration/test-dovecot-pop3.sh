@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End to end over POP3: Debian's pop3test loads our plugin and logs in to
 # the private Dovecot (AUTH with an initial response, RFC 5034); both
 # mechanisms; valid token -> +OK and STAT works; revoked token -> the JSON

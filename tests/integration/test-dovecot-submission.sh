@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End to end over SMTP submission: Debian's smtptest loads our plugin and
 # logs in to the private Dovecot (AUTH with an initial response), which
 # relays to smtp-sink.  Both mechanisms; valid token -> 235 and a message

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Lost grants under strict rotation: a 2xx reply that carries a new
 # refresh token but one unusable field must not kill the grant.  The new
 # refresh token is saved before the rest is judged, the spent one is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # SIGKILL at each point of a refresh under strict rotation (the test hook
 # MB_TEST_CRASH_AT), TRIALS (2) times per point: after the rotated token is
 # in the temporary file and after the rename, no grant is lost and the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A full disk or a read-only state directory: the refresh token is not
 # spent (no request), the error names the directory and the cause, and
 # the grant survives (strict rotation) once the disk is writable again.

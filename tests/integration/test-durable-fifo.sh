@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A FIFO (or another special file) where the state or lock file belongs
 # is refused at once with a clear error, never waited on.
 . "$top_srcdir/tests/lib/tap.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A rejection reported through mb_token_report_rejected() is kept in the
 # state, so a one-shot `mailbearer token` refreshes instead of printing
 # the refused token; forced refreshes are limited to one per

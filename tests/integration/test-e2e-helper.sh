@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End to end through the token helper: imtest and smtptest load our plugin
 # with an EMPTY password (and with "mailbearer:ACCOUNT"), the plugin asks
 # `mailbearer serve` over its socket, serve refreshes at the mock provider,

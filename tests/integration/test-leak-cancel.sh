@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Cancellation (what `serve` does on SIGTERM): mb_cancel_all() aborts a
 # transfer to a token endpoint that hangs, and wakes a back-off sleep,
 # within a bounded time; the refresh ends as transient with "cancelled

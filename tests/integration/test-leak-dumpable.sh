@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A mailbearer process holds secrets: it must not be dumpable (no ptrace
 # or /proc/PID/mem by other processes of the same user; the kernel then
 # gives the files under /proc/PID to root) and must not write core files

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A provider that echoes the form body it received (URL-encoded, or as
 # JSON text) in its error_description: no form of the refresh token or the
 # client secret may reach mailbearer's stderr, the state files, `status`,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The built plugin loads through libsasl2 (saslpluginviewer -c lists both
 # mechanisms from "mailbearer"), exports only sasl_client_plug_init, and
 # wins over Debian's kdexoauth2 when both are on the plugin path, in

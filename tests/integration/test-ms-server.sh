@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A Microsoft-style server (tests/fixtures/fake-ms-server.py: no error challenge,
 # IMAP "NO AUTHENTICATE failed.", SMTP "535 5.7.3 Authentication
 # unsuccessful"): what the administrator sees.  imtest and smtptest load

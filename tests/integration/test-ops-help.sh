@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every command's --help (and -h, and `mailbearer help COMMAND`) prints
 # that command's usage on stdout, exit 0, not the program's list of
 # commands; `mailbearer --help` prints the list.

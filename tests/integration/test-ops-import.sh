@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer import` of other tools' token files, told apart by shape:
 # sasl-xoauth2, mutt_oauth2.py (decrypted), any JSON object with a
 # refresh_token; a still-valid access token is kept with its expiry; the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The helper's log lines: serve in the foreground stamps each line with an
 # ISO 8601 UTC time (not when standard error is the journal's stream,
 # which stamps lines itself); one-shot commands do not; no raw epoch in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # notify = COMMAND: run once per transition (needs-authorize, failing
 # after notify_after, recovered), from one-shot `token` and from serve,
 # never twice for one transition between them; a clean environment with

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A provider's text reaches the state file, `status` and `status --json`
 # only made safe (tokenhelper/provider-text.h, common/text-safe.h): a
 # token reply whose scope holds ESC sequences, BEL, CR/LF and a fake line

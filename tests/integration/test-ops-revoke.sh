@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer revoke` against the mock provider: Google's endpoint (token
 # alone), a generic RFC 7009 endpoint (client authentication, hint), an
 # already-dead token, a failing endpoint (nothing removed), Microsoft and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer status --json` against every account state (ok, failing,
 # needs authorize, client problem, no tokens, corrupt state), validated by
 # the schema of doc/status-json.md; the human form's summary lines; the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # What one-shot `mailbearer token` (mbsync's PassCmd, msmtp's
 # passwordeval...) and `mailbearer status` tell the truth about: a
 # rejection persisted in the state is honoured, `token --refresh` forces a

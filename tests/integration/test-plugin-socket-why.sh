@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The plugin's fallback to the system socket is never silent: with no
 # mailbearer_socket and no MAILBEARER_SOCKET, a client whose per-user
 # socket was not found (no XDG_RUNTIME_DIR, or nothing at

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Postfix: ONE smtp(8) process, chrooted in the queue directory, delivers
 # many messages in a row while the access token expires under it
 # (smtp_destination_concurrency_limit = 1, a high max_use and max_idle, no

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Postfix as the real SMTP client, helper mode: smtp_sasl_password_maps says
 # `mailbearer:relay`, so our plugin inside smtp(8) (running as user
 # postfix) asks `mailbearer serve` for the account's token over its UNIX

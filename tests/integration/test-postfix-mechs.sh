@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Installing the plugin changes no working password login (doc/plugin.md,
 # "A password is not a token").  A private Postfix relays with a password
 # through a server that offers, inside TLS, AUTH PLAIN LOGIN XOAUTH2

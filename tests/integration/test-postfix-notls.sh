@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A stripped STARTTLS never costs the token.  A private Postfix with
 # smtp_tls_security_level = may (TLS opportunistic) and the default
 # smtp_sasl_security_options (noplaintext, noanonymous) relays to a server

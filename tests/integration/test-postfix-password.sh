@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Postfix as the real SMTP client, password mode: the access token is the
 # password in smtp_sasl_password_maps.  A private Postfix relays through the
 # private Dovecot's submission service (XOAUTH2/OAUTHBEARER checked at the

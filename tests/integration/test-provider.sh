@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The mock OAuth2 provider itself (tests/fixtures/mock-provider): the test CA,
 # introspection (RFC 7662), the refresh grant (RFC 6749 section 6) with the
 # three rotation modes and both error styles, fault injection, counters,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer serve` as a daemon (no --foreground: it forks and changes to
 # /) with a configuration given by a RELATIVE path whose state_dir and
 # ca_file are relative too: they are relative to the configuration's

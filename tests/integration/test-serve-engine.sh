@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer serve` keeps its promise under load and abuse (fake token
 # core, tests/fixtures/fake-token.c): short-lived tokens cost one refresh per half
 # lifetime whatever the request rate; a hanging token endpoint, a reload

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Waiting clients that hang up in the same turn of serve's event loop as
 # the end of the refresh they wait for (fake token core,
 # tests/fixtures/fake-token.c): the refresh's end answers and closes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A rotated refresh token whose state could not be written stays in
 # serve's memory, keeps the account working, and is written as soon as the
 # state file can be replaced again: the grant survives (strict rotation,

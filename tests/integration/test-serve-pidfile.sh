@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Without systemd: `serve --pidfile PATH` writes the daemon's pid (after
 # the fork), refuses a second serve while the first holds the file, takes
 # over a file left by a dead one, and removes the file at exit.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The real `mailbearer serve` (token core, libcurl) against the mock
 # provider: short-lived tokens cost one token-endpoint request per half
 # lifetime under load, a hanging token endpoint holds up no request for a

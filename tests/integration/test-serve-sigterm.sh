@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # SIGTERM while 256 clients wait for a refresh and more connect (fake
 # token core, tests/fixtures/fake-token.c), 10 times: every client gets
 # an answer ("shutting down") or a closed connection, serve exits 0 and

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # An access token whose expiry the protocol cannot carry (a state file
 # with "expires_at": 1e30, as `import` once stored it) gets an answer:
 # serve sends ERR internal and says why in its log, instead of leaving

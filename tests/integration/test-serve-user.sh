@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Without systemd, as doc/usage-serve.md writes it ("Without systemd"):
 # root starts `serve --user OWNER --pidfile ... --socket ... --socket
 # ...,mode=0660,group=postfix`; serve binds both sockets (the second with

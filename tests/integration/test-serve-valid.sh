@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The real `mailbearer serve` serves a token that is valid by the clock in
 # every case (doc/protocol.md): at start-up while the token endpoint
 # hangs (the state on disk is in memory before the first request; the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer serve` (tokenhelper/cmd-serve.c, serve-loop.c, token-cache.c) linked against a fake
 # token core (tests/fixtures/fake-token.c, which counts refreshes in CONFIG.count):
 # protocol errors, access control by SO_PEERCRED, single-flight with many

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Single flight across processes: 200 concurrent `mailbearer token` calls
 # on an account whose access token has expired make exactly one request
 # to the token endpoint, and all get the same new token, even when the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer serve` forces keep-alive and proactive refreshes by handing
 # the current token to the token core as "to be replaced".  When such a
 # refresh fails transiently (provider down), the still-valid access token

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A refresh request that has been sent is not abandoned early, and a
 # refresh token whose request got no reply is never sent again to a
 # provider that rotates strictly.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # A state directory of another user (the packaged /var/lib/mailbearer
 # belongs to the user serve runs as): root reads it (status, doctor, a
 # token still valid on disk) but never writes in it (a refresh as root

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # How often `mailbearer token` reads the state file (the MB_TEST_READ_LOG
 # hook of tokenhelper/store.h counts every read): once for a refresh (read
 # without the lock, and found unchanged once the lock is held), once for a

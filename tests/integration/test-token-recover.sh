@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer token --refresh`, the documented recovery after a server
 # refused a token: it never prints the token it was run to replace (a
 # refused grant exits 77 with nothing on stdout, also while that token is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # `mailbearer token` against the mock OAuth2 provider over HTTPS: refresh,
 # rotation persisted, Google-style no rotation, transient outages survived,
 # permanent errors reported with advice, hostile bodies, modes, no secret

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the `mailbearer authorize` tests (source after tests/lib/tap.sh,
 # tests/lib/servers.sh and tests/lib/token.sh, once token_setup ran).  The
 # test plays the browser with curl; no browser is ever started (no

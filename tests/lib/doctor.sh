@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the `mailbearer doctor` tests (source after tests/lib/tap.sh,
 # tests/lib/servers.sh and tests/lib/token.sh).
 

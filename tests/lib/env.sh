@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by automake's AM_TESTS_ENVIRONMENT (and by tests/lib/tap.sh when a test
 # runs by hand).  Needs top_srcdir and top_builddir (absolute).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers of the Debian package tests (tests/install/test-pkg-*.sh);
 # source after tests/lib/tap.sh.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A private Postfix instance as the real SMTP client of the end-to-end tests:
 # Postfix's smtp(8) loads our plugin through libsasl2 and relays through the
 # private Dovecot's submission service (XOAUTH2/OAUTHBEARER against the mock

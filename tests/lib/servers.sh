@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Test servers for shell tests: a throw-away CA, the mock OAuth2 provider, an
 # SMTP sink and a private Dovecot, all on 127.0.0.1 with ports chosen at run
 # time, all under $MB_TMP, all stopped on exit (at_exit).  Source it after

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Print the closing line "N passed, N failed, N skipped" from automake's
 # .trs files found under the given directories (one :test-result: line per
 # TAP assertion).  ERROR and XPASS count as failed, XFAIL as passed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_TAP_H
 #define MB_TAP_H
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shell test library: TAP output, a private temporary directory removed on
 # exit, bounded waits.  Source it first thing in every test script.
 # Every wait here is bounded; network use is 127.0.0.1 / ::1 only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the `mailbearer token` integration tests (source after
 # tests/lib/tap.sh and tests/lib/servers.sh, once start_provider succeeded).
 

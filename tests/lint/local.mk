@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Checks of the source tree itself: the house style (test-style.sh:
 # columns, tabs, no // comments, no trailing white space, no unbounded
 # string functions), and every configuration block of README, doc/, the

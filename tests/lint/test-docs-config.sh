@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every configuration example the documentation shows parses as written:
 #  - README.md and doc/*.md: each fenced block opened with ```ini (a
 #    fenced block that looks like a configuration but is not marked so is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The harness itself (tests/lib/tap.sh): a fixture that make check builds
 # and that is missing is a failure (`built` bails out), never a skip; and
 # the removal of $MB_TMP at exit never goes into a mount a test left

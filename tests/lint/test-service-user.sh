@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The service user of the system instance has one definition: configure's
 # --with-user (default in configure.ac), which reaches the C code as
 # MB_SERVICE_USER (config.h) and the systemd units as @mb_user@.  The

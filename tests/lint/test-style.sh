@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The house style (STYLE.md), checked mechanically on every C source and
 # header of common/, plugin/, tokenhelper/ and every directory of tests/:
 #   tabs for indentation (spaces only to align, fewer than 8),
@@ -15,6 +16,8 @@
 #   in tokenhelper/ no malloc, calloc, realloc, strdup, strndup, asprintf
 #   but through xalloc.c (mb_x*: the helper's one out-of-memory policy).
 # Shell scripts under tests/ and contrib/: no trailing white space.
+# Every C file, shell script and Python fixture carries the project's
+# license as an SPDX line in its first two lines (LICENSE: MIT).
 # The first assertion checks that the file lists still reach the tests
 # (a move of the tree must not leave the checker looking at nothing).
 # One TAP assertion per rule; each offending line is printed as a
@@ -29,7 +32,7 @@ if [ -z "$csrc" ]; then
 	echo "1..0 # SKIP no sources found in $top_srcdir"
 	exit 0
 fi
-echo "1..11"
+echo "1..12"
 n=0 failed=0
 
 # rule NAME AWK-PROGRAM FILES: the program prints FILE:LINE: text for
@@ -152,5 +155,12 @@ rule "tokenhelper/ allocates through xalloc.c only (one OOM policy)" \
 rule "no trailing white space in shell scripts" '/[ \t]$/ {
 	print FILENAME ":" FNR ": trailing white space"
 }' "$shsrc"
+
+pysrc=$(find tests -name '*.py' | sort)
+rule "an SPDX-License-Identifier: MIT line opens every source file" '
+FNR <= 2 && /SPDX-License-Identifier: MIT/ { seen[FILENAME] = 1 }
+FNR == 1 { files[FILENAME] = 1 }
+END { for (f in files) if (!(f in seen)) print f ":1: no SPDX line" }
+' "$csrc $shsrc $pysrc"
 
 [ "$failed" = 0 ]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Unit tests in C (TAP through tests/lib/tap.h): one module at a time,
 # linked against its convenience library; no server, no network.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* The pure parts of `mailbearer authorize` (tokenhelper/flow-code.c): the

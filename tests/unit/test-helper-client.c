@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* plugin/helper-client.c against a scripted fake `mailbearer serve`: a
  * child process on a UNIX socket in a private directory that reads one
  * request line and answers as each case says (a token, an error, nothing,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* tokenhelper/id-token.c: what `mailbearer authorize` accepts of an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * common/errstr.c: mb_strerror() gives the C library's text for an errno
  * value from any thread, with the GNU strerror_r (the normal build on

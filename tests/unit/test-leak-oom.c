@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * The helper's one out-of-memory policy (tokenhelper/xalloc.h): an
  * allocation that fails, in a worker thread as in the main thread, writes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tokenhelper/owner.c: the one place fix texts get "how to run mailbearer
  * as the state's owner" from.  A directory of the user running the test
  * (a user who logs in): "mailbearer", advice unchanged.  As root, a

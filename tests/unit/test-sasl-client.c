@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The built libmailbearer.so driven through the real libsasl2: the
  * library finds it through SASL_PATH (tests/lib/env.sh points it at
  * plugin/.libs plus the system's plugins minus other XOAUTH2 providers).

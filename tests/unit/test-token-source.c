@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The token-source rule (plugin/token-source.c, doc/plugin.md): which
  * passwords are tokens and which ask the helper; a password that is the
  * token is used in place; and mb_sasl_log3 (plugin/sasl-log.c), the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Table-driven tests of plugin/xoauth2-msg.c: the initial responses of
  * both mechanisms, the checks on user and token, the port of
  * ipremoteport, the error-challenge parser (valid provider JSON,
