@@ -10,6 +10,7 @@
 #include "serve-loop.h"
 #include "serve-socket.h"
 #include "serve-user.h"
+#include "test-hooks.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -548,18 +550,61 @@ default_socket(char *buf, size_t size)
 	return -1;
 }
 
+/* The daemon's readiness, told to the parent that waits for it (as
+ * Postfix's master and Dovecot do): the parent exits only once the child
+ * has written its pid file and read the state, with 0, or with the
+ * child's failure.  So `serve` (and start-stop-daemon --start) returning 0
+ * means the pid file is there and every request is answered. */
+static int ready_fd = -1;
+
+static int
+daemon_wait(int rfd, pid_t pid)
+{
+	char c;
+	ssize_t n;
+	int st;
+
+	do
+		n = read(rfd, &c, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		return 0;
+	/* EOF: the child ended before it was ready; its status is ours. */
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return EX_OSERR;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st) != 0 ? WEXITSTATUS(st) : EX_SOFTWARE;
+	fprintf(stderr, "mailbearer: serve: the daemon was killed by "
+		"signal %d before it was ready; see the mail log\n",
+		WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return EX_SOFTWARE;
+}
+
 static int
 daemonize(void)
 {
-	pid_t pid = fork();
+	int p[2];
+	pid_t pid;
 	int fd;
 
-	if (pid < 0) {
-		mb_log(LOG_ERR, "fork: %s", mb_errstr(errno));
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		mb_log(LOG_ERR, "pipe: %s", mb_errstr(errno));
 		return -1;
 	}
-	if (pid > 0)
-		_exit(0);
+	pid = fork();
+	if (pid < 0) {
+		mb_log(LOG_ERR, "fork: %s", mb_errstr(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		_exit(daemon_wait(p[0], pid));
+	}
+	close(p[0]);
+	ready_fd = p[1];
 	if (setsid() < 0)
 		return -1;
 	if (chdir("/") < 0)
@@ -573,6 +618,20 @@ daemonize(void)
 			close(fd);
 	}
 	return 0;
+}
+
+/* Tells the waiting parent that the daemon is ready (no-op in the
+ * foreground). */
+static void
+daemon_ready(void)
+{
+	if (ready_fd < 0)
+		return;
+	if (write(ready_fd, "r", 1) != 1)
+		mb_log(LOG_WARNING, "telling the parent serve is ready: %s",
+		       mb_errstr(errno));
+	close(ready_fd);
+	ready_fd = -1;
 }
 
 /* path made absolute against the current directory, because the daemon
@@ -824,6 +883,8 @@ mb_cmd_serve(int argc, char **argv)
 	if (srv == NULL)
 		goto out;
 	mb_log(LOG_NOTICE, "serving %s on %d socket(s)", config_path, n_socks);
+	mb_test_crash_point("serve-ready");
+	daemon_ready();
 	for (int i = 0; i < n_socks; i++)
 		lfds[i] = socks[i].fd;
 	status = mb_serve_run(srv, lfds, n_socks, sfd, config_path);

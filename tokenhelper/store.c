@@ -18,6 +18,7 @@
 #include "log.h"
 #include "owner.h"
 #include "safe-open.h"
+#include "test-hooks.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -28,10 +29,7 @@
 void
 mb_store_crash_point(const char *point)
 {
-	const char *want = getenv("MB_TEST_CRASH_AT");
-
-	if (want != NULL && strcmp(want, point) == 0)
-		raise(SIGKILL);
+	mb_test_crash_point(point);
 }
 
 void

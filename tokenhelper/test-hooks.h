@@ -11,7 +11,20 @@
 #include <config.h>
 
 #ifdef MB_TEST_HOOKS
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* MB_TEST_CRASH_AT=POINT: SIGKILL at the named point (the durability and
+ * daemon tests crash there). */
+static inline void
+mb_test_crash_point(const char *point)
+{
+	const char *want = getenv("MB_TEST_CRASH_AT");
+
+	if (want != NULL && strcmp(want, point) == 0)
+		raise(SIGKILL);
+}
 
 static inline long
 mb_test_hook_long(const char *name, long value)
@@ -27,6 +40,7 @@ mb_test_hook_long(const char *name, long value)
 }
 #else
 #define mb_test_hook_long(name, value) (value)
+#define mb_test_crash_point(point) ((void)(point))
 #endif
 
 #endif

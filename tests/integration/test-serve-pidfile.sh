@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # Without systemd: `serve --pidfile PATH` writes the daemon's pid (after
 # the fork), refuses a second serve while the first holds the file, takes
-# over a file left by a dead one, and removes the file at exit.
+# over a file left by a dead one, and removes the file at exit.  The
+# parent exits once the daemon is ready: when `serve` returns 0 the pid
+# file is written and the socket answers (no wait), and a daemon that dies
+# before it is ready makes `serve` fail.
 . "$top_srcdir/tests/lib/tap.sh"
 
 MB=$top_builddir/tokenhelper/mailbearer
@@ -27,7 +30,7 @@ stop() {
 timeout 30 "$MB" --config c.conf serve --socket "$MB_TMP/s1" \
 	--pidfile p.pid </dev/null >/dev/null 2>err1
 ok $? "serve --pidfile (relative path) daemonised"
-check "pid file written" wait_for 20 test -s p.pid
+check "pid file written when serve returns" test -s p.pid
 pid=$(cat p.pid 2>/dev/null)
 case $pid in
 ''|*[!0-9]*) ok 1 "pid file holds a pid"; pid= ;;
@@ -36,6 +39,9 @@ esac
 [ -n "$pid" ] && at_exit "kill $pid"
 check "the pid is the daemon's (alive after the parent exited)" alive "$pid"
 check "the daemon listens" test -S s1
+r=$(timeout 30 "$MB_PYTHON" "$top_srcdir/tests/fixtures/ipc-client.py" \
+	"$MB_TMP/s1" "MAILBEARER1 TOKEN a@example.com" 2>/dev/null)
+check "... and answers at once ($r)" test -n "$r"
 
 timeout 30 "$MB" --config c.conf serve --socket "$MB_TMP/s2" \
 	--pidfile p.pid </dev/null >/dev/null 2>err2
@@ -68,4 +74,13 @@ rc=$?
 check "an impossible pid file is an error before daemonising" test $rc != 0
 contains "the error names the pid file" err4 'pidfile .*/no/such/dir/p.pid'
 check "no socket left" test ! -e s4
+
+# A daemon killed after the fork, before it is ready: the parent's failure
+# (before: exit 0, as if serve ran).
+test_hooks
+MB_TEST_CRASH_AT=serve-ready timeout 30 "$MB" --config c.conf serve \
+	--socket "$MB_TMP/s5" --pidfile p5.pid </dev/null >/dev/null 2>err5
+rc=$?
+check "a daemon killed before it was ready: serve fails ($rc)" test $rc != 0
+contains "... and says why" err5 'killed by signal 9 before it was ready'
 done_testing
