@@ -13,6 +13,8 @@
 #   smtp_sasl_mechanism_filter = plain, login: relayed with PLAIN/LOGIN;
 #   no global filter, -o smtp_sasl_mechanism_filter=plain,login on the
 #     smtp transport in master.cf: relayed with PLAIN/LOGIN;
+#   one destination routed (transport_maps) to a copy of smtp with the
+#     filter: relayed with PLAIN/LOGIN;
 #   a token-shaped password, no filter: still XOAUTH2.
 # Fails on a plugin that takes every password for a token: the server
 # then sees AUTH XOAUTH2 with the password in it.
@@ -113,6 +115,29 @@ check "transport filter: with PLAIN or LOGIN ($(auths))" \
 	grep -Eq '^AUTH (PLAIN|LOGIN) ok$' "$rec"
 lacks "transport filter: no XOAUTH2/OAUTHBEARER" "$rec" \
 	'XOAUTH2|OAUTHBEARER'
+
+# --- or one destination on its own transport (transport_maps) -------------
+# doc/usage-postfix.md's recipe: a copy of the smtp service with the
+# filter, and the destination routed to it; smtp itself has no filter.
+: > "$rec"
+postconf -c "$MB_PF_CONF" -PX "smtp/unix/smtp_sasl_mechanism_filter"
+postconf -c "$MB_PF_CONF" -M smtp/unix |
+	sed 's/^smtp /smtp-pass /' > "$MB_TMP/smtp-pass.M"
+postconf -c "$MB_PF_CONF" -M "smtp-pass/unix=$(cat "$MB_TMP/smtp-pass.M")"
+postconf -c "$MB_PF_CONF" -P \
+	"smtp-pass/unix/smtp_sasl_mechanism_filter=plain,login"
+printf 'isp.example smtp-pass:[127.0.0.1]:%s\n' "$PF_RELAY_PORT" \
+	> "$MB_TMP/transport"
+pf_set "transport_maps = texthash:$MB_TMP/transport"
+check "reload with a filtered transport for isp.example only" pf_reload
+pf_send p3 dave@example.com carol@isp.example
+check "transport_maps: relayed" pf_wait_delivered p3
+check "transport_maps: with PLAIN or LOGIN ($(auths))" \
+	grep -Eq '^AUTH (PLAIN|LOGIN) ok$' "$rec"
+lacks "transport_maps: no XOAUTH2/OAUTHBEARER" "$rec" \
+	'XOAUTH2|OAUTHBEARER'
+pf_set transport_maps=
+check "reload without transport_maps" pf_reload
 
 # --- a token in the password, no filter: XOAUTH2 as before -----------------
 : > "$rec"
