@@ -329,55 +329,75 @@ status_tokens(const struct status_info *in, time_t now)
 			in->a->name, buf, sizeof(buf)));
 }
 
-/* The status line of the details, with what to do. */
-static void
-status_verdict(const struct status_info *in)
+/* What the account's state means and what to do, naming the user to run
+ * mailbearer as (owner.h); NULL when it is ok.  The text's status line
+ * and the JSON's "reason" say the same (whole: the provider's text in
+ * full, not "the same as for [x] above"). */
+static char *
+status_advice(const struct status_info *in, bool whole)
 {
 	const char *name = in->a->name;
 	char buf[300];
-	/* the advice names the user to run mailbearer as (owner.h) */
-	char *cmd = mb_owner_command(in->a->state_dir);
-	const char *why = status_once(status_reason(in), name, buf,
-				      sizeof(buf));
-	char *reason = mb_owner_advice(in->a->state_dir,
-				       why != NULL ? why : "");
+	char *cmd, *reason, *out;
+	const char *why;
 
+	if (in->state == ST_OK)
+		return NULL;
+	cmd = mb_owner_command(in->a->state_dir);
+	why = whole ? status_reason(in) :
+		status_once(status_reason(in), name, buf, sizeof(buf));
+	reason = mb_owner_advice(in->a->state_dir, why != NULL ? why : "");
 	switch (in->state) {
 	case ST_CLIENT_PROBLEM:
-		printf("  status: NEEDS ATTENTION: the provider refused the "
-		       "OAuth client, fix its configuration: %s\n", reason);
+		out = mb_xasprintf("the provider refused the OAuth client, fix "
+				   "its configuration: %s",
+				   reason);
 		break;
 	case ST_NEEDS_AUTHORIZE:
-		printf("  status: NEEDS ATTENTION: %s%s\n", reason,
-		       in->usable ? " (the current access token is served "
-		       "until it expires)" : "");
+		out = mb_xasprintf("%s%s", reason,
+				   in->usable ? " (the current access token "
+				   "is served until it expires)" : "");
 		break;
 	case ST_NO_REFRESH_TOKEN:
-		printf("  status: no refresh token; run `%s authorize %s`\n",
-		       cmd, name);
+		out = mb_xasprintf("no refresh token; run `%s authorize %s`",
+				   cmd, name);
 		break;
 	case ST_FAILING:
-		printf("  status: FAILING: no usable access token and the "
-		       "last refresh failed (see the last error); `%s token "
-		       "%s` tries again\n", cmd, name);
+		out = mb_xasprintf("no usable access token and the last "
+				   "refresh failed (see the last error); `%s "
+				   "token %s` tries again", cmd, name);
 		break;
 	case ST_MISSING:
-		printf("  status: no tokens; run `%s authorize %s` or `%s "
-		       "import %s`\n", cmd, name, cmd, name);
+		out = mb_xasprintf("no tokens; run `%s authorize %s` or `%s "
+				   "import %s`", cmd, name, cmd, name);
 		break;
 	case ST_CORRUPT:
 	case ST_ERROR:
-		printf("  status: %s\n", reason);
-		break;
-	case ST_OK:
 	default:
-		printf("  status: ok%s\n", in->st.last_error != NULL ?
-		       " (the last refresh failed, the current token is "
-		       "served)" : "");
+		out = mb_xstrdup(reason);
 		break;
 	}
 	free(reason);
 	free(cmd);
+	return out;
+}
+
+/* The status line of the details, with what to do. */
+static void
+status_verdict(const struct status_info *in)
+{
+	char *advice = status_advice(in, false);
+	const char *label = in->state == ST_CLIENT_PROBLEM ||
+		in->state == ST_NEEDS_AUTHORIZE ? "NEEDS ATTENTION: " :
+		in->state == ST_FAILING ? "FAILING: " : "";
+
+	if (advice != NULL)
+		printf("  status: %s%s\n", label, advice);
+	else
+		printf("  status: ok%s\n", in->st.last_error != NULL ?
+		       " (the last refresh failed, the current token is "
+		       "served)" : "");
+	free(advice);
 }
 
 static void
@@ -428,6 +448,7 @@ status_json_account(const struct status_info *in, time_t now)
 	const struct mb_state *st = &in->st;
 	bool have = st->access_token != NULL;
 	struct json_object *o = json_object_new_object();
+	char *reason;
 
 	json_put(o, "name", json_str(in->a->name));
 	json_put(o, "provider", json_str(in->a->provider));
@@ -437,7 +458,9 @@ status_json_account(const struct status_info *in, time_t now)
 	json_put(o, "state_file", json_str(in->path));
 	json_put(o, "state", json_str(status_state_names[in->state]));
 	json_put(o, "attention", json_object_new_boolean(in->state != ST_OK));
-	json_put(o, "reason", json_str(status_reason(in)));
+	reason = status_advice(in, true);
+	json_put(o, "reason", json_str(reason));
+	free(reason);
 	json_put(o, "refresh_token",
 		 json_object_new_boolean(st->refresh_token != NULL));
 	json_put(o, "refresh_token_since", json_time(st->refresh_token !=

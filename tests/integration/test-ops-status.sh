@@ -151,6 +151,13 @@ contains "... the other account refers to it" "$MB_TMP/out" \
 mb status --json
 check "JSON: every account has its whole reason" \
 	test "$(grep -c 'consent screen is in Testing mode' "$MB_TMP/out")" = 2
+"$MB_PYTHON" -c 'import json, sys
+acc = json.load(open(sys.argv[1]))["accounts"]
+todo = [a for a in acc if a["state"] in ("missing", "no_refresh_token")]
+bad = [a["name"] for a in todo if "mailbearer authorize" not in a["reason"]]
+print("# %d accounts without tokens, without advice: %s" % (len(todo), bad))
+sys.exit(0 if todo and not bad else 1)' "$MB_TMP/out"
+ok $? "JSON: the reason of an account without tokens says what to run (as the text does)"
 cat "$MB_TMP/out" "$MB_TMP/json-all" >> "$MB_TMP/all-stderr"
 
 # --- an account never refreshed: no "last refresh succeeded" ---
