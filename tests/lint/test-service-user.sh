@@ -14,8 +14,12 @@ echo "1..3"
 failed=0
 
 def=$(sed -n 's/.*\[mb_user=\([A-Za-z0-9_-]*\)\]).*/\1/p' configure.ac)
-pkg=$(sed -n 's/^MB_USER=\([A-Za-z0-9_-]*\)$/\1/p' debian/mailbearer.postinst)
-if [ -n "$def" ] && [ "$def" = "$pkg" ]; then
+pkg=$(sed -n 's/^MB_USER=\([A-Za-z0-9_-]*\)$/\1/p' \
+	debian/mailbearer.postinst 2>/dev/null)
+if [ ! -e debian/mailbearer.postinst ] && [ ! -e .git ]; then
+	# make dist ships no debian/ (the package is built from the tree)
+	echo "ok 1 # SKIP no debian/ in a release tarball"
+elif [ -n "$def" ] && [ "$def" = "$pkg" ]; then
 	echo "ok 1 - debian/mailbearer.postinst creates configure's default user ($def)"
 else
 	echo "not ok 1 - debian/mailbearer.postinst creates configure's default user"
