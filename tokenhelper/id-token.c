@@ -259,7 +259,8 @@ idt_valid(struct json_object *c, const struct mb_id_expect *x)
 	if (!json_object_object_get_ex(c, "exp", &exp) ||
 	    !json_object_is_type(exp, json_type_int))
 		return mb_xstrdup("the id_token has no expiry (exp)");
-	if (json_object_get_int64(exp) + IDT_SKEW <= (int64_t)x->now)
+	/* not exp + skew: json-c gives INT64_MAX for a larger number */
+	if (json_object_get_int64(exp) <= (int64_t)x->now - IDT_SKEW)
 		return mb_xstrdup("the id_token has expired (exp)");
 	if (x->nonce != NULL && (nonce == NULL || strcmp(nonce, x->nonce)))
 		return mb_xstrdup("the id_token's nonce is not this "

@@ -84,6 +84,11 @@ static const struct {
 	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
 	  "\"exp\":1799999700,\"email\":\"alice@example.com\","
 	  "\"email_verified\":true}", MB_ID_INVALID, "has expired" },
+	{ "exp: the largest integer (no overflow adding the skew)", "google",
+	  NULL, NULL,
+	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
+	  "\"exp\":9223372036854775807,\"email\":\"alice@example.com\","
+	  "\"email_verified\":true}", MB_ID_OK, "alice@example.com" },
 	{ "exp: a string", "google", NULL, NULL,
 	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
 	  "\"exp\":\"1800000100\",\"email\":\"alice@example.com\","
