@@ -402,10 +402,26 @@ socket_parent_dir(char *path, const char *what)
 		return 0;
 	*slash = '\0';
 	if (mkdir(path, geteuid() == 0 ? 0755 : 0700) == 0) {
+		/* by descriptor: the directory above may be the user's, who
+		 * could put a symlink in its place before a chown by path */
+		int dfd = serve_dir_uid == (uid_t)-1 ? -1 :
+			open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			     O_CLOEXEC);
+
 		if (serve_dir_uid != (uid_t)-1 &&
-		    chown(path, serve_dir_uid, (gid_t)-1) < 0)
-			mb_log(LOG_WARNING, "chown %s: %s", path,
-			       mb_errstr(errno));
+		    (dfd < 0 || fchown(dfd, serve_dir_uid, (gid_t)-1) < 0)) {
+			int e = errno;
+
+			if (dfd >= 0)
+				close(dfd);
+			mb_log(LOG_ERR, "%s directory %s: cannot give it "
+			       "to uid %ld: %s", what, path,
+			       (long)serve_dir_uid, mb_errstr(e));
+			*slash = '/';
+			return -1;
+		}
+		if (dfd >= 0)
+			close(dfd);
 	} else if (errno != EEXIST) {
 		int e = errno;
 
@@ -453,12 +469,21 @@ socket_clear_stale(const struct sockaddr_un *sa)
 }
 
 /* A listening socket bound at sa with mode and group gid; its file's
- * identity in *st.  Returns the descriptor or -1. */
+ * identity in *st.  Returns the descriptor or -1.
+ *
+ * As root, the file gets its final mode (umask) and group (setegid) at
+ * bind(2) itself, and is never chmod'ed or chown'ed by path: with --user
+ * the directory is the service user's (serve chowns the directory it
+ * creates; a restart binds in it again), who could replace the new
+ * socket by a symlink to /etc/shadow between bind(2) and a chmod(2) by
+ * path, and have root make that file mode 0666. */
 static int
 socket_bind_listen(const struct sockaddr_un *sa, mode_t mode, gid_t gid,
 		   struct stat *st)
 {
 	const char *path = sa->sun_path;
+	bool root = geteuid() == 0;
+	gid_t egid = getegid();
 	mode_t old;
 	int fd, rc, err;
 
@@ -467,20 +492,40 @@ socket_bind_listen(const struct sockaddr_un *sa, mode_t mode, gid_t gid,
 		mb_log(LOG_ERR, "socket: %s", mb_errstr(errno));
 		return -1;
 	}
-	/* nobody may connect before the final mode is set */
-	old = umask(0777);
+	if (root && gid != (gid_t)-1 && setegid(gid) < 0) {
+		mb_log(LOG_ERR, "%s: group %ld: %s", path, (long)gid,
+		       mb_errstr(errno));
+		close(fd);
+		return -1;
+	}
+	/* as root the final mode; otherwise nobody may connect before the
+	 * final mode is set */
+	old = umask(root ? ~mode & 0777 : 0777);
 	rc = bind(fd, (const struct sockaddr *)sa, sizeof(*sa));
 	err = errno;
 	umask(old);
+	if (root && gid != (gid_t)-1 && setegid(egid) < 0) {
+		mb_log(LOG_ERR, "setegid %ld: %s", (long)egid,
+		       mb_errstr(errno));
+		close(fd);
+		if (rc == 0)
+			unlink(path);
+		return -1;
+	}
 	if (rc < 0) {
 		mb_log(LOG_ERR, "bind %s: %s", path, mb_errstr(err));
 		close(fd);
 		return -1;
 	}
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
-	    chmod(path, mode) < 0 || stat(path, st) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
-		mb_log(LOG_ERR, "%s: %s", path, mb_errstr(errno));
+	/* lchown: a set-group-ID directory gave its own group */
+	errno = 0;
+	if (lstat(path, st) < 0 || !S_ISSOCK(st->st_mode) ||
+	    (gid != (gid_t)-1 && st->st_gid != gid &&
+	     lchown(path, (uid_t)-1, gid) < 0) ||
+	    (!root && chmod(path, mode) < 0) || lstat(path, st) < 0 ||
+	    !S_ISSOCK(st->st_mode) || listen(fd, SOMAXCONN) < 0) {
+		mb_log(LOG_ERR, "%s: %s", path, errno != 0 ?
+		       mb_errstr(errno) : "replaced after bind");
 		close(fd);
 		unlink(path);
 		return -1;

@@ -683,6 +683,11 @@ mb_http_mail_login(const char *url, const char *ca_file, const char *user,
 	curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, token);
 	curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
 	curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+	/* this machine, not a proxy's (ALL_PROXY, imap_proxy: libcurl
+	 * tunnels IMAP and SMTP with CONNECT), where a token without TLS
+	 * would cross the network */
+	if (u.loopback)
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
 	if (!u.tls)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, u.loopback ?
 				 (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);

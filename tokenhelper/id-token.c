@@ -259,7 +259,8 @@ idt_valid(struct json_object *c, const struct mb_id_expect *x)
 	if (!json_object_object_get_ex(c, "exp", &exp) ||
 	    !json_object_is_type(exp, json_type_int))
 		return mb_xstrdup("the id_token has no expiry (exp)");
-	if (json_object_get_int64(exp) + IDT_SKEW <= (int64_t)x->now)
+	/* not exp + skew: json-c gives INT64_MAX for a larger number */
+	if (json_object_get_int64(exp) <= (int64_t)x->now - IDT_SKEW)
 		return mb_xstrdup("the id_token has expired (exp)");
 	if (x->nonce != NULL && (nonce == NULL || strcmp(nonce, x->nonce)))
 		return mb_xstrdup("the id_token's nonce is not this "
@@ -280,6 +281,29 @@ idt_verified(struct json_object *c, bool absent_ok)
 		return json_object_get_boolean(v);
 	return json_object_is_type(v, json_type_string) &&
 	       strcmp(json_object_get_string(v), "true") == 0;
+}
+
+/* Microsoft's email claim is any address an administrator of the
+ * token's tenant typed, verified by nobody ("nOAuth"): someone who runs
+ * a tenant of their own could name the account's user there.  It counts
+ * only when that tenant is the account's (tenant given as its id, and
+ * compared with tid), or when Microsoft says the domain's owner verified
+ * it (the optional claim xms_edov).  preferred_username and upn are in a
+ * domain the tenant verified. */
+static bool
+idt_ms_email_ok(struct json_object *c, const struct mb_id_expect *x)
+{
+	struct json_object *v;
+
+	if (!idt_any_tenant(x->tenant))
+		return true;
+	return json_object_object_get_ex(c, "xms_edov", &v) &&
+	       ((json_object_is_type(v, json_type_boolean) &&
+		 json_object_get_boolean(v)) ||
+		(json_object_is_type(v, json_type_string) &&
+		 strcmp(json_object_get_string(v), "true") == 0) ||
+		(json_object_is_type(v, json_type_int) &&
+		 json_object_get_int64(v) == 1));
 }
 
 enum mb_id_result
@@ -316,6 +340,9 @@ mb_id_token_check(const char *jwt, const struct mb_id_expect *x,
 					v != NULL ? v : "");
 	}
 	for (i = 0; *error_r == NULL && names[i] != NULL; i++) {
+		if (names == ms && strcmp(names[i], "email") == 0 &&
+		    !idt_ms_email_ok(c, x))
+			continue;
 		v = idt_str(c, names[i]);
 		if (v == NULL || v[0] == '\0' || strlen(v) > IDT_WHO_MAX)
 			continue;

@@ -93,6 +93,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-serve-unsendable.sh \
 	tests/integration/test-serve-pidfile.sh \
 	tests/integration/test-serve-user.sh \
+	tests/integration/test-serve-user-race.sh \
 	tests/integration/test-conf-fifo.sh \
 	tests/integration/test-config-root.sh \
 	tests/integration/test-plugin-socket-why.sh

@@ -151,6 +151,37 @@ else
 	done
 fi
 
+# A proxy in the environment (libcurl tunnels IMAP and SMTP through
+# ALL_PROXY with CONNECT) would carry the token unencrypted to another
+# host, which connects to its own 127.0.0.1: a loopback URL is never
+# proxied.
+rm -f "$MB_TMP/proxy.port" "$MB_TMP/proxy.log"
+timeout 60 "$MB_PYTHON" -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(4)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+while True:
+    c, _ = s.accept()
+    open(sys.argv[2], "ab").write(c.recv(4096))
+    c.close()
+' "$MB_TMP/proxy.port" "$MB_TMP/proxy.log" &
+proxy_pid=$!
+wait_for 10 test -s "$MB_TMP/proxy.port"
+: > "$MB_TMP/ms.log"
+ALL_PROXY=http://127.0.0.1:$(cat "$MB_TMP/proxy.port")
+export ALL_PROXY
+ms_login smtp
+unset ALL_PROXY
+kill "$proxy_pid" 2> /dev/null
+wait "$proxy_pid" 2> /dev/null
+check "ALL_PROXY set: a loopback URL is not proxied" \
+	sh -c "! grep -q 'CONNECT 127.0.0.1:$(cat "$MB_TMP/ms.port")' \
+	'$MB_TMP/proxy.log' 2> /dev/null"
+check "... the server on this machine saw the login" \
+	grep -q "login user=$user" "$MB_TMP/ms.log"
+
 doctor "$user" --socket "$SOCK" --login "pop3://127.0.0.1:$MB_POP3_PORT"
 check "an unsupported scheme is a usage error (64)" test "$doc_rc" = 64
 check "the token appears nowhere" doc_no_secret

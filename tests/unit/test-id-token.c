@@ -19,6 +19,7 @@
 #define MS_TID "11111111-2222-4333-8444-555555555555"
 #define MS_TOKEN "https://login.example/" MS_TID "/oauth2/v2.0/token"
 #define MS_ISS "https://login.example/" MS_TID "/v2.0"
+#define OTHER_TID "99999999-2222-4333-8444-555555555555"
 
 /* "e30.<claims>.sig" (header {}), malloc'd. */
 static char *
@@ -84,6 +85,11 @@ static const struct {
 	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
 	  "\"exp\":1799999700,\"email\":\"alice@example.com\","
 	  "\"email_verified\":true}", MB_ID_INVALID, "has expired" },
+	{ "exp: the largest integer (no overflow adding the skew)", "google",
+	  NULL, NULL,
+	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
+	  "\"exp\":9223372036854775807,\"email\":\"alice@example.com\","
+	  "\"email_verified\":true}", MB_ID_OK, "alice@example.com" },
 	{ "exp: a string", "google", NULL, NULL,
 	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
 	  "\"exp\":\"1800000100\",\"email\":\"alice@example.com\","
@@ -110,10 +116,30 @@ static const struct {
 	  "{\"iss\":\"" MS_ISS "\",\"tid\":\"" MS_TID "\",\"aud\":\"cid\","
 	  "\"exp\":1800000100,\"email\":\"alice@example.com\"}",
 	  MB_ID_INVALID, "of tenant" },
-	{ "microsoft: a tenant named by its domain", "microsoft",
-	  "contoso.onmicrosoft.com", NULL,
+	{ "microsoft: a tenant named by its domain: email alone is no one's",
+	  "microsoft", "contoso.onmicrosoft.com", NULL,
 	  "{\"iss\":\"" MS_ISS "\",\"tid\":\"" MS_TID "\",\"aud\":\"cid\","
 	  "\"exp\":1800000100,\"email\":\"alice@example.com\"}",
+	  MB_ID_INVALID, "names nobody" },
+	{ "microsoft: a tenant named by its domain, its UPN", "microsoft",
+	  "contoso.onmicrosoft.com", NULL,
+	  "{\"iss\":\"" MS_ISS "\",\"tid\":\"" MS_TID "\",\"aud\":\"cid\","
+	  "\"exp\":1800000100,\"preferred_username\":\"alice@example.com\"}",
+	  MB_ID_OK, "alice@example.com" },
+	/* nOAuth: bob runs a tenant of his own and types alice's address
+	 * as his email there */
+	{ "microsoft: common tenant, another tenant's user whose email is "
+	  "the user", "microsoft", "common", NULL,
+	  "{\"iss\":\"https://login.example/" OTHER_TID "/v2.0\","
+	  "\"tid\":\"" OTHER_TID "\",\"aud\":\"cid\",\"exp\":1800000100,"
+	  "\"preferred_username\":\"bob@evil.example\","
+	  "\"email\":\"alice@example.com\"}",
+	  MB_ID_MISMATCH, "bob@evil.example" },
+	{ "microsoft: common tenant, email whose domain owner is verified "
+	  "(xms_edov)", "microsoft", "common", NULL,
+	  "{\"iss\":\"" MS_ISS "\",\"tid\":\"" MS_TID "\",\"aud\":\"cid\","
+	  "\"exp\":1800000100,\"preferred_username\":\"a.l@example.com\","
+	  "\"email\":\"alice@example.com\",\"xms_edov\":true}",
 	  MB_ID_OK, "alice@example.com" },
 	{ "microsoft: an issuer of another tenant", "microsoft", NULL, NULL,
 	  "{\"iss\":\"https://login.example/other/v2.0\",\"tid\":\"" MS_TID
