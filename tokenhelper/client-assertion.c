@@ -24,6 +24,7 @@
 #include "isotime.h"
 #include "log.h"
 #include "wipe.h"
+#include "safe-open.h"
 #include "xalloc.h"
 
 /* A PEM certificate or key larger than this is not one. */
@@ -77,14 +78,16 @@ ca_read_pem(const char *what, const char *path, bool secret,
 	struct stat st;
 	BIO *bio = NULL;
 	ssize_t n;
+	char *label;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*error_r = mb_xasprintf("cannot open %s %s: %s", what, path,
-					mb_errstr(errno));
+	/* the shared rule: a device or FIFO is never opened */
+	label = mb_xasprintf("%s %s", what, path);
+	fd = mb_open_regular(path, O_RDONLY, 0, MB_OPEN_FOLLOW, label, &st,
+			     error_r);
+	free(label);
+	if (fd < 0)
 		goto out;
-	}
 	if (!S_ISREG(st.st_mode) || st.st_size > MB_PEM_MAX_SIZE) {
 		*error_r = mb_xasprintf("%s %s is not a regular PEM file of "
 					"at most %d bytes", what, path,

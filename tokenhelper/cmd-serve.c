@@ -717,6 +717,16 @@ pidfile_open(struct serve_pidfile *pf, const char *path)
 		mb_log(LOG_ERR, "pidfile %s: %s", pf->path, mb_errstr(errno));
 		return -1;
 	}
+	/* not a hard link to another file (its directory may be the
+	 * --user's): checked before anything of it is read or written */
+	if (fstat(pf->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1) {
+		mb_log(LOG_ERR, "pidfile %s: not a regular file of its own",
+		       pf->path);
+		close(pf->fd);
+		pf->fd = -1;
+		return -1;
+	}
 	if (flock(pf->fd, LOCK_EX | LOCK_NB) < 0) {
 		n = pread(pf->fd, buf, sizeof(buf) - 1, 0);
 		buf[n > 0 ? n : 0] = '\0';
@@ -725,14 +735,6 @@ pidfile_open(struct serve_pidfile *pf, const char *path)
 		       pf->path, buf[0] != '\0' ? buf : "unknown");
 		close(pf->fd);
 		pf->fd = -1;
-		return -1;
-	}
-	/* not a hard link to another file (its directory may be the
-	 * --user's) */
-	if (fstat(pf->fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1) {
-		mb_log(LOG_ERR, "pidfile %s: not a regular file of its own",
-		       pf->path);
 		return -1;
 	}
 	pf->dev = st.st_dev;

@@ -8,7 +8,8 @@
  * exactly one authorization response carrying this run's state, answers
  * the browser with a short plain page and goes away.  Any other request
  * (a favicon, a stale tab, a forged redirect) is answered and ignored,
- * up to LOOP_IGNORED_MAX of them. */
+ * however many come: a local process that sends them cannot end the run
+ * (only this run's redirect, a signal or the timeout do). */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,10 +37,9 @@
 #define LOOP_REQUEST_MAX 8192
 /* Connections read at once. */
 #define LOOP_CONNS 8
-/* Requests answered and ignored before authorize gives up: more than a
- * browser ever sends (favicon, a retried tab), bounded so that a local
- * process cannot keep the listener busy for the whole timeout. */
-#define LOOP_IGNORED_MAX 32
+/* Ignored redirects logged one by one; after that, one line says that
+ * the rest go unlogged (a flood must not flood the terminal). */
+#define LOOP_IGNORED_LOGGED 5
 /* Tries to find a port free on both 127.0.0.1 and ::1. */
 #define LOOP_PORT_TRIES 16
 
@@ -276,13 +276,13 @@ struct loop_conn {
 };
 
 /* The listener: its two sockets, the connections being read, and how
- * many requests it answered and ignored. */
+ * many redirects it ignored. */
 struct loop {
 	int lfd[2];
 	struct loop_conn cs[LOOP_CONNS];
 	const struct mb_code_session *s;
 	const char *account;
-	unsigned ignored;
+	unsigned ignored_redirects;	/* for the log's bound */
 };
 
 static void
@@ -343,11 +343,18 @@ loop_take(struct loop *l, struct loop_conn *c, struct mb_code_redirect *r)
 	} else if (!mb_code_state_matches(r, l->s)) {
 		/* An old tab, or someone else's code: the one this run
 		 * waits for may still come. */
-		mb_log(LOG_WARNING, "%s: ignored a redirect %s (an old "
-		       "browser tab, or a forged redirect); still waiting for "
-		       "this authorization's", l->account, r->state == NULL ?
-		       "without a state" : "whose state is not this "
-		       "authorization's");
+		if (l->ignored_redirects < LOOP_IGNORED_LOGGED)
+			mb_log(LOG_WARNING, "%s: ignored a redirect %s (an old "
+			       "browser tab, or a forged redirect); still "
+			       "waiting for this authorization's", l->account,
+			       r->state == NULL ? "without a state" :
+			       "whose state is not this authorization's");
+		else if (l->ignored_redirects == LOOP_IGNORED_LOGGED)
+			mb_log(LOG_WARNING, "%s: more redirects that are not "
+			       "this authorization's (another local process "
+			       "sends them?); ignoring them without a word, "
+			       "still waiting", l->account);
+		l->ignored_redirects++;
 		mb_code_redirect_clear(r);
 		loop_answer_now(c->fd, 400, "mailbearer: this redirect does "
 				"not belong to the authorization in progress "
@@ -358,7 +365,6 @@ loop_take(struct loop *l, struct loop_conn *c, struct mb_code_redirect *r)
 	}
 	mb_free_secret(&target);
 	loop_conn_close(c);
-	l->ignored++;
 	return 0;
 }
 
@@ -475,16 +481,6 @@ loop_accept(struct loop *l, long deadline, struct mb_code_redirect *r,
 		if (mb_auth_signal() != 0 || loop_now() >= deadline) {
 			*st_r = mb_auth_signal() != 0 ? MB_AUTH_INTERRUPTED :
 				MB_AUTH_TRANSIENT;
-			break;
-		}
-		if (l->ignored >= LOOP_IGNORED_MAX) {
-			mb_log(LOG_ERR, "%s: the listener answered %u requests "
-			       "that were not this authorization's redirect "
-			       "(another local process is sending them); "
-			       "nothing was stored: run `mailbearer authorize "
-			       "%s` again, or use --paste or --device",
-			       l->account, l->ignored, l->account);
-			*st_r = MB_AUTH_DENIED;
 			break;
 		}
 		k = loop_step(l, deadline, r);

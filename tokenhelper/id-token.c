@@ -148,14 +148,22 @@ idt_claims(const char *jwt)
 	return obj;
 }
 
-/* aud is client_id, or an array that holds it. */
+/* aud is client_id, or an array that holds it; and, as OpenID Connect
+ * Core 3.1.3.7 asks, an azp when there are several audiences, and any azp
+ * equal to client_id (the token was issued to us, not to another of its
+ * audiences). */
 static bool
 idt_aud_ok(struct json_object *c, const char *client_id)
 {
-	struct json_object *aud, *e;
+	struct json_object *aud, *azp, *e;
+	bool has_azp, found = false;
 	size_t i, n;
 
 	if (!json_object_object_get_ex(c, "aud", &aud) || client_id == NULL)
+		return false;
+	has_azp = json_object_object_get_ex(c, "azp", &azp);
+	if (has_azp && (!json_object_is_type(azp, json_type_string) ||
+			strcmp(json_object_get_string(azp), client_id) != 0))
 		return false;
 	if (json_object_is_type(aud, json_type_string))
 		return strcmp(json_object_get_string(aud), client_id) == 0;
@@ -166,9 +174,9 @@ idt_aud_ok(struct json_object *c, const char *client_id)
 		e = json_object_array_get_idx(aud, i);
 		if (json_object_is_type(e, json_type_string) &&
 		    strcmp(json_object_get_string(e), client_id) == 0)
-			return true;
+			found = true;
 	}
-	return false;
+	return found && (n == 1 || has_azp);
 }
 
 /* "https://HOST[:PORT]" of url, malloc'd, or NULL. */

@@ -69,8 +69,22 @@ static const struct {
 	  "{\"iss\":\"https://accounts.google.com.evil\",\"aud\":\"cid\","
 	  "\"exp\":1800000100,\"email\":\"alice@example.com\","
 	  "\"email_verified\":true}", MB_ID_INVALID, "issuer is" },
-	{ "aud: an array holding the client", "google", NULL, NULL,
+	{ "aud: an array holding the client, azp ours", "google", NULL, NULL,
 	  "{\"iss\":\"https://accounts.google.com\",\"aud\":[\"x\",\"cid\"],"
+	  "\"azp\":\"cid\",\"exp\":1800000100,"
+	  "\"email\":\"alice@example.com\",\"email_verified\":true}",
+	  MB_ID_OK, "alice@example.com" },
+	{ "aud: several audiences, no azp", "google", NULL, NULL,
+	  "{\"iss\":\"https://accounts.google.com\",\"aud\":[\"x\",\"cid\"],"
+	  "\"exp\":1800000100,\"email\":\"alice@example.com\","
+	  "\"email_verified\":true}", MB_ID_INVALID, "another client" },
+	{ "azp: another client", "google", NULL, NULL,
+	  "{\"iss\":\"https://accounts.google.com\",\"aud\":\"cid\","
+	  "\"azp\":\"x\",\"exp\":1800000100,"
+	  "\"email\":\"alice@example.com\",\"email_verified\":true}",
+	  MB_ID_INVALID, "another client" },
+	{ "aud: a one-element array", "google", NULL, NULL,
+	  "{\"iss\":\"https://accounts.google.com\",\"aud\":[\"cid\"],"
 	  "\"exp\":1800000100,\"email\":\"alice@example.com\","
 	  "\"email_verified\":true}", MB_ID_OK, "alice@example.com" },
 	{ "aud: an array without it", "google", NULL, NULL,
