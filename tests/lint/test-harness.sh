@@ -22,6 +22,16 @@ lacks "... never a skip" "$MB_TMP/child.out" 'SKIP'
 child 'built "$MB_TMP"; echo "ok 1 - after"; echo 1..1'
 check "built, fixture there: goes on" test $? = 0
 
+# The closing line counts a failed step of tests/run (make distcheck's
+# results are not where it looks): never "0 failed" for a failed run.
+mkdir -p "$MB_TMP/sum/t"
+printf ':test-result: PASS\n:test-result: SKIP\n' > "$MB_TMP/sum/t/a.trs"
+out=$(MB_STEPS_FAILED=1 sh "$top_srcdir/tests/lib/summary.sh" "$MB_TMP/sum/t")
+check "summary: a failed step is a failure ($out)" \
+	test "$out" = "1 passed, 1 failed, 1 skipped"
+out=$(sh "$top_srcdir/tests/lib/summary.sh" "$MB_TMP/sum/t")
+check "summary: no failed step ($out)" test "$out" = "1 passed, 0 failed, 1 skipped"
+
 # A mount left in the child's $MB_TMP, in a private mount namespace (the
 # host never sees it): its file must survive the child's exit.
 if [ "$(id -u)" = 0 ] &&
