@@ -17,6 +17,7 @@
 # sends AUTHENTICATE XOAUTH2 with the password as the bearer token.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
+. "$top_srcdir/tests/lib/mbsync.sh"
 [ "${MB_SANITIZE:-}" != 1 ] ||
 	skip_all "ASan build: mbsync cannot load the ASan-built plugin"
 need mbsync
@@ -59,51 +60,13 @@ printf 'From: a@example.com\nTo: %s\nSubject: m1\n\nbody of m1\n' "$user" \
 	> "$MAILDIR/new/1.mb1.localhost"
 chown -R dovecot:dovecot "$MAILDIR"
 
-# mbrc FILE LOCAL [AUTHMECHS-LINE]: an mbsync configuration.
-mbrc() {
-	mkdir -p "$2"
-	cat > "$1" <<EOC
-IMAPAccount acct
-Host localhost
-Port $MB_IMAP_PORT
-User $user
-Pass $pass
-${3:-# AuthMechs unset}
-SSLType STARTTLS
-SystemCertificates no
-CertificateFile $MB_CA
-
-IMAPStore remote
-Account acct
-
-MaildirStore local
-Path $2/
-Inbox $2/INBOX
-SubFolders Verbatim
-
-Channel ch
-Far :remote:
-Near :local:
-Patterns INBOX
-Create Near
-SyncState *
-EOC
-}
-# sync_run OUT RC: mbsync (bounded) with its IMAP traffic (-Dn) in OUT.
-sync_run() {
-	: > "$1.syslog"
-	MB_SYSLOG_FILE=$1.syslog LD_PRELOAD=$MB_SYSLOG_SHIM \
-		timeout 60 mbsync -c "$2" -Dn ch < /dev/null > "$1" 2>&1
-	sync_rc=$?
-}
-has() { grep -rqs "body of m$2" "$1/INBOX"; }
 dovecot_since() { tail -n "+$(( $1 + 1 ))" "$MB_DOVECOT_LOG"; }
 
 # --- AuthMechs unset: refused before anything is sent ----------------------
 L1=$MB_TMP/local1
-mbrc "$MB_TMP/rc1" "$L1"
+mbrc "$MB_TMP/rc1" "$L1" "Pass $pass"
 d0=$(wc -l < "$MB_DOVECOT_LOG")
-sync_run "$MB_TMP/m1" "$MB_TMP/rc1"
+sync_run "$MB_TMP/m1" "$MB_TMP/rc1" -Dn
 check "no AuthMechs: mbsync fails" test "$sync_rc" != 0
 contains "no AuthMechs: mbsync shows the line that names AuthMechs" \
 	"$MB_TMP/m1" "Error performing SASL authentication step: SASL\\(-4\\): \
@@ -129,9 +92,10 @@ if has "$L1" 1; then ok 1 "no AuthMechs: nothing synced"; else
 
 # --- AuthMechs PLAIN: the login works ---------------------------------------
 L2=$MB_TMP/local2
-mbrc "$MB_TMP/rc2" "$L2" "AuthMechs PLAIN"
+mbrc "$MB_TMP/rc2" "$L2" "Pass $pass
+AuthMechs PLAIN"
 d0=$(wc -l < "$MB_DOVECOT_LOG")
-sync_run "$MB_TMP/m2" "$MB_TMP/rc2"
+sync_run "$MB_TMP/m2" "$MB_TMP/rc2" -Dn
 check "AuthMechs PLAIN: mbsync exits 0" test "$sync_rc" = 0
 [ "$sync_rc" = 0 ] || mb_diag_file "$MB_TMP/m2"
 check "AuthMechs PLAIN: the message arrived" has "$L2" 1
@@ -158,8 +122,8 @@ timeout 20 doveadm -c "$MB_DOVECOT_CONF" reload > "$MB_TMP/reload.out" 2>&1
 if wait_for 20 no_sasl_ir; then ok 0 "Dovecot without SASL-IR"; else
 	ok 1 "Dovecot without SASL-IR"; mb_diag_file "$MB_TMP/reload.out"; fi
 L3=$MB_TMP/local3
-mbrc "$MB_TMP/rc3" "$L3"
-sync_run "$MB_TMP/m3" "$MB_TMP/rc3"
+mbrc "$MB_TMP/rc3" "$L3" "Pass $pass"
+sync_run "$MB_TMP/m3" "$MB_TMP/rc3" -Dn
 check "no SASL-IR: mbsync fails" test "$sync_rc" != 0
 contains "no SASL-IR: the AuthMechs line" "$MB_TMP/m3" \
 	"no mechanism available: XOAUTH2: the password for $user is not an \

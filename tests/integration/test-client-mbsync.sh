@@ -13,6 +13,7 @@
 # Each run must leave the messages in the local maildir.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
+. "$top_srcdir/tests/lib/mbsync.sh"
 . "$top_srcdir/tests/lib/token.sh"
 need_helper
 # (an ASan-built plugin cannot be loaded into the uninstrumented client)
@@ -38,50 +39,12 @@ deliver() {
 	chown dovecot:dovecot "$f"
 }
 
-# mbrc FILE LOCAL PASSLINE: an mbsync configuration.
-mbrc() {
-	mkdir -p "$2"
-	cat > "$1" <<EOC
-IMAPAccount acct
-Host localhost
-Port $MB_IMAP_PORT
-User $user
-$3
-AuthMechs XOAUTH2
-SSLType STARTTLS
-SystemCertificates no
-CertificateFile $MB_CA
-
-IMAPStore remote
-Account acct
-
-MaildirStore local
-Path $2/
-Inbox $2/INBOX
-SubFolders Verbatim
-
-Channel ch
-Far :remote:
-Near :local:
-Patterns INBOX
-Create Near
-SyncState *
-EOC
-}
-# sync OUT RC: run mbsync (bounded), transcript and plugin log in OUT.
-sync_run() {
-	: > "$1.syslog"
-	MB_SYSLOG_FILE=$1.syslog LD_PRELOAD=$MB_SYSLOG_SHIM \
-		timeout 60 mbsync -c "$2" -V ch < /dev/null > "$1" 2>&1
-	sync_rc=$?
-}
-# has LOCAL N: message N arrived in the local maildir.
-has() { grep -rqs "body of m$2" "$1/INBOX"; }
 
 # --- PassCmd "mailbearer token ACCOUNT" -----------------------------------
 L1=$MB_TMP/local-passcmd
 mbrc "$MB_TMP/rc1" "$L1" \
-	"PassCmd \"'$MB_HELPER' --config '$MB_CONF' token $user\""
+	"PassCmd \"'$MB_HELPER' --config '$MB_CONF' token $user\"
+AuthMechs XOAUTH2"
 deliver 1
 sync_run "$MB_TMP/p1" "$MB_TMP/rc1"
 check "PassCmd: mbsync exits 0" test "$sync_rc" = 0
@@ -118,7 +81,8 @@ check "PassCmd, next run: the message arrived" has "$L1" 3
 # --- Pass "mailbearer:ACCOUNT": the plugin asks serve ----------------------
 check "serve started" start_serve
 L2=$MB_TMP/local-serve
-mbrc "$MB_TMP/rc2" "$L2" "Pass \"mailbearer:$user\""
+mbrc "$MB_TMP/rc2" "$L2" "Pass \"mailbearer:$user\"
+AuthMechs XOAUTH2"
 n0=$(refreshes)
 sync_run "$MB_TMP/s1" "$MB_TMP/rc2"
 check "serve: mbsync exits 0" test "$sync_rc" = 0
