@@ -30,8 +30,19 @@ enum mb_ts_kind
 mb_ts_classify(const char *password, size_t len, const char **value_r,
 	       size_t *value_len_r)
 {
+	bool b64token;
+
+	return mb_ts_classify_ex(password, len, value_r, value_len_r,
+				 &b64token);
+}
+
+enum mb_ts_kind
+mb_ts_classify_ex(const char *password, size_t len, const char **value_r,
+		  size_t *value_len_r, bool *b64token_r)
+{
 	size_t plen;
 
+	*b64token_r = false;
 	*value_r = NULL;
 	*value_len_r = 0;
 	len = password == NULL ? 0 : mb_ts_trim(password, len);
@@ -52,6 +63,7 @@ mb_ts_classify(const char *password, size_t len, const char **value_r,
 	/* Longer than any token: the token check says so, in those words. */
 	if (len > MB_TOKEN_MAX || (len >= MB_TS_SHAPE_MIN &&
 	    mb_token_syntax(password, len) == MB_TOKEN_B64TOKEN)) {
+		*b64token_r = len <= MB_TOKEN_MAX;
 		*value_r = password;
 		*value_len_r = len;
 		return MB_TS_TOKEN;

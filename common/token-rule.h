@@ -33,6 +33,7 @@
  *
  * Pure code: no allocation, no I/O. */
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define MB_TS_HELPER_PREFIX "mailbearer:"
@@ -55,6 +56,13 @@ enum mb_ts_kind {
  * and trimmed; NULL and 0 for MB_TS_PASSWORD. */
 enum mb_ts_kind mb_ts_classify(const char *password, size_t len,
 			       const char **value_r, size_t *value_len_r);
+
+/* The same, and *b64token_r true when the rule's own scan found the
+ * token (MB_TS_TOKEN) to be an RFC 6750 b64token within MB_TOKEN_MAX, so
+ * that the caller need not scan it again (the plugin's password path). */
+enum mb_ts_kind mb_ts_classify_ex(const char *password, size_t len,
+				  const char **value_r, size_t *value_len_r,
+				  bool *b64token_r);
 
 /* Length of s[0..len) once trailing CR, LF, spaces and tabs are
  * dropped. */

@@ -227,7 +227,14 @@ mb_step_token(struct mb_ctx *ctx, const sasl_utils_t *utils,
 					 creds->password_len, &ctx->token);
 	if (result != SASL_OK)
 		return result;
-	why = mb_xo_check_token(ctx->token.data, ctx->token.len, &strict);
+	if (ctx->token.b64token) {
+		/* the token rule scanned it already (a b64token) */
+		why = NULL;
+		strict = true;
+	} else {
+		why = mb_xo_check_token(ctx->token.data, ctx->token.len,
+					&strict);
+	}
 	if (why == NULL && !strict && ctx->opts.strict_token)
 		why = "is not an RFC 6750 b64token (mailbearer_strict_token "
 		      "is on)";

@@ -77,7 +77,9 @@ mb_token_source_resolve(const sasl_utils_t *utils,
 	tok->len = 0;
 	tok->owned = NULL;
 	tok->account[0] = '\0';
-	switch (mb_ts_classify(password, password_len, &value, &value_len)) {
+	tok->b64token = false;
+	switch (mb_ts_classify_ex(password, password_len, &value, &value_len,
+				  &tok->b64token)) {
 	case MB_TS_TOKEN:
 		/* Used in place: the caller copies it once, into the
 		 * message it sends, and erases that. */

@@ -36,6 +36,9 @@ struct mb_token {
 	 * "" for the password source */
 	char account[256];
 	const char *mech_name;	/* static; for the report's options */
+	/* the token rule's scan found data a b64token (password source):
+	 * the syntax check need not scan it again */
+	bool b64token;
 };
 
 /* Fills *tok with the token for authid according to the rule.  Returns

@@ -180,6 +180,29 @@ test_long(void)
 		   MB_TS_PASSWORD, "MB_TOKEN_MAX, not a b64token: a password");
 }
 
+/* What the rule's scan tells the plugin (no second scan of a token). */
+static void
+test_scanned(void)
+{
+	static const char tok[] = "ya29.a0AfB_byC-0123456789abcdefghijklmnopq";
+	static const char vch[] = "bearer:tok!en";
+	static char big[MB_TOKEN_MAX + 2];
+	const char *v;
+	size_t vlen;
+	bool b64;
+
+	tap_is_int(mb_ts_classify_ex(tok, sizeof(tok) - 1, &v, &vlen, &b64),
+		   MB_TS_TOKEN, "a token-shaped password: a token");
+	tap_ok(b64, "... scanned: a b64token");
+	tap_is_int(mb_ts_classify_ex(vch, sizeof(vch) - 1, &v, &vlen, &b64),
+		   MB_TS_TOKEN, "bearer:VCHAR: a token");
+	tap_ok(!b64, "... not scanned by the rule: the syntax check runs");
+	memset(big, 'a', sizeof(big) - 1);
+	tap_is_int(mb_ts_classify_ex(big, sizeof(big) - 1, &v, &vlen, &b64),
+		   MB_TS_TOKEN, "longer than MB_TOKEN_MAX: a token");
+	tap_ok(!b64, "... not called a b64token (the check refuses it)");
+}
+
 /* The setting named for each client, by program name. */
 static void
 test_advice(void)
@@ -301,6 +324,7 @@ main(void)
 			       "  no value for a password");
 	}
 	test_long();
+	test_scanned();
 	test_advice();
 	test_resolve_password();
 	test_resolve_in_place();
