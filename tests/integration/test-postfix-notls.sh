@@ -16,12 +16,7 @@
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/postfix.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (private Postfix)"
-[ -x /usr/sbin/postfix ] || command -v postfix >/dev/null 2>&1 ||
-	skip_all "postfix not installed"
-need postfix postconf postqueue python3 openssl timeout
-built "$MB_PLUGIN_SO"
-id postfix >/dev/null 2>&1 || skip_all "no postfix user"
+pf_need
 start_ca || bail_out "tests/fixtures/ca.sh failed"
 
 # The recording server.

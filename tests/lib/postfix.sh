@@ -35,17 +35,23 @@ case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH=$PATH:/usr/sbin; export PATH ;; esac
 # Postfix's smtp is built without ASan: no test of it in the ASan build.
 not_sanitized "Postfix's smtp"
 
+# pf_need TOOL...: skip unless root, Postfix, its user and TOOL... are
+# there; the built plugin is a must (a failure, not a skip).
+pf_need() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (private Postfix)"
+	[ -x /usr/sbin/postfix ] || command -v postfix >/dev/null 2>&1 ||
+		skip_all "postfix not installed"
+	need postfix postconf postqueue python3 openssl timeout "$@"
+	built "$MB_PLUGIN_SO"
+	id postfix >/dev/null 2>&1 || skip_all "no postfix user"
+}
+
 # pf_setup: skip unless everything is there, then start CA, provider, a
 # dumping smtp-sink and Dovecot (a server that does not come up is a
 # failure: Bail out).
 pf_setup() {
-	[ "$(id -u)" = 0 ] || skip_all "needs root (private Postfix and Dovecot)"
-	[ -x /usr/sbin/postfix ] || command -v postfix >/dev/null 2>&1 ||
-		skip_all "postfix not installed"
-	need postfix postconf postqueue dovecot doveadm python3 openssl timeout
+	pf_need dovecot doveadm
 	[ -x /usr/sbin/smtp-sink ] || need smtp-sink
-	built "$MB_PLUGIN_SO"
-	id postfix >/dev/null 2>&1 || skip_all "no postfix user"
 	start_ca || bail_out "tests/fixtures/ca.sh failed"
 	start_provider || { echo "Bail out! mock provider did not start"; exit 1; }
 	start_dump_sink || { echo "Bail out! smtp-sink did not start"; exit 1; }
