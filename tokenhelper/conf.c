@@ -698,13 +698,6 @@ mb_flow_name(enum mb_flow flow)
 	       "refresh_token";
 }
 
-bool
-mb_flow_app_only(enum mb_flow flow)
-{
-	return flow == MB_FLOW_CLIENT_CREDENTIALS ||
-	       flow == MB_FLOW_SERVICE_ACCOUNT;
-}
-
 /* flow, and for client_credentials its needs: a tenant of its own
  * (Microsoft has no app-only tokens for "common"), a secret or a
  * certificate, the ".default" scope. */

@@ -145,7 +145,12 @@ const char *mb_flow_name(enum mb_flow flow);
  * client's own credentials, nothing is stored and there is no refresh
  * token to authorize, import, keep alive or revoke (client_credentials,
  * service_account). */
-bool mb_flow_app_only(enum mb_flow flow);
+static inline bool
+mb_flow_app_only(enum mb_flow flow)
+{
+	return flow == MB_FLOW_CLIENT_CREDENTIALS ||
+	       flow == MB_FLOW_SERVICE_ACCOUNT;
+}
 /* Frees everything, wipes secrets, sets *cfg to NULL.  NULL-safe. */
 void mb_config_free(struct mb_config **cfg);
 

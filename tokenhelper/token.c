@@ -406,8 +406,9 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 	}
 	mb_free_secret(&spent);
 	mb_log(LOG_INFO, "%s: access token %s (valid %ld s%s)",
-	       acct->name, cc ? "obtained with the client credentials" :
-	       "refreshed", ro->expires_in,
+	       acct->name, acct->flow == MB_FLOW_SERVICE_ACCOUNT ?
+	       "obtained with the service account" : cc ?
+	       "obtained with the client credentials" : "refreshed", ro->expires_in,
 	       rotated ? ", refresh token rotated" : "");
 	token_hand_out(acct, st, out);
 	return MB_TOKEN_OK;
@@ -457,7 +458,7 @@ token_spent_reason(const struct mb_account *acct, const struct mb_state *st,
 		"refresh tokens strictly", msg, at);
 }
 
-/* token_fail_status() for flow = client_credentials: nothing is kept,
+/* token_fail_status() for the app-only flows: nothing is kept,
  * nobody needs to authorize; a refusal is the client's configuration. */
 static enum mb_token_status
 token_cc_fail_status(const struct mb_account *acct,
@@ -468,8 +469,11 @@ token_cc_fail_status(const struct mb_account *acct,
 	case MB_REFRESH_GRANT:
 	case MB_REFRESH_CLIENT:
 		*error_r = mb_xasprintf("account %s: the provider refused the "
-			"client credentials, fix the app registration or the "
-			"configuration: %s", acct->name, msg);
+			"%s, fix %s or the configuration: %s", acct->name,
+			acct->flow == MB_FLOW_SERVICE_ACCOUNT ?
+			"service account's assertion" : "client credentials",
+			acct->flow == MB_FLOW_SERVICE_ACCOUNT ?
+			"the delegation" : "the app registration", msg);
 		return MB_TOKEN_NEEDS_AUTHORIZE;
 	case MB_REFRESH_LOCAL:
 		*error_r = mb_xasprintf("account %s: cannot request a token: "
