@@ -73,6 +73,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-cc-flight.sh \
 	tests/integration/test-cc-serve.sh \
 	tests/integration/test-sa-token.sh \
+	tests/integration/test-sa-serve.sh \
 	tests/integration/test-authorize-loopback.sh \
 	tests/integration/test-authorize-paste.sh \
 	tests/integration/test-authorize-device.sh \

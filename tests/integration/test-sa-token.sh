@@ -16,27 +16,9 @@ token_setup
 
 SA=relay@mb-test.iam.gserviceaccount.com
 user=mailbox@example.com
-# sakey NAME EMAIL KID [KEYFILE]: Google's JSON key for EMAIL in NAME.json
-# (mode 0600), with the RSA key NAME.key (or KEYFILE's) and NAME.pub.
-sakey() {
-	k=${4:-$MB_TMP/$1.key}
-	[ -f "$k" ] || openssl genpkey -algorithm RSA \
-		-pkeyopt rsa_keygen_bits:2048 -out "$k" 2> /dev/null
-	openssl pkey -in "$k" -pubout -out "$MB_TMP/$1.pub" 2> /dev/null
-	"$MB_PYTHON" - "$k" "$2" "$3" "$MB_PROVIDER_URL/token" \
-		> "$MB_TMP/$1.json" <<'PY'
-import json, sys
-key, email, kid, uri = sys.argv[1:5]
-print(json.dumps({"type": "service_account", "project_id": "mb-test",
-                  "private_key_id": kid, "private_key": open(key).read(),
-                  "client_email": email, "client_id": "1234567890",
-                  "token_uri": uri}, indent=2))
-PY
-	chmod 600 "$MB_TMP/$1.json"
-}
-sakey sa "$SA" kid-1
-sakey forged "$SA" kid-1
-sakey nodeleg nodeleg@mb-test.iam.gserviceaccount.com kid-2
+mb_sa_key sa "$SA" kid-1
+mb_sa_key forged "$SA" kid-1
+mb_sa_key nodeleg nodeleg@mb-test.iam.gserviceaccount.com kid-2
 remember_secret "$(sed -n 2p "$MB_TMP/sa.key")"
 remember_secret "$(sed -n 2p "$MB_TMP/forged.key")"
 # Unusable key files.
@@ -49,7 +31,7 @@ sed 's/"service_account"/"authorized_user"/' "$MB_TMP/sa.json" \
 chmod 600 "$MB_TMP/user.json"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 	-out "$MB_TMP/ec.key" 2> /dev/null
-sakey ec "$SA" kid-1 "$MB_TMP/ec.key"
+mb_sa_key ec "$SA" kid-1 "$MB_TMP/ec.key"
 
 sa_account() { # sa_account ACCOUNT KEYFILE [EXTRA-LINES]
 	mb_conf_account "$MB_CONF" "$1" google "flow = service_account

@@ -157,6 +157,27 @@ for k in ("access_token", "refresh_token"):
 # remember_secret VALUE: checked absent from all stderr output at the end.
 remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }
 
+# mb_sa_key NAME EMAIL KID [KEYFILE]: a Google service account's JSON key
+# for EMAIL, key id KID, in $MB_TMP/NAME.json (mode 0600), with the RSA
+# key $MB_TMP/NAME.key (made unless KEYFILE is given) and its public key
+# $MB_TMP/NAME.pub (for `mockctl sa`); token_uri is the mock's.
+mb_sa_key() {
+	k=${4:-$MB_TMP/$1.key}
+	[ -f "$k" ] || openssl genpkey -algorithm RSA \
+		-pkeyopt rsa_keygen_bits:2048 -out "$k" 2> /dev/null
+	openssl pkey -in "$k" -pubout -out "$MB_TMP/$1.pub" 2> /dev/null
+	"$MB_PYTHON" - "$k" "$2" "$3" "$MB_PROVIDER_URL/token" \
+		> "$MB_TMP/$1.json" <<'PY'
+import json, sys
+key, email, kid, uri = sys.argv[1:5]
+print(json.dumps({"type": "service_account", "project_id": "mb-test",
+                  "private_key_id": kid, "private_key": open(key).read(),
+                  "client_email": email, "client_id": "1234567890",
+                  "token_uri": uri}, indent=2))
+PY
+	chmod 600 "$MB_TMP/$1.json"
+}
+
 # mb_account USER [MOCKCTL-ARGS...]: USER's account at the mock provider
 # (mockctl account ARGS) and in $MB_CONF (with the lines of
 # $MB_ACCT_EXTRA, if set), its refresh token ($rt, remembered as a secret)
