@@ -51,52 +51,5 @@ check "... all JWT-bearer grants, no refresh-token grant" \
 	"$(mockctl count grants.urn:ietf:params:oauth:grant-type:jwt-bearer)" = 2
 remember_secret "$(awk 'NR == 1 {print $3}' "$MB_TMP/burst.out")"
 
-cmds='a1 SELECT INBOX
-a2 LOGOUT'
-imap() { sasl_client "$1" imtest "$MB_IMAP_PORT" "$2" "$user" "$3" "$cmds"; }
-
-n0=$(requests)
-imap "$MB_TMP/i1" XOAUTH2 ""
-contains "IMAP XOAUTH2 with a service account's token: authenticated" \
-	"$MB_TMP/i1" '^Authenticated\.'
-contains "... mailbox usable" "$MB_TMP/i1" '^a1 OK \[READ-WRITE\]'
-imap "$MB_TMP/i2" OAUTHBEARER "mailbearer:relay"
-contains "IMAP OAUTHBEARER, mailbearer:relay: authenticated" \
-	"$MB_TMP/i2" '^Authenticated\.'
-sasl_client "$MB_TMP/s1" smtptest "$MB_SUBMISSION_PORT" XOAUTH2 "$user" "" \
-	'QUIT'
-contains "SMTP XOAUTH2 with a service account's token: authenticated" \
-	"$MB_TMP/s1" '235 '
-check "three logins, no new request (served from memory)" \
-	test "$(requests)" = "$n0"
-remember_secret "$(st_get "$user" access_token)"
-remember_secret "$(st_get relay access_token)"
-check "the state holds no refresh token" \
-	test -z "$(st_get "$user" refresh_token)"
-
-# The provider expires the access token: Dovecot rejects it, serve asks
-# for a new one at once, once.
-mockctl expire "$user" --what access > /dev/null
-imap "$MB_TMP/i3" XOAUTH2 ""
-contains "expired token: tagged NO" "$MB_TMP/i3" \
-	'A01 NO \[AUTHENTICATIONFAILED\]'
-check "serve was told about the rejection" \
-	wait_for 10 grep -q 'rejected the current token' "$MB_TMP/serve.log"
-more_requests() { [ "$(requests)" -ge $((n0 + 1)) ]; }
-check "... and made a new JWT-bearer request" wait_for 10 more_requests
-imap "$MB_TMP/i4" XOAUTH2 ""
-contains "next login: authenticated with a new token" \
-	"$MB_TMP/i4" '^Authenticated\.'
-remember_secret "$(st_get "$user" access_token)"
-remember_secret "$(st_get relay access_token)"
-check "... exactly one request more" test "$(requests)" = $((n0 + 1))
-contains "serve's log says how the token was obtained" "$MB_TMP/serve.log" \
-	"obtained with the service account"
-
-kill -TERM "$spid"
-check "serve stopped" wait_for 20 sh -c "! kill -0 $spid"
-
-no_secrets "no key or token in serve's, the plugin's or the provider's log" \
-	"$MB_TMP/serve.log" "$MB_TMP"/i*.syslog "$MB_TMP"/s*.syslog \
-	"$MB_PROVIDER_LOG"
+app_only_logins "a service account's token" relay "service account"
 done_testing

@@ -206,3 +206,64 @@ start_serve() {
 	at_exit "stop_pid $spid"
 	wait_for 20 test -S "$SOCK"
 }
+
+# app_only_logins WHAT ACCOUNT2 HOW: for an app-only account named after the
+# mailbox $user and a second one ACCOUNT2 acting as $user, both served by
+# start_serve: imtest XOAUTH2 with an empty password, imtest OAUTHBEARER
+# with mailbearer:ACCOUNT2 and smtptest XOAUTH2 all authenticate without
+# a new token request (requests() counts them); then the provider expires
+# the token, Dovecot rejects it, serve is told and makes exactly one new
+# request, and the next login is accepted; serve's log says the token
+# was "obtained with the HOW"; serve stops on SIGTERM, and no secret is in
+# its log, the plugin's or the provider's.  WHAT names the token in the
+# test lines ("an app-only token").  No refresh token at any point.
+app_only_logins() {
+	aol_cmds='a1 SELECT INBOX
+a2 LOGOUT'
+	n0=$(requests)
+	aol_imap "$MB_TMP/i1" XOAUTH2 ""
+	contains "IMAP XOAUTH2 with $1: authenticated" \
+		"$MB_TMP/i1" '^Authenticated\.'
+	contains "... mailbox usable" "$MB_TMP/i1" '^a1 OK \[READ-WRITE\]'
+	aol_imap "$MB_TMP/i2" OAUTHBEARER "mailbearer:$2"
+	contains "IMAP OAUTHBEARER, mailbearer:$2: authenticated" \
+		"$MB_TMP/i2" '^Authenticated\.'
+	sasl_client "$MB_TMP/s1" smtptest "$MB_SUBMISSION_PORT" XOAUTH2 \
+		"$user" "" 'QUIT'
+	contains "SMTP XOAUTH2 with $1: authenticated" "$MB_TMP/s1" '235 '
+	check "three logins, no new request (served from memory)" \
+		test "$(requests)" = "$n0"
+	remember_secret "$(st_get "$user" access_token)"
+	remember_secret "$(st_get "$2" access_token)"
+	check "the state holds no refresh token" \
+		test -z "$(st_get "$user" refresh_token)"
+
+	# The provider expires the access token: Dovecot rejects it, serve
+	# asks for a new one at once, once.
+	mockctl expire "$user" --what access > /dev/null
+	aol_imap "$MB_TMP/i3" XOAUTH2 ""
+	contains "expired token: tagged NO" "$MB_TMP/i3" \
+		'A01 NO \[AUTHENTICATIONFAILED\]'
+	check "serve was told about the rejection" \
+		wait_for 10 grep -q 'rejected the current token' \
+		"$MB_TMP/serve.log"
+	check "... and made a new token request" wait_for 10 aol_more
+	n1=$(requests)
+	aol_imap "$MB_TMP/i4" XOAUTH2 ""
+	contains "next login: authenticated with a new token" \
+		"$MB_TMP/i4" '^Authenticated\.'
+	check "... exactly one request in all" \
+		test "$(requests)" = "$n1" -a "$n1" = $((n0 + 1))
+	remember_secret "$(st_get "$user" access_token)"
+	contains "serve's log says how the token was obtained" \
+		"$MB_TMP/serve.log" "obtained with the $3"
+	kill -TERM "$spid"
+	check "serve stopped" wait_for 20 sh -c "! kill -0 $spid"
+	no_secrets "no secret or token in serve's, the plugin's or the provider's log" \
+		"$MB_TMP/serve.log" "$MB_TMP"/i*.syslog "$MB_TMP"/s*.syslog \
+		"$MB_PROVIDER_LOG"
+}
+aol_imap() {
+	sasl_client "$1" imtest "$MB_IMAP_PORT" "$2" "$user" "$3" "$aol_cmds"
+}
+aol_more() { [ "$(requests)" -ge $((n0 + 1)) ]; }

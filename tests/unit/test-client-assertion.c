@@ -166,7 +166,8 @@ test_assertion(EVP_PKEY *key)
 	tap_is_str(member(h, "alg"), "RS256", "header: alg RS256");
 	tap_is_str(member(h, "kid"), "kid-1", "header: kid = private_key_id");
 	tap_is_str(member(p, "iss"), EMAIL, "claims: iss = client_email");
-	tap_is_str(member(p, "sub"), "mailbox@example.com", "claims: sub = user");
+	tap_is_str(member(p, "sub"), "mailbox@example.com",
+		   "claims: sub = user");
 	tap_is_str(member(p, "aud"), AUD, "claims: aud = token_endpoint");
 	tap_ok(atoll(member(p, "exp")) - atoll(member(p, "iat")) == 3600 &&
 	       atoll(member(p, "iat")) == (long long)now,
