@@ -8,7 +8,8 @@
 # delegation and a delegation not granted refused with plain advice; the
 # key file judged like a key (mode, type, JSON, RSA), an unusable one
 # that account's error only; the configuration's checks (file:line);
-# `authorize` and `import` refused; no secret leaked.
+# `authorize` and `import` refused, `revoke` local only, `status` tells
+# the advice; no secret leaked.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/lib/servers.sh"
 . "$top_srcdir/tests/lib/token.sh"
@@ -114,6 +115,9 @@ contains "... advice: where in the Admin console" "$MB_TMP/err" \
 contains "... advice: the client ID and the scope" "$MB_TMP/err" \
 	"client ID .* with the scope https://mail.google.com/"
 diag_stdin < "$MB_TMP/err"
+mb status nodeleg
+contains "... and status says it too" "$MB_TMP/out" \
+	"Manage Domain Wide Delegation"
 
 # --- key files: refused before any request, that account only ---
 r=$(mockctl count endpoints.token)
@@ -146,6 +150,19 @@ echo x | mb import relay
 check "import refused" test "$mb_rc" != 0
 contains "... says no refresh token is needed" "$MB_TMP/err" \
 	"uses flow = service_account: it needs no refresh token"
+
+# --- revoke: nothing to revoke at Google; the local state goes ---
+r=$(mockctl count endpoints.token)
+mb revoke relay
+ok $? "revoke: exit 0"
+contains "... says where access is cut instead" "$MB_TMP/err" \
+	"delete the service account's key .* or remove its domain-wide delegation"
+check "... the state is gone" test ! -e "$MB_TMP/state/relay.json"
+check "... and Google was not asked" \
+	test "$(mockctl count endpoints.token)" = "$r"
+mb token relay
+ok $? "the next token request gets a new token"
+remember_secret "$(cat "$MB_TMP/out")"
 
 # --- the configuration's checks, with file and line ---
 conf_err() { # conf_err NAME EXTRA-LINES PATTERN [PROVIDER]
