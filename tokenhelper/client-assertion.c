@@ -425,6 +425,7 @@ struct sa_key {
 	char *client_email;
 	char *private_key_id;
 	char *private_key;	/* PEM: wiped */
+	char *token_uri;	/* NULL when absent */
 };
 
 static void
@@ -432,6 +433,7 @@ sa_key_clear(struct sa_key *k)
 {
 	free(k->client_email);
 	free(k->private_key_id);
+	free(k->token_uri);
 	mb_free_secret(&k->private_key);
 	memset(k, 0, sizeof(*k));
 }
@@ -488,6 +490,11 @@ sa_read_key(const char *path, struct sa_key *k, char **error_r)
 	     sa_member(obj, path, "private_key_id", &k->private_key_id,
 		       error_r) &&
 	     sa_member(obj, path, "private_key", &k->private_key, error_r);
+	if (ok && mb_json_get_string(obj, "token_uri", &k->token_uri) < 0) {
+		*error_r = mb_xasprintf("service_account_file %s: token_uri "
+					"is not a string", path);
+		ok = false;
+	}
 out:
 	free(type);
 	mb_json_wipe_member(obj, "private_key");
@@ -536,6 +543,15 @@ mb_sa_assertion(const struct mb_account *acct, time_t now, char **error_r)
 	*error_r = NULL;
 	if (!sa_read_key(path, &k, error_r))
 		return NULL;
+	/* Google's keys name Google's token endpoint, the provider's
+	 * preset; another one in the configuration (a test provider, a
+	 * proxy) is the one asked, and the assertion's audience. */
+	if (k.token_uri != NULL &&
+	    strcmp(k.token_uri, acct->token_endpoint) != 0)
+		mb_log(LOG_WARNING, "%s: service_account_file %s names the "
+		       "token endpoint %s; token_endpoint %s is used (the "
+		       "request and the assertion's aud)", acct->name, path,
+		       k.token_uri, acct->token_endpoint);
 	key = sa_load_key(path, k.private_key, error_r);
 	mb_free_secret(&k.private_key);
 	if (key == NULL)

@@ -50,7 +50,8 @@ char *mb_sa_claims(const char *iss, const char *sub, const char *scope,
 /*
  * Builds the assertion for acct (service_account_file set) at time now:
  * header {"alg":"RS256","typ":"JWT","kid":private_key_id}, the claims of
- * mb_sa_claims(client_email, user, scope, token_endpoint, now).  The key
+ * mb_sa_claims(client_email, user, scope, token_endpoint, now) (a key
+ * whose token_uri is another endpoint is used with a warning).  The key
  * file is read now (regular, refused if group or others may read it),
  * parsed strictly as JSON of "type":"service_account", its private_key
  * must be an unencrypted RSA key, and the key material is wiped after

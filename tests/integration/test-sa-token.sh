@@ -40,6 +40,10 @@ service_account_file = $MB_TMP/$2
 user = ${3:-$user}"
 }
 sa_account relay sa.json
+sed "s|$MB_PROVIDER_URL/token|https://oauth2.googleapis.com/token|" \
+	"$MB_TMP/sa.json" > "$MB_TMP/google.json"
+chmod 600 "$MB_TMP/google.json"
+sa_account other-uri google.json
 sa_account stranger sa.json stranger@example.com
 sa_account forged forged.json
 sa_account nodeleg nodeleg.json
@@ -85,6 +89,11 @@ mb token relay
 ok $? "inside the margin: a new assertion, a new token"
 remember_secret "$(cat "$MB_TMP/out")"
 check "two verified assertions" test "$(n sa_ok)" = 2
+mb token other-uri
+ok $? "a key naming Google's token_uri, token_endpoint the mock's: a token"
+remember_secret "$(cat "$MB_TMP/out")"
+contains "... and a warning naming both" "$MB_TMP/err" \
+	"names the token endpoint https://oauth2.googleapis.com/token; token_endpoint https://127.0.0.1:[0-9]+/token is used"
 mb status relay
 contains "status: no refresh token, app-only" "$MB_TMP/out" \
 	"none \(app-only\)"
