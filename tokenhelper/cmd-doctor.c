@@ -141,7 +141,7 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 	case MB_STORE_MISSING:
 		if (mb_flow_app_only(a->flow)) {
 			mb_doc_report(d, MB_DOC_PASS, "state", NULL, "[%s] no "
-				      "state yet (client credentials need "
+				      "state yet (an app-only account needs "
 				      "none)", a->name);
 			goto out;
 		}
