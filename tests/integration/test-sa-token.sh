@@ -4,9 +4,9 @@
 # delegation) with `mailbearer token` against the mock provider: the RFC
 # 7523 JWT-bearer grant with an RS256 assertion the mock verifies (kid,
 # signature with openssl, iss, sub, aud, scope, iat/exp), no refresh
-# token stored; a key signed by another key, a user outside the
-# delegation and a delegation not granted refused with plain advice; the
-# key file judged like a key (mode, type, JSON, RSA), an unusable one
+# token stored, 30 concurrent calls sharing one request; a key signed by
+# another key, a user outside the delegation and a delegation not
+# granted refused with plain advice; the key file judged like a key (mode, type, JSON, RSA), an unusable one
 # that account's error only; the configuration's checks (file:line);
 # `authorize` and `import` refused, `revoke` local only, `status` tells
 # the advice; no secret leaked.
@@ -89,6 +89,17 @@ mb token relay
 ok $? "inside the margin: a new assertion, a new token"
 remember_secret "$(cat "$MB_TMP/out")"
 check "two verified assertions" test "$(n sa_ok)" = 2
+# --- one-shot single flight: 30 callers, an expired token, the answer
+# late (beyond the 2-s timeout): exactly one request, one token ---
+N=30
+time_left relay -30
+r=$(n sa_ok)
+mockctl fault token late --delay 3 --count 1 > /dev/null
+token_burst expired relay
+check "expired: exactly one more assertion for $N callers" \
+	test "$(n sa_ok)" = $((r + 1))
+remember_secret "$(st_get relay access_token)"
+
 mb token other-uri
 ok $? "a key naming Google's token_uri, token_endpoint the mock's: a token"
 remember_secret "$(cat "$MB_TMP/out")"

@@ -267,3 +267,30 @@ aol_imap() {
 	sasl_client "$1" imtest "$MB_IMAP_PORT" "$2" "$user" "$3" "$aol_cmds"
 }
 aol_more() { [ "$(requests)" -ge $((n0 + 1)) ]; }
+
+# token_burst NAME ACCOUNT: $N concurrent `mailbearer token ACCOUNT`
+# calls, each bounded, their results in $MB_TMP/runs-NAME/; checks that
+# all finished with exit 0 and the same token, the one stored.
+token_burst() {
+	tb_d=$MB_TMP/runs-$1
+	mkdir "$tb_d"
+	tb_i=0
+	tb_pids=
+	while [ "$tb_i" -lt "$N" ]; do
+		( timeout 120 "$MB_HELPER" --config "$MB_CONF" token "$2" \
+			> "$tb_d/$tb_i.out" 2> "$tb_d/$tb_i.err"
+		  echo $? > "$tb_d/$tb_i.rc" ) &
+		tb_pids="$tb_pids $!"
+		tb_i=$((tb_i + 1))
+	done
+	for tb_p in $tb_pids; do
+		wait "$tb_p"
+	done
+	check "$1: all $N calls finished" \
+		test "$(ls "$tb_d" | grep -c '\.rc$')" = "$N"
+	check "$1: all exited 0" test "$(cat "$tb_d"/*.rc | sort -u)" = 0
+	check "$1: all got the same token" \
+		test "$(cat "$tb_d"/*.out | sort -u | wc -l)" = 1
+	check "$1: it is the stored one" \
+		test "$(st_get "$2" access_token)" = "$(cat "$tb_d/0.out")"
+}
