@@ -7,5 +7,5 @@ dist_man_MANS += doc/mailbearer.1 doc/mailbearer.conf.5
 else
 EXTRA_DIST += doc/mailbearer.1 doc/mailbearer.conf.5
 endif
-EXTRA_DIST += doc/status-json.md doc/google-workspace.md
+EXTRA_DIST += doc/status-json.md
 EXTRA_DIST += doc/usage-token.md contrib/mailbearer.conf.example
