@@ -21,7 +21,7 @@ systemduserunit_DATA = contrib/user/mailbearer.service \
 examples_DATA = contrib/mailbearer.conf.example
 dist_doc_DATA = README.md doc/usage-token.md doc/usage-serve.md \
 	doc/usage-postfix.md doc/systemd.md doc/plugin.md doc/protocol.md \
-	doc/status-json.md
+	doc/status-json.md doc/google-workspace.md
 endif
 CLEANFILES += contrib/mailbearer.service contrib/mailbearer.socket \
 	contrib/mailbearer-postfix.socket contrib/user/mailbearer.service \

@@ -124,6 +124,44 @@ static const char certificate_refused[] =
 	"client_key_file at the registered pair, and check client_id and "
 	"tenant";
 
+/* Google's JWT-bearer grant for a service account (flow =
+ * service_account): what its two usual refusals mean. */
+static const char sa_unauthorized[] =
+	"domain-wide delegation is not granted to this service account: in "
+	"the Google Admin console (admin.google.com), Security > Access and "
+	"data control > API controls > Manage Domain Wide Delegation, add "
+	"the service account's client ID (the numeric client_id in "
+	"service_account_file) with the scope https://mail.google.com/ (or "
+	"the account's scope); a new grant may take some minutes to apply";
+static const char sa_invalid_grant[] =
+	"Google refused the service account's assertion: user (the JWT's "
+	"sub) must be an existing mailbox of the Workspace domain that "
+	"granted the delegation, or this host's clock is wrong (the "
+	"assertion's iat/exp must match Google's time: check NTP with "
+	"timedatectl); also check that the key in service_account_file has "
+	"not been deleted";
+static const char sa_invalid_client[] =
+	"the provider does not accept the service account's key: the key "
+	"in service_account_file may have been deleted or disabled (Google "
+	"Cloud console: IAM & Admin > Service accounts > the account > "
+	"Keys); create a new JSON key";
+
+/* flow = service_account: a refusal's advice, NULL for the others. */
+static const char *
+advice_service_account(const struct mb_fail_input *in)
+{
+	if (!in->service_account || in->error == NULL)
+		return NULL;
+	if (strcmp(in->error, "unauthorized_client") == 0 ||
+	    strcmp(in->error, "access_denied") == 0)
+		return sa_unauthorized;
+	if (strcmp(in->error, "invalid_grant") == 0)
+		return sa_invalid_grant;
+	if (strcmp(in->error, "invalid_client") == 0)
+		return sa_invalid_client;
+	return NULL;
+}
+
 static enum mb_fail_kind
 advice_by_content(const struct mb_fail_input *in, const char **advice_r)
 {
@@ -136,6 +174,13 @@ advice_by_content(const struct mb_fail_input *in, const char **advice_r)
 		*advice_r = certificate_refused;
 		return MB_FAIL_CLIENT;
 	}
+
+	/* Nothing to refresh and nothing lost: the fix is in the Admin
+	 * console, the key, the user or the clock, and the next request
+	 * tries again. */
+	*advice_r = advice_service_account(in);
+	if (*advice_r != NULL)
+		return MB_FAIL_CLIENT;
 
 	/* A specific AADSTS code beats the generic error name. */
 	if (in->aadsts > 0) {

@@ -30,6 +30,10 @@ struct mb_fail_input {
 	 * assertion), not a secret: advice about the client's credentials
 	 * names the certificate. */
 	bool certificate;
+	/* flow = service_account (Google's JWT-bearer grant): there is no
+	 * refresh token, and unauthorized_client / invalid_grant mean the
+	 * delegation, the user or the clock. */
+	bool service_account;
 };
 
 /* Returns the kind and points *advice_r at a static sentence (never

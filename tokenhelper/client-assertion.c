@@ -20,8 +20,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <json-c/json.h>
+
 #include "errtext.h"
 #include "isotime.h"
+#include "json-util.h"
 #include "log.h"
 #include "wipe.h"
 #include "safe-open.h"
@@ -66,17 +69,17 @@ ca_json_escape(const char *s)
 	return out;
 }
 
-/* Reads a whole PEM file into a memory BIO (the buffer is wiped).  With
- * secret, the file must be closed to group and others.  NULL with
- * *error_r set on failure. */
-static BIO *
-ca_read_pem(const char *what, const char *path, bool secret,
-	    char **error_r)
+/* Reads a whole file of at most MB_PEM_MAX_SIZE bytes into a malloc'd,
+ * NUL-terminated buffer of MB_PEM_MAX_SIZE + 1 bytes (the caller wipes
+ * it).  With secret, the file must be closed to group and others.  NULL
+ * with *error_r set on failure. */
+static char *
+ca_read_file(const char *what, const char *path, bool secret, size_t *len_r,
+	     char **error_r)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	struct stat st;
-	BIO *bio = NULL;
 	ssize_t n;
 	char *label;
 	int fd;
@@ -89,8 +92,8 @@ ca_read_pem(const char *what, const char *path, bool secret,
 	if (fd < 0)
 		goto out;
 	if (!S_ISREG(st.st_mode) || st.st_size > MB_PEM_MAX_SIZE) {
-		*error_r = mb_xasprintf("%s %s is not a regular PEM file of "
-					"at most %d bytes", what, path,
+		*error_r = mb_xasprintf("%s %s is not a regular file of at "
+					"most %d bytes", what, path,
 					MB_PEM_MAX_SIZE);
 		goto out;
 	}
@@ -108,12 +111,35 @@ ca_read_pem(const char *what, const char *path, bool secret,
 		if (n < 0) {
 			*error_r = mb_xasprintf("cannot read %s %s: %s", what,
 						path, mb_errstr(errno));
+			mb_wipe(buf, MB_PEM_MAX_SIZE + 1);
+			free(buf);
+			buf = NULL;
 			goto out;
 		}
 		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
+	buf[len] = '\0';
+	*len_r = len;
+out:
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+/* Reads a whole PEM file into a memory BIO (the buffer is wiped).  NULL
+ * with *error_r set on failure. */
+static BIO *
+ca_read_pem(const char *what, const char *path, bool secret,
+	    char **error_r)
+{
+	size_t len = 0;
+	char *buf = ca_read_file(what, path, secret, &len, error_r);
+	BIO *bio;
+
+	if (buf == NULL)
+		return NULL;
 	bio = BIO_new(BIO_s_mem());
 	if (bio == NULL || BIO_write(bio, buf, (int)len) != (int)len) {
 		BIO_free(bio);
@@ -121,13 +147,8 @@ ca_read_pem(const char *what, const char *path, bool secret,
 		*error_r = mb_xasprintf("cannot read %s %s: out of memory",
 					what, path);
 	}
-out:
-	if (buf != NULL) {
-		mb_wipe(buf, MB_PEM_MAX_SIZE + 1);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
+	mb_wipe(buf, MB_PEM_MAX_SIZE + 1);
+	free(buf);
 	return bio;
 }
 
@@ -256,19 +277,17 @@ ca_header(X509 *cert)
 {
 	unsigned char sha1[EVP_MAX_MD_SIZE], sha256[EVP_MAX_MD_SIZE];
 	unsigned int n1 = 0, n256 = 0;
-	char *x5t, *x5t256, *json, *out;
+	char *x5t, *x5t256, *out;
 
 	if (X509_digest(cert, EVP_sha1(), sha1, &n1) != 1 ||
 	    X509_digest(cert, EVP_sha256(), sha256, &n256) != 1)
 		return NULL;
 	x5t = ca_b64url(sha1, n1);
 	x5t256 = ca_b64url(sha256, n256);
-	json = mb_xasprintf("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5t\":"
-			    "\"%s\",\"x5t#S256\":\"%s\"}", x5t, x5t256);
-	out = ca_b64url((const unsigned char *)json, strlen(json));
+	out = mb_xasprintf("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5t\":"
+			   "\"%s\",\"x5t#S256\":\"%s\"}", x5t, x5t256);
 	free(x5t);
 	free(x5t256);
-	free(json);
 	return out;
 }
 
@@ -277,7 +296,7 @@ static char *
 ca_payload(const struct mb_account *acct, time_t now, char **error_r)
 {
 	unsigned char jti[16];
-	char *aud, *iss, *id, *json, *out;
+	char *aud, *iss, *id, *out;
 
 	if (getrandom(jti, sizeof(jti), 0) != (ssize_t)sizeof(jti)) {
 		*error_r = mb_xasprintf("no random bytes for the client "
@@ -287,22 +306,20 @@ ca_payload(const struct mb_account *acct, time_t now, char **error_r)
 	aud = ca_json_escape(acct->token_endpoint);
 	iss = ca_json_escape(acct->client_id);
 	id = ca_b64url(jti, sizeof(jti));
-	json = mb_xasprintf("{\"aud\":\"%s\",\"iss\":\"%s\",\"sub\":\"%s\","
-			    "\"jti\":\"%s\",\"iat\":%lld,\"nbf\":%lld,"
-			    "\"exp\":%lld}", aud, iss, iss, id,
-			    (long long)now, (long long)now,
-			    (long long)now + MB_CLIENT_ASSERTION_LIFETIME);
-	out = ca_b64url((const unsigned char *)json, strlen(json));
+	out = mb_xasprintf("{\"aud\":\"%s\",\"iss\":\"%s\",\"sub\":\"%s\","
+			   "\"jti\":\"%s\",\"iat\":%lld,\"nbf\":%lld,"
+			   "\"exp\":%lld}", aud, iss, iss, id,
+			   (long long)now, (long long)now,
+			   (long long)now + MB_CLIENT_ASSERTION_LIFETIME);
 	free(aud);
 	free(iss);
 	free(id);
-	free(json);
 	return out;
 }
 
 /* "input.signature" with RS256.  NULL with *error_r set. */
 static char *
-ca_sign(EVP_PKEY *key, const char *input, char **error_r)
+ca_sign(EVP_PKEY *key, const char *input, const char *what, char **error_r)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned char *sig = NULL;
@@ -323,19 +340,38 @@ ca_sign(EVP_PKEY *key, const char *input, char **error_r)
 	free(b64);
 out:
 	if (out == NULL)
-		*error_r = mb_xstrdup("cannot sign the client assertion "
-				      "with client_key_file (libcrypto)");
+		*error_r = mb_xasprintf("cannot sign the assertion with %s "
+					"(libcrypto)", what);
 	ERR_clear_error();
 	free(sig);
 	EVP_MD_CTX_free(ctx);
 	return out;
 }
 
+/* header.payload.signature of two JSON texts, signed with RS256 by
+ * key (what names it in an error).  NULL with *error_r set. */
+static char *
+ca_jwt(EVP_PKEY *key, const char *header_json, const char *payload_json,
+       const char *what, char **error_r)
+{
+	char *h = ca_b64url((const unsigned char *)header_json,
+			    strlen(header_json));
+	char *p = ca_b64url((const unsigned char *)payload_json,
+			    strlen(payload_json));
+	char *input = mb_xasprintf("%s.%s", h, p);
+	char *jwt = ca_sign(key, input, what, error_r);
+
+	free(h);
+	free(p);
+	free(input);
+	return jwt;
+}
+
 char *
 mb_client_assertion(const struct mb_account *acct, time_t now,
 		    char **error_r)
 {
-	char *header = NULL, *payload = NULL, *input, *jwt = NULL;
+	char *header = NULL, *payload = NULL, *jwt = NULL;
 	EVP_PKEY *key = NULL;
 	X509 *cert;
 
@@ -356,13 +392,182 @@ mb_client_assertion(const struct mb_account *acct, time_t now,
 	payload = ca_payload(acct, now, error_r);
 	if (payload == NULL)
 		goto out;
-	input = mb_xasprintf("%s.%s", header, payload);
-	jwt = ca_sign(key, input, error_r);
-	free(input);
+	jwt = ca_jwt(key, header, payload, "client_key_file", error_r);
 out:
 	free(header);
 	free(payload);
 	EVP_PKEY_free(key);
 	X509_free(cert);
+	return jwt;
+}
+
+char *
+mb_sa_claims(const char *iss, const char *sub, const char *scope,
+	     const char *aud, time_t now)
+{
+	char *e_iss = ca_json_escape(iss), *e_sub = ca_json_escape(sub);
+	char *e_scope = ca_json_escape(scope), *e_aud = ca_json_escape(aud);
+	char *out;
+
+	out = mb_xasprintf("{\"iss\":\"%s\",\"sub\":\"%s\",\"scope\":"
+			   "\"%s\",\"aud\":\"%s\",\"iat\":%lld,\"exp\":%lld}",
+			   e_iss, e_sub, e_scope, e_aud, (long long)now,
+			   (long long)now + MB_SA_ASSERTION_LIFETIME);
+	free(e_iss);
+	free(e_sub);
+	free(e_scope);
+	free(e_aud);
+	return out;
+}
+
+/* The members of Google's JSON key that are used. */
+struct sa_key {
+	char *client_email;
+	char *private_key_id;
+	char *private_key;	/* PEM: wiped */
+	char *token_uri;	/* NULL when absent */
+};
+
+static void
+sa_key_clear(struct sa_key *k)
+{
+	free(k->client_email);
+	free(k->private_key_id);
+	free(k->token_uri);
+	mb_free_secret(&k->private_key);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Member name of obj, a non-empty string, into *out; else *error_r. */
+static bool
+sa_member(struct json_object *obj, const char *path, const char *name,
+	  char **out, char **error_r)
+{
+	int r = mb_json_get_string(obj, name, out);
+
+	if (r == 1 && (*out)[0] != '\0')
+		return true;
+	if (r == 1)
+		mb_free_secret(out);
+	*error_r = mb_xasprintf("service_account_file %s has no %s string: "
+		"it is not a service account key (Google Cloud console: IAM "
+		"& Admin > Service accounts > the account > Keys > Add key > "
+		"JSON)", path, name);
+	return false;
+}
+
+/* Reads and judges Google's JSON key.  false with *error_r set. */
+static bool
+sa_read_key(const char *path, struct sa_key *k, char **error_r)
+{
+	size_t len = 0;
+	char *buf, *jerr = NULL, *type = NULL;
+	struct json_object *obj;
+	bool ok = false;
+
+	memset(k, 0, sizeof(*k));
+	buf = ca_read_file("service_account_file", path, true, &len, error_r);
+	if (buf == NULL)
+		return false;
+	obj = mb_json_parse_all(buf, len, &jerr);
+	mb_wipe(buf, MB_PEM_MAX_SIZE + 1);
+	free(buf);
+	if (obj == NULL) {
+		*error_r = mb_xasprintf("service_account_file %s is %s, not "
+			"a service account's JSON key", path, jerr);
+		free(jerr);
+		return false;
+	}
+	if (!sa_member(obj, path, "type", &type, error_r))
+		goto out;
+	if (strcmp(type, "service_account") != 0) {
+		*error_r = mb_xasprintf("service_account_file %s is a key of "
+			"type \"%s\", not \"service_account\"", path, type);
+		goto out;
+	}
+	ok = sa_member(obj, path, "client_email", &k->client_email,
+		       error_r) &&
+	     sa_member(obj, path, "private_key_id", &k->private_key_id,
+		       error_r) &&
+	     sa_member(obj, path, "private_key", &k->private_key, error_r);
+	if (ok && mb_json_get_string(obj, "token_uri", &k->token_uri) < 0) {
+		*error_r = mb_xasprintf("service_account_file %s: token_uri "
+					"is not a string", path);
+		ok = false;
+	}
+out:
+	free(type);
+	mb_json_wipe_member(obj, "private_key");
+	json_object_put(obj);
+	if (!ok)
+		sa_key_clear(k);
+	return ok;
+}
+
+/* The RSA key of the PEM text pem.  NULL with *error_r set. */
+static EVP_PKEY *
+sa_load_key(const char *path, const char *pem, char **error_r)
+{
+	BIO *bio = BIO_new_mem_buf(pem, -1);
+	EVP_PKEY *key = NULL;
+
+	if (bio != NULL)
+		key = PEM_read_bio_PrivateKey(bio, NULL, ca_no_passphrase,
+					      NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (key == NULL) {
+		*error_r = mb_xasprintf("service_account_file %s: its "
+			"private_key is not an unencrypted PEM private key",
+			path);
+		return NULL;
+	}
+	if (EVP_PKEY_base_id(key) != EVP_PKEY_RSA) {
+		*error_r = mb_xasprintf("service_account_file %s: its "
+			"private_key is not an RSA key (the assertion is "
+			"signed with RS256)", path);
+		EVP_PKEY_free(key);
+		return NULL;
+	}
+	return key;
+}
+
+char *
+mb_sa_assertion(const struct mb_account *acct, time_t now, char **error_r)
+{
+	const char *path = acct->service_account_file;
+	char *header, *kid, *claims, *jwt = NULL;
+	struct sa_key k;
+	EVP_PKEY *key;
+
+	*error_r = NULL;
+	if (!sa_read_key(path, &k, error_r))
+		return NULL;
+	/* Google's keys name Google's token endpoint, the provider's
+	 * preset; another one in the configuration (a test provider, a
+	 * proxy) is the one asked, and the assertion's audience. */
+	if (k.token_uri != NULL &&
+	    strcmp(k.token_uri, acct->token_endpoint) != 0)
+		mb_log(LOG_WARNING, "%s: service_account_file %s names the "
+		       "token endpoint %s; token_endpoint %s is used (the "
+		       "request and the assertion's aud)", acct->name, path,
+		       k.token_uri, acct->token_endpoint);
+	key = sa_load_key(path, k.private_key, error_r);
+	mb_free_secret(&k.private_key);
+	if (key == NULL)
+		goto out;
+	kid = ca_json_escape(k.private_key_id);
+	header = mb_xasprintf("{\"alg\":\"RS256\",\"typ\":\"JWT\","
+			      "\"kid\":\"%s\"}", kid);
+	claims = mb_sa_claims(k.client_email, acct->user, acct->scope,
+			      acct->token_endpoint, now);
+	jwt = ca_jwt(key, header, claims, "service_account_file's "
+		     "private_key", error_r);
+	free(kid);
+	free(header);
+	free(claims);
+	EVP_PKEY_free(key);
+out:
+	sa_key_clear(&k);
 	return jwt;
 }

@@ -4,7 +4,8 @@
 
 /* Certificate credentials for the client credentials grant: the RFC 7523
  * client assertion, a JWT signed with RS256 by the client's private key.
- * The only file that uses libcrypto. */
+ * The only file that uses libcrypto; it also signs the assertions of
+ * Google service accounts. */
 
 #include <time.h>
 
@@ -33,5 +34,31 @@
  */
 char *mb_client_assertion(const struct mb_account *acct, time_t now,
 			  char **error_r);
+
+/* Google service accounts (flow = service_account): the RFC 7523 JWT
+ * bearer grant's assertion, at most one hour long. */
+#define MB_SA_GRANT_TYPE "urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define MB_SA_ASSERTION_LIFETIME 3600
+
+/* The claims set of a service account's assertion:
+ *   {"iss":iss,"sub":sub,"scope":scope,"aud":aud,"iat":now,
+ *    "exp":now+MB_SA_ASSERTION_LIFETIME}
+ * (malloc'd JSON text; no secret). */
+char *mb_sa_claims(const char *iss, const char *sub, const char *scope,
+		   const char *aud, time_t now);
+
+/*
+ * Builds the assertion for acct (service_account_file set) at time now:
+ * header {"alg":"RS256","typ":"JWT","kid":private_key_id}, the claims of
+ * mb_sa_claims(client_email, user, scope, token_endpoint, now) (a key
+ * whose token_uri is another endpoint is used with a warning).  The key
+ * file is read now (regular, refused if group or others may read it),
+ * parsed strictly as JSON of "type":"service_account", its private_key
+ * must be an unencrypted RSA key, and the key material is wiped after
+ * signing.  Returns the malloc'd JWT (a credential: wipe it), or NULL
+ * with *error_r a malloc'd, secret-free sentence.
+ */
+char *mb_sa_assertion(const struct mb_account *acct, time_t now,
+		      char **error_r);
 
 #endif

@@ -154,11 +154,12 @@ mb_cmd_authorize(int argc, char **argv)
 		mb_config_free(&cfg);
 		return EX_NOUSER;
 	}
-	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
-		mb_log(LOG_ERR, "account %s uses flow = client_credentials: "
-		       "no user step is needed (the app's own credentials get "
-		       "each access token); check it with `mailbearer token "
-		       "%s > /dev/null`", acct->name, acct->name);
+	if (mb_flow_app_only(acct->flow)) {
+		mb_log(LOG_ERR, "account %s uses flow = %s: no user step is "
+		       "needed (the app's own credentials get each access "
+		       "token); check it with `mailbearer token %s > "
+		       "/dev/null`", acct->name, mb_flow_name(acct->flow),
+		       acct->name);
 		mb_config_free(&cfg);
 		return EX_USAGE;
 	}

@@ -139,9 +139,9 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 	case MB_STORE_FOUND:
 		break;
 	case MB_STORE_MISSING:
-		if (a->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+		if (mb_flow_app_only(a->flow)) {
 			mb_doc_report(d, MB_DOC_PASS, "state", NULL, "[%s] no "
-				      "state yet (client credentials need "
+				      "state yet (an app-only account needs "
 				      "none)", a->name);
 			goto out;
 		}
@@ -168,7 +168,7 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 			      "attention: %s", a->name, err);
 		free(fix);
 	} else if (st.refresh_token == NULL &&
-		   a->flow != MB_FLOW_CLIENT_CREDENTIALS) {
+		   !mb_flow_app_only(a->flow)) {
 		fix = mb_xasprintf("run `%s authorize %s`", cmd, a->name);
 		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] the state "
 			      "holds no refresh token", a->name);

@@ -269,11 +269,12 @@ mb_cmd_import(int argc, char **argv)
 				   "from the command line)", &cfg, &acct);
 	if (r != EX_OK)
 		return r;
-	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
-		mb_log(LOG_ERR, "account %s uses flow = client_credentials: "
-		       "it needs no refresh token and no user step; "
-		       "`mailbearer token %s` requests an access token with "
-		       "the client's own credentials", acct->name, acct->name);
+	if (mb_flow_app_only(acct->flow)) {
+		mb_log(LOG_ERR, "account %s uses flow = %s: it needs no "
+		       "refresh token and no user step; `mailbearer token %s` "
+		       "requests an access token with the client's own "
+		       "credentials", acct->name, mb_flow_name(acct->flow),
+		       acct->name);
 		goto out;
 	}
 	ret = import_read(acct, &imp);

@@ -32,7 +32,15 @@ static bool revoke_local_only;
 static const char *
 revoke_impossible(const struct mb_account *a, const struct mb_state *st)
 {
-	if (a->flow == MB_FLOW_CLIENT_CREDENTIALS)
+	if (a->flow == MB_FLOW_SERVICE_ACCOUNT)
+		return "a service account holds no grant to revoke here; its "
+		       "access tokens expire on their own (within the hour); "
+		       "to cut access now, delete the service account's key "
+		       "(Google Cloud console: IAM & Admin > Service accounts "
+		       "> the account > Keys) or remove its domain-wide "
+		       "delegation (Admin console: Security > Access and data "
+		       "control > API controls)";
+	if (mb_flow_app_only(a->flow))
 		return "a client-credentials account holds no grant to "
 		       "revoke; its access tokens expire on their own (within "
 		       "the hour); to cut access now, delete the "
@@ -248,7 +256,7 @@ revoke_locked(const struct mb_account *a)
 	n = revoke_remove_state(a);
 	if (n < 0)
 		return EX_CONFIG;
-	if (a->flow == MB_FLOW_CLIENT_CREDENTIALS)
+	if (mb_flow_app_only(a->flow))
 		printf("account %s: local state removed (%d file%s); the next "
 		       "token request (`mailbearer token %s`, or serve's) "
 		       "gets a new access token with the app's credentials\n",

@@ -121,7 +121,7 @@ status_judge(struct status_info *in, time_t now)
 		break;
 	case MB_STORE_MISSING:
 		/* Client credentials need no tokens to start with. */
-		cc = in->a->flow == MB_FLOW_CLIENT_CREDENTIALS;
+		cc = mb_flow_app_only(in->a->flow);
 		in->state = cc ? ST_OK : ST_MISSING;
 		in->exit = cc ? EX_OK : EX_NOPERM;
 		return;
@@ -151,7 +151,7 @@ status_judge(struct status_info *in, time_t now)
 	else if (st->needs_authorize)
 		in->state = ST_NEEDS_AUTHORIZE;
 	else if (st->refresh_token == NULL &&
-		 in->a->flow != MB_FLOW_CLIENT_CREDENTIALS)
+		 !mb_flow_app_only(in->a->flow))
 		in->state = ST_NO_REFRESH_TOKEN;
 	else if (!in->usable && st->last_error != NULL) {
 		in->state = ST_FAILING;
@@ -288,8 +288,8 @@ status_tokens(const struct status_info *in, time_t now)
 	char when[32], buf[300];
 
 	printf("  refresh token: %s", st->refresh_token ? "present" :
-	       in->a->flow == MB_FLOW_CLIENT_CREDENTIALS ?
-	       "none (client credentials)" : "missing");
+	       mb_flow_app_only(in->a->flow) ?
+	       "none (app-only)" : "missing");
 	if (st->refresh_token != NULL && st->refresh_since > 0) {
 		mb_iso_time(st->refresh_since, when, sizeof(when), "never");
 		printf(", obtained %s", when);

@@ -78,7 +78,7 @@ token_warn_attention(const struct mb_account *acct,
 		       when);
 	else if (st.needs_authorize ||
 		 (st.refresh_token == NULL &&
-		  acct->flow != MB_FLOW_CLIENT_CREDENTIALS))
+		  !mb_flow_app_only(acct->flow)))
 		mb_log(LOG_WARNING, "account %s needs `mailbearer authorize "
 		       "%s`: %s; the printed access token is valid until %s "
 		       "(%lld min), then `mailbearer token` fails with exit "

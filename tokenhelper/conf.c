@@ -73,7 +73,7 @@ enum cfg_key {
 	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
 	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_REVOCATION_ENDPOINT,
 	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION,
-	K_CHECK_IDENTITY, K_COUNT
+	K_CHECK_IDENTITY, K_SERVICE_ACCOUNT_FILE, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -102,6 +102,7 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_REPLY_TIMEOUT] = "reply_timeout",
 	[K_ROTATION] = "rotation",
 	[K_CHECK_IDENTITY] = "check_identity",
+	[K_SERVICE_ACCOUNT_FILE] = "service_account_file",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -310,6 +311,7 @@ cfg_account_clear(struct mb_account *a)
 	mb_free_secret(&a->client_secret);
 	free(a->client_certificate_file);
 	free(a->client_key_file);
+	free(a->service_account_file);
 	free(a->ca_file);
 	free(a->state_dir);
 	free(a->allow_uids);
@@ -646,10 +648,53 @@ cfg_section_cc(struct cfg_parser *p, struct cfg_section *sec,
 	return true;
 }
 
+/* flow = service_account: Google's JSON key, checked now like a key
+ * file (regular, 0600); its content is judged at each use
+ * (client-assertion.c).  Google only, or generic for a test provider. */
+static bool
+cfg_section_sa(struct cfg_parser *p, struct cfg_section *sec,
+	       struct mb_account *a, bool secret)
+{
+	char **v = sec->values;
+	unsigned *ln = sec->lines;
+
+	if (strcmp(a->provider, "microsoft") == 0) {
+		cfg_error(p, ln[K_FLOW], "Microsoft has no service accounts; "
+			  "app-only access there is flow = "
+			  "client_credentials");
+		return false;
+	}
+	if (secret) {
+		cfg_error(p, ln[v[K_CLIENT_SECRET] ? K_CLIENT_SECRET :
+			  K_CLIENT_SECRET_FILE], "flow = service_account "
+			  "signs with service_account_file's key; remove "
+			  "the client secret");
+		return false;
+	}
+	if (v[K_SERVICE_ACCOUNT_FILE] == NULL) {
+		cfg_error(p, ln[K_FLOW], "flow = service_account needs "
+			  "service_account_file (the JSON key of the service "
+			  "account)");
+		return false;
+	}
+	a->service_account_file = cfg_resolve(p, v[K_SERVICE_ACCOUNT_FILE]);
+	if (!cfg_check_file(p, ln[K_SERVICE_ACCOUNT_FILE],
+			    K_SERVICE_ACCOUNT_FILE, a->service_account_file,
+			    true) &&
+	    !cfg_account_file_error(p, a))
+		return false;
+	if (v[K_SCOPE] == NULL) {
+		free(a->scope);
+		a->scope = mb_xstrdup(GOOGLE_SCOPE);
+	}
+	return true;
+}
+
 const char *
 mb_flow_name(enum mb_flow flow)
 {
 	return flow == MB_FLOW_CLIENT_CREDENTIALS ? "client_credentials" :
+	       flow == MB_FLOW_SERVICE_ACCOUNT ? "service_account" :
 	       "refresh_token";
 }
 
@@ -671,10 +716,18 @@ cfg_section_flow(struct cfg_parser *p, struct cfg_section *sec,
 		a->flow = MB_FLOW_REFRESH_TOKEN;
 	} else if (strcmp(v[K_FLOW], "client_credentials") == 0) {
 		a->flow = MB_FLOW_CLIENT_CREDENTIALS;
+	} else if (strcmp(v[K_FLOW], "service_account") == 0) {
+		a->flow = MB_FLOW_SERVICE_ACCOUNT;
 	} else {
-		cfg_error(p, ln[K_FLOW], "unknown flow \"%s\" (refresh_token "
-			  "or client_credentials; `mailbearer authorize` "
-			  "obtains the refresh token)", v[K_FLOW]);
+		cfg_error(p, ln[K_FLOW], "unknown flow \"%s\" (refresh_token, "
+			  "client_credentials or service_account; `mailbearer "
+			  "authorize` obtains the refresh token)", v[K_FLOW]);
+		return false;
+	}
+	if (v[K_SERVICE_ACCOUNT_FILE] != NULL &&
+	    a->flow != MB_FLOW_SERVICE_ACCOUNT) {
+		cfg_error(p, ln[K_SERVICE_ACCOUNT_FILE], "service_account_file "
+			  "is only used with flow = service_account");
 		return false;
 	}
 	if ((cert || key) && a->flow != MB_FLOW_CLIENT_CREDENTIALS) {
@@ -684,6 +737,8 @@ cfg_section_flow(struct cfg_parser *p, struct cfg_section *sec,
 			  K_CLIENT_CERTIFICATE_FILE : K_CLIENT_KEY_FILE]);
 		return false;
 	}
+	if (a->flow == MB_FLOW_SERVICE_ACCOUNT)
+		return cfg_section_sa(p, sec, a, secret);
 	if (a->flow != MB_FLOW_CLIENT_CREDENTIALS)
 		return true;
 	return cfg_section_cc(p, sec, a, cert, key, secret);
@@ -697,12 +752,14 @@ cfg_section_client(struct cfg_parser *p, struct cfg_section *sec,
 	char **v = sec->values;
 	unsigned *ln = sec->lines;
 
-	if (v[K_CLIENT_ID] == NULL) {
+	/* a service account's key names its client (client_email) */
+	if (v[K_CLIENT_ID] == NULL && (v[K_FLOW] == NULL ||
+	    strcmp(v[K_FLOW], "service_account") != 0)) {
 		cfg_error(p, sec->line, "[%s]: client_id is missing",
 			  sec->name);
 		return false;
 	}
-	a->client_id = mb_xstrdup(v[K_CLIENT_ID]);
+	a->client_id = mb_xstrdup(v[K_CLIENT_ID] ? v[K_CLIENT_ID] : "");
 	a->user = mb_xstrdup(v[K_USER] ? v[K_USER] : sec->name);
 	if (v[K_CLIENT_SECRET] != NULL && v[K_CLIENT_SECRET_FILE] != NULL) {
 		cfg_error(p, ln[K_CLIENT_SECRET_FILE], "client_secret and "
@@ -1037,7 +1094,8 @@ cfg_share(struct mb_config *cfg, char **field)
 	&(a)->provider, &(a)->token_endpoint, &(a)->authorize_endpoint, \
 	&(a)->device_endpoint, &(a)->revocation_endpoint, &(a)->notify, \
 	&(a)->scope, &(a)->client_id, &(a)->client_certificate_file, \
-	&(a)->client_key_file, &(a)->ca_file, &(a)->tenant
+	&(a)->client_key_file, &(a)->service_account_file, &(a)->ca_file, \
+	&(a)->tenant
 
 /* A committed account's strings shared with the others (see struct
  * mb_config). */

@@ -17,6 +17,11 @@ enum mb_flow {
 	/* RFC 6749 4.4, app-only: no user, no refresh token; each access
 	 * token is requested with the client's own credentials. */
 	MB_FLOW_CLIENT_CREDENTIALS,
+	/* Google service account with domain-wide delegation: each access
+	 * token comes from the RFC 7523 JWT-bearer grant, an assertion
+	 * signed with the key in service_account_file naming user as
+	 * sub; no refresh token. */
+	MB_FLOW_SERVICE_ACCOUNT,
 };
 
 /* reply_timeout's default, seconds. */
@@ -45,6 +50,9 @@ struct mb_account {
 	 * client_secret_file, and read at each use, never kept. */
 	char *client_certificate_file;
 	char *client_key_file;
+	/* flow = service_account: Google's JSON key (absolute path),
+	 * mode-checked like client_key_file and read at each use */
+	char *service_account_file;
 	char *ca_file;		/* NULL: system CAs */
 	char *state_dir;	/* where <name>.json lives */
 	long refresh_margin;	/* seconds before expiry to refresh (600) */
@@ -130,8 +138,19 @@ const char *mb_config_system_path(void);
  * else $XDG_STATE_HOME/mailbearer (~/.local/state/mailbearer).  Returns a
  * malloc'd string, or NULL if no home directory can be found. */
 char *mb_config_default_state_dir(bool system);
-/* "refresh_token" or "client_credentials", as in the configuration. */
+/* "refresh_token", "client_credentials" or "service_account", as in the
+ * configuration. */
 const char *mb_flow_name(enum mb_flow flow);
+/* The flow is app-only: each access token is requested anew with the
+ * client's own credentials, nothing is stored and there is no refresh
+ * token to authorize, import, keep alive or revoke (client_credentials,
+ * service_account). */
+static inline bool
+mb_flow_app_only(enum mb_flow flow)
+{
+	return flow == MB_FLOW_CLIENT_CREDENTIALS ||
+	       flow == MB_FLOW_SERVICE_ACCOUNT;
+}
 /* Frees everything, wipes secrets, sets *cfg to NULL.  NULL-safe. */
 void mb_config_free(struct mb_config **cfg);
 

@@ -115,6 +115,7 @@ refresh_from_reply(const struct mb_account *acct, const char *refresh_token,
 	fi.http_status = reply->status;
 	fi.provider = acct->provider;
 	fi.certificate = refresh_uses_assertion(acct);
+	fi.service_account = acct->flow == MB_FLOW_SERVICE_ACCOUNT;
 	g = mb_json_parse_token_reply(reply->body, reply->len, tr, &err);
 	if (reply->status >= 200 && reply->status <= 299) {
 		/* A 2xx reply's new refresh token is the grant now, whatever
@@ -160,22 +161,29 @@ refresh_from_reply(const struct mb_account *acct, const char *refresh_token,
  * scope, no refresh token; the client authenticates with its secret or
  * with an RFC 7523 client assertion (client_assertion_type,
  * client_assertion), made anew for each request.
+ * flow = service_account (RFC 7523 2.1): grant_type=jwt-bearer and the
+ * assertion signed with the service account's key, made anew for each
+ * request; no client authentication, the scope is in the assertion.
  */
 enum mb_refresh_result
 mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 		struct mb_refresh_out *out)
 {
 	bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
+	bool sa = acct->flow == MB_FLOW_SERVICE_ACCOUNT;
 	enum mb_refresh_result ret;
 	const char *fields[] = {
-		"grant_type", cc ? "client_credentials" : "refresh_token",
-		"refresh_token", cc ? NULL : refresh_token,
-		"client_id", acct->client_id,
+		"grant_type", sa ? MB_SA_GRANT_TYPE : cc ?
+			      "client_credentials" : "refresh_token",
+		"refresh_token", mb_flow_app_only(acct->flow) ? NULL :
+				 refresh_token,
+		"client_id", sa ? NULL : acct->client_id,
 		"client_secret", acct->client_secret,
 		"client_assertion_type", NULL,
 		"client_assertion", NULL,
 		"scope", cc || strcmp(acct->provider, "microsoft") == 0 ?
 			 acct->scope : NULL,
+		"assertion", NULL,
 		NULL, NULL,
 	};
 	/* timeout bounds the sending; a request sent is listened to up to
@@ -200,6 +208,14 @@ mb_refresh_once(const struct mb_account *acct, const char *refresh_token,
 		fields[9] = MB_CLIENT_ASSERTION_TYPE;
 		fields[11] = assertion;
 		/* Masked wherever the refresh token would be. */
+		refresh_token = assertion;
+	} else if (sa) {
+		assertion = mb_sa_assertion(acct, time(NULL), &err);
+		if (assertion == NULL) {
+			out->message = err;
+			return MB_REFRESH_LOCAL;
+		}
+		fields[15] = assertion;
 		refresh_token = assertion;
 	}
 	hr = mb_http_post_form_ex(acct->token_endpoint, acct->ca_file, &lim,
@@ -230,7 +246,7 @@ mb_refresh(const struct mb_account *acct, const char *refresh_token,
 {
 	enum mb_refresh_result r = MB_REFRESH_TRANSIENT;
 	bool strict = acct->rotation_strict &&
-		      acct->flow != MB_FLOW_CLIENT_CREDENTIALS;
+		      !mb_flow_app_only(acct->flow);
 	bool lost = false;	/* an earlier request went unanswered */
 	unsigned backoff = 1;
 	int i;

@@ -828,7 +828,7 @@ sched_entry(struct mb_cache *c, const struct mb_account *acct,
 {
 	time_t due = now + MB_SCHED_MAX_SLEEP;
 	/* An app-only account has no grant to keep alive. */
-	long keepalive = acct->flow == MB_FLOW_CLIENT_CREDENTIALS ? 0 :
+	long keepalive = mb_flow_app_only(acct->flow) ? 0 :
 			 c->opt.keepalive;
 	enum mb_cache_job_kind kind;
 

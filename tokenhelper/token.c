@@ -43,7 +43,7 @@ token_hand_out(const struct mb_account *acct, const struct mb_state *st,
 	out->obtained_at = st->last_refresh;
 	out->attention = st->needs_authorize ||
 			 (st->refresh_token == NULL &&
-			  acct->flow != MB_FLOW_CLIENT_CREDENTIALS);
+			  !mb_flow_app_only(acct->flow));
 }
 
 /*
@@ -288,7 +288,7 @@ token_load(const struct mb_account *acct, struct mb_state *st,
 		*error_r = NULL;
 		return MB_TOKEN_OK;
 	case MB_STORE_MISSING:
-		if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+		if (mb_flow_app_only(acct->flow)) {
 			/* Nothing to authorize: the first request makes
 			 * the state. */
 			free(*error_r);
@@ -375,7 +375,7 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 		time_t now, struct mb_access *out)
 {
 	char *spent = mb_xstrdup_or_null(st->refresh_token), *err = NULL;
-	bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
+	bool cc = mb_flow_app_only(acct->flow);
 	/* App-only tokens come alone; a refresh token would be unused. */
 	bool rotated = !cc && ro->refresh_token != NULL;
 
@@ -406,8 +406,9 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 	}
 	mb_free_secret(&spent);
 	mb_log(LOG_INFO, "%s: access token %s (valid %ld s%s)",
-	       acct->name, cc ? "obtained with the client credentials" :
-	       "refreshed", ro->expires_in,
+	       acct->name, acct->flow == MB_FLOW_SERVICE_ACCOUNT ?
+	       "obtained with the service account" : cc ?
+	       "obtained with the client credentials" : "refreshed", ro->expires_in,
 	       rotated ? ", refresh token rotated" : "");
 	token_hand_out(acct, st, out);
 	return MB_TOKEN_OK;
@@ -457,7 +458,7 @@ token_spent_reason(const struct mb_account *acct, const struct mb_state *st,
 		"refresh tokens strictly", msg, at);
 }
 
-/* token_fail_status() for flow = client_credentials: nothing is kept,
+/* token_fail_status() for the app-only flows: nothing is kept,
  * nobody needs to authorize; a refusal is the client's configuration. */
 static enum mb_token_status
 token_cc_fail_status(const struct mb_account *acct,
@@ -468,8 +469,11 @@ token_cc_fail_status(const struct mb_account *acct,
 	case MB_REFRESH_GRANT:
 	case MB_REFRESH_CLIENT:
 		*error_r = mb_xasprintf("account %s: the provider refused the "
-			"client credentials, fix the app registration or the "
-			"configuration: %s", acct->name, msg);
+			"%s, fix %s or the configuration: %s", acct->name,
+			acct->flow == MB_FLOW_SERVICE_ACCOUNT ?
+			"service account's assertion" : "client credentials",
+			acct->flow == MB_FLOW_SERVICE_ACCOUNT ?
+			"the delegation" : "the app registration", msg);
 		return MB_TOKEN_NEEDS_AUTHORIZE;
 	case MB_REFRESH_LOCAL:
 		*error_r = mb_xasprintf("account %s: cannot request a token: "
@@ -488,7 +492,7 @@ static enum mb_token_status
 token_fail_status(const struct mb_account *acct, enum mb_refresh_result fr,
 		  const char *msg, char **error_r)
 {
-	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS)
+	if (mb_flow_app_only(acct->flow))
 		return token_cc_fail_status(acct, fr, msg, error_r);
 	switch (fr) {
 	case MB_REFRESH_GRANT:
@@ -532,7 +536,7 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 	bool lost = false;
 
 	token_set(&st->last_error, ro->message);
-	if (acct->flow == MB_FLOW_CLIENT_CREDENTIALS) {
+	if (mb_flow_app_only(acct->flow)) {
 		/* No grant to lose: the fix is in the configuration, and
 		 * every call tries again. */
 		mb_free_secret(&ro->refresh_token);
@@ -560,7 +564,7 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		token_set(&st->reason, ro->message);
 	} else if (fr == MB_REFRESH_TRANSIENT && ro->unanswered &&
 		   acct->rotation_strict &&
-		   acct->flow != MB_FLOW_CLIENT_CREDENTIALS) {
+		   !mb_flow_app_only(acct->flow)) {
 		/* Never sent again automatically, by anyone. */
 		st->needs_authorize = true;
 		st->client_problem = false;
@@ -628,7 +632,7 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 	time_t now = time(NULL);
 
 	if (mb_store_reserve(acct, st, &t, &err) < 0) {
-		bool cc = acct->flow == MB_FLOW_CLIENT_CREDENTIALS;
+		bool cc = mb_flow_app_only(acct->flow);
 
 		*error_r = mb_xasprintf("account %s: %s not attempted%s: the "
 			"new state could not be saved: %s", acct->name,
@@ -745,7 +749,7 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	refused = refused || st.rejected || asked;
 	forced = !due && !req->proactive;
 	if (st.refresh_token == NULL &&
-	    acct->flow != MB_FLOW_CLIENT_CREDENTIALS) {
+	    !mb_flow_app_only(acct->flow)) {
 		*error_r = mb_xasprintf("account %s has no refresh token: run "
 			"`mailbearer authorize %s`", acct->name, acct->name);
 		ret = MB_TOKEN_NEEDS_AUTHORIZE;

@@ -18,6 +18,7 @@
 #                 SIGKILL at every point, FIFOs, a persisted rejection
 #   leak, passcmd secrets never leak; honest answers for PassCmd users
 #   cc            flow = client_credentials (Microsoft 365 app-only)
+#   sa            flow = service_account (Google Workspace app-only)
 #   authorize     the loopback, paste and device flows, end to end
 #   ops           status, import, revoke, notify, log lines
 #   doctor        every FAIL line doctor claims to detect
@@ -71,6 +72,8 @@ mb_helper_integration_tests = \
 	tests/integration/test-cc-token.sh \
 	tests/integration/test-cc-flight.sh \
 	tests/integration/test-cc-serve.sh \
+	tests/integration/test-sa-token.sh \
+	tests/integration/test-sa-serve.sh \
 	tests/integration/test-authorize-loopback.sh \
 	tests/integration/test-authorize-paste.sh \
 	tests/integration/test-authorize-device.sh \

@@ -22,37 +22,11 @@ client_key_file = $MB_TMP/app.key"
 mockctl app cid --user mailbox@example.com --cert "$MB_TMP/app.pem" > /dev/null
 ok $? "mock: app registered"
 
-# burst NAME: N concurrent calls, each bounded; results in runs-NAME/.
-burst() {
-	d=$MB_TMP/runs-$1
-	mkdir "$d"
-	i=0
-	pids=
-	while [ "$i" -lt "$N" ]; do
-		( timeout 120 "$MB_HELPER" --config "$MB_CONF" token \
-			relay@example.com > "$d/$i.out" 2> "$d/$i.err"
-		  echo $? > "$d/$i.rc" ) &
-		pids="$pids $!"
-		i=$((i + 1))
-	done
-	for p in $pids; do
-		wait "$p"
-	done
-	check "$1: all $N calls finished" \
-		test "$(ls "$d" | grep -c '\.rc$')" = "$N"
-	check "$1: all exited 0" test "$(cat "$d"/*.rc | sort -u)" = 0
-	check "$1: all got the same token" \
-		test "$(cat "$d"/*.out | sort -u | wc -l)" = 1
-	check "$1: it is the stored one" \
-		test "$(st_get relay@example.com access_token)" = \
-		"$(cat "$d/0.out")"
-}
-
 # The provider answers the winner's request after 3 s, beyond the 2-s
 # timeout: nothing here depends on the machine's speed, and the others
 # really pile up behind the lock.
 mockctl fault token late --delay 3 --count 1 > /dev/null
-burst first-use
+token_burst first-use relay@example.com
 check "first use: exactly one token request for $N callers" \
 	test "$(mockctl count endpoints.token)" = 1
 check "first use: one verified assertion" \
@@ -60,7 +34,7 @@ check "first use: one verified assertion" \
 old=$(st_get relay@example.com access_token)
 time_left relay@example.com -30
 mockctl fault token late --delay 3 --count 1 > /dev/null
-burst expired
+token_burst expired relay@example.com
 check "expired: exactly one more token request" \
 	test "$(mockctl count endpoints.token)" = 2
 check "expired: a new token" \

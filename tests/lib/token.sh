@@ -157,6 +157,27 @@ for k in ("access_token", "refresh_token"):
 # remember_secret VALUE: checked absent from all stderr output at the end.
 remember_secret() { printf '%s\n' "$1" >> "$MB_TMP/secrets"; }
 
+# mb_sa_key NAME EMAIL KID [KEYFILE]: a Google service account's JSON key
+# for EMAIL, key id KID, in $MB_TMP/NAME.json (mode 0600), with the RSA
+# key $MB_TMP/NAME.key (made unless KEYFILE is given) and its public key
+# $MB_TMP/NAME.pub (for `mockctl sa`); token_uri is the mock's.
+mb_sa_key() {
+	k=${4:-$MB_TMP/$1.key}
+	[ -f "$k" ] || openssl genpkey -algorithm RSA \
+		-pkeyopt rsa_keygen_bits:2048 -out "$k" 2> /dev/null
+	openssl pkey -in "$k" -pubout -out "$MB_TMP/$1.pub" 2> /dev/null
+	"$MB_PYTHON" - "$k" "$2" "$3" "$MB_PROVIDER_URL/token" \
+		> "$MB_TMP/$1.json" <<'PY'
+import json, sys
+key, email, kid, uri = sys.argv[1:5]
+print(json.dumps({"type": "service_account", "project_id": "mb-test",
+                  "private_key_id": kid, "private_key": open(key).read(),
+                  "client_email": email, "client_id": "1234567890",
+                  "token_uri": uri}, indent=2))
+PY
+	chmod 600 "$MB_TMP/$1.json"
+}
+
 # mb_account USER [MOCKCTL-ARGS...]: USER's account at the mock provider
 # (mockctl account ARGS) and in $MB_CONF (with the lines of
 # $MB_ACCT_EXTRA, if set), its refresh token ($rt, remembered as a secret)
@@ -184,4 +205,92 @@ start_serve() {
 	spid=$!
 	at_exit "stop_pid $spid"
 	wait_for 20 test -S "$SOCK"
+}
+
+# app_only_logins WHAT ACCOUNT2 HOW: for an app-only account named after the
+# mailbox $user and a second one ACCOUNT2 acting as $user, both served by
+# start_serve: imtest XOAUTH2 with an empty password, imtest OAUTHBEARER
+# with mailbearer:ACCOUNT2 and smtptest XOAUTH2 all authenticate without
+# a new token request (requests() counts them); then the provider expires
+# the token, Dovecot rejects it, serve is told and makes exactly one new
+# request, and the next login is accepted; serve's log says the token
+# was "obtained with the HOW"; serve stops on SIGTERM, and no secret is in
+# its log, the plugin's or the provider's.  WHAT names the token in the
+# test lines ("an app-only token").  No refresh token at any point.
+app_only_logins() {
+	aol_cmds='a1 SELECT INBOX
+a2 LOGOUT'
+	n0=$(requests)
+	aol_imap "$MB_TMP/i1" XOAUTH2 ""
+	contains "IMAP XOAUTH2 with $1: authenticated" \
+		"$MB_TMP/i1" '^Authenticated\.'
+	contains "... mailbox usable" "$MB_TMP/i1" '^a1 OK \[READ-WRITE\]'
+	aol_imap "$MB_TMP/i2" OAUTHBEARER "mailbearer:$2"
+	contains "IMAP OAUTHBEARER, mailbearer:$2: authenticated" \
+		"$MB_TMP/i2" '^Authenticated\.'
+	sasl_client "$MB_TMP/s1" smtptest "$MB_SUBMISSION_PORT" XOAUTH2 \
+		"$user" "" 'QUIT'
+	contains "SMTP XOAUTH2 with $1: authenticated" "$MB_TMP/s1" '235 '
+	check "three logins, no new request (served from memory)" \
+		test "$(requests)" = "$n0"
+	remember_secret "$(st_get "$user" access_token)"
+	remember_secret "$(st_get "$2" access_token)"
+	check "the state holds no refresh token" \
+		test -z "$(st_get "$user" refresh_token)"
+
+	# The provider expires the access token: Dovecot rejects it, serve
+	# asks for a new one at once, once.
+	mockctl expire "$user" --what access > /dev/null
+	aol_imap "$MB_TMP/i3" XOAUTH2 ""
+	contains "expired token: tagged NO" "$MB_TMP/i3" \
+		'A01 NO \[AUTHENTICATIONFAILED\]'
+	check "serve was told about the rejection" \
+		wait_for 10 grep -q 'rejected the current token' \
+		"$MB_TMP/serve.log"
+	check "... and made a new token request" wait_for 10 aol_more
+	n1=$(requests)
+	aol_imap "$MB_TMP/i4" XOAUTH2 ""
+	contains "next login: authenticated with a new token" \
+		"$MB_TMP/i4" '^Authenticated\.'
+	check "... exactly one request in all" \
+		test "$(requests)" = "$n1" -a "$n1" = $((n0 + 1))
+	remember_secret "$(st_get "$user" access_token)"
+	contains "serve's log says how the token was obtained" \
+		"$MB_TMP/serve.log" "obtained with the $3"
+	kill -TERM "$spid"
+	check "serve stopped" wait_for 20 sh -c "! kill -0 $spid"
+	no_secrets "no secret or token in serve's, the plugin's or the provider's log" \
+		"$MB_TMP/serve.log" "$MB_TMP"/i*.syslog "$MB_TMP"/s*.syslog \
+		"$MB_PROVIDER_LOG"
+}
+aol_imap() {
+	sasl_client "$1" imtest "$MB_IMAP_PORT" "$2" "$user" "$3" "$aol_cmds"
+}
+aol_more() { [ "$(requests)" -ge $((n0 + 1)) ]; }
+
+# token_burst NAME ACCOUNT: $N concurrent `mailbearer token ACCOUNT`
+# calls, each bounded, their results in $MB_TMP/runs-NAME/; checks that
+# all finished with exit 0 and the same token, the one stored.
+token_burst() {
+	tb_d=$MB_TMP/runs-$1
+	mkdir "$tb_d"
+	tb_i=0
+	tb_pids=
+	while [ "$tb_i" -lt "$N" ]; do
+		( timeout 120 "$MB_HELPER" --config "$MB_CONF" token "$2" \
+			> "$tb_d/$tb_i.out" 2> "$tb_d/$tb_i.err"
+		  echo $? > "$tb_d/$tb_i.rc" ) &
+		tb_pids="$tb_pids $!"
+		tb_i=$((tb_i + 1))
+	done
+	for tb_p in $tb_pids; do
+		wait "$tb_p"
+	done
+	check "$1: all $N calls finished" \
+		test "$(ls "$tb_d" | grep -c '\.rc$')" = "$N"
+	check "$1: all exited 0" test "$(cat "$tb_d"/*.rc | sort -u)" = 0
+	check "$1: all got the same token" \
+		test "$(cat "$tb_d"/*.out | sort -u | wc -l)" = 1
+	check "$1: it is the stored one" \
+		test "$(st_get "$2" access_token)" = "$(cat "$tb_d/0.out")"
 }

@@ -11,7 +11,8 @@
 # Each block is loaded by `mailbearer status --config FILE`, which needs
 # no network: the configuration parsed if status gets as far as printing
 # "configuration: FILE".  Absolute client_secret_file, ca_file and
-# state_dir paths (and client_certificate_file, client_key_file) are
+# state_dir paths (and client_certificate_file, client_key_file,
+# service_account_file) are
 # moved under a temporary root where the files are created (mode 0600),
 # since the examples name /etc paths.
 . "$top_srcdir/tests/lib/tap.sh"
@@ -94,6 +95,7 @@ prepare() {
 	{
 		line = $0; v = line; sub(/[ \t][#;].*/, "", v)
 		if (v ~ ("^[ \t]*(client_(secret|certificate|key)_file|" \
+			 "service_account_file|" \
 			 "ca_file|state_dir)[ \t]*="))
 		{
 			k = v; sub(/[ \t]*=.*/, "", k); sub(/^[ \t]*/, "", k)

@@ -70,13 +70,21 @@ check_PROGRAMS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
-	tests/unit/test-token-cache tests/unit/test-id-token
+	tests/unit/test-token-cache tests/unit/test-id-token \
+	tests/unit/test-client-assertion
 TESTS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-owner \
 	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
-	tests/unit/test-token-cache tests/unit/test-id-token
+	tests/unit/test-token-cache tests/unit/test-id-token \
+	tests/unit/test-client-assertion
+tests_unit_test_client_assertion_SOURCES = tests/unit/test-client-assertion.c
+tests_unit_test_client_assertion_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_client_assertion_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+tests_unit_test_client_assertion_LDADD = $(HELPER_UNIT_LDADD) \
+	$(JSONC_LIBS) $(CRYPTO_LIBS)
 tests_unit_test_id_token_SOURCES = tests/unit/test-id-token.c
 tests_unit_test_id_token_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_id_token_LDADD = $(HELPER_UNIT_LDADD)

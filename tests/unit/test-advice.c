@@ -108,14 +108,55 @@ test_certificate(void)
 	}
 }
 
+/* A service account (Google's JWT-bearer grant): its refusals point at
+ * the Admin console, the user or the clock; never at a refresh token. */
+static const struct {
+	const char *error;
+	const char *has;
+} sa_cases[] = {
+	{ "unauthorized_client", "Manage Domain Wide Delegation" },
+	{ "unauthorized_client", "https://mail.google.com/" },
+	{ "invalid_grant", "must be an existing mailbox" },
+	{ "invalid_grant", "this host's clock" },
+	{ "invalid_client", "service_account_file" },
+};
+
+static void
+test_service_account(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(sa_cases) / sizeof(sa_cases[0]); i++) {
+		struct mb_fail_input in = {
+			.http_status = 400,
+			.error = sa_cases[i].error,
+			.provider = "google",
+			.service_account = true,
+		};
+		const char *advice = NULL;
+
+		tap_ok(mb_advice_classify(&in, &advice) == MB_FAIL_CLIENT,
+		       "service account, %s: client (nothing to "
+		       "authorize)", sa_cases[i].error);
+		if (!tap_ok(advice != NULL &&
+			    strstr(advice, sa_cases[i].has) != NULL &&
+			    strstr(advice, "refresh token") == NULL,
+			    "service account, %s: says \"%s\"",
+			    sa_cases[i].error, sa_cases[i].has))
+			tap_diag("advice: %s", advice ? advice : "(null)");
+	}
+}
+
 int
 main(void)
 {
 	size_t i;
 
 	tap_plan((int)(sizeof(cases) / sizeof(cases[0])) * 2 + 3 +
-		 (int)(sizeof(cert_cases) / sizeof(cert_cases[0])) * 2);
+		 (int)(sizeof(cert_cases) / sizeof(cert_cases[0])) * 2 +
+		 (int)(sizeof(sa_cases) / sizeof(sa_cases[0])) * 2);
 	test_certificate();
+	test_service_account();
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct mb_fail_input in = {
 			.http_status = cases[i].status,

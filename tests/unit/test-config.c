@@ -520,6 +520,50 @@ main(void)
 	}
 	mb_config_free(&cfg);
 
+	/* flow = service_account: no client_id needed, Gmail's scope, the
+	 * key file checked like a key, an unusable one that account's. */
+	write_file("sa.json", "{}", 0600);
+	get_ok("[a]\nprovider = google\nflow = service_account\n"
+	       "service_account_file = sa.json\nuser = m@example.org\n", 0644,
+	       &cfg, "service account");
+	a = mb_config_account(cfg, "a");
+	tap_ok(a != NULL && a->flow == MB_FLOW_SERVICE_ACCOUNT &&
+	       mb_flow_app_only(a->flow) && a->unusable == NULL,
+	       "... flow = service_account, app-only, usable");
+	tap_is_str(a ? mb_flow_name(a->flow) : NULL, "service_account",
+		   "... its name");
+	tap_is_str(a ? a->scope : NULL, "https://mail.google.com/",
+		   "... Gmail's scope by default");
+	snprintf(buf, sizeof(buf), "%s/sa.json", dir);
+	tap_is_str(a ? a->service_account_file : NULL, buf,
+		   "... the key file's path, resolved");
+	mb_config_free(&cfg);
+	snprintf(buf, sizeof(buf), "%s/sa.json", dir);
+	chmod(buf, 0644);
+	write_file("conf3", "[a]\nprovider = google\nflow = "
+		   "service_account\nservice_account_file = sa.json\n[b]\n"
+		   "provider = google\nclient_id = c\n", 0644);
+	snprintf(buf, sizeof(buf), "%s/conf3", dir);
+	s = NULL;
+	cfg = NULL;
+	tap_ok(mb_config_load(buf, &cfg, &s) == 0 && s == NULL,
+	       "key file 0644: the configuration loads");
+	free(s);
+	a = cfg != NULL ? mb_config_account(cfg, "a") : NULL;
+	tap_has_str(a && a->unusable ? a->unusable : "", "conf3:4: "
+		    "service_account_file", "... [a] unusable, with the line");
+	tap_has_str(a && a->unusable ? a->unusable : "", "(mode 0644); run: "
+		    "chmod 600", "... and the chmod");
+	tap_ok(cfg != NULL && mb_config_account(cfg, "b")->unusable == NULL,
+	       "... [b] usable");
+	mb_config_free(&cfg);
+	fails("[a]\nprovider = google\nflow = service_account\n", 0644,
+	      ":3: flow = service_account needs service_account_file",
+	      "service account without its key file");
+	fails("[a]\nprovider = google\nclient_id = c\nservice_account_file "
+	      "= sa.json\n", 0644, ":4: service_account_file is only used "
+	      "with flow = service_account", "key file without the flow");
+
 	/* Missing file. */
 	snprintf(buf, sizeof(buf), "%s/none", dir);
 	s = NULL;
