@@ -29,6 +29,7 @@
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
+#   etcd          the 3-node etcd test cluster (tests/lib/etcd.sh) itself
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -48,7 +49,8 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-client-mbsync-password.sh \
 	tests/integration/test-client-msmtp.sh \
 	tests/integration/test-client-mutt.sh \
-	tests/integration/test-ms-server.sh
+	tests/integration/test-ms-server.sh \
+	tests/integration/test-etcd-cluster.sh
 if MB_ALL_TESTS
 TESTS += $(mb_integration_tests)
 endif
