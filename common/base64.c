@@ -69,3 +69,55 @@ mb_base64url_encode(char *out, size_t size, const void *in, size_t len)
 {
 	return b64_encode(out, size, in, len, b64_url, false);
 }
+
+size_t
+mb_base64url_decoded_len(size_t len)
+{
+	if (len % 4 == 1)
+		return (size_t)-1;
+	return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
+}
+
+/* The value of c in the URL alphabet, or -1. */
+static int
+b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+size_t
+mb_base64url_decode(void *out, size_t size, const char *in, size_t len)
+{
+	size_t need = mb_base64url_decoded_len(len), i, o = 0;
+	unsigned char *p = out;
+	unsigned acc = 0;
+	int bits = 0, v;
+
+	if (need == (size_t)-1 || need > size)
+		return (size_t)-1;
+	for (i = 0; i < len; i++) {
+		v = b64url_value((unsigned char)in[i]);
+		if (v < 0)
+			return (size_t)-1;
+		acc = ((acc << 6) | (unsigned)v) & 0xfff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			p[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* the bits left over must be zero: one text per byte string */
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return (size_t)-1;
+	return o;
+}

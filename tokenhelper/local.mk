@@ -25,6 +25,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
 	tokenhelper/safe-open.c tokenhelper/safe-open.h \
+	tokenhelper/seal.c tokenhelper/seal.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/serve-user.c tokenhelper/serve-user.h \
 	tokenhelper/state.c tokenhelper/state.h \

@@ -1,0 +1,354 @@
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "seal.h"
+#include "tap.h"
+
+/* tokenhelper/seal.c: the values the etcd store writes.  A sealed value
+ * opens only under its key, for its account and role, unaltered; the
+ * key file is refused unless it is a private regular file of 32 bytes;
+ * no message holds the plaintext. */
+
+static char dir[300];
+static const char secret[] = "ya29.a0-refresh-token-SECRET";
+
+/* Writes len bytes of data to dir/name with mode; returns the path. */
+static const char *
+key_file(const char *name, const void *data, size_t len, mode_t mode)
+{
+	static char path[400];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		tap_diag("writing %s: %s", path, strerror(errno));
+		exit(1);
+	}
+	chmod(path, mode);
+	return path;
+}
+
+static void
+load(const char *name, const char *bytes, struct mb_seal_key *k)
+{
+	const char *path = key_file(name, bytes, MB_SEAL_KEY_SIZE, 0600);
+	char *err = NULL;
+
+	if (mb_seal_key_load(path, k, &err) < 0) {
+		tap_diag("%s", err);
+		exit(1);
+	}
+}
+
+/* Opens text for account/name under k; the message is kept in *err_r
+ * (checked never to hold the secret). */
+static int
+try_open(const struct mb_seal_key *k, const char *account, const char *name,
+	 const char *text, size_t len, char **err_r)
+{
+	char *plain = NULL;
+	size_t plen = 0;
+	int rc;
+
+	rc = mb_seal_open(k, account, name, text, len, &plain, &plen, err_r);
+	if (rc == 0)
+		free(plain);
+	else if (*err_r == NULL || strstr(*err_r, secret) != NULL ||
+		 strstr(*err_r, "SECRET") != NULL)
+		tap_ok(0, "a refusal holds a message and never the secret");
+	return rc;
+}
+
+static void
+round_trip(const struct mb_seal_key *k, const char *what, const void *data,
+	   size_t len)
+{
+	char *text = mb_seal(k, "alice", "state", data, len), *plain = NULL;
+	char *err = NULL;
+	size_t plen = 0, i;
+	int printable = text != NULL;
+
+	for (i = 0; text != NULL && text[i] != '\0'; i++)
+		if (strchr("abcdefghijklmnopqrstuvwxyz"
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.",
+			   text[i]) == NULL)
+			printable = 0;
+	tap_ok(printable, "%s: sealed as printable text", what);
+	tap_ok(text != NULL && mb_seal_open(k, "alice", "state", text,
+		strlen(text), &plain, &plen, &err) == 0,
+	       "%s: opens again", what);
+	tap_is_mem(plain, plen, data, len, "... to the same bytes");
+	tap_ok(plain != NULL && plain[plen] == '\0', "... NUL-terminated");
+	free(plain);
+	free(err);
+	free(text);
+}
+
+static void
+test_round_trip(const struct mb_seal_key *k)
+{
+	char *big = malloc(65536), *a, *b;
+	size_t i;
+
+	for (i = 0; i < 65536; i++)
+		big[i] = (char)(i * 7 + 3);
+	round_trip(k, "empty", "", 0);
+	round_trip(k, "1 byte", "x", 1);
+	round_trip(k, "64 KiB", big, 65536);
+	free(big);
+
+	a = mb_seal(k, "alice", "state", secret, sizeof(secret) - 1);
+	b = mb_seal(k, "alice", "state", secret, sizeof(secret) - 1);
+	tap_ok(a != NULL && b != NULL && strcmp(a, b) != 0,
+	       "two seals of the same text differ (fresh nonce)");
+	tap_lacks_str(a ? a : "", "ya29", "the sealed text does not show "
+		      "the token");
+	tap_ok(a != NULL && strncmp(a, "mb1.", 4) == 0 &&
+	       strncmp(a + 4, k->id, 8) == 0 && a[12] == '.',
+	       "the text is mb1.KEYID.DATA");
+	free(a);
+	free(b);
+	tap_ok(mb_seal(k, "alice", "state", "", MB_SEAL_MAX_PLAIN + 1) ==
+	       NULL, "a value over MB_SEAL_MAX_PLAIN is not sealed");
+}
+
+static void
+test_key_ids(const struct mb_seal_key *k1, const struct mb_seal_key *k2)
+{
+	struct mb_seal_key again;
+	char key1[MB_SEAL_KEY_SIZE];
+	size_t i;
+	int hex = strlen(k1->id) == 8;
+
+	for (i = 0; i < 8; i++)
+		if (strchr("0123456789abcdef", k1->id[i]) == NULL)
+			hex = 0;
+	tap_ok(hex, "the key id is 8 lowercase hex digits (%s)", k1->id);
+	memset(key1, 'k', sizeof(key1));
+	load("key1-copy", key1, &again);
+	tap_is_str(again.id, k1->id, "the same key gives the same id");
+	tap_ok(strcmp(k1->id, k2->id) != 0, "another key, another id");
+	mb_seal_key_clear(&again);
+	tap_ok(again.id[0] == '\0' && again.key[0] == 0 &&
+	       again.key[MB_SEAL_KEY_SIZE - 1] == 0,
+	       "mb_seal_key_clear wipes the key and its id");
+}
+
+static void
+test_refusals(const struct mb_seal_key *k1, const struct mb_seal_key *k2)
+{
+	char *text = mb_seal(k1, "alice", "state", secret, sizeof(secret) - 1);
+	char *err = NULL, *copy;
+	size_t len = strlen(text), i, flips = 0, opened = 0;
+	static const char sub[] = "\x01\x20\x7f\x80";
+
+	tap_ok(try_open(k2, "alice", "state", text, len, &err) < 0,
+	       "under another key: refused");
+	tap_has_str(err ? err : "", k1->id, "... naming the key id it was sealed "
+		    "under");
+	tap_has_str(err ? err : "", k2->id, "... and this host's key id");
+	tap_has_str(err ? err : "", "copy the cluster's state_key_file to this host",
+		    "... and the fix");
+	tap_has_str(err ? err : "", "mailbearer store rekey", "... or the rekey");
+	free(err);
+	err = NULL;
+
+	tap_ok(try_open(k1, "bob", "state", text, len, &err) < 0,
+	       "under another account: refused");
+	tap_has_str(err ? err : "", "a value copied from another account's key is "
+		    "refused", "... said");
+	free(err);
+	err = NULL;
+	tap_ok(try_open(k1, "alice", "lock", text, len, &err) < 0,
+	       "under another name (role): refused");
+	free(err);
+	err = NULL;
+	/* the separator cannot be moved: "alice"+"state" is not
+	 * "alices"+"tate" */
+	tap_ok(try_open(k1, "alices", "tate", text, len, &err) < 0,
+	       "account and name cannot be shifted into each other");
+	free(err);
+	err = NULL;
+
+	/* every byte changed, to several values: never opens */
+	copy = malloc(len);
+	for (i = 0; i < len; i++) {
+		size_t s;
+
+		for (s = 0; s < sizeof(sub) - 1; s++) {
+			memcpy(copy, text, len);
+			copy[i] = (char)(copy[i] ^ sub[s]);
+			flips++;
+			if (try_open(k1, "alice", "state", copy, len,
+				     &err) == 0)
+				opened++;
+			free(err);
+			err = NULL;
+		}
+	}
+	tap_ok(opened == 0, "every single-byte change refused (%zu of %zu "
+	       "opened)", opened, flips);
+	free(copy);
+
+	for (i = 0; i < len; i++) {
+		if (try_open(k1, "alice", "state", text, i, &err) == 0)
+			opened++;
+		free(err);
+		err = NULL;
+	}
+	tap_ok(opened == 0, "every truncation refused");
+	tap_ok(try_open(k1, "alice", "state", "", 0, &err) < 0,
+	       "empty input refused");
+	tap_has_str(err ? err : "", "is not a value mailbearer sealed", "... as not a "
+		    "sealed value");
+	free(err);
+	err = NULL;
+	tap_ok(try_open(k1, "alice", "state", "{\"refresh_token\":1}", 19,
+			&err) < 0, "garbage refused");
+	free(err);
+	err = NULL;
+	tap_ok(try_open(k1, "alice", "state", "mb1.\0\0\0\0\0\0\0\0.AAAA",
+			17, &err) < 0, "NUL bytes refused");
+	free(err);
+	err = NULL;
+	free(text);
+}
+
+static void
+test_huge(const struct mb_seal_key *k)
+{
+	size_t len = MB_SEAL_MAX_TEXT + 1;
+	char *huge = malloc(len), *err = NULL;
+
+	memset(huge, 'A', len);
+	memcpy(huge, "mb1.", 4);
+	memcpy(huge + 4, k->id, 8);
+	huge[12] = '.';
+	tap_ok(try_open(k, "alice", "state", huge, len, &err) < 0,
+	       "a text over MB_SEAL_MAX_TEXT refused");
+	free(err);
+	err = NULL;
+	tap_ok(try_open(k, "alice", "state", huge, len - 2, &err) < 0,
+	       "a text of 4 MiB of well-formed base64url refused (no tag)");
+	free(err);
+	free(huge);
+}
+
+static void
+test_key_file(void)
+{
+	char key[MB_SEAL_KEY_SIZE + 1], path2[420], *err = NULL;
+	struct mb_seal_key k;
+	const char *path;
+
+	memset(key, 'z', sizeof(key));
+	path = key_file("open", key, MB_SEAL_KEY_SIZE, 0644);
+	tap_ok(mb_seal_key_load(path, &k, &err) < 0, "a 0644 key file: "
+	       "refused");
+	tap_has_str(err ? err : "", path, "... naming the file");
+	tap_has_str(err ? err : "", "0644", "... and its mode");
+	tap_has_str(err ? err : "", "chmod 600", "... and the fix");
+	free(err);
+	path = key_file("ro", key, MB_SEAL_KEY_SIZE, 0400);
+	tap_ok(mb_seal_key_load(path, &k, &err) == 0, "a 0400 key file: "
+	       "loaded");
+	free(err);
+
+	path = key_file("short", key, MB_SEAL_KEY_SIZE - 1, 0600);
+	tap_ok(mb_seal_key_load(path, &k, &err) < 0, "31 bytes: refused");
+	tap_has_str(err ? err : "", "has 31 bytes, not 32", "... saying "
+		    "how many");
+	tap_has_str(err ? err : "", "head -c 32 /dev/urandom", "... and how "
+		    "to make one");
+	free(err);
+	path = key_file("long", key, MB_SEAL_KEY_SIZE + 1, 0600);
+	tap_ok(mb_seal_key_load(path, &k, &err) < 0, "33 bytes: refused");
+	tap_has_str(err ? err : "", "has 33 bytes", "... saying how many");
+	free(err);
+	path = key_file("empty", key, 0, 0600);
+	tap_ok(mb_seal_key_load(path, &k, &err) < 0, "0 bytes: refused");
+	free(err);
+
+	path = key_file("good", key, MB_SEAL_KEY_SIZE, 0600);
+	snprintf(path2, sizeof(path2), "%s/link", dir);
+	if (symlink(path, path2) < 0)
+		tap_diag("symlink: %s", strerror(errno));
+	tap_ok(mb_seal_key_load(path2, &k, &err) < 0, "a symbolic link: "
+	       "refused");
+	tap_has_str(err ? err : "", "symbolic link", "... said");
+	free(err);
+	unlink(path2);
+
+	snprintf(path2, sizeof(path2), "%s/fifo", dir);
+	if (mkfifo(path2, 0600) < 0)
+		tap_diag("mkfifo: %s", strerror(errno));
+	tap_ok(mb_seal_key_load(path2, &k, &err) < 0, "a FIFO: refused "
+	       "(without blocking)");
+	tap_has_str(err ? err : "", "FIFO", "... said");
+	free(err);
+	unlink(path2);
+
+	snprintf(path2, sizeof(path2), "%s/missing", dir);
+	tap_ok(mb_seal_key_load(path2, &k, &err) < 0, "a missing file: "
+	       "refused");
+	tap_has_str(err ? err : "", path2, "... naming it");
+	free(err);
+
+	if (geteuid() == 0) {
+		path = key_file("nobody", key, MB_SEAL_KEY_SIZE, 0600);
+		if (chown(path, 65534, 65534) < 0)
+			tap_diag("chown: %s", strerror(errno));
+		tap_ok(mb_seal_key_load(path, &k, &err) < 0, "a key file of "
+		       "another user: refused");
+		tap_has_str(err ? err : "", "chown", "... with the fix");
+		free(err);
+	} else {
+		tap_skip(2, "not root: cannot give a file to another user");
+	}
+	mb_seal_key_clear(&k);
+}
+
+int
+main(void)
+{
+	static const char *const files[] = {
+		"key1", "key2", "key1-copy", "open", "ro", "short", "long",
+		"empty", "good", "nobody",
+	};
+	const char *tmp = getenv("MB_TMP");
+	char key[MB_SEAL_KEY_SIZE], p[420];
+	struct mb_seal_key k1, k2;
+	size_t i;
+
+	snprintf(dir, sizeof(dir), "%s/mb-test-seal.XXXXXX",
+		 tmp != NULL && *tmp != '\0' ? tmp : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		tap_skip_all("mkdtemp failed");
+	memset(key, 'k', sizeof(key));
+	load("key1", key, &k1);
+	key[0] = 'K';
+	load("key2", key, &k2);
+
+	test_round_trip(&k1);
+	test_key_ids(&k1, &k2);
+	test_refusals(&k1, &k2);
+	test_huge(&k1);
+	test_key_file();
+	mb_seal_key_clear(&k1);
+	mb_seal_key_clear(&k2);
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	rmdir(dir);
+	return tap_done();
+}
