@@ -18,6 +18,8 @@
 
 static char dir[300];
 static const char secret[] = "ya29.a0-refresh-token-SECRET";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			     "abcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /* Writes len bytes of data to dir/name with mode; returns the path. */
 static const char *
@@ -80,9 +82,7 @@ round_trip(const struct mb_seal_key *k, const char *what, const void *data,
 	int printable = text != NULL;
 
 	for (i = 0; text != NULL && text[i] != '\0'; i++)
-		if (strchr("abcdefghijklmnopqrstuvwxyz"
-			   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.",
-			   text[i]) == NULL)
+		if (strchr(b64url, text[i]) == NULL && text[i] != '.')
 			printable = 0;
 	tap_ok(printable, "%s: sealed as printable text", what);
 	tap_ok(text != NULL && mb_seal_open(k, "alice", "state", text,
@@ -121,6 +121,33 @@ test_round_trip(const struct mb_seal_key *k)
 	free(b);
 	tap_ok(mb_seal(k, "alice", "state", "", MB_SEAL_MAX_PLAIN + 1) ==
 	       NULL, "a value over MB_SEAL_MAX_PLAIN is not sealed");
+}
+
+/* A value sealed by another implementation (Python's cryptography,
+ * AESGCM: key 00..1f, nonce a0..ab, associated data "mailbearer sealed
+ * value v1\0alice\0state"): the format is fixed, so what one host or
+ * release sealed opens on another. */
+static void
+test_known_value(void)
+{
+	static const char text[] = "mb1.ff4f7948.oKGio6SlpqeoqaqrnToOSCO5Z8"
+		"wKOvO8bB-u_EqOaD-9hyVB-XZH6w_HECOvHWiMQApeE7Y4z6-3VEBxqA";
+	static const char want[] = "{\"refresh_token\":\"1//0g-example\"}";
+	char key[MB_SEAL_KEY_SIZE], *plain = NULL, *err = NULL;
+	struct mb_seal_key k;
+	size_t i, plen = 0;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (char)i;
+	load("known", key, &k);
+	tap_is_str(k.id, "ff4f7948", "known key: its id");
+	tap_ok(mb_seal_open(&k, "alice", "state", text, sizeof(text) - 1,
+			    &plain, &plen, &err) == 0,
+	       "known value: opens");
+	tap_is_mem(plain, plen, want, sizeof(want) - 1, "... to its text");
+	free(plain);
+	free(err);
+	mb_seal_key_clear(&k);
 }
 
 static void
@@ -169,8 +196,16 @@ test_refusals(const struct mb_seal_key *k1, const struct mb_seal_key *k2)
 		    "refused", "... said");
 	free(err);
 	err = NULL;
+	tap_ok(try_open(k1, "carol", "state", text, len, &err) < 0,
+	       "under another account of the same length: refused");
+	free(err);
+	err = NULL;
 	tap_ok(try_open(k1, "alice", "lock", text, len, &err) < 0,
 	       "under another name (role): refused");
+	free(err);
+	err = NULL;
+	tap_ok(try_open(k1, "alice", "stats", text, len, &err) < 0,
+	       "under another name of the same length: refused");
 	free(err);
 	err = NULL;
 	/* the separator cannot be moved: "alice"+"state" is not
@@ -198,6 +233,19 @@ test_refusals(const struct mb_seal_key *k1, const struct mb_seal_key *k2)
 	}
 	tap_ok(opened == 0, "every single-byte change refused (%zu of %zu "
 	       "opened)", opened, flips);
+	/* the last character carries unused bits (56 bytes): only one of
+	 * the 64 characters there is the value */
+	for (i = 0; i < 64; i++) {
+		memcpy(copy, text, len);
+		copy[len - 1] = b64url[i];
+		if (copy[len - 1] != text[len - 1] &&
+		    try_open(k1, "alice", "state", copy, len, &err) == 0)
+			opened++;
+		free(err);
+		err = NULL;
+	}
+	tap_ok(opened == 0, "one text per value: another last character "
+	       "is refused");
 	free(copy);
 
 	for (i = 0; i < len; i++) {
@@ -320,7 +368,7 @@ main(void)
 {
 	static const char *const files[] = {
 		"key1", "key2", "key1-copy", "open", "ro", "short", "long",
-		"empty", "good", "nobody",
+		"empty", "good", "nobody", "known",
 	};
 	const char *tmp = getenv("MB_TMP");
 	char key[MB_SEAL_KEY_SIZE], p[420];
@@ -338,6 +386,7 @@ main(void)
 
 	test_round_trip(&k1);
 	test_key_ids(&k1, &k2);
+	test_known_value();
 	test_refusals(&k1, &k2);
 	test_huge(&k1);
 	test_key_file();
