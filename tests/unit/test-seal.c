@@ -283,6 +283,8 @@ test_huge(const struct mb_seal_key *k)
 	huge[12] = '.';
 	tap_ok(try_open(k, "alice", "state", huge, len, &err) < 0,
 	       "a text over MB_SEAL_MAX_TEXT refused");
+	tap_has_str(err, "is not a value mailbearer sealed", "... unread, "
+		    "as no value mailbearer sealed");
 	free(err);
 	err = NULL;
 	tap_ok(try_open(k, "alice", "state", huge, len - 2, &err) < 0,
