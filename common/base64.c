@@ -78,9 +78,9 @@ mb_base64url_decoded_len(size_t len)
 	return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
 }
 
-/* The value of c in the URL alphabet, or -1. */
+/* The value of c in the URL alphabet (url) or the standard one, or -1. */
 static int
-b64url_value(unsigned char c)
+b64_value(unsigned char c, bool url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -88,15 +88,15 @@ b64url_value(unsigned char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '-')
+	if (c == (url ? '-' : '+'))
 		return 62;
-	if (c == '_')
+	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
 }
 
-size_t
-mb_base64url_decode(void *out, size_t size, const char *in, size_t len)
+static size_t
+b64_decode(void *out, size_t size, const char *in, size_t len, bool url)
 {
 	size_t need = mb_base64url_decoded_len(len), i, o = 0;
 	unsigned char *p = out;
@@ -106,7 +106,7 @@ mb_base64url_decode(void *out, size_t size, const char *in, size_t len)
 	if (need == (size_t)-1 || need > size)
 		return (size_t)-1;
 	for (i = 0; i < len; i++) {
-		v = b64url_value((unsigned char)in[i]);
+		v = b64_value((unsigned char)in[i], url);
 		if (v < 0)
 			return (size_t)-1;
 		acc = ((acc << 6) | (unsigned)v) & 0xfff;
@@ -120,4 +120,23 @@ mb_base64url_decode(void *out, size_t size, const char *in, size_t len)
 	if ((acc & ((1u << bits) - 1)) != 0)
 		return (size_t)-1;
 	return o;
+}
+
+size_t
+mb_base64url_decode(void *out, size_t size, const char *in, size_t len)
+{
+	return b64_decode(out, size, in, len, true);
+}
+
+size_t
+mb_base64_decode(void *out, size_t size, const char *in, size_t len)
+{
+	/* padded to a multiple of 4 with at most two '=' */
+	if (len % 4 != 0)
+		return (size_t)-1;
+	if (len > 0 && in[len - 1] == '=')
+		len--;
+	if (len > 0 && in[len - 1] == '=')
+		len--;
+	return b64_decode(out, size, in, len, false);
 }

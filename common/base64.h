@@ -32,5 +32,9 @@ size_t mb_base64url_decoded_len(size_t len);
  * nothing meaningful). */
 size_t mb_base64url_decode(void *out, size_t size, const char *in,
 			   size_t len);
+/* The same for standard base64 (RFC 4648 section 4, "+/", padded with
+ * "=" to a multiple of 4 characters), as etcd's JSON gateway sends
+ * bytes. */
+size_t mb_base64_decode(void *out, size_t size, const char *in, size_t len);
 
 #endif

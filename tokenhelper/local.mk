@@ -9,9 +9,12 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
 	tokenhelper/client-assertion.c tokenhelper/client-assertion.h \
 	tokenhelper/conf.c tokenhelper/conf.h \
+	tokenhelper/conf-etcd.c tokenhelper/conf-etcd.h \
 	tokenhelper/digest.c tokenhelper/digest.h \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
+	tokenhelper/etcd.c tokenhelper/etcd.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
+	tokenhelper/fleet.c tokenhelper/fleet.h \
 	tokenhelper/http.c tokenhelper/http.h \
 	tokenhelper/id-token.c tokenhelper/id-token.h \
 	tokenhelper/isotime.c tokenhelper/isotime.h \
@@ -30,6 +33,8 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/serve-user.c tokenhelper/serve-user.h \
 	tokenhelper/state.c tokenhelper/state.h \
 	tokenhelper/store.c tokenhelper/store.h \
+	tokenhelper/store-etcd.c tokenhelper/store-etcd.h \
+	tokenhelper/store-files.c tokenhelper/store-files.h \
 	tokenhelper/test-hooks.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/token.c tokenhelper/token.h \
