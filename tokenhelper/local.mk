@@ -52,7 +52,7 @@ bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cli.c tokenhelper/cli.h \
 	tokenhelper/cmd-import.c tokenhelper/cmd-revoke.c \
-	tokenhelper/cmd-status.c \
+	tokenhelper/cmd-status.c tokenhelper/cmd-store.c \
 	tokenhelper/cmd-token.c tokenhelper/cmd-authorize.c \
 	tokenhelper/flow-code.c tokenhelper/flow-code.h \
 	tokenhelper/flow-loopback.c tokenhelper/flow-paste.c \
