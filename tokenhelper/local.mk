@@ -60,7 +60,7 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
 	tokenhelper/postfix-query.c tokenhelper/postfix-query.h \
-	tokenhelper/doctor-sasl.c
+	tokenhelper/doctor-sasl.c tokenhelper/doctor-fleet.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 # doctor loads libsasl2 as a mail client would (and logs in through
 # http.c); status --json is written by json-c.
