@@ -63,6 +63,8 @@ struct status_opts {
 };
 
 static struct status_opts status_opts;
+/* store = etcd and the cluster has no quorum (status_cluster) */
+static bool status_no_quorum;
 
 /* What status knows of one account. */
 struct status_info {
@@ -137,7 +139,10 @@ status_judge(struct status_info *in, time_t now)
 	case MB_STORE_ERROR:
 	default:
 		in->state = ST_ERROR;
-		in->exit = EX_CONFIG;
+		/* no node answering: the cluster's trouble, not the
+		 * configuration's; it passes */
+		in->exit = in->a->fleet != NULL && status_no_quorum ?
+			   EX_TEMPFAIL : EX_CONFIG;
 		return;
 	}
 	/* Made safe once more: a state file written by an older version
@@ -591,6 +596,7 @@ status_cluster(const struct mb_config *cfg, struct json_object *doc)
 			printf("cluster: NEEDS ATTENTION: %s\n", no_quorum);
 	}
 	r = h.quorum ? EX_OK : EX_TEMPFAIL;
+	status_no_quorum = !h.quorum;
 	mb_etcd_health_clear(&h);
 	return r;
 }
@@ -667,6 +673,7 @@ mb_cmd_status(int argc, char **argv)
 	int ret, r, cluster;
 
 	memset(&status_opts, 0, sizeof(status_opts));
+	status_no_quorum = false;
 	r = mb_cli_parse(argc, argv, false, "", extra, 2, status_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
