@@ -208,7 +208,9 @@ ok $mb_rc "etcd back: migrate --to etcd: exit 0"
 # --- rekey: every state opens with the new key only
 MB_CONF=$CONF_ETCD
 mb store rekey --new-key "$MB_TMP/key1"
-ok "$([ $mb_rc = 64 ] && echo 0 || echo 1)" "rekey to the same key: refused"
+ok "$([ $mb_rc = 64 ] && echo 0 || echo 1)" "rekey to the same key: exit 64"
+contains "rekey to the same key: refused, saying so" "$MB_TMP/err" \
+	'key1 holds the key already in use \(key id [0-9a-f]{8}'
 mb store rekey --new-key "$MB_TMP/key2"
 ok $mb_rc "rekey: exit 0"
 cp "$MB_TMP/out" "$MB_TMP/rekey.out"
