@@ -241,6 +241,50 @@ while read -r s; do
 done < "$MB_TMP/forms"
 check "after rekey: etcdctl shows no token" test "$leaks" = 0
 
+# A lock held: a refresh killed right after taking it (its lease keeps
+# the lock for MB_FLEET_LEASE_TTL seconds).
+test_hooks
+# (an inner shell reaps it: its "Killed" goes nowhere)
+MB_TEST_CRASH_AT=after-lock sh -c '"$@" > /dev/null 2>> "$MB_TMP/all-stderr" &
+	echo $! > "$MB_TMP/crashed.pid"; wait' - "$MB_HELPER" --config "$CONF_ETCD2" \
+	token --refresh b@example.com 2> /dev/null
+crashed=$(cat "$MB_TMP/crashed.pid")
+mb status b@example.com
+contains "status: who holds the lock now" "$MB_TMP/out" \
+	"^  lock: held by $(hostname) pid $crashed$"
+mb status --json b@example.com
+"$MB_PYTHON" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if d["accounts"][0]["lock_holder"] == sys.argv[2] else 1)' \
+	"$MB_TMP/out" "$(hostname) pid $crashed"
+ok $? "status --json: lock_holder names it"
+
+# A user whose role may only read: doctor's write check FAILs, naming
+# the role set-up.
+ectl() {
+	etcdctl --endpoints "$ETCD_URL" --cacert "$MB_CA" \
+		--command-timeout=5s "$@" > /dev/null 2>> "$MB_TMP/etcdctl.err"
+}
+ectl user add root:rootpw && ectl user grant-role root root &&
+	ectl role add mbread &&
+	ectl role grant-permission mbread read /mailbearer/ --prefix=true &&
+	ectl user add reader:readerpw && ectl user grant-role reader mbread &&
+	ectl auth enable
+ok $? "etcd: a read-only user and authentication enabled"
+printf 'readerpw\n' > "$MB_TMP/reader.pw"
+chmod 600 "$MB_TMP/reader.pw"
+CONF_RO=$MB_TMP/ro.conf
+{ printf 'etcd_user = reader\netcd_password_file = %s\n' "$MB_TMP/reader.pw"
+  cat "$CONF_ETCD2"; } > "$CONF_RO"
+chmod 600 "$CONF_RO"
+MB_CONF=$CONF_RO
+mb doctor a@example.com
+contains "doctor, read-only user: the write check FAILs, naming the role" \
+	"$MB_TMP/out" \
+	'^FAIL etcd permissions: cannot write /mailbearer/check/.*; fix: give etcd_user a role with readwrite on the prefix \(doc/fleet.md'
+contains "doctor, read-only user: the key check still PASSes" \
+	"$MB_TMP/out" '^PASS state key: .*opens the 2 state'
+
 no_secrets "no token in any message or output" "$MB_TMP/all-stderr" \
 	"$MB_TMP/rekey.out" "$MB_TMP/out"
 done_testing
