@@ -90,8 +90,9 @@ doc_fleet_write(struct mb_doctor *d, struct mb_fleet *f)
 	else
 		mb_doc_report(d, MB_DOC_FAIL, "etcd permissions", r ==
 			      MB_ETCD_DENIED ? "give etcd_user a role with "
-			      "readwrite on the prefix (doc/fleet.md, the etcd "
-			      "role set-up)" : "as the message says",
+			      "readwrite on the prefix (doc/fleet.md, \"etcd: "
+			      "users, roles, certificates\")" : "as the message "
+			      "says",
 			      "cannot write %s: %s", key, err ? err : "?");
 	free(err);
 	free(key);
