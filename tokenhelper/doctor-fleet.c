@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include <config.h>
 
 /* doctor's checks of a fleet's cluster (doc/fleet.md), when the

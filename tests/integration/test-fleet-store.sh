@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The fleet's commands against a real one-node etcd over TLS (the suite's
 # CA): `store migrate` files -> etcd -> files loses nothing, refuses to
 # overwrite a destination without --force and leaves the source untouched
