@@ -69,3 +69,74 @@ mb_base64url_encode(char *out, size_t size, const void *in, size_t len)
 {
 	return b64_encode(out, size, in, len, b64_url, false);
 }
+
+size_t
+mb_base64url_decoded_len(size_t len)
+{
+	if (len % 4 == 1)
+		return (size_t)-1;
+	return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
+}
+
+/* The value of c in the URL alphabet (url) or the standard one, or -1. */
+static int
+b64_value(unsigned char c, bool url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+static size_t
+b64_decode(void *out, size_t size, const char *in, size_t len, bool url)
+{
+	size_t need = mb_base64url_decoded_len(len), i, o = 0;
+	unsigned char *p = out;
+	unsigned acc = 0;
+	int bits = 0, v;
+
+	if (need == (size_t)-1 || need > size)
+		return (size_t)-1;
+	for (i = 0; i < len; i++) {
+		v = b64_value((unsigned char)in[i], url);
+		if (v < 0)
+			return (size_t)-1;
+		acc = ((acc << 6) | (unsigned)v) & 0xfff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			p[o++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* the bits left over must be zero: one text per byte string */
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return (size_t)-1;
+	return o;
+}
+
+size_t
+mb_base64url_decode(void *out, size_t size, const char *in, size_t len)
+{
+	return b64_decode(out, size, in, len, true);
+}
+
+size_t
+mb_base64_decode(void *out, size_t size, const char *in, size_t len)
+{
+	/* padded to a multiple of 4 with at most two '=' */
+	if (len % 4 != 0)
+		return (size_t)-1;
+	if (len > 0 && in[len - 1] == '=')
+		len--;
+	if (len > 0 && in[len - 1] == '=')
+		len--;
+	return b64_decode(out, size, in, len, false);
+}

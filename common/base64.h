@@ -20,4 +20,21 @@ size_t mb_base64_encode(char *out, size_t size, const void *in, size_t len);
 size_t mb_base64url_encode(char *out, size_t size, const void *in,
 			   size_t len);
 
+/* Length of what len base64url characters (no padding) decode to, or
+ * (size_t)-1 when no encoding has that length (len % 4 == 1). */
+size_t mb_base64url_decoded_len(size_t len);
+/* Decode base64url without padding, in[0..len), into out (size bytes).
+ * Strict, so that each byte string has exactly one accepted text (RFC
+ * 4648 section 3.5 lets a decoder require it): only the 64 characters of
+ * the URL alphabet, no padding or white space, and the unused low bits
+ * of the last character zero.  Returns the number of bytes decoded, or
+ * (size_t)-1 for such a text or when out is too small (out then holds
+ * nothing meaningful). */
+size_t mb_base64url_decode(void *out, size_t size, const char *in,
+			   size_t len);
+/* The same for standard base64 (RFC 4648 section 4, "+/", padded with
+ * "=" to a multiple of 4 characters), as etcd's JSON gateway sends
+ * bytes. */
+size_t mb_base64_decode(void *out, size_t size, const char *in, size_t len);
+
 #endif

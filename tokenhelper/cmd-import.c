@@ -204,15 +204,16 @@ static int
 import_store(const struct mb_account *acct, struct mb_import *imp)
 {
 	struct mb_state st;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
 	char *err = NULL, when[32];
-	int ret = EX_CONFIG, lock = -1;
+	int ret = EX_CONFIG;
 
 	memset(&st, 0, sizeof(st));
-	if (mb_store_lock(acct, &lock, &err) < 0) {
+	if (mb_store_lock(acct, false, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		goto out;
 	}
-	switch (mb_store_read(acct, true, &st, &err)) {
+	switch (mb_store_read_locked(&lock, &st, &err)) {
 	case MB_STORE_FOUND:
 	case MB_STORE_MISSING:
 		break;
@@ -229,7 +230,7 @@ import_store(const struct mb_account *acct, struct mb_import *imp)
 	}
 	mb_state_clear(&st);
 	import_to_state(imp, &st);
-	if (mb_store_write(acct, &st, &err) < 0) {
+	if (mb_store_write(&lock, &st, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		goto out;
 	}

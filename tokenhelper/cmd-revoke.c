@@ -160,72 +160,25 @@ revoke_at_provider(const struct mb_account *a, const struct mb_state *st)
 	return ret;
 }
 
-/* Whether name is the account's state file or one of its leftovers
- * (temporary files, corrupt files moved aside: they may hold tokens). */
-static bool
-revoke_is_state_file(const char *acct, const char *name)
-{
-	size_t n = strlen(acct);
-
-	if (strncmp(name, acct, n) != 0 || strncmp(name + n, ".json", 5))
-		return false;
-	name += n + 5;
-	return *name == '\0' || strncmp(name, ".tmp-", 5) == 0 ||
-	       strncmp(name, ".corrupt-", 9) == 0;
-}
-
-/* Removes the state file and its leftovers, syncs the directory.
- * Returns the number removed, or -1 after logging. */
-static int
-revoke_remove_state(const struct mb_account *a)
-{
-	DIR *d = opendir(a->state_dir);
-	struct dirent *e;
-	int n = 0, fd;
-
-	if (d == NULL) {
-		if (errno == ENOENT)
-			return 0;
-		mb_log(LOG_ERR, "%s: %s", a->state_dir, mb_errstr(errno));
-		return -1;
-	}
-	while ((e = readdir(d)) != NULL) {
-		if (!revoke_is_state_file(a->name, e->d_name))
-			continue;
-		if (unlinkat(dirfd(d), e->d_name, 0) < 0) {
-			mb_log(LOG_ERR, "%s/%s: %s", a->state_dir, e->d_name,
-			       mb_errstr(errno));
-			n = -1;
-			break;
-		}
-		n++;
-	}
-	fd = dirfd(d);
-	if (n > 0 && fsync(fd) < 0)
-		mb_log(LOG_WARNING, "%s: fsync: %s", a->state_dir,
-		       mb_errstr(errno));
-	closedir(d);
-	return n;
-}
-
 /* Under the account's lock: the newest state (a leftover of a crash may
  * hold a rotated refresh token: that is the one to revoke), the
  * revocation, the removal. */
 static int
-revoke_locked(const struct mb_account *a)
+revoke_locked(struct mb_store_lock *lk)
 {
+	const struct mb_account *a = lk->acct;
 	struct mb_state st;
 	const char *why;
 	char *err = NULL;
 	bool found = false;
 	int ret = EX_OK, n;
 
-	if (mb_store_recover(a, &err) < 0) {
+	if (mb_store_recover(lk, &err) < 0) {
 		mb_log(LOG_WARNING, "%s", err);
 		free(err);
 		err = NULL;
 	}
-	switch (mb_store_read(a, false, &st, &err)) {
+	switch (mb_store_read_locked(lk, &st, &err)) {
 	case MB_STORE_FOUND:
 		found = true;
 		break;
@@ -253,18 +206,23 @@ revoke_locked(const struct mb_account *a)
 	mb_state_clear(&st);
 	if (ret != EX_OK)
 		return ret;
-	n = revoke_remove_state(a);
-	if (n < 0)
+	n = mb_store_remove(lk, &err);
+	if (n < 0) {
+		mb_log(LOG_ERR, "%s", err);
+		free(err);
 		return EX_CONFIG;
+	}
 	if (mb_flow_app_only(a->flow))
-		printf("account %s: local state removed (%d file%s); the next "
+		printf("account %s: %s removed (%d %s%s); the next "
 		       "token request (`mailbearer token %s`, or serve's) "
 		       "gets a new access token with the app's credentials\n",
-		       a->name, n, n == 1 ? "" : "s", a->name);
+		       a->name, a->fleet ? "state in etcd" : "local state", n,
+		       a->fleet ? "key" : "file", n == 1 ? "" : "s", a->name);
 	else
-		printf("account %s: local state removed (%d file%s); "
+		printf("account %s: %s removed (%d %s%s); "
 		       "`mailbearer authorize %s` starts it again\n", a->name,
-		       n, n == 1 ? "" : "s", a->name);
+		       a->fleet ? "state in etcd" : "local state", n,
+		       a->fleet ? "key" : "file", n == 1 ? "" : "s", a->name);
 	return EX_OK;
 }
 
@@ -286,7 +244,8 @@ mb_cmd_revoke(int argc, char **argv)
 	const struct mb_account *acct;
 	struct mb_config *cfg;
 	char *err = NULL;
-	int ret, r, lock = -1;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
+	int ret, r;
 
 	revoke_local_only = false;
 	r = mb_cli_parse(argc, argv, false, "", extra, 1, revoke_opt);
@@ -296,13 +255,13 @@ mb_cmd_revoke(int argc, char **argv)
 				   "[--local]", &cfg, &acct);
 	if (r != EX_OK)
 		return r;
-	if (mb_store_lock(acct, &lock, &err) < 0) {
+	if (mb_store_lock(acct, false, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		mb_config_free(&cfg);
 		return EX_CONFIG;
 	}
-	ret = revoke_locked(acct);
+	ret = revoke_locked(&lock);
 	mb_store_unlock(&lock);
 	mb_config_free(&cfg);
 	if (fflush(stdout) != 0)

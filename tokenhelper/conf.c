@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include "conf.h"
+#include "conf-etcd.h"
+#include "fleet.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -73,7 +75,10 @@ enum cfg_key {
 	K_ALLOW, K_TIMEOUT, K_CONNECT_TIMEOUT, K_FLOW,
 	K_CLIENT_CERTIFICATE_FILE, K_CLIENT_KEY_FILE, K_REVOCATION_ENDPOINT,
 	K_NOTIFY, K_NOTIFY_AFTER, K_REPLY_TIMEOUT, K_ROTATION,
-	K_CHECK_IDENTITY, K_SERVICE_ACCOUNT_FILE, K_COUNT
+	K_CHECK_IDENTITY, K_SERVICE_ACCOUNT_FILE,
+	/* global only, in conf-etcd.h's order */
+	K_STORE, K_ETCD_FIRST = K_STORE,
+	K_ETCD_LAST = K_STORE + MB_EK_COUNT - 1, K_COUNT
 };
 
 static const char *const cfg_key_names[K_COUNT] = {
@@ -103,6 +108,15 @@ static const char *const cfg_key_names[K_COUNT] = {
 	[K_ROTATION] = "rotation",
 	[K_CHECK_IDENTITY] = "check_identity",
 	[K_SERVICE_ACCOUNT_FILE] = "service_account_file",
+	[K_STORE] = "store",
+	[K_STORE + MB_EK_ENDPOINTS] = "etcd_endpoints",
+	[K_STORE + MB_EK_CA_FILE] = "etcd_ca_file",
+	[K_STORE + MB_EK_CERT_FILE] = "etcd_cert_file",
+	[K_STORE + MB_EK_KEY_FILE] = "etcd_key_file",
+	[K_STORE + MB_EK_USER] = "etcd_user",
+	[K_STORE + MB_EK_PASSWORD_FILE] = "etcd_password_file",
+	[K_STORE + MB_EK_PREFIX] = "etcd_prefix",
+	[K_STORE + MB_EK_STATE_KEY_FILE] = "state_key_file",
 };
 
 /* One section while it is being read: raw values and their lines. */
@@ -1215,10 +1229,18 @@ cfg_key_line(struct cfg_parser *p, char *s, unsigned lineno,
 		cfg_error(p, lineno, "unknown key \"%s\"", key);
 		return false;
 	}
-	if (!in_section && k != K_NOTIFY && k != K_NOTIFY_AFTER) {
+	if (in_section && k >= K_ETCD_FIRST && k <= K_ETCD_LAST) {
+		cfg_error(p, lineno, "\"%s\" inside [%s]: it belongs before "
+			  "the first [account] (it applies to every account)",
+			  key, sec->name);
+		return false;
+	}
+	if (!in_section && k != K_NOTIFY && k != K_NOTIFY_AFTER &&
+	    (k < K_ETCD_FIRST || k > K_ETCD_LAST)) {
 		cfg_error(p, lineno, "\"%s\" outside an [account] section "
-			  "(only notify and notify_after may come before "
-			  "the first one)", key);
+			  "(only notify, notify_after, store, etcd_* and "
+			  "state_key_file may come before the first one)",
+			  key);
 		return false;
 	}
 	if (!in_section)
@@ -1271,6 +1293,41 @@ cfg_parse_text(struct cfg_parser *p, char *text, struct mb_config *cfg)
 	return ok;
 }
 
+/* store and the etcd_* keys: the fleet every account shares. */
+static bool
+cfg_global_store(struct cfg_parser *p, struct mb_config *cfg)
+{
+	struct mb_etcd_raw raw;
+	unsigned line;
+	char *err = NULL;
+	size_t i;
+	int k;
+
+	memset(&raw, 0, sizeof(raw));
+	raw.dir = p->dir;
+	for (k = 0; k < MB_EK_COUNT; k++) {
+		raw.value[k] = p->global.values[K_ETCD_FIRST + k];
+		raw.line[k] = p->global.lines[K_ETCD_FIRST + k];
+	}
+	if (mb_etcd_conf_build(&raw, &cfg->etcd, &cfg->store_etcd, &line,
+			       &err) < 0) {
+		cfg_error(p, line, "%s", err);
+		free(err);
+		return false;
+	}
+	if (!cfg->store_etcd)
+		return true;
+	cfg->fleet = mb_fleet_new(cfg->etcd, &err);
+	if (cfg->fleet == NULL) {
+		cfg_error(p, raw.line[MB_EK_STATE_KEY_FILE], "%s", err);
+		free(err);
+		return false;
+	}
+	for (i = 0; i < cfg->n_accounts; i++)
+		cfg->accounts[i].fleet = cfg->fleet;
+	return true;
+}
+
 int
 mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
 {
@@ -1320,7 +1377,7 @@ mb_config_load(const char *path, struct mb_config **cfg_r, char **error_r)
 	}
 	cfg = mb_xcalloc(1, sizeof(*cfg));
 	cfg->path = mb_xstrdup(path);
-	if (!cfg_parse_text(&p, text, cfg))
+	if (!cfg_parse_text(&p, text, cfg) || !cfg_global_store(&p, cfg))
 		goto out;
 	*cfg_r = cfg;
 	cfg = NULL;
@@ -1373,6 +1430,8 @@ mb_config_free(struct mb_config **cfg)
 	free((*cfg)->index);
 	free((*cfg)->accounts);
 	free((*cfg)->path);
+	mb_fleet_free(&(*cfg)->fleet);
+	mb_etcd_conf_free(&(*cfg)->etcd);
 	free(*cfg);
 	*cfg = NULL;
 }

@@ -27,6 +27,22 @@ enum mb_flow {
 /* reply_timeout's default, seconds. */
 #define MB_REPLY_TIMEOUT_DEFAULT 300
 
+/* store = etcd: the cluster every host of a fleet shares (fleet.h,
+ * doc/fleet.md).  The global keys etcd_*, state_key_file. */
+struct mb_etcd_conf {
+	char **endpoints;	/* https://HOST:PORT, at least one */
+	size_t n_endpoints;
+	char *ca_file;		/* NULL: system CAs */
+	char *cert_file;	/* client certificate and key, or NULL */
+	char *key_file;
+	char *user;		/* etcd_user, or NULL */
+	char *password;		/* from etcd_password_file; secret */
+	char *prefix;		/* "/mailbearer/": starts and ends with / */
+	char *state_key_file;	/* the AES-256-GCM key, absolute path */
+};
+
+struct mb_fleet;
+
 struct mb_account {
 	char *name;		/* section name: the account */
 	char *user;		/* login name for XOAUTH2 (default: name) */
@@ -85,6 +101,9 @@ struct mb_account {
 	 * Only this account fails (a refresh, authorize); the
 	 * configuration loads and the other accounts are served. */
 	char *unusable;
+	/* store = etcd: the fleet every account of the file shares; NULL
+	 * for store = files (state_dir) */
+	struct mb_fleet *fleet;
 };
 
 struct mb_config {
@@ -99,6 +118,12 @@ struct mb_config {
 	 * mostly identical across 10,000 accounts); the accounts point
 	 * into it, and mb_config_free frees each string once.  An
 	 * account's user equal to its name is the name itself. */
+	/* the global etcd_* keys, or NULL when none is set; store_etcd:
+	 * store = etcd (then etcd is set) */
+	struct mb_etcd_conf *etcd;
+	bool store_etcd;
+	/* store = etcd: the fleet's client and key, made at load */
+	struct mb_fleet *fleet;
 	size_t *index;
 	size_t index_mask;
 	char **shared;

@@ -536,17 +536,18 @@ grant_fill_state(struct mb_state *st, struct mb_grant_out *g, time_t now)
 /* Under the lock: recover leftovers, read what is there (for its
  * generation and refresh token), reserve the next state file. */
 static enum mb_auth_status
-grant_prepare(const struct mb_account *acct, struct mb_state *st,
+grant_prepare(struct mb_store_lock *lk, struct mb_state *st,
 	      struct mb_store_tmp *t)
 {
+	const struct mb_account *acct = lk->acct;
 	char *err = NULL;
 
-	if (mb_store_recover(acct, &err) < 0) {
+	if (mb_store_recover(lk, &err) < 0) {
 		mb_log(LOG_WARNING, "%s: %s", acct->name, err);
 		free(err);
 		err = NULL;
 	}
-	switch (mb_store_read(acct, true, st, &err)) {
+	switch (mb_store_read_locked(lk, st, &err)) {
 	case MB_STORE_CORRUPT:
 		mb_log(LOG_WARNING, "%s", err);
 		/* fall through */
@@ -562,7 +563,7 @@ grant_prepare(const struct mb_account *acct, struct mb_state *st,
 	}
 	free(err);
 	err = NULL;
-	if (mb_store_reserve(acct, st, t, &err) < 0) {
+	if (mb_store_reserve(lk, st, t, &err) < 0) {
 		mb_log(LOG_ERR, "%s: the state cannot be written (%s); the "
 		       "authorization was not completed, so nothing is "
 		       "lost: fix the state directory and run `mailbearer "
@@ -667,9 +668,10 @@ grant_identity(const struct mb_account *acct, const struct mb_grant_out *g,
 
 /* Commits the reserved state; prints the summary. */
 static enum mb_auth_status
-grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
+grant_commit(struct mb_store_lock *lk, struct mb_store_tmp *t,
 	     struct mb_state *st, struct mb_grant_out *g, const char *nonce)
 {
+	const struct mb_account *acct = lk->acct;
 	bool new_rt = g->refresh_token != NULL;
 	enum mb_auth_status r;
 	char *err = NULL, *who = NULL;
@@ -678,7 +680,7 @@ grant_commit(const struct mb_account *acct, struct mb_store_tmp *t,
 	if (r != MB_AUTH_OK)
 		return r;
 	grant_fill_state(st, g, time(NULL));
-	if (mb_store_commit(acct, t, st, &err) < 0) {
+	if (mb_store_commit(lk, t, st, &err) < 0) {
 		mb_log(LOG_ERR, "%s: the tokens could not be stored: %s",
 		       acct->name, err);
 		free(err);
@@ -704,16 +706,16 @@ mb_grant_check_writable(const struct mb_account *acct)
 	struct mb_store_tmp t = MB_STORE_TMP_INIT;
 	struct mb_state st;
 	enum mb_auth_status r;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
 	char *err = NULL;
-	int lock = -1;
 
 	memset(&st, 0, sizeof(st));
-	if (mb_store_lock(acct, &lock, &err) < 0) {
+	if (mb_store_lock(acct, false, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		return MB_AUTH_LOCAL;
 	}
-	r = grant_prepare(acct, &st, &t);
+	r = grant_prepare(&lock, &st, &t);
 	mb_store_release(&t);
 	mb_store_unlock(&lock);
 	mb_state_clear(&st);
@@ -728,18 +730,18 @@ mb_grant_redeem(const struct mb_account *acct, const char *const *fields,
 	struct mb_store_tmp t = MB_STORE_TMP_INIT;
 	struct mb_state st;
 	enum mb_auth_status r;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
 	char *err = NULL;
-	int lock = -1;
 
 	memset(&st, 0, sizeof(st));
 	memset(g, 0, sizeof(*g));
 	g->expires_in = -1;
-	if (mb_store_lock(acct, &lock, &err) < 0) {
+	if (mb_store_lock(acct, false, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		return MB_AUTH_LOCAL;
 	}
-	r = grant_prepare(acct, &st, &t);
+	r = grant_prepare(&lock, &st, &t);
 	if (r == MB_AUTH_OK) {
 		r = mb_grant_request(acct, acct->token_endpoint, fields,
 				     secrets, g);
@@ -748,7 +750,7 @@ mb_grant_redeem(const struct mb_account *acct, const char *const *fields,
 				mb_log(LOG_WARNING, "%s: %s; the refresh "
 				       "token in the reply is stored",
 				       acct->name, g->message);
-			r = grant_commit(acct, &t, &st, g, nonce);
+			r = grant_commit(&lock, &t, &st, g, nonce);
 		}
 	}
 	mb_store_release(&t);

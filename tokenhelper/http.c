@@ -39,6 +39,11 @@ struct http_sink {
 	bool send_timed_out;		/* aborted: not sent in time */
 	bool replying;			/* a header line of the reply came */
 	long reply_s;			/* the whole transfer's limit */
+	/* a stream (mb_http_stream): each complete line goes to on_line
+	 * and leaves the buffer; a non-zero return ends the transfer */
+	int (*on_line)(void *ctx, char *line, size_t len);
+	void *line_ctx;
+	bool line_stop;			/* on_line asked to stop */
 };
 
 #define MB_HTTP_CANCEL_GRACE_MS 500
@@ -134,6 +139,29 @@ http_sink_wipe(struct http_sink *s)
 	s->len = s->cap = 0;
 }
 
+/* A stream's complete lines to on_line, then out of the buffer (wiped:
+ * a line may hold a sealed secret).  Non-zero: stop the transfer. */
+static int
+http_sink_lines(struct http_sink *s)
+{
+	char *nl;
+
+	while ((nl = memchr(s->buf, '\n', s->len)) != NULL) {
+		size_t used = (size_t)(nl - s->buf) + 1;
+
+		*nl = '\0';
+		if (used > 1 && s->on_line(s->line_ctx, s->buf, used - 1)) {
+			s->line_stop = true;
+			return -1;
+		}
+		memmove(s->buf, s->buf + used, s->len - used);
+		mb_wipe(s->buf + s->len - used, used);
+		s->len -= used;
+		s->buf[s->len] = '\0';
+	}
+	return 0;
+}
+
 static size_t
 http_write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
@@ -167,6 +195,8 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *userp)
 	memcpy(s->buf + s->len, data, n);
 	s->len += n;
 	s->buf[s->len] = '\0';
+	if (s->on_line != NULL && http_sink_lines(s) != 0)
+		return 0;
 	return n;
 }
 
@@ -408,28 +438,30 @@ http_was_sent(CURL *curl, const struct http_sink *sink, size_t form_len)
 	return form_len > 0 && up >= (curl_off_t)form_len;
 }
 
-enum mb_http_result
-mb_http_post_form_ex(const char *url, const char *ca_file,
-		     const struct mb_http_limits *lim,
-		     const char *const *fields, struct mb_http_reply *reply,
-		     bool *unanswered_r, char **error_r)
+/* One POST of body (content_type) to url, with the client certificate
+ * of tls if any and the extra header line if any; a stream when
+ * sink->on_line is set.  See mb_http_post_form_ex(). */
+static enum mb_http_result
+http_post(const char *url, const struct mb_http_tls *tls,
+	  const struct mb_http_limits *lim, const char *content_type,
+	  const char *body, const char *header, struct http_sink *sink,
+	  struct mb_http_reply *reply, bool *unanswered_r, char **error_r)
 {
 	enum mb_http_result ret;
 	char errbuf[CURL_ERROR_SIZE];
 	struct curl_slist *headers = NULL;
-	struct http_sink sink;
-	char *form = NULL;
+	const char *lines[4];
 	CURL *curl = NULL;
 	CURLcode rc;
+	size_t i;
 
 	memset(reply, 0, sizeof(*reply));
 	reply->retry_after = -1;
-	memset(&sink, 0, sizeof(sink));
-	sink.retry_after = -1;
-	sink.send_ms = lim->send_timeout * 1000;
-	sink.reply_s = lim->reply_timeout > lim->send_timeout ?
-		       lim->reply_timeout : lim->send_timeout;
-	clock_gettime(CLOCK_MONOTONIC, &sink.started);
+	sink->retry_after = -1;
+	sink->send_ms = lim->send_timeout * 1000;
+	sink->reply_s = lim->reply_timeout > lim->send_timeout ?
+			lim->reply_timeout : lim->send_timeout;
+	clock_gettime(CLOCK_MONOTONIC, &sink->started);
 	*error_r = NULL;
 	if (unanswered_r != NULL)
 		*unanswered_r = false;
@@ -439,48 +471,121 @@ mb_http_post_form_ex(const char *url, const char *ca_file,
 		return ret;
 	ret = MB_HTTP_LOCAL;
 	curl = curl_easy_init();
-	form = mb_http_form_encode(fields);
-	if (curl != NULL && form != NULL)
-		headers = curl_slist_append(headers,
-					    "Accept: application/json");
 	/* No "Expect: 100-continue" wait: the body leaves with the
 	 * headers, so "sent" means the whole request. */
-	if (headers != NULL) {
-		struct curl_slist *more = curl_slist_append(headers,
-							    "Expect:");
+	lines[0] = "Accept: application/json";
+	lines[1] = "Expect:";
+	lines[2] = content_type;
+	lines[3] = header;
+	for (i = 0; curl != NULL && i < 4; i++) {
+		struct curl_slist *more;
 
-		if (more == NULL)
+		if (lines[i] == NULL)
+			continue;
+		more = curl_slist_append(headers, lines[i]);
+		if (more == NULL) {
 			curl_slist_free_all(headers);
+			headers = NULL;
+			break;
+		}
 		headers = more;
 	}
 	if (headers == NULL) {
 		*error_r = mb_xstrdup("libcurl: out of memory");
 		goto out;
 	}
-	http_setopt_transport(curl, url, errbuf, ca_file, lim);
-	http_setopt_request(curl, headers, form, &sink);
+	http_setopt_transport(curl, url, errbuf,
+			      tls != NULL ? tls->ca_file : NULL, lim);
+	if (tls != NULL && tls->cert_file != NULL) {
+		curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->cert_file);
+		curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->key_file);
+	}
+	if (sink->on_line != NULL)
+		curl_easy_setopt(curl, CURLOPT_MAXFILESIZE, 0L);
+	http_setopt_request(curl, headers, body, sink);
 	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		if (!sink.send_timed_out &&
-		    http_was_sent(curl, &sink, strlen(form)))
-			sink.sent = true;
-		ret = http_failure(rc, &sink, url, errbuf, error_r);
+	if (rc != CURLE_OK && !sink->line_stop) {
+		if (!sink->send_timed_out &&
+		    http_was_sent(curl, sink, strlen(body)))
+			sink->sent = true;
+		ret = http_failure(rc, sink, url, errbuf, error_r);
 		if (unanswered_r != NULL)
-			*unanswered_r = sink.sent && !sink.send_timed_out;
+			*unanswered_r = sink->sent && !sink->send_timed_out;
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
-	reply->body = sink.buf != NULL ? sink.buf : mb_xstrdup("");
-	reply->len = sink.len;
-	reply->retry_after = sink.retry_after;
-	sink.buf = NULL;
+	reply->body = sink->buf != NULL ? sink->buf : mb_xstrdup("");
+	reply->len = sink->len;
+	reply->retry_after = sink->retry_after;
+	sink->buf = NULL;
+	sink->cap = 0;
 	ret = MB_HTTP_OK;
 out:
-	http_sink_wipe(&sink);
-	mb_free_secret(&form);
+	http_sink_wipe(sink);
 	curl_slist_free_all(headers);
 	if (curl != NULL)
 		curl_easy_cleanup(curl);
+	return ret;
+}
+
+enum mb_http_result
+mb_http_post_form_ex(const char *url, const char *ca_file,
+		     const struct mb_http_limits *lim,
+		     const char *const *fields, struct mb_http_reply *reply,
+		     bool *unanswered_r, char **error_r)
+{
+	struct mb_http_tls tls = { ca_file, NULL, NULL };
+	enum mb_http_result ret;
+	struct http_sink sink;
+	char *form;
+
+	memset(&sink, 0, sizeof(sink));
+	form = mb_http_form_encode(fields);
+	if (form == NULL) {
+		memset(reply, 0, sizeof(*reply));
+		reply->retry_after = -1;
+		if (unanswered_r != NULL)
+			*unanswered_r = false;
+		*error_r = mb_xstrdup("libcurl: out of memory");
+		return MB_HTTP_LOCAL;
+	}
+	ret = http_post(url, &tls, lim, NULL, form, NULL, &sink, reply,
+			unanswered_r, error_r);
+	mb_free_secret(&form);
+	return ret;
+}
+
+enum mb_http_result
+mb_http_post_json(const char *url, const struct mb_http_tls *tls,
+		  const struct mb_http_limits *lim, const char *json,
+		  const char *header, struct mb_http_reply *reply,
+		  bool *unanswered_r, char **error_r)
+{
+	struct http_sink sink;
+
+	memset(&sink, 0, sizeof(sink));
+	return http_post(url, tls, lim, "Content-Type: application/json",
+			 json, header, &sink, reply, unanswered_r, error_r);
+}
+
+enum mb_http_result
+mb_http_stream(const char *url, const struct mb_http_tls *tls,
+	       const struct mb_http_limits *lim, const char *json,
+	       const char *header,
+	       int (*on_line)(void *ctx, char *line, size_t len), void *ctx,
+	       long *status_r, char **error_r)
+{
+	struct mb_http_reply reply;
+	enum mb_http_result ret;
+	struct http_sink sink;
+
+	memset(&sink, 0, sizeof(sink));
+	sink.on_line = on_line;
+	sink.line_ctx = ctx;
+	ret = http_post(url, tls, lim, "Content-Type: application/json",
+			json, header, &sink, &reply, NULL, error_r);
+	*status_r = reply.status;
+	mb_http_reply_clear(&reply);
 	return ret;
 }
 

@@ -72,6 +72,35 @@ enum mb_http_result mb_http_post_form_ex(const char *url, const char *ca_file,
 					 const char *const *fields,
 					 struct mb_http_reply *reply,
 					 bool *unanswered_r, char **error_r);
+/* TLS for a JSON service (etcd): the CA (NULL: system CAs) and an
+ * optional client certificate and key (both or neither). */
+struct mb_http_tls {
+	const char *ca_file;
+	const char *cert_file;
+	const char *key_file;
+};
+/* A POST of a JSON document, as mb_http_post_form_ex() posts a form,
+ * with the client certificate of tls if any and header (one
+ * "Name: value" line, may hold a secret; NULL none). */
+enum mb_http_result mb_http_post_json(const char *url,
+				      const struct mb_http_tls *tls,
+				      const struct mb_http_limits *lim,
+				      const char *json, const char *header,
+				      struct mb_http_reply *reply,
+				      bool *unanswered_r, char **error_r);
+/* The same POST whose reply is a stream of lines (etcd's watch): each
+ * complete line (NUL-terminated, without its newline, at most
+ * MB_HTTP_MAX_BODY bytes) goes to on_line as it arrives; a non-zero
+ * return ends the transfer at once, as MB_HTTP_OK.  Ends otherwise when
+ * the server closes (MB_HTTP_OK), at lim->reply_timeout (TRANSIENT) or
+ * after mb_cancel_all().  *status_r: the HTTP status (0 if none). */
+enum mb_http_result mb_http_stream(const char *url,
+				   const struct mb_http_tls *tls,
+				   const struct mb_http_limits *lim,
+				   const char *json, const char *header,
+				   int (*on_line)(void *ctx, char *line,
+						  size_t len),
+				   void *ctx, long *status_r, char **error_r);
 /* Wipes and frees the body, zeroes the struct.  NULL-safe. */
 void mb_http_reply_clear(struct mb_http_reply *reply);
 /* "a=1&b=x%20y": malloc'd (caller wipes: it holds secrets), NULL on

@@ -9,9 +9,12 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/cancel.c tokenhelper/cancel.h \
 	tokenhelper/client-assertion.c tokenhelper/client-assertion.h \
 	tokenhelper/conf.c tokenhelper/conf.h \
+	tokenhelper/conf-etcd.c tokenhelper/conf-etcd.h \
 	tokenhelper/digest.c tokenhelper/digest.h \
 	tokenhelper/errtext.c tokenhelper/errtext.h \
+	tokenhelper/etcd.c tokenhelper/etcd.h \
 	tokenhelper/expiry.c tokenhelper/expiry.h \
+	tokenhelper/fleet.c tokenhelper/fleet.h \
 	tokenhelper/http.c tokenhelper/http.h \
 	tokenhelper/id-token.c tokenhelper/id-token.h \
 	tokenhelper/isotime.c tokenhelper/isotime.h \
@@ -25,10 +28,13 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
 	tokenhelper/safe-open.c tokenhelper/safe-open.h \
+	tokenhelper/seal.c tokenhelper/seal.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \
 	tokenhelper/serve-user.c tokenhelper/serve-user.h \
 	tokenhelper/state.c tokenhelper/state.h \
 	tokenhelper/store.c tokenhelper/store.h \
+	tokenhelper/store-etcd.c tokenhelper/store-etcd.h \
+	tokenhelper/store-files.c tokenhelper/store-files.h \
 	tokenhelper/test-hooks.h \
 	tokenhelper/token-cache.c tokenhelper/token-cache.h \
 	tokenhelper/token.c tokenhelper/token.h \
@@ -46,7 +52,7 @@ bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cli.c tokenhelper/cli.h \
 	tokenhelper/cmd-import.c tokenhelper/cmd-revoke.c \
-	tokenhelper/cmd-status.c \
+	tokenhelper/cmd-status.c tokenhelper/cmd-store.c \
 	tokenhelper/cmd-token.c tokenhelper/cmd-authorize.c \
 	tokenhelper/flow-code.c tokenhelper/flow-code.h \
 	tokenhelper/flow-loopback.c tokenhelper/flow-paste.c \
@@ -54,7 +60,7 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
 	tokenhelper/postfix-query.c tokenhelper/postfix-query.h \
-	tokenhelper/doctor-sasl.c
+	tokenhelper/doctor-sasl.c tokenhelper/doctor-fleet.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 # doctor loads libsasl2 as a mail client would (and logs in through
 # http.c); status --json is written by json-c.

@@ -25,6 +25,7 @@ mb_state_clear(struct mb_state *st)
 	free(st->scope);
 	free(st->reason);
 	free(st->last_error);
+	free(st->refreshed_by);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -37,6 +38,7 @@ mb_state_copy(struct mb_state *dst, const struct mb_state *src)
 	dst->scope = mb_xstrdup_or_null(src->scope);
 	dst->reason = mb_xstrdup_or_null(src->reason);
 	dst->last_error = mb_xstrdup_or_null(src->last_error);
+	dst->refreshed_by = mb_xstrdup_or_null(src->refreshed_by);
 }
 
 /* The schema: the members after "version", in the order they are
@@ -68,6 +70,7 @@ static const struct state_field state_fields[] = {
 	SF("reason", SK_TEXT, reason),
 	SF("last_refresh", SK_TIME, last_refresh),
 	SF("last_error", SK_TEXT, last_error),
+	SF("refreshed_by", SK_TEXT, refreshed_by),
 	SF("updated", SK_TIME, updated),
 	SF("last_forced", SK_TIME, last_forced),
 	SF("last_asked", SK_TIME, last_asked),

@@ -57,6 +57,9 @@ struct mb_state {
 	/* +1 on every write: a leftover temporary file is adopted only when
 	 * it is newer than the state file (0 in files that predate it) */
 	long long generation;
+	/* who obtained access_token: "HOST pid PID" (a fleet's status
+	 * shows which host refreshed last); NULL unknown */
+	char *refreshed_by;
 };
 
 /* Wipes the secrets and frees every field; the struct is zeroed. */

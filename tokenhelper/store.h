@@ -2,11 +2,17 @@
 #ifndef MB_STORE_H
 #define MB_STORE_H
 
-/* The per-account state file as a file: <state_dir>/<account>.json, 0600
- * in a 0700 directory owned by the user running the helper, replaced
- * atomically (temporary file in the same directory, fsync, rename, fsync
- * of the directory), plus <account>.lock for the per-account flock(2).
- * What the file says is state.h's. */
+/* Where an account's state lives, and its lock.  Two stores, chosen by
+ * the global key store (conf.h):
+ *   files (store-files.c): <state_dir>/<account>.json, 0600 in a 0700
+ *     directory owned by the user running the helper, replaced atomically
+ *     (temporary file in the same directory, fsync, rename, fsync of the
+ *     directory), plus <account>.lock for the per-account flock(2);
+ *   etcd (store-etcd.c, doc/fleet.md): one sealed key per account in the
+ *     cluster a fleet of hosts shares, a lease lock, writes that succeed
+ *     only while the lock's lease lives and the state is the one read.
+ * Every change of a state is made holding its lock (struct mb_store_lock),
+ * through the calls that take the lock.  What a state says is state.h's. */
 
 #include <stdbool.h>
 #include <sys/stat.h>
@@ -36,8 +42,19 @@ enum mb_store_read_result mb_store_read(const struct mb_account *acct,
 struct mb_store_seen {
 	int fd;			/* -1 when none */
 	struct stat sb;		/* the file as it was when read */
+	long long revision;	/* etcd: the state's mod_revision, 0 none */
 };
 #define MB_STORE_SEEN_INIT { .fd = -1 }
+
+struct mb_fleet_lock;
+/* An account's lock, held. */
+struct mb_store_lock {
+	const struct mb_account *acct;	/* whose, once asked for */
+	bool held;
+	int fd;				/* files: the flock(2)ed file */
+	struct mb_fleet_lock *fleet;	/* etcd: the lease lock */
+};
+#define MB_STORE_LOCK_INIT { NULL, false, -1, NULL }
 
 /* mb_store_read() without moving a corrupt file, keeping the file read
  * open in *seen when MB_STORE_FOUND (else seen->fd is -1). */
@@ -45,11 +62,16 @@ enum mb_store_read_result mb_store_read_seen(const struct mb_account *acct,
 					     struct mb_state *st,
 					     struct mb_store_seen *seen,
 					     char **error_r);
-/* true when the account's state file is still the file *seen holds,
- * unchanged: what was read from it is the current state, and need not be
- * read again (e.g. once the account's lock is taken). */
-bool mb_store_seen_current(const struct mb_account *acct,
+/* Holding lk: true when the account's state is still the one *seen
+ * holds, unchanged: what was read is the current state, and need not be
+ * read again. */
+bool mb_store_seen_current(const struct mb_store_lock *lk,
 			   const struct mb_store_seen *seen);
+/* Holding lk: mb_store_read() with move_corrupt (etcd: the state the lock
+ * was taken with, read in the same transaction). */
+enum mb_store_read_result mb_store_read_locked(struct mb_store_lock *lk,
+					       struct mb_state *st,
+					       char **error_r);
 /* Closes it; safe on MB_STORE_SEEN_INIT and twice. */
 void mb_store_seen_close(struct mb_store_seen *seen);
 
@@ -68,7 +90,7 @@ struct mb_store_tmp {
 /* Reserves room for a state of up to the largest size we write (cur:
  * the current state, for its free-text fields; may be NULL).  0, or -1
  * with *error_r naming the directory and the cause. */
-int mb_store_reserve(const struct mb_account *acct,
+int mb_store_reserve(const struct mb_store_lock *lk,
 		     const struct mb_state *cur, struct mb_store_tmp *t,
 		     char **error_r);
 /* Writes st into the reserved file (st->updated and st->generation set
@@ -76,13 +98,16 @@ int mb_store_reserve(const struct mb_account *acct,
  * 0, or -1 with *error_r: the previous state file is then untouched; if
  * the new state was completely written but not renamed, the temporary
  * file is kept (t->keep) and the next mb_store_recover() adopts it. */
-int mb_store_commit(const struct mb_account *acct, struct mb_store_tmp *t,
+int mb_store_commit(struct mb_store_lock *lk, struct mb_store_tmp *t,
 		    struct mb_state *st, char **error_r);
 /* Closes the reserved file and removes it unless kept.  Safe twice. */
 void mb_store_release(struct mb_store_tmp *t);
 /* mb_store_reserve() + mb_store_commit() + mb_store_release(). */
-int mb_store_write(const struct mb_account *acct, struct mb_state *st,
+int mb_store_write(struct mb_store_lock *lk, struct mb_state *st,
 		   char **error_r);
+/* Holding lk: removes the account's state (revoke).  0 (also when there
+ * was none) or -1 with *error_r. */
+int mb_store_remove(struct mb_store_lock *lk, char **error_r);
 /* Only while holding the account's lock: temporary files left by a
  * crash (regular files of ours named <account>.json.tmp-XXXXXX; nothing
  * else is touched) are adopted as the state file when one holds a
@@ -90,15 +115,27 @@ int mb_store_write(const struct mb_account *acct, struct mb_state *st,
  * refresh token the state file lacks), else removed.  Returns the number
  * adopted (0 or 1), or -1 with *error_r when the directory cannot be
  * read or a newer state cannot be put in place (that file is kept). */
-int mb_store_recover(const struct mb_account *acct, char **error_r);
+int mb_store_recover(const struct mb_store_lock *lk, char **error_r);
 /* Creates the state directory (0700) if needed and refuses one that
  * group or others can access or that another user owns.  0 or -1. */
 int mb_store_prepare_dir(const char *dir, char **error_r);
-/* Takes the account's exclusive lock, waiting for it.  Returns 0 and an
- * fd for mb_store_unlock(), or -1 with *error_r malloc'd. */
-int mb_store_lock(const struct mb_account *acct, int *fd_r, char **error_r);
-/* Releases the lock; *fd becomes -1.  Safe on -1. */
-void mb_store_unlock(int *fd);
+/* Takes the account's exclusive lock, waiting for it: 0 with *lk held,
+ * or -1 with *error_r malloc'd (lk->acct is set either way; a lock not
+ * held writes nothing, and reserves nothing but for a fleet's account,
+ * whose state then stays in memory: token.c's refresh without quorum).
+ * With wait_changed (etcd only): when the lock was held by another host
+ * and the state changed while this one waited, 1 without the lock (the
+ * caller reads the state again: the other host refreshed it). */
+int mb_store_lock(const struct mb_account *acct, bool wait_changed,
+		  struct mb_store_lock *lk, char **error_r);
+/* Releases the lock.  Safe on MB_STORE_LOCK_INIT and twice. */
+void mb_store_unlock(struct mb_store_lock *lk);
+/* A name for the account's state, for messages and as a key: the state
+ * file's path, or "etcd:KEY".  malloc'd. */
+char *mb_store_name(const struct mb_account *acct);
+/* Who this process is, for a fleet's status: "HOST pid PID" (malloc'd,
+ * asked anew: serve forks after reading its configuration). */
+char *mb_store_host(void);
 /* <state_dir>/<account><suffix>, malloc'd. */
 char *mb_store_path(const struct mb_account *acct, const char *suffix);
 /* Opens path without blocking on a FIFO or a device and without following

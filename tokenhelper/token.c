@@ -94,7 +94,7 @@ pending_unlink(const char *key)
 static struct token_pending *
 pending_take(const struct mb_account *acct)
 {
-	char *key = mb_store_path(acct, ".json");
+	char *key = mb_store_name(acct);
 	struct token_pending *p;
 
 	pthread_mutex_lock(&pending_mutex);
@@ -107,7 +107,7 @@ pending_take(const struct mb_account *acct)
 static bool
 pending_has(const struct mb_account *acct)
 {
-	char *key = mb_store_path(acct, ".json");
+	char *key = mb_store_name(acct);
 	struct token_pending *p;
 
 	pthread_mutex_lock(&pending_mutex);
@@ -118,6 +118,25 @@ pending_has(const struct mb_account *acct)
 	pthread_mutex_unlock(&pending_mutex);
 	free(key);
 	return p != NULL;
+}
+
+/* When acct has a pending state: *st (cleared first) becomes a copy. */
+static void
+pending_copy(const struct mb_account *acct, struct mb_state *st)
+{
+	char *key = mb_store_name(acct);
+	struct token_pending *p;
+
+	pthread_mutex_lock(&pending_mutex);
+	for (p = pending_head; p != NULL; p = p->next) {
+		if (strcmp(p->key, key) == 0) {
+			mb_state_clear(st);
+			mb_state_copy(st, &p->st);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pending_mutex);
+	free(key);
 }
 
 /* Makes p acct's pending state; an older one is wiped. */
@@ -142,7 +161,7 @@ pending_keep(const struct mb_account *acct, const struct mb_state *st,
 	struct token_pending *p = mb_xmalloc(sizeof(*p));
 
 	memset(p, 0, sizeof(*p));
-	p->key = mb_store_path(acct, ".json");
+	p->key = mb_store_name(acct);
 	mb_state_copy(&p->st, st);
 	p->spent = mb_xstrdup_or_null(spent);
 	pending_put(p);
@@ -158,10 +177,10 @@ pending_keep(const struct mb_account *acct, const struct mb_state *st,
  * pending (*st is a copy of it), *error_r says why.
  */
 static int
-token_reconcile(const struct mb_account *acct,
-		enum mb_store_read_result *rr, struct mb_state *st,
-		char **error_r)
+token_reconcile(struct mb_store_lock *lk, enum mb_store_read_result *rr,
+		struct mb_state *st, char **error_r)
 {
+	const struct mb_account *acct = lk->acct;
 	struct token_pending *p = pending_take(acct);
 	bool wins;
 
@@ -186,7 +205,7 @@ token_reconcile(const struct mb_account *acct,
 	}
 	mb_state_clear(st);
 	*rr = MB_STORE_FOUND;
-	if (mb_store_write(acct, &p->st, error_r) < 0) {
+	if (mb_store_write(lk, &p->st, error_r) < 0) {
 		mb_state_copy(st, &p->st);
 		pending_put(p);
 		return -1;
@@ -261,23 +280,24 @@ token_fast(const struct mb_account *acct, const char *rejected,
  * the state file: the state is then read once), brings in a pending one.
  * seen is closed.  MB_TOKEN_OK with *st filled. */
 static enum mb_token_status
-token_load(const struct mb_account *acct, struct mb_state *st,
+token_load(struct mb_store_lock *lk, struct mb_state *st,
 	   struct mb_store_seen *seen, char **error_r)
 {
+	const struct mb_account *acct = lk->acct;
 	enum mb_store_read_result rr = MB_STORE_FOUND;
 	char *err = NULL;
 
-	if (mb_store_recover(acct, &err) < 0) {
+	if (mb_store_recover(lk, &err) < 0) {
 		mb_log(LOG_WARNING, "%s: %s", acct->name, err);
 		free(err);
 		err = NULL;
 	}
-	if (!mb_store_seen_current(acct, seen)) {
+	if (!mb_store_seen_current(lk, seen)) {
 		mb_state_clear(st);
-		rr = mb_store_read(acct, true, st, error_r);
+		rr = mb_store_read_locked(lk, st, error_r);
 	}
 	mb_store_seen_close(seen);
-	if (token_reconcile(acct, &rr, st, &err) < 0) {
+	if (token_reconcile(lk, &rr, st, &err) < 0) {
 		mb_log(LOG_ERR, "%s: the refreshed state is still not saved: "
 		       "%s", acct->name, err);
 		free(err);
@@ -311,10 +331,11 @@ token_load(const struct mb_account *acct, struct mb_state *st,
 /* Writes st into the reserved file t; if that fails, st (refreshed with
  * spent) stays in memory as acct's pending state.  0 or -1. */
 static int
-token_save(const struct mb_account *acct, struct mb_store_tmp *t,
-	   struct mb_state *st, const char *spent, char **error_r)
+token_save(struct mb_store_lock *lk, const struct mb_account *acct,
+	   struct mb_store_tmp *t, struct mb_state *st, const char *spent,
+	   char **error_r)
 {
-	if (mb_store_commit(acct, t, st, error_r) == 0)
+	if (mb_store_commit(lk, t, st, error_r) == 0)
 		return 0;
 	pending_keep(acct, st, spent);
 	return -1;
@@ -322,11 +343,12 @@ token_save(const struct mb_account *acct, struct mb_store_tmp *t,
 
 /* Best effort, for a state change that no refresh will write. */
 static void
-token_record(const struct mb_account *acct, struct mb_state *st)
+token_record(struct mb_store_lock *lk, const struct mb_account *acct,
+	     struct mb_state *st)
 {
 	char *err = NULL;
 
-	if (mb_store_write(acct, st, &err) < 0) {
+	if (mb_store_write(lk, st, &err) < 0) {
 		mb_log(LOG_WARNING, "%s: cannot record the state: %s",
 		       acct->name, err);
 		free(err);
@@ -370,9 +392,9 @@ token_rate_limited(const struct mb_account *acct, const struct mb_state *st,
 /* The refresh succeeded: the new state replaces *st, on disk (or, if that
  * fails, in memory) before the access token is handed out. */
 static enum mb_token_status
-token_refreshed(const struct mb_account *acct, struct mb_state *st,
-		struct mb_refresh_out *ro, struct mb_store_tmp *t,
-		time_t now, struct mb_access *out)
+token_refreshed(struct mb_store_lock *lk, const struct mb_account *acct,
+		struct mb_state *st, struct mb_refresh_out *ro,
+		struct mb_store_tmp *t, time_t now, struct mb_access *out)
 {
 	char *spent = mb_xstrdup_or_null(st->refresh_token), *err = NULL;
 	bool cc = mb_flow_app_only(acct->flow);
@@ -398,7 +420,9 @@ token_refreshed(const struct mb_account *acct, struct mb_state *st,
 	st->unanswered_at = 0;
 	token_set(&st->reason, NULL);
 	token_set(&st->last_error, NULL);
-	if (token_save(acct, t, st, spent, &err) < 0) {
+	free(st->refreshed_by);
+	st->refreshed_by = mb_store_host();
+	if (token_save(lk, acct, t, st, spent, &err) < 0) {
 		mb_log(LOG_ERR, "%s: refreshed, but the new state could not "
 		       "be saved: %s; it is kept in memory and saved as soon "
 		       "as possible", acct->name, err);
@@ -526,10 +550,10 @@ token_fail_status(const struct mb_account *acct, enum mb_refresh_result fr,
  * 2xx reply judged unusable is the grant now: it is saved, and the
  * failure is transient (the next attempt uses it). */
 static enum mb_token_status
-token_failed(const struct mb_account *acct, struct mb_state *st,
-	     enum mb_refresh_result fr, struct mb_refresh_out *ro,
-	     struct mb_store_tmp *t, bool refused, time_t now,
-	     struct mb_access *out, char **error_r)
+token_failed(struct mb_store_lock *lk, const struct mb_account *acct,
+	     struct mb_state *st, enum mb_refresh_result fr,
+	     struct mb_refresh_out *ro, struct mb_store_tmp *t, bool refused,
+	     time_t now, struct mb_access *out, char **error_r)
 {
 	const char *msg = ro->message != NULL ? ro->message : "unknown";
 	char *spent = NULL, *err = NULL;
@@ -573,7 +597,7 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
 		st->reason = token_unanswered_reason(acct, now, msg);
 		lost = true;
 	}
-	if (token_save(acct, t, st, spent, &err) < 0) {
+	if (token_save(lk, acct, t, st, spent, &err) < 0) {
 		mb_log(spent != NULL ? LOG_ERR : LOG_WARNING, "%s: cannot "
 		       "record the failure: %s%s", acct->name, err,
 		       spent != NULL ? "; the new refresh token is kept in "
@@ -620,9 +644,9 @@ token_failed(const struct mb_account *acct, struct mb_state *st,
  * stamp: for a forced refresh, the state's field that records it
  * (last_forced or last_asked), else NULL. */
 static enum mb_token_status
-token_refresh(const struct mb_account *acct, struct mb_state *st,
-	      time_t *stamp, bool refused, struct mb_access *out,
-	      char **error_r)
+token_refresh(struct mb_store_lock *lk, const struct mb_account *acct,
+	      struct mb_state *st, time_t *stamp, bool refused,
+	      struct mb_access *out, char **error_r)
 {
 	struct mb_store_tmp t = MB_STORE_TMP_INIT;
 	struct mb_refresh_out ro;
@@ -631,7 +655,7 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 	char *err = NULL;
 	time_t now = time(NULL);
 
-	if (mb_store_reserve(acct, st, &t, &err) < 0) {
+	if (mb_store_reserve(lk, st, &t, &err) < 0) {
 		bool cc = mb_flow_app_only(acct->flow);
 
 		*error_r = mb_xasprintf("account %s: %s not attempted%s: the "
@@ -658,10 +682,10 @@ token_refresh(const struct mb_account *acct, struct mb_state *st,
 	mb_store_crash_point("after-reply");
 	now = time(NULL);
 	if (fr == MB_REFRESH_OK)
-		ret = token_refreshed(acct, st, &ro, &t, now, out);
+		ret = token_refreshed(lk, acct, st, &ro, &t, now, out);
 	else
-		ret = token_failed(acct, st, fr, &ro, &t, refused, now, out,
-				   error_r);
+		ret = token_failed(lk, acct, st, fr, &ro, &t, refused, now,
+				   out, error_r);
 	mb_store_release(&t);
 	mb_refresh_out_clear(&ro);
 	return ret;
@@ -691,6 +715,66 @@ token_dead_grant(const struct mb_account *acct, const struct mb_state *st,
 	return MB_TOKEN_NEEDS_AUTHORIZE;
 }
 
+/* A fleet's account refreshes alone, without the cluster, only where no
+ * other host's grant can fork: Google never rotates refresh tokens, and
+ * the app-only flows keep none (doc/fleet.md). */
+static bool
+token_alone_ok(const struct mb_account *acct)
+{
+	return mb_flow_app_only(acct->flow) ||
+	       (strcmp(acct->provider, "google") == 0 &&
+		!acct->rotation_strict);
+}
+
+/* The fleet's lock could not be taken (etcd down or without quorum;
+ * *error_r says so): the state read without the lock, or this process's
+ * pending one, serves a token valid by the clock; an account that may
+ * refresh alone does so, keeping the state in memory until etcd takes
+ * it; any other waits for the cluster. */
+static enum mb_token_status
+token_without_lock(struct mb_store_lock *lk, const struct mb_token_req *req,
+		   bool asked, struct mb_state *st, struct mb_access *out,
+		   char **error_r)
+{
+	const struct mb_account *acct = lk->acct;
+	char *why = *error_r;
+	enum mb_token_status ret;
+	time_t now = time(NULL);
+	bool refused;
+
+	*error_r = NULL;
+	pending_copy(acct, st);
+	refused = asked || (req->rejected != NULL && st->access_token != NULL &&
+			    strcmp(req->rejected, st->access_token) == 0);
+	if (!req->force && !refused && token_usable(st, now)) {
+		mb_log(LOG_WARNING, "%s; serving the current access token "
+		       "until it expires", why);
+		token_hand_out(acct, st, out);
+		free(why);
+		return MB_TOKEN_OK;
+	}
+	if (token_alone_ok(acct) &&
+	    (st->refresh_token != NULL || mb_flow_app_only(acct->flow)) &&
+	    !st->needs_authorize) {
+		mb_log(LOG_WARNING, "%s; refreshing on this host alone (%s), "
+		       "the state is kept in memory until etcd takes it",
+		       why, mb_flow_app_only(acct->flow) ? "an app-only "
+		       "account has no grant to fork" : "Google does not "
+		       "rotate refresh tokens");
+		free(why);
+		return token_refresh(lk, acct, st, NULL, refused, out,
+				     error_r);
+	}
+	*error_r = mb_xasprintf("%s; no refresh is made without the cluster "
+		"(the provider rotates refresh tokens: two hosts refreshing "
+		"apart would fork the grant and lose it); tokens valid by the "
+		"clock are still served, and refreshing resumes by itself once "
+		"etcd answers", why);
+	free(why);
+	ret = MB_TOKEN_TRANSIENT;
+	return ret;
+}
+
 /* mb_token_get_ex(); asked: `mailbearer token --refresh`. */
 static enum mb_token_status
 token_get(const struct mb_account *acct, const struct mb_token_req *req,
@@ -700,8 +784,9 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	struct mb_store_seen seen = MB_STORE_SEEN_INIT;
 	enum mb_token_status ret;
 	struct mb_state st;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
 	bool refused, due, forced, marked = false;
-	int lock = -1;
+	int r, tries;
 	time_t now;
 
 	if (req == NULL)
@@ -719,14 +804,29 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 		mb_state_clear(&st);
 		return MB_TOKEN_ERROR;
 	}
-	if (mb_store_lock(acct, &lock, error_r) < 0) {
+	/* On a fleet, a host that waited while another refreshed reads
+	 * the new state instead of taking the lock (a few times at most). */
+	for (tries = 0;
+	     (r = mb_store_lock(acct, !req->force && tries < 3, &lock,
+				error_r)) == 1; tries++) {
 		mb_store_seen_close(&seen);
 		mb_state_clear(&st);
-		return MB_TOKEN_ERROR;
+		free(*error_r);
+		*error_r = NULL;
+		if (token_fast(acct, req->rejected, out, &st, &seen))
+			return MB_TOKEN_OK;
+	}
+	if (r < 0) {
+		ret = acct->fleet == NULL ? MB_TOKEN_ERROR :
+		      token_without_lock(&lock, req, asked, &st, out,
+					 error_r);
+		mb_store_seen_close(&seen);
+		mb_state_clear(&st);
+		return ret;
 	}
 	/* Whoever held the lock may have refreshed: look again (a glance
 	 * when the file is the one read above). */
-	ret = token_load(acct, &st, &seen, error_r);
+	ret = token_load(&lock, &st, &seen, error_r);
 	if (ret != MB_TOKEN_OK)
 		goto out;
 	now = time(NULL);
@@ -758,8 +858,8 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 		mb_log(LOG_NOTICE, "%s: sending the refresh token whose last "
 		       "request got no reply once more, as asked",
 		       acct->name);
-		ret = token_refresh(acct, &st, &st.last_asked, refused, out,
-				    error_r);
+		ret = token_refresh(&lock, acct, &st, &st.last_asked, refused,
+				    out, error_r);
 		marked = false;
 	} else if (st.needs_authorize && !st.client_problem) {
 		/* The grant is dead, or may be (an unanswered request to a
@@ -770,13 +870,13 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 		   token_rate_limited(acct, &st, asked, now, error_r)) {
 		ret = MB_TOKEN_TRANSIENT;
 	} else {
-		ret = token_refresh(acct, &st, !forced ? NULL : asked ?
+		ret = token_refresh(&lock, acct, &st, !forced ? NULL : asked ?
 				    &st.last_asked : &st.last_forced, refused,
 				    out, error_r);
 		marked = false;
 	}
 	if (marked)
-		token_record(acct, &st);
+		token_record(&lock, acct, &st);
 out:
 	mb_store_unlock(&lock);
 	mb_state_clear(&st);
@@ -837,20 +937,20 @@ mb_token_report_rejected(const struct mb_account *acct, const char *token,
 {
 	struct mb_store_seen none = MB_STORE_SEEN_INIT;
 	enum mb_token_status ret;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
 	struct mb_state st;
-	int lock = -1;
 
 	memset(&st, 0, sizeof(st));
 	*error_r = NULL;
 	if (token == NULL)
 		return MB_TOKEN_OK;
-	if (mb_store_lock(acct, &lock, error_r) < 0)
+	if (mb_store_lock(acct, false, &lock, error_r) < 0)
 		return MB_TOKEN_ERROR;
-	ret = token_load(acct, &st, &none, error_r);
+	ret = token_load(&lock, &st, &none, error_r);
 	if (ret == MB_TOKEN_OK && st.access_token != NULL && !st.rejected &&
 	    strcmp(st.access_token, token) == 0) {
 		st.rejected = true;
-		if (mb_store_write(acct, &st, error_r) < 0)
+		if (mb_store_write(&lock, &st, error_r) < 0)
 			ret = MB_TOKEN_ERROR;
 	}
 	mb_store_unlock(&lock);
@@ -862,18 +962,19 @@ int
 mb_token_flush_pending(const struct mb_account *acct, char **error_r)
 {
 	enum mb_store_read_result rr;
+	struct mb_store_lock lock = MB_STORE_LOCK_INIT;
 	struct mb_state st;
 	char *err = NULL;
-	int lock = -1, ret;
+	int ret;
 
 	*error_r = NULL;
 	if (!pending_has(acct))
 		return 0;
-	if (mb_store_lock(acct, &lock, error_r) < 0)
+	if (mb_store_lock(acct, false, &lock, error_r) < 0)
 		return -1;
-	rr = mb_store_read(acct, true, &st, &err);
+	rr = mb_store_read_locked(&lock, &st, &err);
 	free(err);
-	ret = token_reconcile(acct, &rr, &st, error_r);
+	ret = token_reconcile(&lock, &rr, &st, error_r);
 	mb_store_unlock(&lock);
 	mb_state_clear(&st);
 	return ret;

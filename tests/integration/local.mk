@@ -28,8 +28,10 @@
 #                 a password to a server offering every mechanism,
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
-#   ms            a fake Microsoft IMAP/SMTP server and what the logs say
 #   etcd          the 3-node etcd test cluster (tests/lib/etcd.sh) itself
+#   ms            a fake Microsoft IMAP/SMTP server and what the logs say
+#   fleet         the fleet's store on a real etcd: store migrate and rekey,
+#                 doctor's and status's cluster lines
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -81,6 +83,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-device.sh \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
+	tests/integration/test-fleet-store.sh \
 	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \

@@ -71,20 +71,24 @@ check_PROGRAMS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
 	tests/unit/test-token-cache tests/unit/test-id-token \
-	tests/unit/test-client-assertion
+	tests/unit/test-client-assertion tests/unit/test-seal
 TESTS += tests/unit/test-config tests/unit/test-store \
 	tests/unit/test-owner \
 	tests/unit/test-http tests/unit/test-safe-open \
 	tests/unit/test-advice tests/unit/test-refresh \
 	tests/unit/test-flow-code tests/unit/test-leak-oom \
 	tests/unit/test-token-cache tests/unit/test-id-token \
-	tests/unit/test-client-assertion
+	tests/unit/test-client-assertion tests/unit/test-seal
 tests_unit_test_client_assertion_SOURCES = tests/unit/test-client-assertion.c
 tests_unit_test_client_assertion_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_client_assertion_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 tests_unit_test_client_assertion_LDADD = $(HELPER_UNIT_LDADD) \
 	$(JSONC_LIBS) $(CRYPTO_LIBS)
+# sealed values of the etcd store (AES-256-GCM) and the key file
+tests_unit_test_seal_SOURCES = tests/unit/test-seal.c
+tests_unit_test_seal_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
+tests_unit_test_seal_LDADD = $(HELPER_UNIT_LDADD)
 tests_unit_test_id_token_SOURCES = tests/unit/test-id-token.c
 tests_unit_test_id_token_CPPFLAGS = $(HELPER_UNIT_CPPFLAGS)
 tests_unit_test_id_token_LDADD = $(HELPER_UNIT_LDADD)

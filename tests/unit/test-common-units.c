@@ -22,6 +22,40 @@
 
 #define S(x) x, sizeof(x) - 1
 
+/* base64url decoding accepts one text per byte string and nothing that
+ * is not one. */
+static void
+test_base64url_decode_strict(void)
+{
+	static const char *const bad[] = {
+		"Z",		/* a length no encoding has */
+		"Zh",		/* "f" with its unused bits set */
+		"Zm9=",		/* "fo" with padding */
+		"Zg==",
+		"+/+/",		/* the standard alphabet */
+		"Zm 9v",	/* white space */
+		"Zm9v\n",
+	};
+	char buf[8];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		tap_ok(mb_base64url_decode(buf, sizeof(buf), bad[i],
+					   strlen(bad[i])) == (size_t)-1,
+		       "base64url decode refuses bad text %zu", i);
+	tap_ok(mb_base64url_decode(buf, 2, "Zm9v", 4) == (size_t)-1,
+	       "base64url decode: a short buffer is refused");
+	tap_ok(mb_base64url_decode(buf, 3, "Zm9v", 4) == 3 &&
+	       memcmp(buf, "foo", 3) == 0,
+	       "base64url decode: an exact buffer is enough");
+	tap_ok(mb_base64url_decode(buf, 0, "", 0) == 0,
+	       "base64url decode: empty in, empty out");
+	tap_is_int((long long)mb_base64url_decoded_len(6), 4,
+		   "mb_base64url_decoded_len(6)");
+	tap_ok(mb_base64url_decoded_len(5) == (size_t)-1,
+	       "mb_base64url_decoded_len(5): no such encoding");
+}
+
 /* RFC 4648 section 10 test vectors, and base64url without padding. */
 static void
 test_base64(void)
@@ -59,7 +93,12 @@ test_base64(void)
 			   (long long)strlen(v[i].url), "  mb_base64url_len");
 		tap_is_int((long long)n, (long long)strlen(v[i].url),
 			   "  its length");
+		n = mb_base64url_decode(buf, sizeof(buf), v[i].url,
+					strlen(v[i].url));
+		tap_is_mem(buf, n == (size_t)-1 ? 0 : n, v[i].in, len,
+			   "  base64url decoded back");
 	}
+	test_base64url_decode_strict();
 	/* Too small: nothing encoded, "" and the length still returned. */
 	memset(small, 'x', sizeof(small));
 	n = mb_base64_encode(small, sizeof(small), "foo", 3);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "tokenhelper/store.h"
+#include "tokenhelper/store-files.h"
 
 static char dir[] = "/tmp/mb-test-store.XXXXXX";
 
@@ -57,7 +57,7 @@ test_recover(const struct mb_account *acct, const char *sdir)
 
 	memset(&st, 0, sizeof(st));
 	st.refresh_token = strdup("rt-on-disk");
-	tap_is_int(mb_store_write(acct, &st, &err), 0, "recover: base state");
+	tap_is_int(mb_files_write(acct, &st, &err), 0, "recover: base state");
 	free(err);
 	err = NULL;
 	snprintf(old_tmp, sizeof(old_tmp), "%s/%s.json.tmp-aaaaaa", sdir,
@@ -78,11 +78,11 @@ test_recover(const struct mb_account *acct, const char *sdir)
 	put(junk, "{\"version\": 1, \"refresh_tok", 0600);
 	/* Not ours to touch: readable by others. */
 	put(odd, "{\"version\": 1, \"generation\": 99}\n", 0644);
-	n = mb_store_recover(acct, &err);
+	n = mb_files_recover(acct, &err);
 	tap_is_int(n, 1, "recover: one state adopted");
 	free(err);
 	err = NULL;
-	tap_is_int(mb_store_read(acct, false, &got, &err), MB_STORE_FOUND,
+	tap_is_int(mb_files_read(acct, false, &got, &err), MB_STORE_FOUND,
 		   "recover: state readable");
 	tap_is_str(got.refresh_token, "rt-rotated",
 		   "recover: the newer state (rotated token) adopted");
@@ -133,7 +133,7 @@ test_compat(const struct mb_account *acct, const char *sdir)
 
 	snprintf(p, sizeof(p), "%s/%s.json", sdir, acct->name);
 	put(p, today_file, 0600);
-	tap_is_int(mb_store_read(acct, false, &st, &err), MB_STORE_FOUND,
+	tap_is_int(mb_files_read(acct, false, &st, &err), MB_STORE_FOUND,
 		   "compat: a state file of the previous version loads");
 	free(err);
 	tap_ok(st.refresh_token != NULL &&
@@ -164,7 +164,7 @@ test_compat(const struct mb_account *acct, const char *sdir)
 	memmove(old, strchr(old, '\n') + 1, strlen(strchr(old, '\n')));
 	put(p, text, 0600);
 	free(text);
-	tap_is_int(mb_store_read(acct, false, &st, &err), MB_STORE_FOUND,
+	tap_is_int(mb_files_read(acct, false, &st, &err), MB_STORE_FOUND,
 		   "compat: a state file without last_asked loads");
 	free(err);
 	tap_ok(st.last_asked == 0 && st.last_forced == 1796546300,
@@ -184,17 +184,17 @@ test_seen(const struct mb_account *acct, const char *sdir)
 	char p[600], *err = NULL;
 	FILE *f;
 
-	tap_ok(!mb_store_seen_current(acct, &seen), "seen: nothing read");
+	tap_ok(!mb_files_seen_current(acct, &seen), "seen: nothing read");
 	memset(&st, 0, sizeof(st));
 	st.refresh_token = strdup("rt-seen");
-	tap_is_int(mb_store_write(acct, &st, &err), 0, "seen: a state");
+	tap_is_int(mb_files_write(acct, &st, &err), 0, "seen: a state");
 	mb_state_clear(&st);
-	tap_is_int(mb_store_read_seen(acct, &st, &seen, &err), MB_STORE_FOUND,
+	tap_is_int(mb_files_read_seen(acct, &st, &seen, &err), MB_STORE_FOUND,
 		   "seen: read");
-	tap_ok(seen.fd >= 0 && mb_store_seen_current(acct, &seen),
+	tap_ok(seen.fd >= 0 && mb_files_seen_current(acct, &seen),
 	       "seen: the file read is current");
-	tap_is_int(mb_store_write(acct, &st, &err), 0, "seen: written anew");
-	tap_ok(!mb_store_seen_current(acct, &seen),
+	tap_is_int(mb_files_write(acct, &st, &err), 0, "seen: written anew");
+	tap_ok(!mb_files_seen_current(acct, &seen),
 	       "seen: a state written since is not the one read");
 	mb_store_seen_close(&seen);
 	mb_state_clear(&st);
@@ -203,18 +203,18 @@ test_seen(const struct mb_account *acct, const char *sdir)
 	 * the clock's tick that wrote it: an hour ago here. */
 	if (utimensat(AT_FDCWD, p, old, 0) < 0)
 		tap_diag("cannot set the times of %s", p);
-	mb_store_read_seen(acct, &st, &seen, &err);
+	mb_files_read_seen(acct, &st, &seen, &err);
 	f = fopen(p, "r+");
 	if (f == NULL || fputc(' ', f) == EOF || fclose(f) != 0)
 		tap_diag("cannot rewrite %s", p);
-	tap_ok(!mb_store_seen_current(acct, &seen),
+	tap_ok(!mb_files_seen_current(acct, &seen),
 	       "seen: a file written in place is not current");
 	mb_store_seen_close(&seen);
 	mb_store_seen_close(&seen);
 	tap_is_int(seen.fd, -1, "seen: closed (twice is fine)");
 	mb_state_clear(&st);
 	unlink(p);
-	mb_store_read_seen(acct, &st, &seen, &err);
+	mb_files_read_seen(acct, &st, &seen, &err);
 	tap_is_int(seen.fd, -1, "seen: nothing kept when nothing is found");
 	free(err);
 }
@@ -242,7 +242,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/alice@example.com.json", sdir);
 
 	/* Missing. */
-	r = mb_store_read(&acct, false, &got, &err);
+	r = mb_files_read(&acct, false, &got, &err);
 	tap_is_int(r, MB_STORE_MISSING, "no file: missing");
 	tap_ok(stat(sdir, &sb) == 0 && (sb.st_mode & 0777) == 0700,
 	       "state dir created 0700 (with parents)");
@@ -259,12 +259,12 @@ main(void)
 	st.reason = strdup("because \"quoted\"\nnewline");
 	st.last_refresh = 1900000000;
 	st.last_error = strdup("HTTP 500");
-	tap_is_int(mb_store_write(&acct, &st, &err), 0, "write");
+	tap_is_int(mb_files_write(&acct, &st, &err), 0, "write");
 	tap_ok(st.updated > 0, "updated set by write");
 	tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600,
 	       "state file 0600");
 	ino = sb.st_ino;
-	r = mb_store_read(&acct, false, &got, &err);
+	r = mb_files_read(&acct, false, &got, &err);
 	tap_is_int(r, MB_STORE_FOUND, "read back");
 	tap_is_str(got.refresh_token, "rt-1", "refresh_token");
 	tap_is_str(got.access_token, "at-1", "access_token");
@@ -284,12 +284,12 @@ main(void)
 	free(st.access_token);
 	st.access_token = strdup("at-2");
 	st.refresh_token[3] = '2';
-	tap_is_int(mb_store_write(&acct, &st, &err), 0, "second write");
+	tap_is_int(mb_files_write(&acct, &st, &err), 0, "second write");
 	tap_ok(stat(path, &sb) == 0 && sb.st_ino != ino,
 	       "file replaced by rename, not rewritten in place");
 	tap_is_int(count_entries(sdir, "alice@example.com.json.tmp"), 0,
 		   "no temporary file left");
-	r = mb_store_read(&acct, false, &got, &err);
+	r = mb_files_read(&acct, false, &got, &err);
 	tap_ok(r == MB_STORE_FOUND && got.access_token &&
 	       strcmp(got.access_token, "at-2") == 0 &&
 	       strcmp(got.refresh_token, "rt-2") == 0, "new content read");
@@ -297,7 +297,7 @@ main(void)
 
 	/* Modes: refuse to read secrets others can read. */
 	chmod(path, 0644);
-	r = mb_store_read(&acct, false, &got, &err);
+	r = mb_files_read(&acct, false, &got, &err);
 	tap_is_int(r, MB_STORE_ERROR, "0644 state file refused");
 	tap_ok(err && strstr(err, "chmod 600") && strstr(err, path),
 	       "message says chmod 600 FILE");
@@ -305,13 +305,13 @@ main(void)
 	err = NULL;
 	chmod(path, 0600);
 	chmod(sdir, 0755);
-	r = mb_store_read(&acct, false, &got, &err);
+	r = mb_files_read(&acct, false, &got, &err);
 	tap_is_int(r, MB_STORE_ERROR, "0755 state dir refused");
 	tap_ok(err && strstr(err, "chmod 700") && strstr(err, sdir),
 	       "message says chmod 700 DIR");
 	free(err);
 	err = NULL;
-	tap_ok(mb_store_write(&acct, &st, &err) < 0,
+	tap_ok(mb_files_write(&acct, &st, &err) < 0,
 	       "no write into an open directory either");
 	free(err);
 	err = NULL;
@@ -319,12 +319,12 @@ main(void)
 
 	/* Corrupt: reported, kept aside (never overwritten), not lost. */
 	put(path, "{\"version\": 1, \"refresh_token\": ", 0600);
-	r = mb_store_read(&acct, false, &got, &err);
+	r = mb_files_read(&acct, false, &got, &err);
 	tap_is_int(r, MB_STORE_CORRUPT, "truncated JSON is corrupt");
 	tap_ok(access(path, F_OK) == 0, "left in place without the lock");
 	free(err);
 	err = NULL;
-	r = mb_store_read(&acct, true, &got, &err);
+	r = mb_files_read(&acct, true, &got, &err);
 	tap_is_int(r, MB_STORE_CORRUPT, "corrupt again");
 	tap_ok(access(path, F_OK) != 0, "moved away");
 	tap_is_int(count_entries(sdir, "alice@example.com.json.corrupt-"), 1,
@@ -337,7 +337,7 @@ main(void)
 	free(err);
 	err = NULL;
 	put(path, "{\"version\": 1, \"expires_at\": \"soon\"}", 0600);
-	r = mb_store_read(&acct, true, &got, &err);
+	r = mb_files_read(&acct, true, &got, &err);
 	tap_is_int(r, MB_STORE_CORRUPT, "wrong type is corrupt");
 	tap_ok(err && strstr(err, "expires_at"), "names the field");
 	tap_is_int(count_entries(sdir, "alice@example.com.json.corrupt-"), 2,
@@ -345,28 +345,28 @@ main(void)
 	free(err);
 	err = NULL;
 	put(path, "[1,2]", 0600);
-	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
+	tap_is_int(mb_files_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
 		   "not an object");
 	free(err);
 	err = NULL;
 	put(path, "{\"version\": 1, \"refresh_token\": \"a\\u0001b\"}", 0600);
-	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
+	tap_is_int(mb_files_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
 		   "control character in a token");
 	free(err);
 	err = NULL;
 	put(path, "{\"version\": 2}", 0600);
-	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
+	tap_is_int(mb_files_read(&acct, true, &got, &err), MB_STORE_CORRUPT,
 		   "unknown version");
 	free(err);
 	err = NULL;
 	put(path, "{\"version\": 1}\n", 0600);
-	tap_is_int(mb_store_read(&acct, true, &got, &err), MB_STORE_FOUND,
+	tap_is_int(mb_files_read(&acct, true, &got, &err), MB_STORE_FOUND,
 		   "minimal state is fine");
 	tap_ok(got.refresh_token == NULL, "no refresh token");
 	mb_state_clear(&got);
 
 	/* The lock is exclusive across processes. */
-	tap_is_int(mb_store_lock(&acct, &fd, &err), 0, "lock");
+	tap_is_int(mb_files_lock(&acct, &fd, &err), 0, "lock");
 	if (pipe(pipefd) < 0)
 		tap_skip_all("no pipe");
 	pid = fork();
@@ -387,7 +387,7 @@ main(void)
 		c = '?';
 	waitpid(pid, NULL, 0);
 	tap_ok(c == 'y', "another process cannot take the lock");
-	mb_store_unlock(&fd);
+	mb_files_unlock(&fd);
 	tap_is_int(fd, -1, "unlock resets the fd");
 	snprintf(path, sizeof(path), "%s/alice@example.com.lock", sdir);
 	tap_ok(stat(path, &sb) == 0 && (sb.st_mode & 077) == 0,

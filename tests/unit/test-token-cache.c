@@ -10,7 +10,7 @@
 
 #include "tap.h"
 #include "tokenhelper/cli.h"
-#include "tokenhelper/store.h"
+#include "tokenhelper/store-files.h"
 #include "tokenhelper/conf.h"
 #include "ipc-proto.h"
 #include "tokenhelper/token-cache.h"
@@ -778,7 +778,7 @@ test_stale_run(void)
 	st.access_token = strdup("tokY");
 	st.expires_at = now + 3600;
 	st.last_refresh = now - 3100;
-	if (!tap_ok(a != NULL && mb_store_write(a, &st, &err) == 0,
+	if (!tap_ok(a != NULL && mb_files_write(a, &st, &err) == 0,
 		    "real core: state written"))
 		tap_diag("%s", err != NULL ? err : "no account");
 	free(err);

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+#include <config.h>
+
+#include "store-etcd.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fleet.h"
+#include "isotime.h"
+#include "log.h"
+#include "wipe.h"
+#include "xalloc.h"
+
+/* A waiting host looks at a lock held by another this often (ms). */
+#define FLEET_LOCK_POLL_MS 100
+
+struct mb_fleet_lock {
+	const struct mb_account *acct;
+	struct mb_fleet *f;
+	long long lease;
+	char *lock_key, *state_key, *intent_key;
+	struct mb_etcd_kv state;	/* as the lock's transaction read it */
+	bool committed;			/* the intent went with a write */
+	/* the keep-alive thread */
+	pthread_t ka;
+	bool ka_running;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	bool lost;
+};
+
+/* The sealed text of kv opened and decoded into *st. */
+static enum mb_store_read_result
+fleet_decode(const struct mb_account *acct, const struct mb_etcd_kv *kv,
+	     struct mb_state *st, char **error_r)
+{
+	const struct mb_fleet *f = acct->fleet;
+	enum mb_store_read_result r = MB_STORE_CORRUPT;
+	char *plain = NULL, *err = NULL, *why = NULL;
+	size_t len = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (kv->create_revision == 0)
+		return MB_STORE_MISSING;
+	if (mb_seal_open(&f->key, acct->name, "state", (const char *)kv->value,
+			 kv->value_len, &plain, &len, &err) < 0) {
+		/* another key is the configuration's problem, not the
+		 * value's: nothing is ever rewritten over it */
+		*error_r = mb_xasprintf("account %s: the state in etcd (%s) "
+			"cannot be opened: %s", acct->name, kv->key, err);
+		free(err);
+		return strstr(*error_r, "key id") != NULL ? MB_STORE_ERROR :
+		       MB_STORE_CORRUPT;
+	}
+	if (mb_state_decode(plain, len, st, &why) == 0) {
+		r = MB_STORE_FOUND;
+	} else {
+		*error_r = mb_xasprintf("account %s: the state in etcd (%s) is "
+			"not a valid state: %s; run `mailbearer authorize "
+			"%s` or `mailbearer import %s`", acct->name, kv->key,
+			why, acct->name, acct->name);
+		free(why);
+		mb_state_clear(st);
+	}
+	mb_wipe(plain, len);
+	free(plain);
+	return r;
+}
+
+enum mb_store_read_result
+mb_fleet_read(const struct mb_account *acct, struct mb_state *st,
+	      long long *rev_r, char **error_r)
+{
+	struct mb_fleet *f = acct->fleet;
+	enum mb_store_read_result r;
+	enum mb_etcd_result er;
+	struct mb_etcd_kv kv;
+	char *key = mb_fleet_key(f, acct->name, "state"), *err = NULL;
+	bool quorum = true;
+
+	memset(st, 0, sizeof(*st));
+	if (rev_r != NULL)
+		*rev_r = 0;
+	er = mb_etcd_get(f->etcd, key, false, &kv, NULL, &err);
+	if (er == MB_ETCD_UNAVAILABLE) {
+		/* No quorum: a node's own copy still serves a valid token;
+		 * nothing is written from it. */
+		free(err);
+		err = NULL;
+		quorum = false;
+		er = mb_etcd_get(f->etcd, key, true, &kv, NULL, &err);
+	}
+	free(key);
+	if (er != MB_ETCD_OK) {
+		*error_r = mb_xasprintf("account %s: cannot read the state: %s",
+					acct->name, err);
+		free(err);
+		return MB_STORE_ERROR;
+	}
+	r = fleet_decode(acct, &kv, st, error_r);
+	if (r == MB_STORE_FOUND && rev_r != NULL && quorum)
+		*rev_r = kv.mod_revision;
+	mb_etcd_kv_clear(&kv);
+	return r;
+}
+
+static void *
+fleet_keepalive(void *arg)
+{
+	struct mb_fleet_lock *lk = arg;
+	struct timespec until;
+	char *err = NULL;
+	long ttl;
+
+	pthread_mutex_lock(&lk->mu);
+	while (!lk->stop) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += MB_FLEET_LEASE_TTL / 3;
+		if (pthread_cond_timedwait(&lk->cv, &lk->mu, &until) == 0 ||
+		    lk->stop)
+			continue;
+		pthread_mutex_unlock(&lk->mu);
+		ttl = -1;
+		if (mb_etcd_lease_keepalive(lk->f->etcd, lk->lease, &ttl,
+					    &err) != MB_ETCD_OK) {
+			mb_log(LOG_WARNING, "%s: cannot keep the lock's lease "
+			       "alive: %s", lk->acct->name, err);
+			free(err);
+			err = NULL;
+		}
+		pthread_mutex_lock(&lk->mu);
+		if (ttl == 0)
+			lk->lost = true;
+	}
+	pthread_mutex_unlock(&lk->mu);
+	return NULL;
+}
+
+static void
+fleet_lock_free(struct mb_fleet_lock *lk)
+{
+	char *err = NULL;
+
+	if (lk->ka_running) {
+		pthread_mutex_lock(&lk->mu);
+		lk->stop = true;
+		pthread_cond_signal(&lk->cv);
+		pthread_mutex_unlock(&lk->mu);
+		pthread_join(lk->ka, NULL);
+	}
+	if (lk->lease != 0 &&
+	    mb_etcd_lease_revoke(lk->f->etcd, lk->lease, &err) != MB_ETCD_OK) {
+		mb_log(LOG_WARNING, "%s: cannot release the lock (it ends "
+		       "with its lease within %d s): %s", lk->acct->name,
+		       MB_FLEET_LEASE_TTL, err);
+		free(err);
+	}
+	pthread_mutex_destroy(&lk->mu);
+	pthread_cond_destroy(&lk->cv);
+	mb_etcd_kv_clear(&lk->state);
+	free(lk->lock_key);
+	free(lk->state_key);
+	free(lk->intent_key);
+	free(lk);
+}
+
+/* One try: the lock taken (1), held by another (0, *holder_r and
+ * *state_rev_r say by whom and which state it saw), or -1. */
+static int
+fleet_try_lock(struct mb_fleet_lock *lk, char **holder_r,
+	       long long *state_rev_r, char **error_r)
+{
+	struct mb_etcd_cmp cmp = { lk->lock_key, MB_ETCD_CMP_CREATE, 0 };
+	char *intent, *err = NULL, *host = mb_store_host();
+	char since[MB_ISO_TIME_SIZE];
+	struct mb_etcd_op ok[4], fail[2];
+	struct mb_etcd_kv *kvs = NULL;
+	size_t n = 0;
+	bool won;
+	int ret;
+
+	mb_iso_time(time(NULL), since, sizeof(since), "now");
+	intent = mb_xasprintf("%s since %s", host, since);
+	ok[0] = (struct mb_etcd_op){ MB_ETCD_OP_GET, lk->intent_key, NULL, 0,
+				     0 };
+	ok[1] = (struct mb_etcd_op){ MB_ETCD_OP_PUT, lk->lock_key, host,
+				     strlen(host), lk->lease };
+	ok[2] = (struct mb_etcd_op){ MB_ETCD_OP_PUT, lk->intent_key, intent,
+				     strlen(intent), 0 };
+	ok[3] = (struct mb_etcd_op){ MB_ETCD_OP_GET, lk->state_key, NULL, 0,
+				     0 };
+	fail[0] = (struct mb_etcd_op){ MB_ETCD_OP_GET, lk->lock_key, NULL, 0,
+				       0 };
+	fail[1] = (struct mb_etcd_op){ MB_ETCD_OP_GET, lk->state_key, NULL, 0,
+				       0 };
+	if (mb_etcd_txn(lk->f->etcd, &cmp, 1, ok, 4, fail, 2, &won, &kvs, &n,
+			NULL, &err) != MB_ETCD_OK) {
+		*error_r = mb_xasprintf("account %s: cannot take the lock: %s",
+					lk->acct->name, err);
+		free(err);
+		free(intent);
+		free(host);
+		return -1;
+	}
+	free(intent);
+	free(host);
+	if (won) {
+		if (kvs[0].create_revision != 0)
+			/* its holder died before writing: its lease ended
+			 * the lock, the intent stayed */
+			mb_log(LOG_WARNING, "%s: the previous holder of the "
+			       "lock (%s) stopped without releasing it; if it "
+			       "had sent a refresh request, the provider's "
+			       "answer is lost (the one window no store can "
+			       "close), and a strictly rotating provider may "
+			       "now refuse the refresh token", lk->acct->name,
+			       (const char *)kvs[0].value);
+		lk->state = kvs[1];
+		memset(&kvs[1], 0, sizeof(kvs[1]));
+		ret = 1;
+	} else {
+		*holder_r = mb_xstrndup((const char *)kvs[0].value,
+					kvs[0].value_len);
+		*state_rev_r = kvs[1].mod_revision;
+		ret = 0;
+	}
+	mb_etcd_kvs_free(kvs, n);
+	return ret;
+}
+
+static void
+fleet_nap(void)
+{
+	struct timespec ts = { 0, FLEET_LOCK_POLL_MS * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Waits while another holds the lock: 1 once it is free, 2 if the state
+ * changed meanwhile (wait_changed), -1 at the deadline or an error. */
+static int
+fleet_wait(struct mb_fleet_lock *lk, const char *holder, long long rev0,
+	   bool wait_changed, time_t deadline, time_t *renew_at,
+	   char **error_r)
+{
+	struct mb_etcd_kv kv;
+	char *err = NULL;
+	long ttl;
+
+	for (;;) {
+		if (time(NULL) >= deadline) {
+			*error_r = mb_xasprintf("account %s: the lock is still "
+				"held by %s; try again (a host that died "
+				"holds it at most %d s)", lk->acct->name,
+				holder, MB_FLEET_LEASE_TTL);
+			return -1;
+		}
+		fleet_nap();
+		if (time(NULL) >= *renew_at) {
+			mb_etcd_lease_keepalive(lk->f->etcd, lk->lease, &ttl,
+						&err);
+			free(err);
+			err = NULL;
+			*renew_at = time(NULL) + MB_FLEET_LEASE_TTL / 3;
+		}
+		if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
+				&err) != MB_ETCD_OK) {
+			free(err);
+			err = NULL;
+			continue;
+		}
+		if (kv.create_revision == 0) {
+			mb_etcd_kv_clear(&kv);
+			break;
+		}
+		mb_etcd_kv_clear(&kv);
+	}
+	if (!wait_changed)
+		return 1;
+	if (mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv, NULL,
+			&err) != MB_ETCD_OK) {
+		free(err);
+		return 1;
+	}
+	ttl = kv.mod_revision != rev0;
+	mb_etcd_kv_clear(&kv);
+	return ttl ? 2 : 1;
+}
+
+int
+mb_fleet_lock(const struct mb_account *acct, bool wait_changed,
+	      struct mb_fleet_lock **lk_r, char **error_r)
+{
+	struct mb_fleet_lock *lk = mb_xcalloc(1, sizeof(*lk));
+	char *err = NULL, *holder = NULL;
+	time_t deadline, renew_at;
+	long long rev0 = -1;
+	int r;
+
+	*lk_r = NULL;
+	lk->acct = acct;
+	lk->f = acct->fleet;
+	pthread_mutex_init(&lk->mu, NULL);
+	pthread_cond_init(&lk->cv, NULL);
+	lk->lock_key = mb_fleet_key(lk->f, acct->name, "lock");
+	lk->state_key = mb_fleet_key(lk->f, acct->name, "state");
+	lk->intent_key = mb_fleet_key(lk->f, acct->name, "intent");
+	if (mb_etcd_lease_grant(lk->f->etcd, MB_FLEET_LEASE_TTL, &lk->lease,
+				&err) != MB_ETCD_OK) {
+		*error_r = mb_xasprintf("account %s: cannot take the lock: %s",
+					acct->name, err);
+		free(err);
+		fleet_lock_free(lk);
+		return -1;
+	}
+	/* a holder's refresh may take its reply_timeout */
+	deadline = time(NULL) + acct->reply_timeout + 2 * MB_FLEET_LEASE_TTL;
+	renew_at = time(NULL) + MB_FLEET_LEASE_TTL / 3;
+	for (;;) {
+		long long rev = 0;
+
+		free(holder);
+		holder = NULL;
+		r = fleet_try_lock(lk, &holder, &rev, error_r);
+		if (r != 0)
+			break;
+		if (rev0 < 0)
+			rev0 = rev;
+		r = fleet_wait(lk, holder, rev0, wait_changed, deadline,
+			       &renew_at, error_r);
+		if (r != 1)
+			break;
+	}
+	free(holder);
+	if (r != 1) {
+		fleet_lock_free(lk);
+		return r == 2 ? 1 : -1;
+	}
+	if (pthread_create(&lk->ka, NULL, fleet_keepalive, lk) == 0)
+		lk->ka_running = true;
+	mb_store_crash_point("after-lock");
+	*lk_r = lk;
+	return 0;
+}
+
+long long
+mb_fleet_lock_revision(const struct mb_fleet_lock *lk)
+{
+	return lk->state.mod_revision;
+}
+
+bool
+mb_fleet_lock_lost(struct mb_fleet_lock *lk)
+{
+	bool lost;
+
+	pthread_mutex_lock(&lk->mu);
+	lost = lk->lost;
+	pthread_mutex_unlock(&lk->mu);
+	return lost;
+}
+
+enum mb_store_read_result
+mb_fleet_read_locked(struct mb_fleet_lock *lk, struct mb_state *st,
+		     char **error_r)
+{
+	return fleet_decode(lk->acct, &lk->state, st, error_r);
+}
+
+int
+mb_fleet_commit(struct mb_fleet_lock *lk, struct mb_state *st,
+		char **error_r)
+{
+	return mb_fleet_commit_key(lk, &lk->f->key, st, error_r);
+}
+
+int
+mb_fleet_commit_key(struct mb_fleet_lock *lk, const struct mb_seal_key *key,
+		    struct mb_state *st, char **error_r)
+{
+	struct mb_etcd_cmp cmps[2] = {
+		{ lk->lock_key, MB_ETCD_CMP_LEASE, lk->lease },
+		{ lk->state_key, MB_ETCD_CMP_MOD, lk->state.mod_revision },
+	};
+	struct mb_etcd_op ops[2];
+	char *text, *sealed, *err = NULL;
+	long long rev = 0;
+	bool won;
+
+	st->updated = time(NULL);
+	st->generation++;
+	text = mb_state_encode(st);
+	if (text == NULL) {
+		*error_r = mb_xstrdup("out of memory");
+		return -1;
+	}
+	sealed = mb_seal(key, lk->acct->name, "state", text,
+			 strlen(text));
+	mb_wipe(text, strlen(text));
+	free(text);
+	if (sealed == NULL) {
+		*error_r = mb_xstrdup("cannot seal the state (libcrypto)");
+		return -1;
+	}
+	ops[0] = (struct mb_etcd_op){ MB_ETCD_OP_PUT, lk->state_key, sealed,
+				      strlen(sealed), 0 };
+	ops[1] = (struct mb_etcd_op){ MB_ETCD_OP_DELETE, lk->intent_key, NULL,
+				      0, 0 };
+	if (mb_etcd_txn(lk->f->etcd, cmps, 2, ops, 2, NULL, 0, &won, NULL,
+			NULL, &rev, &err) != MB_ETCD_OK) {
+		*error_r = mb_xasprintf("the state was not written to etcd: "
+					"%s", err);
+		free(err);
+		free(sealed);
+		return -1;
+	}
+	if (!won) {
+		*error_r = mb_xasprintf("the state was not written to etcd: "
+			"this host's lock ended (its lease expired: the "
+			"process was stopped or cut off from etcd for more "
+			"than %d s) or another host changed the state",
+			MB_FLEET_LEASE_TTL);
+		free(sealed);
+		return -1;
+	}
+	/* the lock now holds what was written */
+	mb_etcd_kv_clear(&lk->state);
+	lk->state.key = mb_xstrdup(lk->state_key);
+	lk->state.value = (unsigned char *)sealed;
+	lk->state.value_len = strlen(sealed);
+	lk->state.create_revision = lk->state.create_revision ?
+				    lk->state.create_revision : rev;
+	lk->state.mod_revision = rev;
+	lk->committed = true;
+	mb_store_crash_point("after-commit");
+	return 0;
+}
+
+int
+mb_fleet_remove(struct mb_fleet_lock *lk, char **error_r)
+{
+	struct mb_etcd_cmp cmp = { lk->lock_key, MB_ETCD_CMP_LEASE,
+				   lk->lease };
+	struct mb_etcd_op ops[2] = {
+		{ MB_ETCD_OP_DELETE, lk->state_key, NULL, 0, 0 },
+		{ MB_ETCD_OP_DELETE, lk->intent_key, NULL, 0, 0 },
+	};
+	char *err = NULL;
+	bool won;
+
+	if (mb_etcd_txn(lk->f->etcd, &cmp, 1, ops, 2, NULL, 0, &won, NULL,
+			NULL, NULL, &err) != MB_ETCD_OK || !won) {
+		*error_r = mb_xasprintf("account %s: the state in etcd was not "
+			"removed: %s", lk->acct->name, err != NULL ? err :
+			"this host's lock ended");
+		free(err);
+		return -1;
+	}
+	lk->committed = true;
+	return lk->state.create_revision != 0 ? 1 : 0;
+}
+
+void
+mb_fleet_unlock(struct mb_fleet_lock **lkp)
+{
+	struct mb_fleet_lock *lk = *lkp;
+	char *err = NULL;
+	bool won;
+
+	if (lk == NULL)
+		return;
+	if (!lk->committed) {
+		/* nothing was written: the intent goes with the lock */
+		struct mb_etcd_cmp cmp = { lk->lock_key, MB_ETCD_CMP_LEASE,
+					   lk->lease };
+		struct mb_etcd_op ops[2] = {
+			{ MB_ETCD_OP_DELETE, lk->intent_key, NULL, 0, 0 },
+			{ MB_ETCD_OP_DELETE, lk->lock_key, NULL, 0, 0 },
+		};
+
+		if (mb_etcd_txn(lk->f->etcd, &cmp, 1, ops, 2, NULL, 0, &won,
+				NULL, NULL, NULL, &err) != MB_ETCD_OK) {
+			mb_log(LOG_WARNING, "%s: cannot release the lock: %s",
+			       lk->acct->name, err);
+			free(err);
+		}
+	}
+	fleet_lock_free(lk);
+	*lkp = NULL;
+}
+
+char *
+mb_fleet_lock_holder(const struct mb_account *acct)
+{
+	struct mb_etcd_kv kv;
+	char *key = mb_fleet_key(acct->fleet, acct->name, "lock");
+	char *err = NULL, *who = NULL;
+
+	if (mb_etcd_get(acct->fleet->etcd, key, true, &kv, NULL, &err) ==
+	    MB_ETCD_OK && kv.create_revision != 0)
+		who = mb_xstrndup((const char *)kv.value, kv.value_len);
+	free(err);
+	free(key);
+	mb_etcd_kv_clear(&kv);
+	return who;
+}
