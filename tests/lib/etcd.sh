@@ -37,8 +37,8 @@ etcd_need() {
 	need openssl timeout
 	for mb_c in etcd etcdctl; do
 		command -v "$mb_c" >/dev/null 2>&1 && continue
-		echo "Bail out! $mb_c not installed: run contrib/install-deps.sh" \
-			"(etcd-server, etcd-client)"
+		echo "Bail out! $mb_c not installed:" \
+			"run contrib/install-deps.sh (etcd-server, etcd-client)"
 		exit 1
 	done
 }
@@ -65,7 +65,8 @@ etcd_issue() {
 	{
 		printf '[req]\ndistinguished_name = dn\n[dn]\n[ext]\n'
 		printf 'basicConstraints = critical, CA:false\n'
-		printf 'keyUsage = critical, digitalSignature, keyEncipherment\n'
+		printf 'keyUsage = critical, digitalSignature, %s\n' \
+			keyEncipherment
 		printf 'extendedKeyUsage = %s\n' "$2"
 		[ -z "${4:-}" ] || printf 'subjectAltName = %s\n' "$4"
 	} > "$mb_pki/$1.cnf"
@@ -77,7 +78,8 @@ etcd_issue() {
 		-CAkey "$MB_CA_DIR/ca.key" -CAcreateserial \
 		-CAserial "$mb_pki/ca.srl" -days 2 -extfile "$mb_pki/$1.cnf" \
 		-extensions ext -out "$mb_pki/$1.pem" ) \
-		> "$mb_pki/$1.err" 2>&1 || { mb_diag_file "$mb_pki/$1.err"; return 1; }
+		> "$mb_pki/$1.err" 2>&1 ||
+		{ mb_diag_file "$mb_pki/$1.err"; return 1; }
 }
 
 # etcd_ctl ARGS...: etcdctl (API v3) against the whole cluster, with its
@@ -111,7 +113,8 @@ mb_etcd_launch() {
 	mb_n=$1
 	mb_cluster=
 	for mb_i in 1 2 3; do
-		mb_cluster=$mb_cluster${mb_cluster:+,}n$mb_i=https://127.0.0.1:$(eval echo "\$ETCD_PEER_$mb_i")
+		mb_url=https://127.0.0.1:$(eval echo "\$ETCD_PEER_$mb_i")
+		mb_cluster=$mb_cluster${mb_cluster:+,}n$mb_i=$mb_url
 	done
 	mb_cp=$(eval echo "\$ETCD_PORT_$mb_n")
 	mb_pp=$(eval echo "\$ETCD_PEER_$mb_n")
@@ -142,7 +145,8 @@ mb_etcd_launch() {
 }
 
 # etcd_writes [ENDPOINTS]: a write (as root) through ENDPOINTS (default
-# all) succeeds; with every endpoint, every node also answers health.
+# all) succeeds.  mb_etcd_healthy [ENDPOINTS]: ENDPOINTS (default all)
+# answer health, and a write through them succeeds.
 mb_etcd_probe=/mailbearer/.etcd-lib-probe
 etcd_writes() {
 	etcd_ctl_at "${1:-$ETCD_ENDPOINTS}" put "$mb_etcd_probe" x \
@@ -178,15 +182,16 @@ etcd_cluster_start() {
 		ETCD_KEY=$ETCD_DIR/pki/client.key
 		export ETCD_CERT ETCD_KEY
 	fi
-	at_exit etcd_cluster_stop
+	at_exit "etcd_cluster_stop '$ETCD_DIR'"
 	mb_try=0
 	while [ "$mb_try" -lt 3 ]; do
-		ETCD_ENDPOINTS=
+		mb_eps=
 		for mb_i in 1 2 3; do
 			eval "ETCD_PORT_$mb_i=\$(free_port)"
 			eval "ETCD_PEER_$mb_i=\$(free_port)"
-			ETCD_ENDPOINTS=$ETCD_ENDPOINTS${ETCD_ENDPOINTS:+,}$(mb_etcd_endpoint $mb_i)
+			mb_eps=${mb_eps:+$mb_eps,}$(mb_etcd_endpoint $mb_i)
 		done
+		ETCD_ENDPOINTS=$mb_eps
 		export ETCD_ENDPOINTS ETCD_CA ETCD_DIR ETCD_PORT_1 ETCD_PORT_2 \
 			ETCD_PORT_3
 		for mb_i in 1 2 3; do mb_etcd_launch $mb_i; done
@@ -195,8 +200,8 @@ etcd_cluster_start() {
 		grep -l 'address already in use' "$ETCD_DIR"/n?.log \
 			>/dev/null 2>&1 || { mb_etcd_fail; return 1; }
 		etcd_cluster_stop
-		mkdir "$ETCD_DIR/try$mb_try" &&
-			mv "$ETCD_DIR"/n? "$ETCD_DIR"/n?.* "$ETCD_DIR/try$mb_try"
+		mb_old=$ETCD_DIR/try$mb_try
+		mkdir "$mb_old" && mv "$ETCD_DIR"/n? "$ETCD_DIR"/n?.* "$mb_old"
 		mb_try=$((mb_try + 1))
 	done
 	[ "$mb_try" -lt 3 ] || { mb_etcd_fail; return 1; }
@@ -258,13 +263,15 @@ etcd_quorum_lost_wait() {
 }
 mb_etcd_write_fails() { ! etcd_writes; }
 
-# etcd_cluster_stop: every node, by SIGKILL (its data is thrown away; a
-# SIGTERM to all at once takes up to 15 s: the leader tries to hand over
-# to peers that are going too).  Registered by etcd_cluster_start.
+# etcd_cluster_stop [DIR]: every node of the cluster in DIR (default
+# $ETCD_DIR), by SIGKILL (its data is thrown away; a SIGTERM to all at once
+# takes up to 15 s: the leader tries to hand over to peers that are going
+# too).  etcd_cluster_start registers it for the exit.
 etcd_cluster_stop() {
-	[ -n "${ETCD_DIR:-}" ] || return 0
+	mb_d=${1:-${ETCD_DIR:-}}
+	[ -n "$mb_d" ] || return 0
 	for mb_i in 1 2 3; do
-		mb_p=$(cat "$ETCD_DIR/n$mb_i.pid" 2>/dev/null) || continue
+		mb_p=$(cat "$mb_d/n$mb_i.pid" 2>/dev/null) || continue
 		kill -KILL "$mb_p" 2>/dev/null
 		wait "$mb_p" 2>/dev/null
 	done
