@@ -30,8 +30,10 @@
 #   client        mbsync, msmtp, mutt
 #   etcd          the 3-node etcd test cluster (tests/lib/etcd.sh) itself
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
-#   fleet         the fleet's store on a real etcd: store migrate and rekey,
-#                 doctor's and status's cluster lines
+#   fleet         a fleet on a real etcd: store migrate and rekey,
+#                 doctor's and status's cluster lines; three hosts and
+#                 a 3-node cluster: one refresh per lifetime, hosts killed
+#                 at each point of a refresh, nodes lost and back
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -84,6 +86,9 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
 	tests/integration/test-fleet-store.sh \
+	tests/integration/test-fleet-hosts.sh \
+	tests/integration/test-fleet-kill.sh \
+	tests/integration/test-fleet-quorum.sh \
 	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \
