@@ -77,6 +77,8 @@ struct mb_cache {
 	bool stopping;
 	time_t next_tick;
 	long flush_retry;	/* MB_CACHE_FLUSH_RETRY */
+	/* store = etcd: the cluster did not answer (logged once) */
+	bool fleet_down;
 };
 
 struct mb_cache_job {
@@ -592,11 +594,26 @@ job_log(const struct mb_cache_job *j, enum mb_token_status st,
 	       error != NULL ? error : "unknown error");
 }
 
-void
+/* A failed refresh of a fleet's account while the cluster is down is
+ * tried again soon: nothing but the cluster holds it back. */
+static void
+entry_fleet_cap(const struct mb_cache *c, const struct mb_account *acct,
+		struct mb_cache_entry *e, time_t now)
+{
+	if (c->fleet_down && acct->fleet != NULL &&
+	    e->backoff > MB_CACHE_FLEET_RETRY) {
+		e->backoff = MB_CACHE_FLEET_RETRY;
+		if (e->retry_at > now + MB_CACHE_FLEET_RETRY)
+			e->retry_at = now + MB_CACHE_FLEET_RETRY;
+	}
+}
+
+bool
 mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 {
 	struct mb_cache_entry *e = j->e;
 	struct mb_cache_result *r = &j->r;
+	bool no_new;
 
 	/* every token served is checked once, here (and at start-up): the
 	 * answers do not look at it again */
@@ -613,6 +630,8 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		/* keep serving it, and back off */
 		entry_store(e, &r->a, now);
 		entry_back_off(e, MB_TOKEN_TRANSIENT, now);
+		if (e->status != MB_TOKEN_NEEDS_AUTHORIZE)
+			entry_fleet_cap(c, j->acct, e, now);
 		job_log(j, MB_TOKEN_TRANSIENT, "no new token (the line before "
 			"says why); the current one is still valid",
 			e->expires_at, e->backoff);
@@ -642,12 +661,15 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		e->fail_stamp = j->stamp;
 		e->short_lived = false;
 		entry_back_off(e, r->st, now);
+		if (r->st == MB_TOKEN_TRANSIENT)
+			entry_fleet_cap(c, j->acct, e, now);
 		/* the provider refused the refresh token: what it granted
 		 * before is not served any more */
 		if (r->st == MB_TOKEN_NEEDS_AUTHORIZE)
 			mb_free_secret(&e->token);
 		job_log(j, r->st, e->error, e->expires_at, e->backoff);
 	}
+	no_new = j->acct->fleet != NULL && (r->st != MB_TOKEN_OK || j->stale);
 	e->pending_write = r->pending;
 	if (r->pending && e->retry_at < now + c->flush_retry)
 		e->retry_at = now + c->flush_retry;
@@ -657,6 +679,7 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 	c->next_tick = now;
 	entry_wake(c, e, now);
 	job_free(j);
+	return no_new;
 }
 
 /* --- requests ------------------------------------------------------------- */
@@ -877,6 +900,94 @@ mb_cache_tick(struct mb_cache *c, time_t now)
 						  g->entries[i], now));
 	c->next_tick = next > now ? next : now + 1;
 	return c->next_tick;
+}
+
+/* --- the fleet ----------------------------------------------------------- */
+
+bool
+mb_cache_offer(struct mb_cache *c, const char *name, struct mb_access *a,
+	       time_t now)
+{
+	struct mb_cache_entry *e;
+	const struct mb_account *acct = mb_cache_find(c, name, &e);
+	bool newer;
+
+	if (acct == NULL || acct->fleet == NULL || a->token == NULL ||
+	    !mb_ipc_valid_token(a->token, strlen(a->token)) ||
+	    a->expires_at - now < MB_CACHE_MIN_LEFT)
+		return false;
+	newer = !entry_servable(e, now) ||
+		(strcmp(e->token, a->token) != 0 &&
+		 a->expires_at > e->expires_at);
+	if (!newer)
+		return false;
+	entry_store(e, a, now);
+	if (!e->refreshing) {
+		free(e->error);
+		e->error = NULL;
+		e->status = MB_TOKEN_OK;
+		e->failed_at = 0;
+		e->retry_at = 0;
+		e->backoff = 0;
+		e->short_lived = false;
+	}
+	e->warmed = true;
+	c->next_tick = now;
+	mb_log(LOG_INFO, "account %s: a token obtained by another host of "
+	       "the fleet, valid for %lld s", e->name,
+	       (long long)(e->expires_at - now));
+	entry_wake(c, e, now);
+	return true;
+}
+
+void
+mb_cache_fleet(struct mb_cache *c, bool up, const char *why, time_t now)
+{
+	struct mb_cache_gen *g = c->gen;
+
+	if (!up && !c->fleet_down)
+		mb_log(LOG_WARNING, "etcd: no quorum (%s); tokens valid by the "
+		       "clock are still served, no refresh that rotates is "
+		       "made until the cluster answers",
+		       why != NULL ? why : "it does not answer");
+	if (up && c->fleet_down)
+		mb_log(LOG_NOTICE, "etcd: quorum back, refreshing resumes");
+	if (up == !c->fleet_down)
+		return;
+	c->fleet_down = !up;
+	for (size_t i = 0; i < g->cfg->n_accounts; i++) {
+		struct mb_cache_entry *e = g->entries[i];
+
+		if (g->cfg->accounts[i].fleet == NULL || e->refreshing ||
+		    e->status == MB_TOKEN_NEEDS_AUTHORIZE)
+			continue;
+		if (!up) {
+			entry_fleet_cap(c, &g->cfg->accounts[i], e, now);
+		} else if (e->backoff > 0) {
+			e->backoff = 0;
+			e->retry_at = now;
+		}
+	}
+	c->next_tick = now;
+}
+
+struct mb_cache_gen *
+mb_cache_hold(struct mb_cache *c)
+{
+	c->gen->refs++;
+	return c->gen;
+}
+
+const struct mb_config *
+mb_cache_gen_config(const struct mb_cache_gen *g)
+{
+	return g->cfg;
+}
+
+void
+mb_cache_release(struct mb_cache_gen *g)
+{
+	gen_put(g);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
