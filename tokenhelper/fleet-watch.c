@@ -128,7 +128,8 @@ take_state(struct mb_fleet_watch *w, const char *account,
 		goto out;
 	}
 	bad_seen(w, account, false);
-	if (st.access_token == NULL)
+	/* a token a server refused is not another host's new one */
+	if (st.access_token == NULL || st.rejected)
 		goto out;
 	ev = mb_xcalloc(1, sizeof(*ev));
 	ev->kind = MB_FLEET_STATE;

@@ -916,9 +916,12 @@ mb_cache_offer(struct mb_cache *c, const char *name, struct mb_access *a,
 	    !mb_ipc_valid_token(a->token, strlen(a->token)) ||
 	    a->expires_at - now < MB_CACHE_MIN_LEFT)
 		return false;
+	/* the watch hands states over in the cluster's order: another
+	 * token that expires no earlier is the later one (two tokens of
+	 * one hour obtained within a second expire together) */
 	newer = !entry_servable(e, now) ||
 		(strcmp(e->token, a->token) != 0 &&
-		 a->expires_at > e->expires_at);
+		 a->expires_at >= e->expires_at);
 	if (!newer)
 		return false;
 	entry_store(e, a, now);

@@ -173,7 +173,7 @@ bool mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j,
 /* The access token the fleet's state of account name holds now (another
  * host refreshed; fleet-watch.h): taken, and served from now on, if it is
  * valid by the clock and newer than the one held (another token that
- * expires later, or none servable held); then the clients waiting are
+ * expires no earlier, or none servable held); then the clients waiting are
  * answered and the proactive refresh it makes unneeded is not made.
  * true if taken (*a emptied). */
 bool mb_cache_offer(struct mb_cache *c, const char *name,

@@ -29,6 +29,7 @@
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
+#   fleet         store = etcd: serve processes sharing one etcd
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -56,6 +57,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-token.sh \
 	tests/integration/test-token-reads.sh \
 	tests/integration/test-token-flight.sh \
+	tests/integration/test-fleet-serve.sh \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
 	tests/integration/test-token-owner.sh \
