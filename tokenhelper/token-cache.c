@@ -91,6 +91,7 @@ struct mb_cache_job {
 	char *copy;
 	struct state_stamp stamp;	/* the state file when it ended */
 	bool stale;		/* came back with the token it replaces */
+	bool fleet_down;	/* started while etcd did not answer */
 	struct mb_cache_result r;
 };
 
@@ -510,6 +511,7 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	j->e = e;
 	e->refs++;
 	j->kind = kind;
+	j->fleet_down = c->fleet_down && acct->fleet != NULL;
 	j->r.st = MB_TOKEN_TRANSIENT;
 	if (kind == MB_JOB_REJECTED)
 		e->forced_at = now;
@@ -524,6 +526,25 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	e->status = MB_TOKEN_ERROR;
 	job_free(j);
 	return false;
+}
+
+/* notify hears why: a fleet's refresh that the cluster held back says
+ * so first (token.c's words follow, if any). */
+static void
+job_notify(const struct mb_cache_job *j)
+{
+	const struct mb_cache_result *r = &j->r;
+	char *why = NULL;
+
+	if (j->fleet_down && (r->st == MB_TOKEN_TRANSIENT || j->stale))
+		why = mb_xasprintf("etcd has no quorum (or no endpoint "
+				   "answers): %s", r->error != NULL ? r->error :
+				   "no refresh is made without the cluster; "
+				   "the current token is served until it "
+				   "expires");
+	mb_notify_observe(j->acct, r->st, j->stale,
+			  why != NULL ? why : r->error, false);
+	free(why);
 }
 
 void
@@ -571,7 +592,7 @@ mb_cache_job_run(struct mb_cache_job *j)
 		mb_log(LOG_ERR, "account %s: %s", j->e->name,
 		       ferr != NULL ? ferr : "the new state is not saved yet");
 	free(ferr);
-	mb_notify_observe(j->acct, r->st, j->stale, r->error, false);
+	job_notify(j);
 }
 
 static void

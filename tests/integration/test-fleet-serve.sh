@@ -59,7 +59,9 @@ EOC
 	MB_ACCT_STATE_DIR=$MB_TMP/state$1 mb_conf_account "$hc" r@example.com
 	MB_ACCT_STATE_DIR=$MB_TMP/state$1 mb_conf_account "$hc" o@example.com
 	[ "$1" != 2 ] ||
-		MB_ACCT_STATE_DIR=$MB_TMP/state$1 mb_conf_account "$hc" d@example.com
+		MB_ACCT_STATE_DIR=$MB_TMP/state$1 mb_conf_account "$hc" \
+		d@example.com generic "notify_after = 0
+notify = printf '%s %s\\n' \"\$MAILBEARER_EVENT\" \"\$MAILBEARER_REASON\" >> $MB_TMP/notify.log"
 }
 for h in 1 2 3; do host_conf $h; done
 MB_CONF=$MB_TMP/h2.conf
@@ -172,6 +174,9 @@ check "host 2 tries d's due refresh and says why it is not made" \
 	"$MB_TMP/h2.log"
 check "d's token, valid by the clock, still served" \
 	serves 2 d@example.com "$d1"
+check "notify: d's refreshes fail because etcd has no quorum" wait_for 30 \
+	grep -q '^failing refreshes have failed since .*: etcd has no quorum' \
+	"$MB_TMP/notify.log"
 check "no refresh request for d without the cluster" \
 	test "$(refreshes d@example.com)" = "$n_d"
 check "one 'no quorum' line, not one per attempt" \
@@ -187,6 +192,8 @@ check "d refreshed once etcd answers" wait_for 40 more_refreshes \
 d2=$(tok 2 d@example.com)
 remember_secret "$d2"
 check "host 2 serves d's new token" test -n "$d2" -a "$d2" != "$d1"
+check "notify: d recovered" wait_for 30 grep -q '^recovered ' \
+	"$MB_TMP/notify.log"
 check "the same serve process all along" kill -0 "$hpid2"
 no_secrets "no token in any serve log or stderr" "$MB_TMP/h1.log" \
 	"$MB_TMP/h2.log" "$MB_TMP/h3.log" "$MB_TMP/all-stderr"
