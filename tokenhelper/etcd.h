@@ -128,8 +128,8 @@ void mb_etcd_health_clear(struct mb_etcd_health *h);
  * MB_ETCD_UNAVAILABLE: the caller watches again from the revision after
  * the last event it saw) or max_seconds pass, or mb_cancel_all() is
  * called, or within a second of *stop becoming true (stop may be NULL:
- * serve's watch stops so on a reload).  *last_rev_r: the revision of the last event or progress seen
- * (the caller's next start is that + 1). */
+ * serve's watch stops so on a reload).  *last_rev_r: the revision of the
+ * last event or progress seen (the caller's next start is that + 1). */
 enum mb_etcd_result mb_etcd_watch(struct mb_etcd *e, const char *prefix,
 				  long long start, long max_seconds,
 				  int (*on_event)(void *ctx,

@@ -350,6 +350,18 @@ entry_store(struct mb_cache_entry *e, struct mb_access *a, time_t now)
 		mb_free_secret(&e->rejected);
 }
 
+/* A new token came: no failure stands, no back-off. */
+static void
+entry_ok(struct mb_cache_entry *e)
+{
+	free(e->error);
+	e->error = NULL;
+	e->status = MB_TOKEN_OK;
+	e->failed_at = 0;
+	e->retry_at = 0;
+	e->backoff = 0;
+}
+
 static void
 entry_back_off(struct mb_cache_entry *e, enum mb_token_status st, time_t now)
 {
@@ -658,12 +670,7 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 			e->expires_at, e->backoff);
 	} else if (r->st == MB_TOKEN_OK) {
 		entry_store(e, &r->a, now);
-		free(e->error);
-		e->error = NULL;
-		e->status = MB_TOKEN_OK;
-		e->failed_at = 0;
-		e->retry_at = 0;
-		e->backoff = 0;
+		entry_ok(e);
 		/* a token due as soon as it arrives must not make the
 		 * scheduler spin, nor one too short to serve every request
 		 * ask again */
@@ -947,12 +954,7 @@ mb_cache_offer(struct mb_cache *c, const char *name, struct mb_access *a,
 		return false;
 	entry_store(e, a, now);
 	if (!e->refreshing) {
-		free(e->error);
-		e->error = NULL;
-		e->status = MB_TOKEN_OK;
-		e->failed_at = 0;
-		e->retry_at = 0;
-		e->backoff = 0;
+		entry_ok(e);
 		e->short_lived = false;
 	}
 	e->warmed = true;
