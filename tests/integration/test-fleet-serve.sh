@@ -148,6 +148,18 @@ done
 ectl put "$key_r" "$saved" > /dev/null
 ok $? "r's own state put back"
 
+# --- a reload: the watch goes on with the new configuration --------------
+kill -HUP "$hpid3"
+check "host 3 reloaded" wait_for 20 grep -q "reloaded $MB_TMP/h3.conf" \
+	"$MB_TMP/h3.log"
+r=$(ask 1 "MAILBEARER1 REJECTED o@example.com $t_o")
+check "host 1 told that a server refused o's token" test "$r" = "MAILBEARER1 DONE"
+check "host 1 refreshed o" wait_for 30 serves_other 1 o@example.com "$t_o"
+t_o2=$(tok 1 o@example.com)
+remember_secret "$t_o2"
+check "host 3, reloaded, serves o's new token (the new watch)" \
+	wait_for 20 serves 3 o@example.com "$t_o2"
+
 # --- quorum lost: served from memory, nothing rotating refreshed ---------
 # d's tokens live 40 s and fall due after 20: one with 25 s or more
 # left is not due for 5 s yet (asking for d also marks it used, so that
@@ -195,6 +207,9 @@ check "host 2 serves d's new token" test -n "$d2" -a "$d2" != "$d1"
 check "notify: d recovered" wait_for 30 grep -q '^recovered ' \
 	"$MB_TMP/notify.log"
 check "the same serve process all along" kill -0 "$hpid2"
+kill -TERM "$hpid2"
+gone2() { ! kill -0 "$hpid2" 2> /dev/null; }
+check "host 2 stops on SIGTERM, its watch with it" wait_for 10 gone2
 no_secrets "no token in any serve log or stderr" "$MB_TMP/h1.log" \
 	"$MB_TMP/h2.log" "$MB_TMP/h3.log" "$MB_TMP/all-stderr"
 done_testing
