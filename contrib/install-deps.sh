@@ -22,7 +22,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  debhelper lintian adduser
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync msmtp mutt openssl python3 ca-certificates procps
- curl
+ curl etcd-server etcd-client
  valgrind libsasl2-modules-kdexoauth2
  clang libclang-rt-14-dev"
 
