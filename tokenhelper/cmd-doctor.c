@@ -45,7 +45,8 @@ void
 mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
 	      const char *fix, const char *fmt, ...)
 {
-	static const char *const words[] = { "PASS", "FAIL", "SKIP" };
+	static const char *const words[] = { "PASS", "FAIL", "SKIP",
+					     "WARN" };
 	va_list ap;
 
 	printf("%s %s: ", words[r], name);
@@ -60,6 +61,8 @@ mb_doc_report(struct mb_doctor *d, enum mb_doc_result r, const char *name,
 		d->n_fail++;
 	else if (r == MB_DOC_PASS)
 		d->n_pass++;
+	else if (r == MB_DOC_WARN)
+		d->n_warn++;
 	else
 		d->n_skip++;
 }
@@ -133,7 +136,7 @@ static void
 doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 {
 	struct mb_state st;
-	char *err = NULL, *fix, *cmd = mb_owner_command(a->state_dir);
+	char *err = NULL, *fix, *name, *cmd = mb_owner_command(a->state_dir);
 
 	switch (mb_store_read(a, false, &st, &err)) {
 	case MB_STORE_FOUND:
@@ -147,9 +150,12 @@ doc_check_state(struct mb_doctor *d, const struct mb_account *a)
 		}
 		fix = mb_xasprintf("run `%s authorize %s` (or `%s import "
 				   "%s`)", cmd, a->name, cmd, a->name);
+		name = mb_store_name(a);
 		mb_doc_report(d, MB_DOC_FAIL, "state", fix, "[%s] no state "
-			      "file in %s: the account was never authorized",
-			      a->name, a->state_dir);
+			      "%s %s: the account was never authorized",
+			      a->name, a->fleet != NULL ? "at" : "file in",
+			      a->fleet != NULL ? name : a->state_dir);
+		free(name);
 		free(fix);
 		goto out;
 	default:
@@ -430,7 +436,8 @@ doc_account(struct mb_doctor *d, const struct mb_account *a)
 		mb_doc_report(d, MB_DOC_FAIL, "config", "as the message says "
 			      "(the other accounts are not concerned)",
 			      "[%s] %s", a->name, a->unusable);
-	doc_check_modes(d, a);
+	if (a->fleet == NULL)	/* a fleet's state is in etcd */
+		doc_check_modes(d, a);
 	doc_check_state(d, a);
 	doc_check_socket(d, a);
 	mb_doc_check_endpoint(d, a);
@@ -530,6 +537,8 @@ mb_cmd_doctor(int argc, char **argv)
 	}
 	mb_doc_check_sasl(d);
 	cfg = doc_check_config(d);
+	if (cfg != NULL)
+		mb_doc_check_fleet(d, cfg);
 	if (cfg != NULL && optind < argc) {
 		a = mb_config_account(cfg, argv[optind]);
 		if (a == NULL)
@@ -552,8 +561,11 @@ mb_cmd_doctor(int argc, char **argv)
 	}
 	d->cfg = cfg;
 	mb_doc_check_postfix(d);
-	printf("%u passed, %u failed, %u skipped\n", d->n_pass, d->n_fail,
+	printf("%u passed, %u failed, %u skipped", d->n_pass, d->n_fail,
 	       d->n_skip);
+	if (d->n_warn > 0)
+		printf(", %u warning(s)", d->n_warn);
+	printf("\n");
 	mb_config_free(&cfg);
 	free(sock);
 	if (fflush(stdout) != 0)

@@ -22,12 +22,14 @@
 #include "cmd.h"
 #include "errtext.h"
 #include "expiry.h"
+#include "fleet.h"
 #include "isotime.h"
 #include "log.h"
 #include "owner.h"
 #include "refresh.h"
 #include "provider-text.h"
 #include "serve-socket.h"
+#include "store-etcd.h"
 #include "store.h"
 #include "xalloc.h"
 
@@ -61,6 +63,8 @@ struct status_opts {
 };
 
 static struct status_opts status_opts;
+/* store = etcd and the cluster has no quorum (status_cluster) */
+static bool status_no_quorum;
 
 /* What status knows of one account. */
 struct status_info {
@@ -68,7 +72,8 @@ struct status_info {
 	struct mb_state st;
 	enum status_state state;
 	bool usable;		/* the access token may be handed out */
-	char *path;		/* state file */
+	char *path;		/* state file, or "etcd:KEY" (a fleet's) */
+	char *holder;		/* a fleet's: who holds the lock, or NULL */
 	char *err;		/* store error (ST_CORRUPT, ST_ERROR) */
 	int exit;
 };
@@ -108,7 +113,9 @@ status_judge(struct status_info *in, time_t now)
 	const char *secrets[3];
 	bool cc;
 
-	in->path = mb_store_path(in->a, ".json");
+	in->path = mb_store_name(in->a);
+	if (in->a->fleet != NULL)
+		in->holder = mb_fleet_lock_holder(in->a);
 	if (in->a->unusable != NULL) {
 		/* a file of this account's: no refresh can be made */
 		in->err = mb_xstrdup(in->a->unusable);
@@ -132,7 +139,10 @@ status_judge(struct status_info *in, time_t now)
 	case MB_STORE_ERROR:
 	default:
 		in->state = ST_ERROR;
-		in->exit = EX_CONFIG;
+		/* no node answering: the cluster's trouble, not the
+		 * configuration's; it passes */
+		in->exit = in->a->fleet != NULL && status_no_quorum ?
+			   EX_TEMPFAIL : EX_CONFIG;
 		return;
 	}
 	/* Made safe once more: a state file written by an older version
@@ -167,6 +177,7 @@ status_info_clear(struct status_info *in)
 {
 	mb_state_clear(&in->st);
 	free(in->path);
+	free(in->holder);
 	free(in->err);
 }
 
@@ -311,7 +322,10 @@ status_tokens(const struct status_info *in, time_t now)
 	if (st->scope != NULL)
 		printf("  scope: %s\n", st->scope);
 	mb_iso_time(st->last_refresh, when, sizeof(when), "never");
-	printf("  last refresh: %s\n", when);
+	printf("  last refresh: %s", when);
+	if (st->refreshed_by != NULL)
+		printf(" by %s", st->refreshed_by);
+	printf("\n");
 	if (st->last_forced > 0) {
 		mb_iso_time(st->last_forced, when, sizeof(when), "never");
 		printf("  last forced refresh: %s\n", when);
@@ -407,9 +421,12 @@ status_human(const struct status_info *in, time_t now)
 
 	status_summary(in, now);
 	printf("[%s]\n  provider: %s\n  flow: %s\n  user: %s\n"
-	       "  token endpoint: %s\n  state file: %s\n", a->name,
+	       "  token endpoint: %s\n  %s: %s\n", a->name,
 	       a->provider, status_flow(a), a->user, a->token_endpoint,
-	       in->path);
+	       a->fleet != NULL ? "state" : "state file", in->path);
+	if (a->fleet != NULL)
+		printf("  lock: %s%s\n", in->holder != NULL ? "held by " :
+		       "free", in->holder != NULL ? in->holder : "");
 	if (in->state != ST_MISSING && in->state != ST_CORRUPT &&
 	    in->state != ST_ERROR)
 		status_tokens(in, now);
@@ -480,6 +497,8 @@ status_json_account(const struct status_info *in, time_t now)
 	json_put(o, "last_forced_refresh", json_time(st->last_forced));
 	json_put(o, "refresh_unanswered_at", json_time(st->unanswered_at));
 	json_put(o, "updated", json_time(st->updated));
+	json_put(o, "refreshed_by", json_str(st->refreshed_by));
+	json_put(o, "lock_holder", json_str(in->holder));
 	return o;
 }
 
@@ -534,6 +553,52 @@ status_rank(int status)
 	default:
 		return 3;
 	}
+}
+
+/* store = etcd: the cluster's line, or the "cluster" member (null for
+ * the state files).  EX_TEMPFAIL when it has no quorum. */
+static int
+status_cluster(const struct mb_config *cfg, struct json_object *doc)
+{
+	static const char no_quorum[] = "etcd has no quorum: refreshes of "
+		"rotating accounts wait for the cluster and resume by "
+		"themselves when it is back (Google and app-only accounts "
+		"refresh alone); valid tokens are still served";
+	struct json_object *o;
+	struct mb_etcd_health h;
+	char *key;
+	int r;
+
+	if (cfg->fleet == NULL) {
+		if (doc != NULL)
+			json_put(doc, "cluster", NULL);
+		return EX_OK;
+	}
+	key = mb_fleet_accounts_prefix(cfg->fleet);
+	mb_etcd_health(cfg->fleet->etcd, key, &h);
+	free(key);
+	if (doc != NULL) {
+		o = json_object_new_object();
+		json_put(o, "store", json_str("etcd"));
+		json_put(o, "endpoints", json_object_new_int64(
+			 (int64_t)h.n_endpoints));
+		json_put(o, "answering", json_object_new_int64(
+			 (int64_t)h.n_answering));
+		json_put(o, "quorum", json_object_new_boolean(h.quorum));
+		json_put(o, "detail", json_str(h.detail));
+		json_put(o, "reason", json_str(h.quorum ? NULL : no_quorum));
+		json_put(doc, "cluster", o);
+	} else {
+		printf("cluster: etcd, %zu/%zu endpoints answering, quorum "
+		       "%s (%s)\n", h.n_answering, h.n_endpoints, h.quorum ?
+		       "yes" : "NO", h.detail);
+		if (!h.quorum)
+			printf("cluster: NEEDS ATTENTION: %s\n", no_quorum);
+	}
+	r = h.quorum ? EX_OK : EX_TEMPFAIL;
+	status_no_quorum = !h.quorum;
+	mb_etcd_health_clear(&h);
+	return r;
 }
 
 /* Judges and prints one account; returns its exit status. */
@@ -605,9 +670,10 @@ mb_cmd_status(int argc, char **argv)
 	char sock[256], why[128] = "";
 	time_t now = time(NULL);
 	bool answering;
-	int ret, r;
+	int ret, r, cluster;
 
 	memset(&status_opts, 0, sizeof(status_opts));
+	status_no_quorum = false;
 	r = mb_cli_parse(argc, argv, false, "", extra, 2, status_opt);
 	if (r != 0)
 		return r > 0 ? EX_OK : EX_USAGE;
@@ -635,7 +701,10 @@ mb_cmd_status(int argc, char **argv)
 		printf("serve: %s on %s%s%s\n", answering ? "answering" :
 		       "not answering", sock, answering ? "" : ": ", why);
 	}
+	cluster = status_cluster(cfg, doc);
 	ret = status_run(cfg, only, now);
+	if (status_rank(cluster) > status_rank(ret))
+		ret = cluster;
 	if (status_opts.json)
 		status_json_tail(doc, ret);
 	mb_config_free(&cfg);

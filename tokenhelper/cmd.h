@@ -17,6 +17,10 @@ int mb_cmd_revoke(int argc, char **argv);
 int mb_cmd_authorize(int argc, char **argv);
 /* 0 when no check failed, 1 when one did, EX_USAGE (64). */
 int mb_cmd_doctor(int argc, char **argv);
+/* `store migrate` and `store rekey`: 0 when every account was done, 64
+ * usage, 67 unknown account, 75 some account not done (its source is
+ * untouched), 78 configuration (no etcd keys, unusable key file). */
+int mb_cmd_store(int argc, char **argv);
 /* 0 after a clean SIGTERM/SIGINT shutdown, EX_USAGE (64), EX_CONFIG (78)
  * when the config cannot be loaded, EX_OSERR (71) when a socket cannot be
  * set up. */

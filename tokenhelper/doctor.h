@@ -14,6 +14,9 @@ enum mb_doc_result {
 	MB_DOC_PASS,
 	MB_DOC_FAIL,
 	MB_DOC_SKIP,
+	/* something to look at that does not stop the set-up working
+	 * (one etcd node of several down): not a failure */
+	MB_DOC_WARN,
 };
 
 struct mb_doctor {
@@ -22,7 +25,7 @@ struct mb_doctor {
 	const char *login_url;		/* --login, NULL: no login */
 	const char *login_ca;		/* --ca-file for --login */
 	const struct mb_config *cfg;	/* NULL when it does not load */
-	unsigned n_fail, n_pass, n_skip;
+	unsigned n_fail, n_pass, n_skip, n_warn;
 };
 
 /* Prints one check's line and counts it.  fix may be NULL; neither text
@@ -39,6 +42,11 @@ void mb_doc_check_sasl(struct mb_doctor *d);
 /* doctor-postfix.c: when postconf exists and Postfix uses SASL, its
  * password table, mechanism filter, TLS options and chroot. */
 void mb_doc_check_postfix(struct mb_doctor *d);
+
+/* doctor-fleet.c: when cfg has the etcd keys, the cluster: endpoints
+ * (TLS), quorum, a write under the prefix, and state_key_file opening
+ * every state. */
+void mb_doc_check_fleet(struct mb_doctor *d, const struct mb_config *cfg);
 
 /* doctor-net.c: a TLS connection to the account's token endpoint with the
  * configured CA (no token request), and the --login of the URL with the

@@ -268,15 +268,18 @@ etcd_authenticate(struct mb_etcd *e, size_t i, char **auth_r, char **why_r)
 {
 	const struct mb_etcd_conf *c = e->conf;
 	struct json_object *req = json_object_new_object(), *rep = NULL;
+	const char *body;
 	enum etcd_try t;
 	char *token = NULL;
 
 	json_object_object_add(req, "name", json_object_new_string(c->user));
 	json_object_object_add(req, "password",
 			       json_object_new_string(c->password));
-	t = etcd_post(e, i, "/v3/auth/authenticate",
-		      json_object_to_json_string(req), NULL,
+	body = json_object_to_json_string(req);
+	t = etcd_post(e, i, "/v3/auth/authenticate", body, NULL,
 		      ETCD_CALL_TIMEOUT, &rep, why_r);
+	/* the request's text holds the password */
+	mb_json_wipe_const(body);
 	mb_json_wipe_member(req, "password");
 	json_object_put(req);
 	if (t == TRY_OK && mb_json_get_string(rep, "token", &token) != 1) {

@@ -53,7 +53,7 @@ bin_PROGRAMS += tokenhelper/mailbearer
 tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cli.c tokenhelper/cli.h \
 	tokenhelper/cmd-import.c tokenhelper/cmd-revoke.c \
-	tokenhelper/cmd-status.c \
+	tokenhelper/cmd-status.c tokenhelper/cmd-store.c \
 	tokenhelper/cmd-token.c tokenhelper/cmd-authorize.c \
 	tokenhelper/flow-code.c tokenhelper/flow-code.h \
 	tokenhelper/flow-loopback.c tokenhelper/flow-paste.c \
@@ -61,7 +61,7 @@ tokenhelper_mailbearer_SOURCES = tokenhelper/main.c \
 	tokenhelper/cmd-doctor.c tokenhelper/doctor.h \
 	tokenhelper/doctor-net.c tokenhelper/doctor-postfix.c \
 	tokenhelper/postfix-query.c tokenhelper/postfix-query.h \
-	tokenhelper/doctor-sasl.c
+	tokenhelper/doctor-sasl.c tokenhelper/doctor-fleet.c
 tokenhelper_mailbearer_LDADD = tokenhelper/libmbhelper.la
 # doctor loads libsasl2 as a mail client would (and logs in through
 # http.c); status --json is written by json-c.

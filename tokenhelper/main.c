@@ -88,6 +88,17 @@ static const struct mb_command commands[] = {
 	  "  --login URL         log in to imap[s]:// or smtp[s]://HOST[:PORT] "
 	  "with the token\n"
 	  "  --ca-file FILE      the CA that signed --login's server\n" },
+	{ "store", mb_cmd_store, "move the accounts' state between the "
+	  "state files and etcd, or re-seal it under a new key",
+	  "migrate --to etcd|files [--force] [--keep-source] [ACCOUNT...] | "
+	  "rekey --new-key FILE",
+	  "  --to etcd|files     migrate: the store to move the states to\n"
+	  "  --force             migrate: replace a state the destination "
+	  "holds\n"
+	  "  --keep-source       migrate: do not remove the source once the "
+	  "copy is verified\n"
+	  "  --new-key FILE      rekey: the new state_key_file (32 bytes, "
+	  "0600)\n" },
 	{ "serve", mb_cmd_serve, "serve tokens to the SASL plugin on UNIX "
 	  "sockets", NULL, NULL },
 	{ "help", cmd_help, "show this help, or a command's", "[COMMAND]",

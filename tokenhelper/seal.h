@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #ifndef MB_SEAL_H
 #define MB_SEAL_H
 

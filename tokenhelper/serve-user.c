@@ -104,7 +104,9 @@ mb_serve_user_check_root(const struct mb_config *cfg)
 	for (size_t i = 0; i < cfg->n_accounts; i++) {
 		const char *dir = cfg->accounts[i].state_dir;
 
-		if (dir == NULL || stat(dir, &st) != 0 || st.st_uid == 0)
+		/* a fleet's state is in etcd, not in state_dir */
+		if (cfg->accounts[i].fleet != NULL || dir == NULL ||
+		    stat(dir, &st) != 0 || st.st_uid == 0)
 			continue;
 		mb_owner_name(st.st_uid, name, sizeof(name));
 		mb_log(LOG_ERR, "serve runs as root, but the state directory "

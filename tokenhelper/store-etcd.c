@@ -378,6 +378,13 @@ int
 mb_fleet_commit(struct mb_fleet_lock *lk, struct mb_state *st,
 		char **error_r)
 {
+	return mb_fleet_commit_key(lk, &lk->f->key, st, error_r);
+}
+
+int
+mb_fleet_commit_key(struct mb_fleet_lock *lk, const struct mb_seal_key *key,
+		    struct mb_state *st, char **error_r)
+{
 	struct mb_etcd_cmp cmps[2] = {
 		{ lk->lock_key, MB_ETCD_CMP_LEASE, lk->lease },
 		{ lk->state_key, MB_ETCD_CMP_MOD, lk->state.mod_revision },
@@ -394,7 +401,7 @@ mb_fleet_commit(struct mb_fleet_lock *lk, struct mb_state *st,
 		*error_r = mb_xstrdup("out of memory");
 		return -1;
 	}
-	sealed = mb_seal(&lk->f->key, lk->acct->name, "state", text,
+	sealed = mb_seal(key, lk->acct->name, "state", text,
 			 strlen(text));
 	mb_wipe(text, strlen(text));
 	free(text);

@@ -40,6 +40,12 @@ enum mb_store_read_result mb_fleet_read_locked(struct mb_fleet_lock *lk,
  * revision written.  0, or -1 with *error_r (nothing was written). */
 int mb_fleet_commit(struct mb_fleet_lock *lk, struct mb_state *st,
 		    char **error_r);
+/* mb_fleet_commit() sealed with key instead of the fleet's: `store
+ * rekey` re-seals each state under the new key, holding its lock. */
+struct mb_seal_key;
+int mb_fleet_commit_key(struct mb_fleet_lock *lk,
+			const struct mb_seal_key *key, struct mb_state *st,
+			char **error_r);
 /* Deletes the state (and a leftover intent): the number of keys deleted,
  * or -1 with *error_r. */
 int mb_fleet_remove(struct mb_fleet_lock *lk, char **error_r);

@@ -3,6 +3,7 @@
 
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -173,7 +174,7 @@ mb_store_host(void)
 	char name[256];
 
 	if (gethostname(name, sizeof(name)) < 0)
-		strcpy(name, "unknown-host");
+		snprintf(name, sizeof(name), "unknown-host");
 	name[sizeof(name) - 1] = '\0';
 	return mb_xasprintf("%s pid %ld", name, (long)getpid());
 }

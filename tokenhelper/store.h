@@ -122,10 +122,10 @@ int mb_store_prepare_dir(const char *dir, char **error_r);
 /* Takes the account's exclusive lock, waiting for it: 0 with *lk held,
  * or -1 with *error_r malloc'd (lk->acct is set either way; a lock not
  * held writes nothing, and reserves nothing but for a fleet's account,
- * whose state then stays in memory: token.c's refresh without quorum).  With wait_changed (etcd only): when
- * the lock was held by another host and the state changed while this
- * one waited, 1 without the lock (the caller reads the state again: the
- * other host refreshed it). */
+ * whose state then stays in memory: token.c's refresh without quorum).
+ * With wait_changed (etcd only): when the lock was held by another host
+ * and the state changed while this one waited, 1 without the lock (the
+ * caller reads the state again: the other host refreshed it). */
 int mb_store_lock(const struct mb_account *acct, bool wait_changed,
 		  struct mb_store_lock *lk, char **error_r);
 /* Releases the lock.  Safe on MB_STORE_LOCK_INIT and twice. */

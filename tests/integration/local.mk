@@ -29,7 +29,9 @@
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
-#   fleet         store = etcd: serve processes sharing one etcd
+#   fleet         the fleet's store on a real etcd: store migrate and rekey,
+#                 doctor's and status's cluster lines, serve's watch and
+#                 quorum loss (test-fleet-serve)
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -81,6 +83,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-device.sh \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
+	tests/integration/test-fleet-store.sh \
 	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \

@@ -42,7 +42,8 @@ iso = re.compile(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$')
 d = json.load(open(sys.argv[1]))
 S, I, B, T = (str, type(None)), (int, type(None)), bool, "time"
 top = {"version": int, "generated": T, "config": str, "serve": dict,
-       "accounts": list, "attention": B, "exit_status": int}
+       "accounts": list, "attention": B, "exit_status": int,
+       "cluster": (dict, type(None))}
 acct = {"name": str, "provider": str, "flow": str, "user": str,
         "token_endpoint": str, "state_file": str, "state": str,
         "attention": B, "reason": S, "refresh_token": B,
@@ -50,7 +51,7 @@ acct = {"name": str, "provider": str, "flow": str, "user": str,
         "access_token_expires_in": I, "access_token_usable": B,
         "access_token_rejected": B, "scope": S, "last_refresh": T,
         "last_error": S, "last_forced_refresh": T, "updated": T,
-        "refresh_unanswered_at": T}
+        "refresh_unanswered_at": T, "refreshed_by": S, "lock_holder": S}
 states = {"ok", "failing", "needs_authorize", "client_problem",
           "no_refresh_token", "missing", "corrupt", "error"}
 def chk(obj, spec, where):

@@ -12,9 +12,11 @@
 # no network: the configuration parsed if status gets as far as printing
 # "configuration: FILE".  Absolute client_secret_file, ca_file and
 # state_dir paths (and client_certificate_file, client_key_file,
-# service_account_file) are
-# moved under a temporary root where the files are created (mode 0600),
-# since the examples name /etc paths.
+# service_account_file, and a fleet's etcd_*_file and state_key_file) are
+# moved under a temporary root where the files are created (mode 0600; a
+# state key of 32 bytes), since the examples name /etc paths; a fleet's
+# etcd_endpoints become a closed port on 127.0.0.1 (no test leaves the
+# machine).
 . "$top_srcdir/tests/lib/tap.sh"
 
 need_helper
@@ -94,8 +96,11 @@ prepare() {
 	awk -v root="$root" -v list="$blocks/$1.files" '
 	{
 		line = $0; v = line; sub(/[ \t][#;].*/, "", v)
+		if (v ~ /^[ \t]*etcd_endpoints[ \t]*=/)
+			line = "etcd_endpoints = https://127.0.0.1:9"
 		if (v ~ ("^[ \t]*(client_(secret|certificate|key)_file|" \
-			 "service_account_file|" \
+			 "service_account_file|state_key_file|" \
+			 "etcd_(ca|cert|key|password)_file|" \
 			 "ca_file|state_dir)[ \t]*="))
 		{
 			k = v; sub(/[ \t]*=.*/, "", k); sub(/^[ \t]*/, "", k)
@@ -112,7 +117,11 @@ prepare() {
 		state_dir) continue ;;
 		esac
 		mkdir -p "$(dirname "$path")"
-		echo example-secret > "$path"
+		if [ "$key" = state_key_file ]; then
+			printf '%032d' 0 > "$path"
+		else
+			echo example-secret > "$path"
+		fi
 		chmod 600 "$path"
 	done < "$blocks/$1.files"
 	chmod 600 "$blocks/$1.run.conf"
