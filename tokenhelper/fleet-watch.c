@@ -22,8 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
-/* A stream is left and made again this often (seconds) even when all is
- * well: a node that lost its quorum keeps a stream open without events. */
+/* A stream is left this often (seconds) even when all is well, and the
+ * states read again: a node that lost its quorum keeps a stream open
+ * without events, and the read says so. */
 #define WATCH_STREAM_SECONDS 300
 
 /* An account whose last state did not open (logged once). */
@@ -218,53 +219,58 @@ read_all(struct mb_fleet_watch *w, long long *rev_r, char **error_r)
 	return r;
 }
 
+static long
+mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec;
+}
+
+/* Read every state, then one stream from the revision after; again, at
+ * once when the stream lasted its time or a probe asked, else after the
+ * back-off (a stream that fails, or that the server keeps ending, never
+ * makes the thread spin). */
 static void *
 watch_thread(void *arg)
 {
 	struct mb_fleet_watch *w = arg;
-	long backoff = 1;
-	long long rev = 0, last;
+	long backoff = 1, began;
+	long long rev = 0, last = 0;
+	enum mb_etcd_result r;
 	char *err = NULL;
-	bool failed;
 
 	while (!ending(w)) {
-		if (read_all(w, &rev, &err) != MB_ETCD_OK) {
+		r = read_all(w, &rev, &err);
+		if (r != MB_ETCD_OK) {
 			post_status(w, MB_FLEET_DOWN, err);
+		} else {
+			post_status(w, MB_FLEET_UP, NULL);
 			free(err);
 			err = NULL;
-			pause_for(w, backoff);
-			backoff = backoff * 2 > MB_FLEET_WATCH_RETRY_MAX ?
-				  MB_FLEET_WATCH_RETRY_MAX : backoff * 2;
-			continue;
-		}
-		post_status(w, MB_FLEET_UP, NULL);
-		failed = false;
-		/* streams from the revision after the last seen, until one
-		 * fails or a probe asks for a fresh read */
-		for (rev++; !ending(w) && !atomic_load(&w->leave);) {
-			enum mb_etcd_result r;
-
-			last = 0;
-			r = mb_etcd_watch(w->fleet->etcd, w->prefix, rev,
-					  WATCH_STREAM_SECONDS, on_event, w,
-					  &w->leave, &last, &err);
-			if (last >= rev)
-				rev = last + 1;
-			if (r != MB_ETCD_OK) {
-				mb_log(LOG_INFO, "etcd watch: %s; reading "
-				       "again", err != NULL ? err :
-				       "the stream ended");
+			began = mono_seconds();
+			/* a probe asked while reading: read again first */
+			if (!atomic_load(&w->leave))
+				r = mb_etcd_watch(w->fleet->etcd, w->prefix,
+						  rev + 1, WATCH_STREAM_SECONDS,
+						  on_event, w, &w->leave,
+						  &last, &err);
+			if (atomic_load(&w->leave) ||
+			    (r == MB_ETCD_OK && mono_seconds() - began >=
+			     WATCH_STREAM_SECONDS - 1)) {
+				backoff = 1;
+				pause_for(w, 0);
 				free(err);
 				err = NULL;
-				failed = true;
-				break;
+				continue;
 			}
-			backoff = 1;
-			free(err);
-			err = NULL;
+			mb_log(LOG_INFO, "etcd watch: %s; reading again",
+			       err != NULL ? err : "the stream ended early");
 		}
-		/* a probe reads at once; a failed stream waits its turn */
-		if (pause_for(w, failed ? backoff : 0) || !failed)
+		free(err);
+		err = NULL;
+		if (pause_for(w, backoff))
 			continue;
 		backoff = backoff * 2 > MB_FLEET_WATCH_RETRY_MAX ?
 			  MB_FLEET_WATCH_RETRY_MAX : backoff * 2;

@@ -6,8 +6,9 @@
  * is served here without a refresh of our own, and that says when the
  * cluster stops and starts answering.  It reads every state under
  * PREFIX "accounts/" (a linearizable range: it also tells whether the
- * cluster has a quorum), then watches from the revision after, again
- * after a lost stream (the next endpoint, a bounded back-off).  Each
+ * cluster has a quorum), then watches from the revision after; when the
+ * stream ends (at the latest after 5 minutes) it reads and watches again
+ * (a failed stream: the next endpoint, a bounded back-off).  Each
  * state put is opened (sealed for its account and "state") and decoded
  * here; the loop gets the access tokens, never the rest.  A value that
  * does not open is logged once per account and never handed on.  The
