@@ -31,9 +31,10 @@
 #   etcd          the 3-node etcd test cluster (tests/lib/etcd.sh) itself
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
 #   fleet         a fleet on a real etcd: store migrate and rekey,
-#                 doctor's and status's cluster lines; three hosts and
-#                 a 3-node cluster: one refresh per lifetime, hosts killed
-#                 at each point of a refresh, nodes lost and back
+#                 doctor's and status's cluster lines, serve's watch and
+#                 quorum loss (test-fleet-serve); three hosts and a 3-node
+#                 cluster: one refresh per lifetime, hosts killed at each
+#                 point of a refresh, nodes lost and back
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -62,6 +63,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-token.sh \
 	tests/integration/test-token-reads.sh \
 	tests/integration/test-token-flight.sh \
+	tests/integration/test-fleet-serve.sh \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
 	tests/integration/test-token-owner.sh \
