@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # A fleet: three hosts (three `mailbearer serve`, each with its own
 # configuration and socket) share one account at a strictly rotating
-# provider through a 3-node TLS etcd cluster (store = etcd).  300 clients
+# provider through a 3-node TLS etcd cluster (store = etcd) that asks for
+# a client certificate and a user and password (a role confined to
+# /mailbearer/).  300 clients
 # spread across the hosts with no token anywhere make exactly one
 # token-endpoint request and all get the same token; then, one token
 # lifetime after another, the fleet makes one refresh per lifetime (what
@@ -13,7 +15,7 @@
 . "$top_srcdir/tests/lib/token.sh"
 . "$top_srcdir/tests/lib/etcd.sh"
 . "$top_srcdir/tests/lib/fleet.sh"
-fleet_setup
+fleet_setup --auth --client-cert
 u=r@example.com
 # a 20-s token: serve refreshes it after 10 s (half its life)
 rt=$(mockctl account "$u" --client-id cid --rotation strict --access-ttl 20)
