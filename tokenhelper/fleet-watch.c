@@ -11,6 +11,7 @@
 #include "seal.h"
 #include "state.h"
 #include "wipe.h"
+#include "store.h"
 #include "xalloc.h"
 
 #include <errno.h>
@@ -113,8 +114,9 @@ take_state(struct mb_fleet_watch *w, const char *account,
 {
 	struct mb_fleet_event *ev;
 	struct mb_state st;
-	char *plain = NULL, *err = NULL;
+	char *plain = NULL, *err = NULL, *me;
 	size_t len = 0;
+	bool mine;
 
 	memset(&st, 0, sizeof(st));
 	if (mb_seal_open(&w->fleet->key, account, "state",
@@ -130,8 +132,12 @@ take_state(struct mb_fleet_watch *w, const char *account,
 		goto out;
 	}
 	bad_seen(w, account, false);
-	/* a token a server refused is not another host's new one */
-	if (st.access_token == NULL || st.rejected)
+	/* a token a server refused is not another host's new one; one this
+	 * process obtained comes to the cache with its own refresh */
+	me = mb_store_host();
+	mine = st.refreshed_by != NULL && strcmp(st.refreshed_by, me) == 0;
+	free(me);
+	if (st.access_token == NULL || st.rejected || mine)
 		goto out;
 	ev = mb_xcalloc(1, sizeof(*ev));
 	ev->kind = MB_FLEET_STATE;

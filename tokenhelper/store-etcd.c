@@ -5,10 +5,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fleet.h"
 #include "isotime.h"
@@ -294,14 +296,81 @@ fleet_wait(struct mb_fleet_lock *lk, const char *holder, long long rev0,
 	return ttl ? 2 : 1;
 }
 
+/* How long a host may wait for another's lock: a holder's refresh may
+ * take its reply_timeout. */
+static time_t
+fleet_deadline(const struct mb_account *acct)
+{
+	return time(NULL) + acct->reply_timeout + 2 * MB_FLEET_LEASE_TTL;
+}
+
+/* A random pause of 0 to 1 s (MB_STORE_LOCK_SPREAD). */
+static void
+fleet_spread(const struct mb_fleet_lock *lk)
+{
+	unsigned seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^
+			(unsigned)(uintptr_t)lk;
+	long ms = rand_r(&seed) % 1000;
+	struct timespec ts = { 0, ms * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* MB_STORE_LOCK_FOLLOW, before any lease: 1 when another host held the
+ * lock and changed the state meanwhile, else 0 (take the lock); reads
+ * only, nothing written. */
+static int
+fleet_follow(struct mb_fleet_lock *lk, time_t deadline)
+{
+	struct mb_etcd_kv kv;
+	long long rev0;
+	char *err = NULL;
+	bool held;
+
+	if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
+			&err) != MB_ETCD_OK) {
+		free(err);
+		return 0;
+	}
+	held = kv.create_revision != 0;
+	mb_etcd_kv_clear(&kv);
+	if (!held || mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv,
+				 NULL, &err) != MB_ETCD_OK) {
+		free(err);
+		return 0;
+	}
+	rev0 = kv.mod_revision;
+	mb_etcd_kv_clear(&kv);
+	while (held && time(NULL) < deadline) {
+		fleet_nap();
+		if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
+				&err) != MB_ETCD_OK) {
+			free(err);
+			return 0;
+		}
+		held = kv.create_revision != 0;
+		mb_etcd_kv_clear(&kv);
+	}
+	if (held || mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv, NULL,
+				&err) != MB_ETCD_OK) {
+		free(err);
+		return 0;
+	}
+	held = kv.mod_revision != rev0;
+	mb_etcd_kv_clear(&kv);
+	return held ? 1 : 0;
+}
+
 int
-mb_fleet_lock(const struct mb_account *acct, bool wait_changed,
+mb_fleet_lock(const struct mb_account *acct, unsigned how,
 	      struct mb_fleet_lock **lk_r, char **error_r)
 {
 	struct mb_fleet_lock *lk = mb_xcalloc(1, sizeof(*lk));
 	char *err = NULL, *holder = NULL;
 	time_t deadline, renew_at;
 	long long rev0 = -1;
+	bool wait_changed = (how & MB_STORE_LOCK_FOLLOW) != 0;
 	int r;
 
 	*lk_r = NULL;
@@ -312,6 +381,15 @@ mb_fleet_lock(const struct mb_account *acct, bool wait_changed,
 	lk->lock_key = mb_fleet_key(lk->f, acct->name, "lock");
 	lk->state_key = mb_fleet_key(lk->f, acct->name, "state");
 	lk->intent_key = mb_fleet_key(lk->f, acct->name, "intent");
+	deadline = fleet_deadline(acct);
+	if (how & MB_STORE_LOCK_SPREAD)
+		fleet_spread(lk);
+	/* a host that finds the lock taken waits without a lease: if the
+	 * holder refreshed, nothing was written for this host at all */
+	if (wait_changed && fleet_follow(lk, deadline) == 1) {
+		fleet_lock_free(lk);
+		return 1;
+	}
 	if (mb_etcd_lease_grant(lk->f->etcd, MB_FLEET_LEASE_TTL, &lk->lease,
 				&err) != MB_ETCD_OK) {
 		*error_r = mb_xasprintf("account %s: cannot take the lock: %s",
@@ -320,8 +398,6 @@ mb_fleet_lock(const struct mb_account *acct, bool wait_changed,
 		fleet_lock_free(lk);
 		return -1;
 	}
-	/* a holder's refresh may take its reply_timeout */
-	deadline = time(NULL) + acct->reply_timeout + 2 * MB_FLEET_LEASE_TTL;
 	renew_at = time(NULL) + MB_FLEET_LEASE_TTL / 3;
 	for (;;) {
 		long long rev = 0;

@@ -26,9 +26,8 @@
 enum mb_store_read_result mb_fleet_read(const struct mb_account *acct,
 					struct mb_state *st, long long *rev_r,
 					char **error_r);
-/* mb_store_lock() for the fleet; seen_rev: the state's revision the
- * caller read (0 none), for wait_changed. */
-int mb_fleet_lock(const struct mb_account *acct, bool wait_changed,
+/* mb_store_lock() for the fleet (how: MB_STORE_LOCK_*). */
+int mb_fleet_lock(const struct mb_account *acct, unsigned how,
 		  struct mb_fleet_lock **lk_r, char **error_r);
 /* The state's revision when the lock was taken (0: none). */
 long long mb_fleet_lock_revision(const struct mb_fleet_lock *lk);

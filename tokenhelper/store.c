@@ -129,7 +129,7 @@ mb_store_recover(const struct mb_store_lock *lk, char **error_r)
 }
 
 int
-mb_store_lock(const struct mb_account *acct, bool wait_changed,
+mb_store_lock(const struct mb_account *acct, unsigned how,
 	      struct mb_store_lock *lk, char **error_r)
 {
 	int r;
@@ -137,7 +137,7 @@ mb_store_lock(const struct mb_account *acct, bool wait_changed,
 	*lk = (struct mb_store_lock)MB_STORE_LOCK_INIT;
 	*error_r = NULL;
 	if (acct->fleet != NULL)
-		r = mb_fleet_lock(acct, wait_changed, &lk->fleet, error_r);
+		r = mb_fleet_lock(acct, how, &lk->fleet, error_r);
 	else
 		r = mb_files_lock(acct, &lk->fd, error_r);
 	lk->acct = acct;

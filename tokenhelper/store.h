@@ -123,10 +123,17 @@ int mb_store_prepare_dir(const char *dir, char **error_r);
  * or -1 with *error_r malloc'd (lk->acct is set either way; a lock not
  * held writes nothing, and reserves nothing but for a fleet's account,
  * whose state then stays in memory: token.c's refresh without quorum).
- * With wait_changed (etcd only): when the lock was held by another host
- * and the state changed while this one waited, 1 without the lock (the
- * caller reads the state again: the other host refreshed it). */
-int mb_store_lock(const struct mb_account *acct, bool wait_changed,
+ * how (etcd only; 0: just take it):
+ *   MB_STORE_LOCK_FOLLOW: when another host holds the lock, wait for it
+ *     without asking for a lease, and if the state changed meanwhile
+ *     return 1 without the lock (the caller reads the state again: the
+ *     other host refreshed it);
+ *   MB_STORE_LOCK_SPREAD: first wait a random 0-1 s, so that hosts due
+ *     at the same second do not all ask for a lease (serve's refreshes
+ *     ahead of expiry, which no client waits for). */
+#define MB_STORE_LOCK_FOLLOW 1u
+#define MB_STORE_LOCK_SPREAD 2u
+int mb_store_lock(const struct mb_account *acct, unsigned how,
 		  struct mb_store_lock *lk, char **error_r);
 /* Releases the lock.  Safe on MB_STORE_LOCK_INIT and twice. */
 void mb_store_unlock(struct mb_store_lock *lk);

@@ -737,10 +737,12 @@ token_without_lock(struct mb_store_lock *lk, const struct mb_token_req *req,
 		   char **error_r)
 {
 	const struct mb_account *acct = lk->acct;
+	static const char waits[] = "no refresh is made without the cluster "
+		"(the provider rotates refresh tokens: two hosts refreshing "
+		"apart would fork the grant and lose it)";
 	char *why = *error_r;
-	enum mb_token_status ret;
 	time_t now = time(NULL);
-	bool refused;
+	bool refused, usable, alone, due;
 
 	*error_r = NULL;
 	pending_copy(acct, st);
@@ -749,16 +751,13 @@ token_without_lock(struct mb_store_lock *lk, const struct mb_token_req *req,
 	refused = asked || (!req->proactive && req->rejected != NULL &&
 			    st->access_token != NULL &&
 			    strcmp(req->rejected, st->access_token) == 0);
-	if (!req->force && !refused && token_usable(st, now)) {
-		mb_log(LOG_WARNING, "%s; serving the current access token "
-		       "until it expires", why);
-		token_hand_out(acct, st, out);
-		free(why);
-		return MB_TOKEN_OK;
-	}
-	if (token_alone_ok(acct) &&
-	    (st->refresh_token != NULL || mb_flow_app_only(acct->flow)) &&
-	    !st->needs_authorize) {
+	usable = !req->force && !refused && token_usable(st, now);
+	alone = token_alone_ok(acct) && !st->needs_authorize &&
+		(st->refresh_token != NULL || mb_flow_app_only(acct->flow));
+	due = st->access_token == NULL || req->force || refused ||
+	      mb_expiry_needs_refresh(now, st->expires_at, st->last_refresh,
+				      acct->refresh_margin);
+	if (alone && due) {
 		mb_log(LOG_WARNING, "%s; refreshing on this host alone (%s), "
 		       "the state is kept in memory until etcd takes it",
 		       why, mb_flow_app_only(acct->flow) ? "an app-only "
@@ -768,14 +767,19 @@ token_without_lock(struct mb_store_lock *lk, const struct mb_token_req *req,
 		return token_refresh(lk, acct, st, NULL, refused, out,
 				     error_r);
 	}
-	*error_r = mb_xasprintf("%s; no refresh is made without the cluster "
-		"(the provider rotates refresh tokens: two hosts refreshing "
-		"apart would fork the grant and lose it); tokens valid by the "
-		"clock are still served, and refreshing resumes by itself once "
-		"etcd answers", why);
+	if (usable) {
+		mb_log(LOG_WARNING, "%s; %s; serving the current access token "
+		       "until it expires", why, alone ? "it is not due yet" :
+		       waits);
+		token_hand_out(acct, st, out);
+		free(why);
+		return MB_TOKEN_OK;
+	}
+	*error_r = mb_xasprintf("%s; %s; tokens valid by the clock are still "
+		"served, and refreshing resumes by itself once etcd answers",
+		why, waits);
 	free(why);
-	ret = MB_TOKEN_TRANSIENT;
-	return ret;
+	return MB_TOKEN_TRANSIENT;
 }
 
 /* mb_token_get_ex(); asked: `mailbearer token --refresh`. */
@@ -810,8 +814,11 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	/* On a fleet, a host that waited while another refreshed reads
 	 * the new state instead of taking the lock (a few times at most). */
 	for (tries = 0;
-	     (r = mb_store_lock(acct, !req->force && tries < 3, &lock,
-				error_r)) == 1; tries++) {
+	     (r = mb_store_lock(acct, (!req->force && tries < 3 ?
+				       MB_STORE_LOCK_FOLLOW : 0) |
+				(req->proactive && req->rejected != NULL &&
+				 tries == 0 ? MB_STORE_LOCK_SPREAD : 0),
+				&lock, error_r)) == 1; tries++) {
 		mb_store_seen_close(&seen);
 		mb_state_clear(&st);
 		free(*error_r);
