@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install every Debian 12 package mailbearer needs to build, test and run
-# its demo.  Run as root.  Packaged services (Dovecot, Postfix) are kept
+# its demo.  Run as root.  Packaged services (Dovecot, Postfix, etcd) are kept
 # from starting while apt runs: the tests start private instances of
 # their own.  For that the script installs a policy-rc.d that forbids
 # every service action, and removes it again however the script ends
@@ -22,7 +22,7 @@ pkgs="autoconf automake libtool pkg-config make gcc libc6-dev
  debhelper lintian adduser
  dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond
  postfix cyrus-clients isync msmtp mutt openssl python3 ca-certificates procps
- curl
+ curl etcd-server etcd-client
  valgrind libsasl2-modules-kdexoauth2
  clang libclang-rt-14-dev"
 

@@ -28,6 +28,7 @@
 #                 a password to a server offering every mechanism,
 #                 a burst across token expiries
 #   client        mbsync, msmtp, mutt
+#   etcd          the 3-node etcd test cluster (tests/lib/etcd.sh) itself
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
 #   fleet         the fleet's store on a real etcd: store migrate and rekey,
 #                 doctor's and status's cluster lines
@@ -50,7 +51,8 @@ mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-client-mbsync-password.sh \
 	tests/integration/test-client-msmtp.sh \
 	tests/integration/test-client-mutt.sh \
-	tests/integration/test-ms-server.sh
+	tests/integration/test-ms-server.sh \
+	tests/integration/test-etcd-cluster.sh
 if MB_ALL_TESTS
 TESTS += $(mb_integration_tests)
 endif
