@@ -63,13 +63,18 @@ fl_import "$MB_TMP/host1.conf" p2@example.com --access-ttl $((FL_LIFE + 4))
 fl_import "$MB_TMP/hosts.conf" "$su" --access-ttl "$FL_LIFE"
 
 # etcd_stat: "REVISION RAFT-INDEX" of the cluster (the highest of the
-# nodes': the leader's)
+# nodes': the leader's); a cluster that gives none ends the section
 etcd_stat() {
+	wait_for 10 mb_etcd_stat > "$MB_TMP/etcd-stat" ||
+		{ mb_diag_file "$MB_TMP/etcd-stat.err"; return 1; }
+	tail -n 1 "$MB_TMP/etcd-stat"
+}
+mb_etcd_stat() {
 	etcd_ctl endpoint status -w json 2> "$MB_TMP/etcd-stat.err" |
 		"$MB_PYTHON" -c 'import json, sys
 st = [e["Status"] for e in json.load(sys.stdin)]
 print(max(int(s["header"]["revision"]) for s in st),
-      max(int(s["raftIndex"]) for s in st))'
+      max(int(s["raftIndex"]) for s in st))' 2>> "$MB_TMP/etcd-stat.err"
 }
 # counts: "f s p1 p2" token-endpoint refresh requests so far
 counts() {
@@ -122,7 +127,7 @@ poll_pid=$!
 # index at t0 and at the end (nothing but the fleet's refreshes writes)
 t0=$(date +%s.%N)
 c0=$(counts)
-e0=$(etcd_stat)
+e0=$(etcd_stat) || bail_out "etcd gives no revision"
 prev=$c0
 perf= pers=
 k=1
@@ -135,7 +140,7 @@ while [ "$k" -le "$FL_N" ]; do
 	prev=$cur
 	k=$((k + 1))
 done
-e1=$(etcd_stat)
+e1=$(etcd_stat) || bail_out "etcd gives no revision"
 c1=$cur
 wait "$poll_pid"
 for i in $(seq 1 "$FL_HOSTS") s; do
@@ -232,14 +237,14 @@ while [ "$k" -le "$FL_K" ]; do
 	k=$((k + 1))
 done
 t_before=$(mockctl count endpoints.token)
-e0=$(etcd_stat)
+e0=$(etcd_stat) || bail_out "etcd gives no revision"
 k=1 kerr=0
 while [ "$k" -le "$FL_K" ]; do
 	MB_CONF=$MB_TMP/hostk.conf mb token "k$k@example.com" ||
 		kerr=$((kerr + 1))
 	k=$((k + 1))
 done
-e1=$(etcd_stat)
+e1=$(etcd_stat) || bail_out "etcd gives no revision"
 nk=$(( $(mockctl count endpoints.token) - t_before ))
 set -- $e0
 r0=$1 i0=$2
