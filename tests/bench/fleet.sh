@@ -156,9 +156,9 @@ for i in $(seq 1 "$FL_HOSTS") s; do
 	lreq=$((lreq + $(kv "$MB_TMP/load$i.out" requests)))
 	lerr=$((lerr + $(kv "$MB_TMP/load$i.out" errors)))
 done
-diag "load: $lreq requests, $lerr errors; fleet p99 per host (us):" \
-	"$(for i in $(seq 1 "$FL_HOSTS"); do kv "$MB_TMP/load$i.out" p99_us; done | tr '\n' ' ')" \
-	"files host p99 $(kv "$MB_TMP/loads.out" p99_us) us"
+p99s=$(for i in $(seq 1 "$FL_HOSTS"); do kv "$MB_TMP/load$i.out" p99_us; done |
+	tr '\n' ' ')
+diag "load: $lreq requests, $lerr errors; p99 per fleet host (us) $p99s; files host $(kv "$MB_TMP/loads.out" p99_us) us"
 if [ "$ns" -gt 0 ]; then
 	ratio=$(calc "'%.2f' % ($nf / $ns)")
 	hour=$(calc "'%.0f' % (24 * $nf / $ns)")
@@ -173,10 +173,11 @@ row f1h "... per account-hour with 300-s tokens (24 x fleet / one host)" \
 
 # every host starts a proactive refresh at the same due time; the lock
 # lets one through to the provider, the others read its state
-diag "proactive refresh jobs per fleet host (whole run):" \
-	"$(for i in $(seq 1 "$FL_HOSTS"); do grep -c 'proactive refresh' "$MB_TMP/host$i.log"; done | tr '\n' ' ')" \
-	"; token-endpoint requests made per host:" \
-	"$(for i in $(seq 1 "$FL_HOSTS"); do grep -c 'access token refreshed' "$MB_TMP/host$i.log"; done | tr '\n' ' ')"
+jobs=$(for i in $(seq 1 "$FL_HOSTS"); do
+	grep -c 'proactive refresh' "$MB_TMP/host$i.log"; done | tr '\n' ' ')
+made=$(for i in $(seq 1 "$FL_HOSTS"); do
+	grep -c 'access token refreshed' "$MB_TMP/host$i.log"; done | tr '\n' ' ')
+diag "whole run, per fleet host: proactive refresh jobs $jobs; token-endpoint requests made $made"
 
 # f2: spreads of every new token seen on all 5 hosts, f, p1 and p2
 spreads=$(for g in f p1 p2; do kv "$MB_TMP/poll.out" "$g.spreads_ms"; done |
@@ -290,9 +291,8 @@ for h in me mf; do
 	e=$(for k in 1 2 3; do kv "$MB_TMP/mem-$h.$k" errors; done |
 		awk '{ s += $1 } END { print s + 0 }')
 	eval "p99_$h=\$p err_$h=\$e"
-	diag "$h: p99 of the three runs (us):" \
-		"$(for k in 1 2 3; do kv "$MB_TMP/mem-$h.$k" p99_us; done | tr '\n' ' ')" \
-		"p50: $(for k in 1 2 3; do kv "$MB_TMP/mem-$h.$k" p50_us; done | tr '\n' ' ')"
+	diag "$h: p99 of the three runs (us): $(for k in 1 2 3; do
+		kv "$MB_TMP/mem-$h.$k" p99_us; done | tr '\n' ' ')"
 done
 if [ -n "$p99_me" ] && [ -n "$p99_mf" ]; then
 	r=$(calc "'%.2f' % ($p99_me / $p99_mf)")
