@@ -36,7 +36,7 @@ EXTRA_DIST += tests/README.md tests/run tests/run-under-load tests/lib/env.sh \
 	tests/lib/summary.sh tests/lib/tap.sh tests/lib/servers.sh \
 	tests/lib/token.sh tests/lib/postfix.sh tests/lib/mbsync.sh \
 	tests/lib/authorize.sh tests/lib/doctor.sh tests/lib/pkg.sh \
-	tests/lib/etcd.sh
+	tests/lib/etcd.sh tests/lib/fleet.sh
 
 # The closing line the CI reads: "N passed, N failed, N skipped".
 check-local: check-TESTS

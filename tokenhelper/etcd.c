@@ -859,7 +859,8 @@ enum mb_etcd_result
 mb_etcd_watch(struct mb_etcd *e, const char *prefix, long long start,
 	      long max_seconds,
 	      int (*on_event)(void *ctx, const struct mb_etcd_kv *kv),
-	      void *ctx, long long *last_rev_r, char **error_r)
+	      void *ctx, const atomic_bool *stop, long long *last_rev_r,
+	      char **error_r)
 {
 	const struct mb_etcd_conf *c = e->conf;
 	struct mb_http_tls tls = { c->ca_file, c->cert_file, c->key_file };
@@ -893,7 +894,7 @@ mb_etcd_watch(struct mb_etcd *e, const char *prefix, long long start,
 	}
 	url = mb_xasprintf("%s/v3/watch", c->endpoints[i]);
 	hr = mb_http_stream(url, &tls, &lim, json_object_to_json_string(req),
-			    auth, etcd_watch_line, &w, &status, &err);
+			    auth, etcd_watch_line, &w, stop, &status, &err);
 	free(url);
 	mb_free_secret(&auth);
 	json_object_put(req);

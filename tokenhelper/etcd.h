@@ -14,6 +14,7 @@
  * the next.  With etcd_user, the authentication token is obtained once
  * and again when etcd says it expired.  Thread-safe. */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -126,13 +127,14 @@ void mb_etcd_health_clear(struct mb_etcd_health *h);
  * returns non-zero, the connection ends (then MB_ETCD_OK or
  * MB_ETCD_UNAVAILABLE: the caller watches again from the revision after
  * the last event it saw) or max_seconds pass, or mb_cancel_all() is
- * called.  *last_rev_r: the revision of the last event or progress seen
- * (the caller's next start is that + 1). */
+ * called, or within a second of *stop becoming true (stop may be NULL:
+ * serve's watch stops so on a reload).  *last_rev_r: the revision of the
+ * last event or progress seen (the caller's next start is that + 1). */
 enum mb_etcd_result mb_etcd_watch(struct mb_etcd *e, const char *prefix,
 				  long long start, long max_seconds,
 				  int (*on_event)(void *ctx,
 						  const struct mb_etcd_kv *kv),
-				  void *ctx, long long *last_rev_r,
-				  char **error_r);
+				  void *ctx, const atomic_bool *stop,
+				  long long *last_rev_r, char **error_r);
 
 #endif

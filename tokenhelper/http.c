@@ -44,6 +44,7 @@ struct http_sink {
 	int (*on_line)(void *ctx, char *line, size_t len);
 	void *line_ctx;
 	bool line_stop;			/* on_line asked to stop */
+	const atomic_bool *stop;	/* the stream's owner asks to stop */
 };
 
 #define MB_HTTP_CANCEL_GRACE_MS 500
@@ -99,6 +100,10 @@ http_xferinfo_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 	    http_ms_since(&s->started, &now) >= s->send_ms) {
 		/* Not sent in full: the provider cannot have acted on it. */
 		s->send_timed_out = true;
+		return 1;
+	}
+	if (s->stop != NULL && atomic_load(s->stop)) {
+		s->line_stop = true;
 		return 1;
 	}
 	if (!mb_cancelled())
@@ -573,7 +578,7 @@ mb_http_stream(const char *url, const struct mb_http_tls *tls,
 	       const struct mb_http_limits *lim, const char *json,
 	       const char *header,
 	       int (*on_line)(void *ctx, char *line, size_t len), void *ctx,
-	       long *status_r, char **error_r)
+	       const atomic_bool *stop, long *status_r, char **error_r)
 {
 	struct mb_http_reply reply;
 	enum mb_http_result ret;
@@ -582,6 +587,7 @@ mb_http_stream(const char *url, const struct mb_http_tls *tls,
 	memset(&sink, 0, sizeof(sink));
 	sink.on_line = on_line;
 	sink.line_ctx = ctx;
+	sink.stop = stop;
 	ret = http_post(url, tls, lim, "Content-Type: application/json",
 			json, header, &sink, &reply, NULL, error_r);
 	*status_r = reply.status;

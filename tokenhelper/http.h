@@ -10,6 +10,7 @@
  * redirects, which are not followed anyway), the response body is capped
  * (MB_HTTP_MAX_BODY). */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -93,14 +94,17 @@ enum mb_http_result mb_http_post_json(const char *url,
  * MB_HTTP_MAX_BODY bytes) goes to on_line as it arrives; a non-zero
  * return ends the transfer at once, as MB_HTTP_OK.  Ends otherwise when
  * the server closes (MB_HTTP_OK), at lim->reply_timeout (TRANSIENT) or
- * after mb_cancel_all().  *status_r: the HTTP status (0 if none). */
+ * after mb_cancel_all(), or within a second of *stop becoming true (as
+ * MB_HTTP_OK; stop may be NULL).  *status_r: the HTTP status (0 if
+ * none). */
 enum mb_http_result mb_http_stream(const char *url,
 				   const struct mb_http_tls *tls,
 				   const struct mb_http_limits *lim,
 				   const char *json, const char *header,
 				   int (*on_line)(void *ctx, char *line,
 						  size_t len),
-				   void *ctx, long *status_r, char **error_r);
+				   void *ctx, const atomic_bool *stop,
+				   long *status_r, char **error_r);
 /* Wipes and frees the body, zeroes the struct.  NULL-safe. */
 void mb_http_reply_clear(struct mb_http_reply *reply);
 /* "a=1&b=x%20y": malloc'd (caller wipes: it holds secrets), NULL on

@@ -27,6 +27,7 @@ tokenhelper_libmbhelper_la_SOURCES = \
 	tokenhelper/refresh.c tokenhelper/refresh.h \
 	tokenhelper/cmd-serve.c tokenhelper/cmd.h \
 	tokenhelper/refresh-pool.c tokenhelper/refresh-pool.h \
+	tokenhelper/fleet-watch.c tokenhelper/fleet-watch.h \
 	tokenhelper/safe-open.c tokenhelper/safe-open.h \
 	tokenhelper/seal.c tokenhelper/seal.h \
 	tokenhelper/serve-loop.c tokenhelper/serve-loop.h \

@@ -5,6 +5,7 @@
 
 #include "cancel.h"
 #include "errtext.h"
+#include "fleet-watch.h"
 #include "ipc-proto.h"
 #include "log.h"
 #include "refresh-pool.h"
@@ -45,6 +46,7 @@ enum watch_kind {
 	WATCH_LISTEN,
 	WATCH_SIGNAL,
 	WATCH_POOL,
+	WATCH_FLEET,
 	WATCH_CONN,
 };
 
@@ -95,6 +97,17 @@ struct conn {
 	char small[MB_SMALL_REQUEST];
 };
 
+/* store = etcd: the watch of one configuration's fleet, which holds that
+ * generation of the cache (its configuration) until the thread ended.
+ * The first of serve's list is the current one; the others were stopped
+ * by a reload and are freed as soon as their thread ends. */
+struct follow {
+	struct watch watch;		/* first: epoll's data */
+	struct follow *next;
+	struct mb_fleet_watch *fw;
+	struct mb_cache_gen *g;
+};
+
 struct mb_serve {
 	struct mb_serve_options opt;
 	struct mb_cache *cache;
@@ -119,6 +132,7 @@ struct mb_serve {
 	char *line;			/* answers are formatted here */
 	bool stop;
 	const char *config_path;
+	struct follow *follows;
 };
 
 struct pool_job {
@@ -792,6 +806,82 @@ runner_peek(void *ctx, const struct mb_account *acct, struct mb_access *out)
 	return mb_token_peek(acct, out);
 }
 
+/* --- the fleet's watch ---------------------------------------------------- */
+
+/* The watch of the current configuration's fleet, if it has one. */
+static void
+follow_start(struct mb_serve *s)
+{
+	struct follow *f;
+	uint32_t cur = 0;
+
+	if (mb_cache_config(s->cache)->fleet == NULL)
+		return;
+	f = mb_xcalloc(1, sizeof(*f));
+	f->g = mb_cache_hold(s->cache);
+	f->fw = mb_fleet_watch_start(mb_cache_gen_config(f->g));
+	if (f->fw == NULL)
+		goto fail;
+	f->watch.kind = WATCH_FLEET;
+	f->watch.fd = mb_fleet_watch_fd(f->fw);
+	if (watch_set(s, &f->watch, &cur, EPOLLIN) < 0)
+		goto fail;
+	f->next = s->follows;
+	s->follows = f;
+	return;
+fail:
+	mb_fleet_watch_free(&f->fw);
+	mb_cache_release(f->g);
+	free(f);
+}
+
+static void
+follow_free(struct mb_serve *s, struct follow *f)
+{
+	struct follow **p;
+
+	for (p = &s->follows; *p != NULL; p = &(*p)->next) {
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	}
+	/* closing its eventfd takes it out of the epoll set */
+	mb_fleet_watch_free(&f->fw);
+	mb_cache_release(f->g);
+	free(f);
+}
+
+/* What a watch posted: states to the cache (only the current
+ * configuration's), the cluster's state, its end. */
+static void
+follow_event(struct mb_serve *s, struct follow *f)
+{
+	struct mb_fleet_event *list, *ev;
+	bool ended, current = f == s->follows && !s->stop;
+	time_t now = time(NULL);
+
+	list = mb_fleet_watch_take(f->fw, &ended);
+	for (ev = list; ev != NULL && current; ev = ev->next) {
+		switch (ev->kind) {
+		case MB_FLEET_STATE:
+			mb_cache_offer(s->cache, ev->account, &ev->access,
+				       now);
+			break;
+		case MB_FLEET_DOWN:
+		case MB_FLEET_UP:
+			mb_cache_fleet(s->cache, ev->kind == MB_FLEET_UP,
+				       ev->error, now);
+			break;
+		default:
+			break;
+		}
+	}
+	mb_fleet_events_free(list);
+	if (ended)
+		follow_free(s, f);
+}
+
 /* Hands finished jobs (a list) back to the cache. */
 static void
 jobs_done(struct mb_serve *s, struct mb_pool_work *list, bool cancelled)
@@ -808,7 +898,10 @@ jobs_done(struct mb_serve *s, struct mb_pool_work *list, bool cancelled)
 			r->error = mb_xstrdup("cancelled (mailbearer is "
 					      "shutting down)");
 		}
-		mb_cache_job_done(s->cache, pj->job, time(NULL));
+		/* a fleet's account got no new token: is it the cluster? */
+		if (mb_cache_job_done(s->cache, pj->job, time(NULL)) &&
+		    !cancelled && s->follows != NULL)
+			mb_fleet_watch_probe(s->follows->fw);
 		free(pj);
 	}
 }
@@ -829,6 +922,11 @@ reload(struct mb_serve *s)
 		return;
 	}
 	mb_cache_reload(s->cache, &cfg, time(NULL));
+	/* the old watch ends without waiting out its stream; its
+	 * configuration lives until it has */
+	if (s->follows != NULL)
+		mb_fleet_watch_stop(s->follows->fw);
+	follow_start(s);
 	mb_log(LOG_NOTICE, "reloaded %s", s->config_path);
 }
 
@@ -874,6 +972,9 @@ loop_once(struct mb_serve *s, long timeout_ms)
 			break;
 		case WATCH_POOL:
 			jobs_done(s, mb_pool_take_done(s->pool), false);
+			break;
+		case WATCH_FLEET:
+			follow_event(s, (struct follow *)w);
 			break;
 		case WATCH_CONN:
 		default:
@@ -970,6 +1071,8 @@ mb_serve_stop(struct mb_serve *s, int grace_ms)
 	 * removed) is told at once */
 	stop_waiters(s);
 	mb_cancel_all();
+	for (struct follow *f = s->follows; f != NULL; f = f->next)
+		mb_fleet_watch_stop(f->fw);
 	jobs_done(s, mb_pool_stop(s->pool), true);
 	/* the refreshes in flight end (cancelled), answers are written */
 	while (mb_cache_jobs(s->cache) > 0 || s->heap_size > 0) {
@@ -1046,6 +1149,7 @@ mb_serve_new(struct mb_config **cfg, const struct mb_serve_options *opts)
 	runner.ctx = s;
 	s->cache = mb_cache_new(cfg, &co, &runner);
 	mb_cache_warm(s->cache, time(NULL));
+	follow_start(s);
 	return s;
 fail:
 	s->stop = true;
@@ -1066,6 +1170,8 @@ mb_serve_free(struct mb_serve **sp)
 	if (s->pool != NULL)
 		jobs_done(s, mb_pool_stop(s->pool), true);
 	mb_pool_free(&s->pool);
+	while (s->follows != NULL)
+		follow_free(s, s->follows);
 	mb_cache_free(&s->cache);
 	if (s->ep >= 0)
 		close(s->ep);

@@ -77,6 +77,8 @@ struct mb_cache {
 	bool stopping;
 	time_t next_tick;
 	long flush_retry;	/* MB_CACHE_FLUSH_RETRY */
+	/* store = etcd: the cluster did not answer (logged once) */
+	bool fleet_down;
 };
 
 struct mb_cache_job {
@@ -89,6 +91,7 @@ struct mb_cache_job {
 	char *copy;
 	struct state_stamp stamp;	/* the state file when it ended */
 	bool stale;		/* came back with the token it replaces */
+	bool fleet_down;	/* started while etcd did not answer */
 	struct mb_cache_result r;
 };
 
@@ -347,6 +350,18 @@ entry_store(struct mb_cache_entry *e, struct mb_access *a, time_t now)
 		mb_free_secret(&e->rejected);
 }
 
+/* A new token came: no failure stands, no back-off. */
+static void
+entry_ok(struct mb_cache_entry *e)
+{
+	free(e->error);
+	e->error = NULL;
+	e->status = MB_TOKEN_OK;
+	e->failed_at = 0;
+	e->retry_at = 0;
+	e->backoff = 0;
+}
+
 static void
 entry_back_off(struct mb_cache_entry *e, enum mb_token_status st, time_t now)
 {
@@ -508,6 +523,7 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	j->e = e;
 	e->refs++;
 	j->kind = kind;
+	j->fleet_down = c->fleet_down && acct->fleet != NULL;
 	j->r.st = MB_TOKEN_TRANSIENT;
 	if (kind == MB_JOB_REJECTED)
 		e->forced_at = now;
@@ -522,6 +538,25 @@ entry_kick(struct mb_cache *c, const struct mb_account *acct,
 	e->status = MB_TOKEN_ERROR;
 	job_free(j);
 	return false;
+}
+
+/* notify hears why: a fleet's refresh that the cluster held back says
+ * so first (token.c's words follow, if any). */
+static void
+job_notify(const struct mb_cache_job *j)
+{
+	const struct mb_cache_result *r = &j->r;
+	char *why = NULL;
+
+	if (j->fleet_down && (r->st == MB_TOKEN_TRANSIENT || j->stale))
+		why = mb_xasprintf("etcd has no quorum (or no endpoint "
+				   "answers): %s", r->error != NULL ? r->error :
+				   "no refresh is made without the cluster; "
+				   "the current token is served until it "
+				   "expires");
+	mb_notify_observe(j->acct, r->st, j->stale,
+			  why != NULL ? why : r->error, false);
+	free(why);
 }
 
 void
@@ -569,7 +604,7 @@ mb_cache_job_run(struct mb_cache_job *j)
 		mb_log(LOG_ERR, "account %s: %s", j->e->name,
 		       ferr != NULL ? ferr : "the new state is not saved yet");
 	free(ferr);
-	mb_notify_observe(j->acct, r->st, j->stale, r->error, false);
+	job_notify(j);
 }
 
 static void
@@ -592,11 +627,26 @@ job_log(const struct mb_cache_job *j, enum mb_token_status st,
 	       error != NULL ? error : "unknown error");
 }
 
-void
+/* A failed refresh of a fleet's account while the cluster is down is
+ * tried again soon: nothing but the cluster holds it back. */
+static void
+entry_fleet_cap(const struct mb_cache *c, const struct mb_account *acct,
+		struct mb_cache_entry *e, time_t now)
+{
+	if (c->fleet_down && acct->fleet != NULL &&
+	    e->backoff > MB_CACHE_FLEET_RETRY) {
+		e->backoff = MB_CACHE_FLEET_RETRY;
+		if (e->retry_at > now + MB_CACHE_FLEET_RETRY)
+			e->retry_at = now + MB_CACHE_FLEET_RETRY;
+	}
+}
+
+bool
 mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 {
 	struct mb_cache_entry *e = j->e;
 	struct mb_cache_result *r = &j->r;
+	bool no_new;
 
 	/* every token served is checked once, here (and at start-up): the
 	 * answers do not look at it again */
@@ -613,17 +663,14 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		/* keep serving it, and back off */
 		entry_store(e, &r->a, now);
 		entry_back_off(e, MB_TOKEN_TRANSIENT, now);
+		if (e->status != MB_TOKEN_NEEDS_AUTHORIZE)
+			entry_fleet_cap(c, j->acct, e, now);
 		job_log(j, MB_TOKEN_TRANSIENT, "no new token (the line before "
 			"says why); the current one is still valid",
 			e->expires_at, e->backoff);
 	} else if (r->st == MB_TOKEN_OK) {
 		entry_store(e, &r->a, now);
-		free(e->error);
-		e->error = NULL;
-		e->status = MB_TOKEN_OK;
-		e->failed_at = 0;
-		e->retry_at = 0;
-		e->backoff = 0;
+		entry_ok(e);
 		/* a token due as soon as it arrives must not make the
 		 * scheduler spin, nor one too short to serve every request
 		 * ask again */
@@ -642,12 +689,15 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 		e->fail_stamp = j->stamp;
 		e->short_lived = false;
 		entry_back_off(e, r->st, now);
+		if (r->st == MB_TOKEN_TRANSIENT)
+			entry_fleet_cap(c, j->acct, e, now);
 		/* the provider refused the refresh token: what it granted
 		 * before is not served any more */
 		if (r->st == MB_TOKEN_NEEDS_AUTHORIZE)
 			mb_free_secret(&e->token);
 		job_log(j, r->st, e->error, e->expires_at, e->backoff);
 	}
+	no_new = j->acct->fleet != NULL && (r->st != MB_TOKEN_OK || j->stale);
 	e->pending_write = r->pending;
 	if (r->pending && e->retry_at < now + c->flush_retry)
 		e->retry_at = now + c->flush_retry;
@@ -657,6 +707,7 @@ mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j, time_t now)
 	c->next_tick = now;
 	entry_wake(c, e, now);
 	job_free(j);
+	return no_new;
 }
 
 /* --- requests ------------------------------------------------------------- */
@@ -877,6 +928,92 @@ mb_cache_tick(struct mb_cache *c, time_t now)
 						  g->entries[i], now));
 	c->next_tick = next > now ? next : now + 1;
 	return c->next_tick;
+}
+
+/* --- the fleet ----------------------------------------------------------- */
+
+bool
+mb_cache_offer(struct mb_cache *c, const char *name, struct mb_access *a,
+	       time_t now)
+{
+	struct mb_cache_entry *e;
+	const struct mb_account *acct = mb_cache_find(c, name, &e);
+	bool newer;
+
+	if (acct == NULL || acct->fleet == NULL || a->token == NULL ||
+	    !mb_ipc_valid_token(a->token, strlen(a->token)) ||
+	    a->expires_at - now < MB_CACHE_MIN_LEFT)
+		return false;
+	/* the watch hands states over in the cluster's order: another
+	 * token that expires no earlier is the later one (two tokens of
+	 * one hour obtained within a second expire together) */
+	newer = !entry_servable(e, now) ||
+		(strcmp(e->token, a->token) != 0 &&
+		 a->expires_at >= e->expires_at);
+	if (!newer)
+		return false;
+	entry_store(e, a, now);
+	if (!e->refreshing) {
+		entry_ok(e);
+		e->short_lived = false;
+	}
+	e->warmed = true;
+	c->next_tick = now;
+	mb_log(LOG_INFO, "account %s: a token obtained by another host of "
+	       "the fleet, valid for %lld s", e->name,
+	       (long long)(e->expires_at - now));
+	entry_wake(c, e, now);
+	return true;
+}
+
+void
+mb_cache_fleet(struct mb_cache *c, bool up, const char *why, time_t now)
+{
+	struct mb_cache_gen *g = c->gen;
+
+	if (!up && !c->fleet_down)
+		mb_log(LOG_WARNING, "etcd: no quorum (%s); tokens valid by the "
+		       "clock are still served, no refresh that rotates is "
+		       "made until the cluster answers",
+		       why != NULL ? why : "it does not answer");
+	if (up && c->fleet_down)
+		mb_log(LOG_NOTICE, "etcd: quorum back, refreshing resumes");
+	if (up == !c->fleet_down)
+		return;
+	c->fleet_down = !up;
+	for (size_t i = 0; i < g->cfg->n_accounts; i++) {
+		struct mb_cache_entry *e = g->entries[i];
+
+		if (g->cfg->accounts[i].fleet == NULL || e->refreshing ||
+		    e->status == MB_TOKEN_NEEDS_AUTHORIZE)
+			continue;
+		if (!up) {
+			entry_fleet_cap(c, &g->cfg->accounts[i], e, now);
+		} else if (e->backoff > 0) {
+			e->backoff = 0;
+			e->retry_at = now;
+		}
+	}
+	c->next_tick = now;
+}
+
+struct mb_cache_gen *
+mb_cache_hold(struct mb_cache *c)
+{
+	c->gen->refs++;
+	return c->gen;
+}
+
+const struct mb_config *
+mb_cache_gen_config(const struct mb_cache_gen *g)
+{
+	return g->cfg;
+}
+
+void
+mb_cache_release(struct mb_cache_gen *g)
+{
+	gen_put(g);
 }
 
 /* --- life cycle ----------------------------------------------------------- */

@@ -42,6 +42,10 @@
 #define MB_CACHE_BACKOFF_MAX	3600
 /* A refreshed state that could not be written is retried this often. */
 #define MB_CACHE_FLUSH_RETRY	30
+/* store = etcd: while the cluster does not answer, a failed refresh of
+ * an account of the fleet is tried again after at most this long (the
+ * back-off stops here), and at once when it answers again. */
+#define MB_CACHE_FLEET_RETRY	30
 
 enum mb_cache_job_kind {
 	MB_JOB_LOAD,		/* no valid token in memory: read, refresh */
@@ -158,8 +162,32 @@ struct mb_cache_result *mb_cache_job_result(struct mb_cache_job *j);
 void mb_cache_job_run(struct mb_cache_job *j);
 /* Back on the loop: records the result, answers the waiters, frees the
  * job.  Also for a job that never ran (serve stopping): then its result
- * is left as it was made (a transient "shutting down"). */
-void mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j,
+ * is left as it was made (a transient "shutting down").  true when an
+ * account of a fleet got no new token from it (the cluster may be what
+ * failed: serve asks its watch to look). */
+bool mb_cache_job_done(struct mb_cache *c, struct mb_cache_job *j,
 		       time_t now);
+
+/* --- the fleet (store = etcd) ---------------------------------------- */
+
+/* The access token the fleet's state of account name holds now (another
+ * host refreshed; fleet-watch.h): taken, and served from now on, if it is
+ * valid by the clock and newer than the one held (another token that
+ * expires no earlier, or none servable held); then the clients waiting are
+ * answered and the proactive refresh it makes unneeded is not made.
+ * true if taken (*a emptied). */
+bool mb_cache_offer(struct mb_cache *c, const char *name,
+		    struct mb_access *a, time_t now);
+/* The cluster answers (up) or not (why: secret-free).  Logged once per
+ * change.  While it does not, a failed refresh of a fleet account backs
+ * off at most MB_CACHE_FLEET_RETRY s; once it answers again, every fleet
+ * account whose refresh failed is tried again at once. */
+void mb_cache_fleet(struct mb_cache *c, bool up, const char *why,
+		    time_t now);
+/* The current generation (its configuration: cfg->fleet), held until
+ * mb_cache_release(), beyond a reload (serve's watch uses it). */
+struct mb_cache_gen *mb_cache_hold(struct mb_cache *c);
+const struct mb_config *mb_cache_gen_config(const struct mb_cache_gen *g);
+void mb_cache_release(struct mb_cache_gen *g);
 
 #endif

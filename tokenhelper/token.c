@@ -744,7 +744,10 @@ token_without_lock(struct mb_store_lock *lk, const struct mb_token_req *req,
 
 	*error_r = NULL;
 	pending_copy(acct, st);
-	refused = asked || (req->rejected != NULL && st->access_token != NULL &&
+	/* a proactive refresh names the current token only to say "this
+	 * one": it is not refused, and is served while valid */
+	refused = asked || (!req->proactive && req->rejected != NULL &&
+			    st->access_token != NULL &&
 			    strcmp(req->rejected, st->access_token) == 0);
 	if (!req->force && !refused && token_usable(st, now)) {
 		mb_log(LOG_WARNING, "%s; serving the current access token "

@@ -30,8 +30,11 @@
 #   client        mbsync, msmtp, mutt
 #   etcd          the 3-node etcd test cluster (tests/lib/etcd.sh) itself
 #   ms            a fake Microsoft IMAP/SMTP server and what the logs say
-#   fleet         the fleet's store on a real etcd: store migrate and rekey,
-#                 doctor's and status's cluster lines
+#   fleet         a fleet on a real etcd: store migrate and rekey,
+#                 doctor's and status's cluster lines, serve's watch and
+#                 quorum loss (test-fleet-serve); three hosts and a 3-node
+#                 cluster: one refresh per lifetime, hosts killed at each
+#                 point of a refresh, nodes lost and back
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -60,6 +63,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-token.sh \
 	tests/integration/test-token-reads.sh \
 	tests/integration/test-token-flight.sh \
+	tests/integration/test-fleet-serve.sh \
 	tests/integration/test-token-keepalive.sh \
 	tests/integration/test-token-lostreply.sh \
 	tests/integration/test-token-owner.sh \
@@ -84,6 +88,9 @@ mb_helper_integration_tests = \
 	tests/integration/test-authorize-e2e.sh \
 	tests/integration/test-ops-status.sh \
 	tests/integration/test-fleet-store.sh \
+	tests/integration/test-fleet-hosts.sh \
+	tests/integration/test-fleet-kill.sh \
+	tests/integration/test-fleet-quorum.sh \
 	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The etcd test cluster itself (tests/lib/etcd.sh), with etcdctl and curl
 # only: 3 nodes with TLS, auth confined to /mailbearer/ and client
 # certificates; writes survive one node down, fail without quorum and work

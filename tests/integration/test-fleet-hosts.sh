@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # A fleet: three hosts (three `mailbearer serve`, each with its own
 # configuration and socket) share one account at a strictly rotating
-# provider through a 3-node TLS etcd cluster (store = etcd).  300 clients
+# provider through a 3-node TLS etcd cluster (store = etcd) that asks for
+# a client certificate and a user and password (a role confined to
+# /mailbearer/).  300 clients
 # spread across the hosts with no token anywhere make exactly one
 # token-endpoint request and all get the same token; then, one token
 # lifetime after another, the fleet makes one refresh per lifetime (what
@@ -13,7 +15,7 @@
 . "$top_srcdir/tests/lib/token.sh"
 . "$top_srcdir/tests/lib/etcd.sh"
 . "$top_srcdir/tests/lib/fleet.sh"
-fleet_setup
+fleet_setup --auth --client-cert
 u=r@example.com
 # a 20-s token: serve refreshes it after 10 s (half its life)
 rt=$(mockctl account "$u" --client-id cid --rotation strict --access-ttl 20)
@@ -27,10 +29,14 @@ for i in 1 2 3; do
 done
 
 # No access token anywhere: 100 clients on each host at once.
+pids=
 for i in 1 2 3; do
 	fleet_ask "$i" "$u" 100 > "$MB_TMP/ans$i" &
+	pids="$pids $!"
 done
-wait
+for p in $pids; do
+	wait "$p"
+done
 cat "$MB_TMP"/ans1 "$MB_TMP"/ans2 "$MB_TMP"/ans3 > "$MB_TMP/ans"
 check "300 answers" test "$(wc -l < "$MB_TMP/ans")" = 300
 check "... all OK" test "$(grep -c '^MAILBEARER1 OK ' "$MB_TMP/ans")" = 300
@@ -41,8 +47,14 @@ check "exactly one token-endpoint request for 300 clients on 3 hosts" \
 tok1=$(cut -d' ' -f4 "$MB_TMP/ans" | head -n 1)
 remember_secret "$tok1"
 
-# Steady load, two more lifetimes: one refresh each, fleet-wide.
-more() { [ "$(refreshes "$u")" -ge "$1" ]; }
+# Steady load, two more lifetimes: one refresh each, fleet-wide.  Each
+# poll asks every host (serve refreshes ahead only a token in use).
+more() {
+	for m_i in 1 2 3; do
+		fleet_ask "$m_i" "$u" > /dev/null
+	done
+	[ "$(refreshes "$u")" -ge "$1" ]
+}
 same_token() {
 	for sh_i in 1 2 3; do
 		fleet_ask "$sh_i" "$u" > "$MB_TMP/one$sh_i" || return 1

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # A private 3-node etcd cluster for the `store = etcd` tests: all on
 # 127.0.0.1 with ports chosen at run time, TLS for clients and peers with
 # certificates of the suite's CA, data under $MB_TMP/etcd.*, stopped on exit

@@ -15,15 +15,25 @@ fleet_setup() {
 		bail_out "no state key"
 }
 
-# fleet_conf FILE [EXTRA GLOBAL LINES]: a host's global part.
+# fleet_conf FILE [EXTRA GLOBAL LINES]: a host's global part (with the
+# cluster's user and client certificate when etcd_cluster_start made
+# them: --auth, --client-cert).
 fleet_conf() {
-	cat > "$1" <<EOC
-store = etcd
-etcd_endpoints = $ETCD_ENDPOINTS
-etcd_ca_file = $ETCD_CA
-state_key_file = $MB_STATE_KEY
-${2:-}
-EOC
+	{
+		echo "store = etcd"
+		echo "etcd_endpoints = $ETCD_ENDPOINTS"
+		echo "etcd_ca_file = $ETCD_CA"
+		echo "state_key_file = $MB_STATE_KEY"
+		if [ -n "${ETCD_USER:-}" ]; then
+			echo "etcd_user = $ETCD_USER"
+			echo "etcd_password_file = $ETCD_PASSWORD_FILE"
+		fi
+		if [ -n "${ETCD_CERT:-}" ]; then
+			echo "etcd_cert_file = $ETCD_CERT"
+			echo "etcd_key_file = $ETCD_KEY"
+		fi
+		echo "${2:-}"
+	} > "$1"
 	chmod 600 "$1"
 }
 

@@ -1232,6 +1232,137 @@ test_lookup(void)
 	cache_close(&c, T0);
 }
 
+/* --- store = etcd -------------------------------------------------------- */
+
+/* A configuration of a fleet (every account's fleet set): the key file
+ * in dir; nothing connects to the endpoint. */
+static struct mb_cache *
+fleet_open(const char *accounts)
+{
+	char path[700], text[2048];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/state.key", dir);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite("0123456789abcdef0123456789abcdef", 1, 32,
+				f) != 32 || fclose(f) != 0 ||
+	    chmod(path, 0600) < 0) {
+		tap_diag("cannot write %s", path);
+		exit(1);
+	}
+	snprintf(text, sizeof(text), "store = etcd\n"
+		 "etcd_endpoints = https://127.0.0.1:1\n"
+		 "state_key_file = %s\n\n%s", path, accounts);
+	return cache_open(text, 0);
+}
+
+/* Offers name's token (got, exp) from another host: true if taken. */
+static bool
+offer(struct mb_cache *c, const char *name, const char *token, time_t got,
+      time_t exp, time_t now)
+{
+	struct mb_access a = { strdup(token), exp, got, false };
+	bool taken = mb_cache_offer(c, name, &a, now);
+
+	tap_ok(taken == (a.token == NULL), "offer of %s: taken, or left",
+	       token);
+	free(a.token);
+	return taken;
+}
+
+/* Another host's newer token is served; an older one, one about to
+ * expire, or the same is not; a waiting client gets it; the proactive
+ * refresh it makes unneeded is not made. */
+static void
+test_fleet_offer(void)
+{
+	struct mb_cache *c;
+	struct client cl, w;
+	unsigned before;
+
+	fake_reset();
+	c = fleet_open(ACCT("a") ACCT("b"));
+	disk_set("a", "tokA", T0 - 100, T0 + 3500);	/* due at T0 + 1900 */
+	mb_cache_warm(c, T0);
+	ask(c, "a", T0, &cl);
+	tap_is_str(cl.out, ok_line("tokA", T0 + 3500), "fleet: tokA served");
+	tap_ok(offer(c, "a", "tokB", T0 - 100, T0 + 3500, T0),
+	       "another token expiring at the same second is taken");
+	ask(c, "a", T0, &cl);
+	tap_is_str(cl.out, ok_line("tokB", T0 + 3500), "... and served");
+	tap_ok(!offer(c, "a", "tokA", T0 - 200, T0 + 3400, T0),
+	       "one that expires earlier is not");
+	tap_ok(!offer(c, "a", "tokB", T0 - 100, T0 + 3500, T0),
+	       "the same one is not taken again");
+	tap_ok(!offer(c, "a", "tokC", T0 - 3590, T0 + 5, T0),
+	       "one with less than the minimum left is not");
+	tap_ok(!offer(c, "nosuch", "tokC", T0, T0 + 3600, T0),
+	       "an account not configured here is not");
+	/* b has nothing: a client waits for its load, another host's token
+	 * answers it */
+	tap_ok(!ask(c, "b", T0, &w), "b: the client waits");
+	is_job(MB_JOB_LOAD, "b", "b's load");
+	tap_ok(offer(c, "b", "tokD", T0, T0 + 3600, T0 + 1),
+	       "b: another host's token taken while the load runs");
+	tap_is_int(w.answers, 1, "b: the waiting client answered");
+	tap_is_str(w.line, ok_line("tokD", T0 + 3600), "... with it");
+	job_finish(c, job_take(), MB_TOKEN_OK, "tokD", T0, T0 + 3600, false,
+		   T0 + 1);
+	/* a's refresh is due at T0 + 1900; another host's at T0 + 1800
+	 * moves it */
+	before = F.started;
+	tap_ok(offer(c, "a", "tokE", T0 + 1800, T0 + 5400, T0 + 1800),
+	       "a: the token another host refreshed before the due time");
+	mb_cache_tick(c, T0 + 1900);
+	tap_is_int(F.started, before, "no proactive refresh of ours");
+	cache_close(&c, T0 + 1900);
+}
+
+/* While the cluster does not answer, a fleet account's failed refresh
+ * is tried again every 30 s at most; when it answers again, at once. */
+static void
+test_fleet_down(void)
+{
+	struct mb_cache *c;
+	struct client cl;
+	time_t now = T0;
+	bool capped = true;
+
+	fake_reset();
+	c = fleet_open(ACCT("a"));
+	disk_set("a", "tokA", T0 - 3000, T0 + 600);	/* due at T0 */
+	mb_cache_warm(c, T0);
+	ask(c, "a", T0, &cl);
+	is_job(MB_JOB_PROACTIVE, "a", "due");
+	tap_ok(mb_cache_job_done(c, job_take(), now),
+	       "a fleet account's failed refresh: serve asks the watch");
+	mb_cache_fleet(c, false, "no leader", now);
+	for (int i = 0; i < 5; i++) {
+		unsigned before = F.started;
+
+		mb_cache_tick(c, now + MB_CACHE_FLEET_RETRY);
+		if (F.started != before + 1) {
+			capped = false;
+			tap_diag("attempt %d: no job after %d s", i,
+				 MB_CACHE_FLEET_RETRY);
+			break;
+		}
+		now += MB_CACHE_FLEET_RETRY;
+		job_finish(c, job_take(), MB_TOKEN_TRANSIENT, "etcd", 0, 0,
+			   false, now);
+	}
+	tap_ok(capped, "etcd down: the back-off stops at %d s",
+	       MB_CACHE_FLEET_RETRY);
+	mb_cache_fleet(c, true, NULL, now + 1);
+	mb_cache_tick(c, now + 1);
+	tap_is_int(F.n_run, 1, "etcd back: the refresh is tried at once");
+	job_finish(c, job_take(), MB_TOKEN_OK, "tokB", now + 1, now + 3601,
+		   false, now + 1);
+	ask(c, "a", now + 2, &cl);
+	tap_is_str(cl.out, ok_line("tokB", now + 3601), "... and served");
+	cache_close(&c, now + 2);
+}
+
 int
 main(void)
 {
@@ -1269,6 +1400,8 @@ main(void)
 	test_pending();
 	test_stop();
 	test_lookup();
+	test_fleet_offer();
+	test_fleet_down();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
