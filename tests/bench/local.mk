@@ -7,7 +7,8 @@ EXTRA_PROGRAMS = tests/bench/bench-login tests/bench/bench-ipc \
 CLEANFILES += $(EXTRA_PROGRAMS)
 EXTRA_DIST += tests/bench/run tests/bench/README.md \
 	tests/bench/bench-hold.py tests/bench/engine.sh \
-	tests/bench/whole.sh
+	tests/bench/whole.sh tests/bench/fleet.sh \
+	tests/bench/bench-fleet-poll.py
 
 tests_bench_bench_login_SOURCES = tests/bench/bench-login.c \
 	tests/bench/bench-util.c tests/bench/bench-util.h
