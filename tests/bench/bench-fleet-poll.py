@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Benchmark driver for the fleet section (tests/bench/fleet.sh): asks
 every host's `mailbearer serve` for an account's token every INTERVAL ms
 for DURATION seconds and records, for each new token, when each host first

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Sourced by tests/bench/run (BENCH_ONLY=fleet): the fleet (store = etcd,
 # issue 14) against one host with the state files, in the same run.  A
 # real 3-node TLS etcd cluster on 127.0.0.1 (tests/lib/etcd.sh), the mock
