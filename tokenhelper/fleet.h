@@ -15,6 +15,7 @@
  * and check (doctor's write test).  Nothing outside the prefix is read
  * or written.  The lock, the read and the write: store-etcd.c. */
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -22,15 +23,22 @@
 #include "etcd.h"
 #include "seal.h"
 
-/* Seconds a lock's lease lives without a keep-alive: a host killed while
- * holding a lock holds it at most this long.  Kept alive every third of
- * it while held. */
+/* Seconds the process's lease lives without a keep-alive: a host killed
+ * while holding a lock holds it at most this long.  Kept alive every
+ * third of it by a thread, from the first lock on. */
 #define MB_FLEET_LEASE_TTL 15
 
 struct mb_fleet {
 	const struct mb_etcd_conf *conf;
 	struct mb_etcd *etcd;
 	struct mb_seal_key key;
+	/* the process's session lease, which every lock it takes is on:
+	 * granted once, not once per lock (a lease is a write) */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	long long lease;	/* 0: none (not yet, or it ended) */
+	pthread_t keeper;
+	bool keeping, stop;
 };
 
 /* The fleet of conf: its client and the key of state_key_file, loaded
@@ -39,6 +47,12 @@ struct mb_fleet *mb_fleet_new(const struct mb_etcd_conf *conf,
 			      char **error_r);
 /* Wipes the key, frees everything; *f becomes NULL.  NULL-safe. */
 void mb_fleet_free(struct mb_fleet **f);
+/* The session lease, granted if there is none (and its keep-alive
+ * thread started): 0 with *lease_r, or -1 with *error_r. */
+int mb_fleet_lease(struct mb_fleet *f, long long *lease_r, char **error_r);
+/* The lease is alive as far as this process knows (the keep-alive has
+ * not seen it end). */
+bool mb_fleet_lease_alive(struct mb_fleet *f, long long lease);
 /* PREFIX "accounts/" account "/" what, malloc'd. */
 char *mb_fleet_key(const struct mb_fleet *f, const char *account,
 		   const char *what);

@@ -4,7 +4,6 @@
 #include "store-etcd.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,17 +23,10 @@
 struct mb_fleet_lock {
 	const struct mb_account *acct;
 	struct mb_fleet *f;
-	long long lease;
+	long long lease;		/* the session lease the lock is on */
 	char *lock_key, *state_key, *intent_key;
 	struct mb_etcd_kv state;	/* as the lock's transaction read it */
-	bool committed;			/* the intent went with a write */
-	/* the keep-alive thread */
-	pthread_t ka;
-	bool ka_running;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool stop;
-	bool lost;
+	bool held;			/* the lock key is ours */
 };
 
 /* The sealed text of kv opened and decoded into *st. */
@@ -112,59 +104,9 @@ mb_fleet_read(const struct mb_account *acct, struct mb_state *st,
 	return r;
 }
 
-static void *
-fleet_keepalive(void *arg)
-{
-	struct mb_fleet_lock *lk = arg;
-	struct timespec until;
-	char *err = NULL;
-	long ttl;
-
-	pthread_mutex_lock(&lk->mu);
-	while (!lk->stop) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += MB_FLEET_LEASE_TTL / 3;
-		if (pthread_cond_timedwait(&lk->cv, &lk->mu, &until) == 0 ||
-		    lk->stop)
-			continue;
-		pthread_mutex_unlock(&lk->mu);
-		ttl = -1;
-		if (mb_etcd_lease_keepalive(lk->f->etcd, lk->lease, &ttl,
-					    &err) != MB_ETCD_OK) {
-			mb_log(LOG_WARNING, "%s: cannot keep the lock's lease "
-			       "alive: %s", lk->acct->name, err);
-			free(err);
-			err = NULL;
-		}
-		pthread_mutex_lock(&lk->mu);
-		if (ttl == 0)
-			lk->lost = true;
-	}
-	pthread_mutex_unlock(&lk->mu);
-	return NULL;
-}
-
 static void
 fleet_lock_free(struct mb_fleet_lock *lk)
 {
-	char *err = NULL;
-
-	if (lk->ka_running) {
-		pthread_mutex_lock(&lk->mu);
-		lk->stop = true;
-		pthread_cond_signal(&lk->cv);
-		pthread_mutex_unlock(&lk->mu);
-		pthread_join(lk->ka, NULL);
-	}
-	if (lk->lease != 0 &&
-	    mb_etcd_lease_revoke(lk->f->etcd, lk->lease, &err) != MB_ETCD_OK) {
-		mb_log(LOG_WARNING, "%s: cannot release the lock (it ends "
-		       "with its lease within %d s): %s", lk->acct->name,
-		       MB_FLEET_LEASE_TTL, err);
-		free(err);
-	}
-	pthread_mutex_destroy(&lk->mu);
-	pthread_cond_destroy(&lk->cv);
 	mb_etcd_kv_clear(&lk->state);
 	free(lk->lock_key);
 	free(lk->state_key);
@@ -249,12 +191,11 @@ fleet_nap(void)
  * changed meanwhile (wait_changed), -1 at the deadline or an error. */
 static int
 fleet_wait(struct mb_fleet_lock *lk, const char *holder, long long rev0,
-	   bool wait_changed, time_t deadline, time_t *renew_at,
-	   char **error_r)
+	   bool wait_changed, time_t deadline, char **error_r)
 {
 	struct mb_etcd_kv kv;
 	char *err = NULL;
-	long ttl;
+	bool changed;
 
 	for (;;) {
 		if (time(NULL) >= deadline) {
@@ -265,13 +206,6 @@ fleet_wait(struct mb_fleet_lock *lk, const char *holder, long long rev0,
 			return -1;
 		}
 		fleet_nap();
-		if (time(NULL) >= *renew_at) {
-			mb_etcd_lease_keepalive(lk->f->etcd, lk->lease, &ttl,
-						&err);
-			free(err);
-			err = NULL;
-			*renew_at = time(NULL) + MB_FLEET_LEASE_TTL / 3;
-		}
 		if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
 				&err) != MB_ETCD_OK) {
 			free(err);
@@ -291,9 +225,9 @@ fleet_wait(struct mb_fleet_lock *lk, const char *holder, long long rev0,
 		free(err);
 		return 1;
 	}
-	ttl = kv.mod_revision != rev0;
+	changed = kv.mod_revision != rev0;
 	mb_etcd_kv_clear(&kv);
-	return ttl ? 2 : 1;
+	return changed ? 2 : 1;
 }
 
 /* How long a host may wait for another's lock: a holder's refresh may
@@ -304,12 +238,11 @@ fleet_deadline(const struct mb_account *acct)
 	return time(NULL) + acct->reply_timeout + 2 * MB_FLEET_LEASE_TTL;
 }
 
-/* A random pause of 0 to 1 s (MB_STORE_LOCK_SPREAD). */
-static void
-fleet_spread(const struct mb_fleet_lock *lk)
+void
+mb_fleet_spread(const struct mb_account *acct)
 {
 	unsigned seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 16) ^
-			(unsigned)(uintptr_t)lk;
+			(unsigned)(uintptr_t)acct;
 	long ms = rand_r(&seed) % 1000;
 	struct timespec ts = { 0, ms * 1000000L };
 
@@ -368,7 +301,7 @@ mb_fleet_lock(const struct mb_account *acct, unsigned how,
 {
 	struct mb_fleet_lock *lk = mb_xcalloc(1, sizeof(*lk));
 	char *err = NULL, *holder = NULL;
-	time_t deadline, renew_at;
+	time_t deadline;
 	long long rev0 = -1;
 	bool wait_changed = (how & MB_STORE_LOCK_FOLLOW) != 0;
 	int r;
@@ -376,29 +309,23 @@ mb_fleet_lock(const struct mb_account *acct, unsigned how,
 	*lk_r = NULL;
 	lk->acct = acct;
 	lk->f = acct->fleet;
-	pthread_mutex_init(&lk->mu, NULL);
-	pthread_cond_init(&lk->cv, NULL);
 	lk->lock_key = mb_fleet_key(lk->f, acct->name, "lock");
 	lk->state_key = mb_fleet_key(lk->f, acct->name, "state");
 	lk->intent_key = mb_fleet_key(lk->f, acct->name, "intent");
 	deadline = fleet_deadline(acct);
-	if (how & MB_STORE_LOCK_SPREAD)
-		fleet_spread(lk);
 	/* a host that finds the lock taken waits without a lease: if the
 	 * holder refreshed, nothing was written for this host at all */
 	if (wait_changed && fleet_follow(lk, deadline) == 1) {
 		fleet_lock_free(lk);
 		return 1;
 	}
-	if (mb_etcd_lease_grant(lk->f->etcd, MB_FLEET_LEASE_TTL, &lk->lease,
-				&err) != MB_ETCD_OK) {
+	if (mb_fleet_lease(lk->f, &lk->lease, &err) < 0) {
 		*error_r = mb_xasprintf("account %s: cannot take the lock: %s",
 					acct->name, err);
 		free(err);
 		fleet_lock_free(lk);
 		return -1;
 	}
-	renew_at = time(NULL) + MB_FLEET_LEASE_TTL / 3;
 	for (;;) {
 		long long rev = 0;
 
@@ -410,7 +337,7 @@ mb_fleet_lock(const struct mb_account *acct, unsigned how,
 		if (rev0 < 0)
 			rev0 = rev;
 		r = fleet_wait(lk, holder, rev0, wait_changed, deadline,
-			       &renew_at, error_r);
+			       error_r);
 		if (r != 1)
 			break;
 	}
@@ -419,8 +346,7 @@ mb_fleet_lock(const struct mb_account *acct, unsigned how,
 		fleet_lock_free(lk);
 		return r == 2 ? 1 : -1;
 	}
-	if (pthread_create(&lk->ka, NULL, fleet_keepalive, lk) == 0)
-		lk->ka_running = true;
+	lk->held = true;
 	mb_store_crash_point("after-lock");
 	*lk_r = lk;
 	return 0;
@@ -435,12 +361,7 @@ mb_fleet_lock_revision(const struct mb_fleet_lock *lk)
 bool
 mb_fleet_lock_lost(struct mb_fleet_lock *lk)
 {
-	bool lost;
-
-	pthread_mutex_lock(&lk->mu);
-	lost = lk->lost;
-	pthread_mutex_unlock(&lk->mu);
-	return lost;
+	return !mb_fleet_lease_alive(lk->f, lk->lease);
 }
 
 enum mb_store_read_result
@@ -514,7 +435,6 @@ mb_fleet_commit_key(struct mb_fleet_lock *lk, const struct mb_seal_key *key,
 	lk->state.create_revision = lk->state.create_revision ?
 				    lk->state.create_revision : rev;
 	lk->state.mod_revision = rev;
-	lk->committed = true;
 	mb_store_crash_point("after-commit");
 	return 0;
 }
@@ -539,7 +459,6 @@ mb_fleet_remove(struct mb_fleet_lock *lk, char **error_r)
 		free(err);
 		return -1;
 	}
-	lk->committed = true;
 	return lk->state.create_revision != 0 ? 1 : 0;
 }
 
@@ -552,8 +471,9 @@ mb_fleet_unlock(struct mb_fleet_lock **lkp)
 
 	if (lk == NULL)
 		return;
-	if (!lk->committed) {
-		/* nothing was written: the intent goes with the lock */
+	if (lk->held) {
+		/* one write: the lock, and the intent if nothing was
+		 * written (the session lease lives on for the next lock) */
 		struct mb_etcd_cmp cmp = { lk->lock_key, MB_ETCD_CMP_LEASE,
 					   lk->lease };
 		struct mb_etcd_op ops[2] = {
@@ -563,7 +483,8 @@ mb_fleet_unlock(struct mb_fleet_lock **lkp)
 
 		if (mb_etcd_txn(lk->f->etcd, &cmp, 1, ops, 2, NULL, 0, &won,
 				NULL, NULL, NULL, &err) != MB_ETCD_OK) {
-			mb_log(LOG_WARNING, "%s: cannot release the lock: %s",
+			mb_log(LOG_WARNING, "%s: cannot release the lock (it "
+			       "ends with this host's lease): %s",
 			       lk->acct->name, err);
 			free(err);
 		}

@@ -5,13 +5,14 @@
 /* store = etcd: the state of an account in the fleet's cluster (fleet.h
  * has the keys, doc/fleet.md the design).  Called by store.c.
  *
- * The lock is a key on a lease (MB_FLEET_LEASE_TTL s, kept alive by a
- * thread while held), taken by a transaction that also marks the intent
- * and reads the state: one write.  A state is written by a transaction
- * that succeeds only while the lock's key is still on this lease and the
- * state's revision is the one read, and that removes the intent: one
- * write.  Revoking the lease releases the lock: one write.  A refresh
- * costs three writes. */
+ * The lock is a key on the process's session lease (fleet.h:
+ * MB_FLEET_LEASE_TTL s, granted once and kept alive by a thread), taken
+ * by a transaction that also marks the intent and reads the state: one
+ * write.  A state is written by a transaction that succeeds only while
+ * the lock's key is still on this lease and the state's revision is the
+ * one read, and that removes the intent: one write.  A transaction that
+ * deletes the lock key (if it is still on this lease) releases it: one
+ * write.  A refresh costs three writes, and no lease grant. */
 
 #include <stdbool.h>
 
@@ -26,6 +27,8 @@
 enum mb_store_read_result mb_fleet_read(const struct mb_account *acct,
 					struct mb_state *st, long long *rev_r,
 					char **error_r);
+/* mb_store_spread() for the fleet. */
+void mb_fleet_spread(const struct mb_account *acct);
 /* mb_store_lock() for the fleet (how: MB_STORE_LOCK_*). */
 int mb_fleet_lock(const struct mb_account *acct, unsigned how,
 		  struct mb_fleet_lock **lk_r, char **error_r);

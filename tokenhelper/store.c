@@ -155,6 +155,13 @@ mb_store_unlock(struct mb_store_lock *lk)
 	lk->held = false;
 }
 
+void
+mb_store_spread(const struct mb_account *acct)
+{
+	if (acct->fleet != NULL)
+		mb_fleet_spread(acct);
+}
+
 char *
 mb_store_name(const struct mb_account *acct)
 {

@@ -128,15 +128,17 @@ int mb_store_prepare_dir(const char *dir, char **error_r);
  *     without asking for a lease, and if the state changed meanwhile
  *     return 1 without the lock (the caller reads the state again: the
  *     other host refreshed it);
- *   MB_STORE_LOCK_SPREAD: first wait a random 0-1 s, so that hosts due
- *     at the same second do not all ask for a lease (serve's refreshes
- *     ahead of expiry, which no client waits for). */
+ */
 #define MB_STORE_LOCK_FOLLOW 1u
-#define MB_STORE_LOCK_SPREAD 2u
 int mb_store_lock(const struct mb_account *acct, unsigned how,
 		  struct mb_store_lock *lk, char **error_r);
 /* Releases the lock.  Safe on MB_STORE_LOCK_INIT and twice. */
 void mb_store_unlock(struct mb_store_lock *lk);
+/* A fleet's account (etcd only; files: nothing): waits a random 0 to
+ * 1 s, so that hosts due at the same second (serve's refreshes ahead of
+ * expiry, which no client waits for) do not all take the lock: the
+ * first one's new state is what the others then read. */
+void mb_store_spread(const struct mb_account *acct);
 /* A name for the account's state, for messages and as a key: the state
  * file's path, or "etcd:KEY".  malloc'd. */
 char *mb_store_name(const struct mb_account *acct);

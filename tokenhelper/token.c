@@ -801,6 +801,11 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	memset(out, 0, sizeof(*out));
 	memset(&st, 0, sizeof(st));
 	*error_r = NULL;
+	/* serve's refreshes ahead of expiry, due on every host of a fleet
+	 * at the same second, are spread: the first host's new token is
+	 * then what the others read */
+	if (req->proactive && req->rejected != NULL)
+		mb_store_spread(acct);
 	if (!req->force && token_fast(acct, req->rejected, out, &st, &seen))
 		return MB_TOKEN_OK;
 	if (acct->unusable != NULL) {
@@ -814,11 +819,9 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	/* On a fleet, a host that waited while another refreshed reads
 	 * the new state instead of taking the lock (a few times at most). */
 	for (tries = 0;
-	     (r = mb_store_lock(acct, (!req->force && tries < 3 ?
-				       MB_STORE_LOCK_FOLLOW : 0) |
-				(req->proactive && req->rejected != NULL &&
-				 tries == 0 ? MB_STORE_LOCK_SPREAD : 0),
-				&lock, error_r)) == 1; tries++) {
+	     (r = mb_store_lock(acct, !req->force && tries < 3 ?
+				MB_STORE_LOCK_FOLLOW : 0, &lock, error_r)) == 1;
+	     tries++) {
 		mb_store_seen_close(&seen);
 		mb_state_clear(&st);
 		free(*error_r);
