@@ -209,7 +209,7 @@ import_store(const struct mb_account *acct, struct mb_import *imp)
 	int ret = EX_CONFIG;
 
 	memset(&st, 0, sizeof(st));
-	if (mb_store_lock(acct, false, &lock, &err) < 0) {
+	if (mb_store_lock(acct, NULL, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		goto out;
 	}

@@ -255,7 +255,7 @@ mb_cmd_revoke(int argc, char **argv)
 				   "[--local]", &cfg, &acct);
 	if (r != EX_OK)
 		return r;
-	if (mb_store_lock(acct, false, &lock, &err) < 0) {
+	if (mb_store_lock(acct, NULL, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		mb_config_free(&cfg);

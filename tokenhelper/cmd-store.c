@@ -191,8 +191,8 @@ store_migrate_one(const struct mb_account *acct, struct mb_fleet *f,
 
 	files.fleet = NULL;
 	etcd.fleet = f;
-	if (mb_store_lock(&files, false, &lk[0], &err) != 0 ||
-	    mb_store_lock(&etcd, false, &lk[1], &err) != 0)
+	if (mb_store_lock(&files, NULL, &lk[0], &err) != 0 ||
+	    mb_store_lock(&etcd, NULL, &lk[1], &err) != 0)
 		printf("%s: NOT moved: %s (nothing was changed)\n",
 		       acct->name, err != NULL ? err : "the lock was not "
 		       "taken");
@@ -306,7 +306,7 @@ store_rekey_one(const struct mb_config *cfg, char *name,
 	nacct.fleet = fnew;
 	memset(&st, 0, sizeof(st));
 	memset(&back, 0, sizeof(back));
-	if (mb_store_lock(&old, false, &lk, &err) != 0) {
+	if (mb_store_lock(&old, NULL, &lk, &err) != 0) {
 		printf("%s: NOT re-sealed: %s\n", name, err);
 		goto out;
 	}

@@ -710,7 +710,7 @@ mb_grant_check_writable(const struct mb_account *acct)
 	char *err = NULL;
 
 	memset(&st, 0, sizeof(st));
-	if (mb_store_lock(acct, false, &lock, &err) < 0) {
+	if (mb_store_lock(acct, NULL, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		return MB_AUTH_LOCAL;
@@ -736,7 +736,7 @@ mb_grant_redeem(const struct mb_account *acct, const char *const *fields,
 	memset(&st, 0, sizeof(st));
 	memset(g, 0, sizeof(*g));
 	g->expires_in = -1;
-	if (mb_store_lock(acct, false, &lock, &err) < 0) {
+	if (mb_store_lock(acct, NULL, &lock, &err) < 0) {
 		mb_log(LOG_ERR, "%s", err);
 		free(err);
 		return MB_AUTH_LOCAL;

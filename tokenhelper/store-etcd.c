@@ -250,11 +250,12 @@ mb_fleet_spread(const struct mb_account *acct)
 		;
 }
 
-/* MB_STORE_LOCK_FOLLOW, before any lease: 1 when another host held the
- * lock and changed the state meanwhile, else 0 (take the lock); reads
- * only, nothing written. */
+/* Following another host, before any write: 1 when the state is no
+ * longer the one the caller read (seen_rev, 0 unknown), or another host
+ * held the lock and changed the state meanwhile; else 0 (take the lock).
+ * Reads only. */
 static int
-fleet_follow(struct mb_fleet_lock *lk, time_t deadline)
+fleet_follow(struct mb_fleet_lock *lk, long long seen_rev, time_t deadline)
 {
 	struct mb_etcd_kv kv;
 	long long rev0;
@@ -268,13 +269,15 @@ fleet_follow(struct mb_fleet_lock *lk, time_t deadline)
 	}
 	held = kv.create_revision != 0;
 	mb_etcd_kv_clear(&kv);
-	if (!held || mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv,
-				 NULL, &err) != MB_ETCD_OK) {
+	if (mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv, NULL,
+			&err) != MB_ETCD_OK) {
 		free(err);
 		return 0;
 	}
 	rev0 = kv.mod_revision;
 	mb_etcd_kv_clear(&kv);
+	if (seen_rev != 0 && rev0 != seen_rev)
+		return 1;
 	while (held && time(NULL) < deadline) {
 		fleet_nap();
 		if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
@@ -284,26 +287,30 @@ fleet_follow(struct mb_fleet_lock *lk, time_t deadline)
 		}
 		held = kv.create_revision != 0;
 		mb_etcd_kv_clear(&kv);
-	}
-	if (held || mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv, NULL,
-				&err) != MB_ETCD_OK) {
+		if (!held && mb_etcd_get(lk->f->etcd, lk->state_key, false,
+					 &kv, NULL, &err) == MB_ETCD_OK) {
+			held = false;
+			if (kv.mod_revision != rev0) {
+				mb_etcd_kv_clear(&kv);
+				return 1;
+			}
+			mb_etcd_kv_clear(&kv);
+		}
 		free(err);
-		return 0;
+		err = NULL;
 	}
-	held = kv.mod_revision != rev0;
-	mb_etcd_kv_clear(&kv);
-	return held ? 1 : 0;
+	return 0;
 }
 
 int
-mb_fleet_lock(const struct mb_account *acct, unsigned how,
+mb_fleet_lock(const struct mb_account *acct, bool follow, long long seen_rev,
 	      struct mb_fleet_lock **lk_r, char **error_r)
 {
 	struct mb_fleet_lock *lk = mb_xcalloc(1, sizeof(*lk));
 	char *err = NULL, *holder = NULL;
 	time_t deadline;
 	long long rev0 = -1;
-	bool wait_changed = (how & MB_STORE_LOCK_FOLLOW) != 0;
+	bool wait_changed = follow;
 	int r;
 
 	*lk_r = NULL;
@@ -315,7 +322,7 @@ mb_fleet_lock(const struct mb_account *acct, unsigned how,
 	deadline = fleet_deadline(acct);
 	/* a host that finds the lock taken waits without a lease: if the
 	 * holder refreshed, nothing was written for this host at all */
-	if (wait_changed && fleet_follow(lk, deadline) == 1) {
+	if (wait_changed && fleet_follow(lk, seen_rev, deadline) == 1) {
 		fleet_lock_free(lk);
 		return 1;
 	}

@@ -29,8 +29,10 @@ enum mb_store_read_result mb_fleet_read(const struct mb_account *acct,
 					char **error_r);
 /* mb_store_spread() for the fleet. */
 void mb_fleet_spread(const struct mb_account *acct);
-/* mb_store_lock() for the fleet (how: MB_STORE_LOCK_*). */
-int mb_fleet_lock(const struct mb_account *acct, unsigned how,
+/* mb_store_lock() for the fleet; follow, with the state's revision as
+ * the caller read it (seen_rev, 0 unknown). */
+int mb_fleet_lock(const struct mb_account *acct, bool follow,
+		  long long seen_rev,
 		  struct mb_fleet_lock **lk_r, char **error_r);
 /* The state's revision when the lock was taken (0: none). */
 long long mb_fleet_lock_revision(const struct mb_fleet_lock *lk);

@@ -129,7 +129,8 @@ mb_store_recover(const struct mb_store_lock *lk, char **error_r)
 }
 
 int
-mb_store_lock(const struct mb_account *acct, unsigned how,
+mb_store_lock(const struct mb_account *acct,
+	      const struct mb_store_seen *follow,
 	      struct mb_store_lock *lk, char **error_r)
 {
 	int r;
@@ -137,7 +138,9 @@ mb_store_lock(const struct mb_account *acct, unsigned how,
 	*lk = (struct mb_store_lock)MB_STORE_LOCK_INIT;
 	*error_r = NULL;
 	if (acct->fleet != NULL)
-		r = mb_fleet_lock(acct, how, &lk->fleet, error_r);
+		r = mb_fleet_lock(acct, follow != NULL,
+				  follow != NULL ? follow->revision : 0,
+				  &lk->fleet, error_r);
 	else
 		r = mb_files_lock(acct, &lk->fd, error_r);
 	lk->acct = acct;

@@ -123,14 +123,13 @@ int mb_store_prepare_dir(const char *dir, char **error_r);
  * or -1 with *error_r malloc'd (lk->acct is set either way; a lock not
  * held writes nothing, and reserves nothing but for a fleet's account,
  * whose state then stays in memory: token.c's refresh without quorum).
- * how (etcd only; 0: just take it):
- *   MB_STORE_LOCK_FOLLOW: when another host holds the lock, wait for it
- *     without asking for a lease, and if the state changed meanwhile
- *     return 1 without the lock (the caller reads the state again: the
- *     other host refreshed it);
- */
-#define MB_STORE_LOCK_FOLLOW 1u
-int mb_store_lock(const struct mb_account *acct, unsigned how,
+ * follow (etcd only; NULL: just take it): the state as the caller read
+ * it without the lock.  If it is no longer the state (another host
+ * refreshed), or another host holds the lock and changes it meanwhile,
+ * 1 without the lock and without a write: the caller reads the state
+ * again.  Waiting for another host's lock asks for nothing. */
+int mb_store_lock(const struct mb_account *acct,
+		  const struct mb_store_seen *follow,
 		  struct mb_store_lock *lk, char **error_r);
 /* Releases the lock.  Safe on MB_STORE_LOCK_INIT and twice. */
 void mb_store_unlock(struct mb_store_lock *lk);

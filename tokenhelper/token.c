@@ -819,8 +819,8 @@ token_get(const struct mb_account *acct, const struct mb_token_req *req,
 	/* On a fleet, a host that waited while another refreshed reads
 	 * the new state instead of taking the lock (a few times at most). */
 	for (tries = 0;
-	     (r = mb_store_lock(acct, !req->force && tries < 3 ?
-				MB_STORE_LOCK_FOLLOW : 0, &lock, error_r)) == 1;
+	     (r = mb_store_lock(acct, !req->force && tries < 3 ? &seen :
+				NULL, &lock, error_r)) == 1;
 	     tries++) {
 		mb_store_seen_close(&seen);
 		mb_state_clear(&st);
@@ -957,7 +957,7 @@ mb_token_report_rejected(const struct mb_account *acct, const char *token,
 	*error_r = NULL;
 	if (token == NULL)
 		return MB_TOKEN_OK;
-	if (mb_store_lock(acct, false, &lock, error_r) < 0)
+	if (mb_store_lock(acct, NULL, &lock, error_r) < 0)
 		return MB_TOKEN_ERROR;
 	ret = token_load(&lock, &st, &none, error_r);
 	if (ret == MB_TOKEN_OK && st.access_token != NULL && !st.rejected &&
@@ -983,7 +983,7 @@ mb_token_flush_pending(const struct mb_account *acct, char **error_r)
 	*error_r = NULL;
 	if (!pending_has(acct))
 		return 0;
-	if (mb_store_lock(acct, false, &lock, error_r) < 0)
+	if (mb_store_lock(acct, NULL, &lock, error_r) < 0)
 		return -1;
 	rr = mb_store_read_locked(&lock, &st, &err);
 	free(err);
