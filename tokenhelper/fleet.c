@@ -86,9 +86,9 @@ fleet_keeper(void *arg)
 		if (ttl == 0 && f->lease == lease) {
 			/* it ended: the locks on it are gone; the next lock
 			 * asks for a new one */
-			mb_log(LOG_WARNING, "etcd: this host's lease ended (cut "
-			       "off from etcd for more than %d s): its locks "
-			       "are released, a new lease is taken",
+			mb_log(LOG_WARNING, "etcd: this host's lease ended "
+			       "(cut off from etcd for more than %d s): its "
+			       "locks are released, a new lease is taken",
 			       MB_FLEET_LEASE_TTL);
 			f->lease = 0;
 		}
