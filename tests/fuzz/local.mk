@@ -26,6 +26,8 @@ FUZZ_HELPER_SRC = advice.c cancel.c client-assertion.c conf.c digest.c \
 	errtext.c expiry.c http.c id-token.c isotime.c json.c json-util.c \
 	log.c notify.c provider-text.c refresh.c cmd-serve.c refresh-pool.c \
 	safe-open.c serve-loop.c state.c store.c token-cache.c token.c \
+	conf-etcd.c etcd.c fleet.c fleet-watch.c seal.c store-etcd.c \
+	store-files.c owner.c serve-user.c \
 	xalloc.c
 FUZZ_HELPER_LIBS = $(CURL_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS) -lpthread
 
