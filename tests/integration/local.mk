@@ -91,6 +91,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-fleet-hosts.sh \
 	tests/integration/test-fleet-kill.sh \
 	tests/integration/test-fleet-quorum.sh \
+	tests/integration/test-fleet-hostile.sh \
 	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \
