@@ -113,6 +113,18 @@ etcd_int(struct json_object *o, const char *name)
 	return errno == 0 && end != s && *end == '\0' ? n : 0;
 }
 
+/* A member that is JSON true (etcd omits false): a string, a number or
+ * anything else a broken gateway sends is not. */
+static bool
+etcd_true(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, name, &v) &&
+	       json_object_is_type(v, json_type_boolean) &&
+	       json_object_get_boolean(v);
+}
+
 /* A base64 member decoded (NUL-terminated, malloc'd); -1 when it is not
  * base64.  Absent: 0 with *out NULL. */
 static int
@@ -613,7 +625,7 @@ mb_etcd_txn(struct mb_etcd *e, const struct mb_etcd_cmp *cmps, size_t n_cmps,
 	    struct mb_etcd_kv **kvs_r, size_t *n_r, long long *rev_r,
 	    char **error_r)
 {
-	struct json_object *req = json_object_new_object(), *arr, *rep, *v;
+	struct json_object *req = json_object_new_object(), *arr, *rep;
 	enum mb_etcd_result r;
 	size_t i, gets_ok = 0, gets_fail = 0;
 
@@ -644,8 +656,7 @@ mb_etcd_txn(struct mb_etcd *e, const struct mb_etcd_cmp *cmps, size_t n_cmps,
 	json_object_put(req);
 	if (r != MB_ETCD_OK)
 		return r;
-	*succeeded_r = json_object_object_get_ex(rep, "succeeded", &v) &&
-		       json_object_get_boolean(v);
+	*succeeded_r = etcd_true(rep, "succeeded");
 	if (rev_r != NULL)
 		*rev_r = etcd_header_rev(rep);
 	if (kvs_r != NULL &&
@@ -792,7 +803,9 @@ etcd_watch_event(struct etcd_watch *w, struct json_object *ev)
 	if (!json_object_object_get_ex(ev, "kv", &kvo) ||
 	    etcd_kv_parse(kvo, &kv) < 0)
 		return -1;
+	/* a PUT has no type; anything but the string DELETE is no delete */
 	del = json_object_object_get_ex(ev, "type", &type) &&
+	      json_object_is_type(type, json_type_string) &&
 	      strcmp(json_object_get_string(type), "DELETE") == 0;
 	if (del) {
 		mb_wipe(kv.value, kv.value_len);
@@ -813,7 +826,7 @@ static int
 etcd_watch_line(void *ctx, char *line, size_t len)
 {
 	struct etcd_watch *w = ctx;
-	struct json_object *o, *res, *evs, *v;
+	struct json_object *o, *res, *evs;
 	char *err = NULL;
 	size_t i, n;
 	int stop = 0;
@@ -826,11 +839,9 @@ etcd_watch_line(void *ctx, char *line, size_t len)
 		etcd_reply_free(o);
 		return 1;
 	}
-	if (json_object_object_get_ex(res, "created", &v) &&
-	    json_object_get_boolean(v))
+	if (etcd_true(res, "created"))
 		w->created = true;
-	if (json_object_object_get_ex(res, "canceled", &v) &&
-	    json_object_get_boolean(v)) {
+	if (etcd_true(res, "canceled")) {
 		/* compacted past start, or refused: watch again */
 		w->bad = true;
 		stop = 1;

@@ -14,6 +14,7 @@
 #include "fleet.h"
 #include "isotime.h"
 #include "log.h"
+#include "text-safe.h"
 #include "wipe.h"
 #include "xalloc.h"
 
@@ -28,6 +29,18 @@ struct mb_fleet_lock {
 	struct mb_etcd_kv state;	/* as the lock's transaction read it */
 	bool held;			/* the lock key is ours */
 };
+
+/* Who a lock or intent value names ("HOST pid PID ..."), as etcd gave
+ * it: safe to show and bounded (malloc'd). */
+static char *
+fleet_holder_text(const struct mb_etcd_kv *kv)
+{
+	char buf[256];
+
+	mb_text_safe(buf, sizeof(buf), (const char *)kv->value,
+		     kv->value != NULL ? kv->value_len : 0, true);
+	return mb_xstrdup(buf);
+}
 
 /* The sealed text of kv opened and decoded into *st. */
 static enum mb_store_read_result
@@ -45,20 +58,28 @@ fleet_decode(const struct mb_account *acct, const struct mb_etcd_kv *kv,
 	if (mb_seal_open(&f->key, acct->name, "state", (const char *)kv->value,
 			 kv->value_len, &plain, &len, &err) < 0) {
 		/* another key is the configuration's problem, not the
-		 * value's: nothing is ever rewritten over it */
+		 * value's: nothing is ever rewritten over it.  The key
+		 * named is ours: etcd's copy of it could say anything. */
+		char *key = mb_fleet_key(f, acct->name, "state");
+
+		r = strstr(err, "key id") != NULL ? MB_STORE_ERROR :
+		    MB_STORE_CORRUPT;
 		*error_r = mb_xasprintf("account %s: the state in etcd (%s) "
-			"cannot be opened: %s", acct->name, kv->key, err);
+			"cannot be opened: %s", acct->name, key, err);
+		free(key);
 		free(err);
-		return strstr(*error_r, "key id") != NULL ? MB_STORE_ERROR :
-		       MB_STORE_CORRUPT;
+		return r;
 	}
 	if (mb_state_decode(plain, len, st, &why) == 0) {
 		r = MB_STORE_FOUND;
 	} else {
+		char *key = mb_fleet_key(f, acct->name, "state");
+
 		*error_r = mb_xasprintf("account %s: the state in etcd (%s) is "
 			"not a valid state: %s; run `mailbearer authorize "
-			"%s` or `mailbearer import %s`", acct->name, kv->key,
+			"%s` or `mailbearer import %s`", acct->name, key,
 			why, acct->name, acct->name);
+		free(key);
 		free(why);
 		mb_state_clear(st);
 	}
@@ -155,7 +176,9 @@ fleet_try_lock(struct mb_fleet_lock *lk, char **holder_r,
 	free(intent);
 	free(host);
 	if (won) {
-		if (kvs[0].create_revision != 0)
+		if (kvs[0].create_revision != 0) {
+			char *who = fleet_holder_text(&kvs[0]);
+
 			/* its holder died before writing: its lease ended
 			 * the lock, the intent stayed */
 			mb_log(LOG_WARNING, "%s: the previous holder of the "
@@ -164,13 +187,22 @@ fleet_try_lock(struct mb_fleet_lock *lk, char **holder_r,
 			       "answer is lost (the one window no store can "
 			       "close), and a strictly rotating provider may "
 			       "now refuse the refresh token", lk->acct->name,
-			       (const char *)kvs[0].value);
+			       who);
+			free(who);
+		}
 		lk->state = kvs[1];
 		memset(&kvs[1], 0, sizeof(kvs[1]));
 		ret = 1;
+	} else if (kvs[0].create_revision == 0) {
+		/* the compare failed, so the lock exists at that revision:
+		 * a reply without it is not etcd's (and waiting on it would
+		 * spin until the deadline) */
+		*error_r = mb_xasprintf("account %s: cannot take the lock: "
+			"etcd said the lock is held but showed no holder (a "
+			"reply that is not etcd's)", lk->acct->name);
+		ret = -1;
 	} else {
-		*holder_r = mb_xstrndup((const char *)kvs[0].value,
-					kvs[0].value_len);
+		*holder_r = fleet_holder_text(&kvs[0]);
 		*state_rev_r = kvs[1].mod_revision;
 		ret = 0;
 	}
@@ -509,7 +541,7 @@ mb_fleet_lock_holder(const struct mb_account *acct)
 
 	if (mb_etcd_get(acct->fleet->etcd, key, true, &kv, NULL, &err) ==
 	    MB_ETCD_OK && kv.create_revision != 0)
-		who = mb_xstrndup((const char *)kv.value, kv.value_len);
+		who = fleet_holder_text(&kv);
 	free(err);
 	free(key);
 	mb_etcd_kv_clear(&kv);

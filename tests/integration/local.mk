@@ -34,7 +34,8 @@
 #                 doctor's and status's cluster lines, serve's watch and
 #                 quorum loss (test-fleet-serve); three hosts and a 3-node
 #                 cluster: one refresh per lifetime, hosts killed at each
-#                 point of a refresh, nodes lost and back
+#                 point of a refresh, nodes lost and back; a hostile
+#                 etcd gateway (test-fleet-hostile, fixtures/fake-etcd.py)
 mb_integration_tests = tests/integration/test-load.sh \
 	tests/integration/test-provider.sh \
 	tests/integration/test-dovecot-imap.sh \
@@ -91,6 +92,7 @@ mb_helper_integration_tests = \
 	tests/integration/test-fleet-hosts.sh \
 	tests/integration/test-fleet-kill.sh \
 	tests/integration/test-fleet-quorum.sh \
+	tests/integration/test-fleet-hostile.sh \
 	tests/integration/test-ops-help.sh \
 	tests/integration/test-ops-provider-text.sh \
 	tests/integration/test-ops-import.sh \
