@@ -673,17 +673,29 @@ mb_etcd_txn(struct mb_etcd *e, const struct mb_etcd_cmp *cmps, size_t n_cmps,
 	return r;
 }
 
+/* A lease call: {"NAME": value} to path; etcd's answer in *rep_r
+ * (NULL unless MB_ETCD_OK). */
+static enum mb_etcd_result
+etcd_lease_call(struct mb_etcd *e, const char *path, const char *name,
+		long long value, struct json_object **rep_r, char **error_r)
+{
+	struct json_object *req = json_object_new_object();
+	enum mb_etcd_result r;
+
+	json_object_object_add(req, name, json_object_new_int64(value));
+	r = etcd_call(e, path, req, ETCD_CALL_TIMEOUT, rep_r, error_r);
+	json_object_put(req);
+	return r;
+}
+
 enum mb_etcd_result
 mb_etcd_lease_grant(struct mb_etcd *e, long ttl, long long *id_r,
 		    char **error_r)
 {
-	struct json_object *req = json_object_new_object(), *rep;
+	struct json_object *rep;
 	enum mb_etcd_result r;
 
-	json_object_object_add(req, "TTL", json_object_new_int64(ttl));
-	r = etcd_call(e, "/v3/lease/grant", req, ETCD_CALL_TIMEOUT, &rep,
-		      error_r);
-	json_object_put(req);
+	r = etcd_lease_call(e, "/v3/lease/grant", "TTL", ttl, &rep, error_r);
 	if (r != MB_ETCD_OK)
 		return r;
 	*id_r = etcd_int(rep, "ID");
@@ -700,13 +712,11 @@ enum mb_etcd_result
 mb_etcd_lease_keepalive(struct mb_etcd *e, long long id, long *ttl_r,
 			char **error_r)
 {
-	struct json_object *req = json_object_new_object(), *rep, *res;
+	struct json_object *rep, *res;
 	enum mb_etcd_result r;
 
-	json_object_object_add(req, "ID", json_object_new_int64(id));
-	r = etcd_call(e, "/v3/lease/keepalive", req, ETCD_CALL_TIMEOUT, &rep,
-		      error_r);
-	json_object_put(req);
+	r = etcd_lease_call(e, "/v3/lease/keepalive", "ID", id, &rep,
+			    error_r);
 	if (r != MB_ETCD_OK)
 		return r;
 	/* a stream of one: {"result": {..., "TTL": "15"}} */
@@ -720,13 +730,10 @@ mb_etcd_lease_keepalive(struct mb_etcd *e, long long id, long *ttl_r,
 enum mb_etcd_result
 mb_etcd_lease_revoke(struct mb_etcd *e, long long id, char **error_r)
 {
-	struct json_object *req = json_object_new_object(), *rep;
+	struct json_object *rep;
 	enum mb_etcd_result r;
 
-	json_object_object_add(req, "ID", json_object_new_int64(id));
-	r = etcd_call(e, "/v3/lease/revoke", req, ETCD_CALL_TIMEOUT, &rep,
-		      error_r);
-	json_object_put(req);
+	r = etcd_lease_call(e, "/v3/lease/revoke", "ID", id, &rep, error_r);
 	etcd_reply_free(rep);
 	return r;
 }

@@ -219,51 +219,68 @@ fleet_nap(void)
 		;
 }
 
+/* key's create and mod revisions (0 and 0: absent), read linearizably:
+ * 0, or -1 when etcd did not answer. */
+static int
+fleet_revs(struct mb_fleet_lock *lk, const char *key, long long *create_r,
+	   long long *mod_r)
+{
+	struct mb_etcd_kv kv;
+	char *err = NULL;
+
+	if (mb_etcd_get(lk->f->etcd, key, false, &kv, NULL, &err) !=
+	    MB_ETCD_OK) {
+		free(err);
+		return -1;
+	}
+	*create_r = kv.create_revision;
+	*mod_r = kv.mod_revision;
+	mb_etcd_kv_clear(&kv);
+	return 0;
+}
+
+/* Looks at the lock key every FLEET_LOCK_POLL_MS until nobody holds it:
+ * 1, or 0 at the deadline; a read etcd did not answer is tried again,
+ * or with stop_on_error ends the wait (-1). */
+static int
+fleet_wait_free(struct mb_fleet_lock *lk, time_t deadline,
+		bool stop_on_error)
+{
+	long long created, mod;
+
+	while (time(NULL) < deadline) {
+		fleet_nap();
+		if (fleet_revs(lk, lk->lock_key, &created, &mod) < 0) {
+			if (stop_on_error)
+				return -1;
+			continue;
+		}
+		if (created == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* Waits while another holds the lock: 1 once it is free, 2 if the state
- * changed meanwhile (wait_changed), -1 at the deadline or an error. */
+ * changed meanwhile (wait_changed), -1 at the deadline. */
 static int
 fleet_wait(struct mb_fleet_lock *lk, const char *holder, long long rev0,
 	   bool wait_changed, time_t deadline, char **error_r)
 {
-	struct mb_etcd_kv kv;
-	char *err = NULL;
-	bool changed;
+	long long created, rev;
 
-	for (;;) {
-		if (time(NULL) >= deadline) {
-			*error_r = mb_xasprintf("account %s: the lock is still "
-				"held by %s; try again (a host that died "
-				"holds it at most %d s)", lk->acct->name,
-				holder, MB_FLEET_LEASE_TTL);
-			return -1;
-		}
-		fleet_nap();
-		if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
-				&err) != MB_ETCD_OK) {
-			free(err);
-			err = NULL;
-			continue;
-		}
-		if (kv.create_revision == 0) {
-			mb_etcd_kv_clear(&kv);
-			break;
-		}
-		mb_etcd_kv_clear(&kv);
+	if (fleet_wait_free(lk, deadline, false) != 1) {
+		*error_r = mb_xasprintf("account %s: the lock is still held by "
+			"%s; try again (a host that died holds it at most "
+			"%d s)", lk->acct->name, holder, MB_FLEET_LEASE_TTL);
+		return -1;
 	}
-	if (!wait_changed)
+	if (!wait_changed ||
+	    fleet_revs(lk, lk->state_key, &created, &rev) < 0)
 		return 1;
-	if (mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv, NULL,
-			&err) != MB_ETCD_OK) {
-		free(err);
-		return 1;
-	}
-	changed = kv.mod_revision != rev0;
-	mb_etcd_kv_clear(&kv);
-	return changed ? 2 : 1;
+	return rev != rev0 ? 2 : 1;
 }
 
-/* How long a host may wait for another's lock: a holder's refresh may
- * take its reply_timeout. */
 static time_t
 fleet_deadline(const struct mb_account *acct)
 {
@@ -289,49 +306,17 @@ mb_fleet_spread(const struct mb_account *acct)
 static int
 fleet_follow(struct mb_fleet_lock *lk, long long seen_rev, time_t deadline)
 {
-	struct mb_etcd_kv kv;
-	long long rev0;
-	char *err = NULL;
-	bool held;
+	long long held, created, mod, rev0, rev;
 
-	if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
-			&err) != MB_ETCD_OK) {
-		free(err);
+	if (fleet_revs(lk, lk->lock_key, &held, &mod) < 0 ||
+	    fleet_revs(lk, lk->state_key, &created, &rev0) < 0)
 		return 0;
-	}
-	held = kv.create_revision != 0;
-	mb_etcd_kv_clear(&kv);
-	if (mb_etcd_get(lk->f->etcd, lk->state_key, false, &kv, NULL,
-			&err) != MB_ETCD_OK) {
-		free(err);
-		return 0;
-	}
-	rev0 = kv.mod_revision;
-	mb_etcd_kv_clear(&kv);
 	if (seen_rev != 0 && rev0 != seen_rev)
 		return 1;
-	while (held && time(NULL) < deadline) {
-		fleet_nap();
-		if (mb_etcd_get(lk->f->etcd, lk->lock_key, false, &kv, NULL,
-				&err) != MB_ETCD_OK) {
-			free(err);
-			return 0;
-		}
-		held = kv.create_revision != 0;
-		mb_etcd_kv_clear(&kv);
-		if (!held && mb_etcd_get(lk->f->etcd, lk->state_key, false,
-					 &kv, NULL, &err) == MB_ETCD_OK) {
-			held = false;
-			if (kv.mod_revision != rev0) {
-				mb_etcd_kv_clear(&kv);
-				return 1;
-			}
-			mb_etcd_kv_clear(&kv);
-		}
-		free(err);
-		err = NULL;
-	}
-	return 0;
+	if (held == 0 || fleet_wait_free(lk, deadline, true) != 1 ||
+	    fleet_revs(lk, lk->state_key, &created, &rev) < 0)
+		return 0;
+	return rev != rev0 ? 1 : 0;
 }
 
 int
