@@ -78,6 +78,15 @@ check "the rotated grant kept working (no refusal in any host's log)" \
 check "every refresh was made under the lock: no host logged a lost lock" \
 	sh -c "! grep -q 'lock ended' '$MB_TMP'/host[123].log"
 
+# Each host takes each token once, from its own refresh or from the
+# watch, never both: the watch leaves a host's own writes to its refresh.
+for i in 1 2 3; do
+	own=$(grep -c 'access token refreshed' "$MB_TMP/host$i.log")
+	seen=$(grep -c 'a token obtained by another host' "$MB_TMP/host$i.log")
+	check "host $i took no token twice ($own refreshed + $seen from the watch <= 3)" \
+		test $((own + seen)) -le 3
+done
+
 etcd_ctl get --prefix /mailbearer/ > "$MB_TMP/etcd-dump" 2>&1
 etcd_ctl get --prefix /mailbearer/ -w json > "$MB_TMP/etcd-dump.json" 2>&1
 check "etcdctl get --prefix shows the account's state key" \
